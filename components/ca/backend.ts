@@ -1,0 +1,40 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { CaBackend } from "./contract";
+
+/** What a backend gets to know about the cluster it serves. */
+export interface BackendContext<Shared> {
+  /** The cluster's name from config (`clusters[].name`). */
+  readonly clusterName: string;
+  /** The Kubernetes provider of that cluster; pass it to every Kubernetes child. */
+  readonly provider: k8s.Provider;
+  /** The namespace istiod runs in. */
+  readonly istioNamespace: string;
+  /** Whatever the backend's `shared` step created once for the whole stack. */
+  readonly shared: Shared;
+}
+
+/**
+ * One CA backend: its config schema (the `istio-mesh-ca:ca` object, discriminated by `backend`),
+ * an optional once-per-stack step and a once-per-cluster component that yields the contract.
+ */
+export interface BackendDefinition<Config extends { backend: string }, Shared = undefined> {
+  readonly schema: z.ZodType<Config, any>;
+  /** Resources every cluster of the stack shares, such as an offline root. */
+  readonly shared?: (name: string, config: Config, opts: pulumi.ComponentResourceOptions) => Shared;
+  /** The per-cluster component. */
+  readonly create: (
+    name: string,
+    config: Config,
+    ctx: BackendContext<Shared>,
+    opts: pulumi.ComponentResourceOptions,
+  ) => CaBackend & pulumi.Resource;
+}
+
+/** Identity helper that keeps a definition's types checked where it is written. */
+export function defineBackend<Config extends { backend: string }, Shared = undefined>(
+  def: BackendDefinition<Config, Shared>,
+): BackendDefinition<Config, Shared> {
+  return def;
+}

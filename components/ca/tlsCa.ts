@@ -1,0 +1,119 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+import {
+  CA_ALLOWED_USES,
+  INTERMEDIATE_SUBJECT_DEFAULTS,
+  IntermediateParams,
+  KeySpec,
+  ROOT_SUBJECT_DEFAULTS,
+  RootParams,
+} from "./certParams";
+import { CaMaterial, joinPems } from "./contract";
+
+/** Outputs of tls.PrivateKey that carry the key: secret from the moment they exist. */
+const KEY_SECRET_OUTPUTS = ["privateKeyPem", "privateKeyPemPkcs8", "privateKeyOpenssh"];
+
+/** Generates a private key; the PEM is wrapped in a secret (mocks do not apply additionalSecretOutputs). */
+function privateKey(name: string, spec: KeySpec, parent: pulumi.Resource): { keyPem: pulumi.Output<string>; resource: tls.PrivateKey } {
+  const resource = new tls.PrivateKey(
+    name,
+    spec.algorithm === "RSA" ? { algorithm: "RSA", rsaBits: spec.rsaBits } : { algorithm: "ECDSA", ecdsaCurve: spec.ecdsaCurve },
+    { parent, additionalSecretOutputs: KEY_SECRET_OUTPUTS },
+  );
+  return { keyPem: pulumi.secret(resource.privateKeyPem), resource };
+}
+
+export interface RootCaArgs {
+  /** Key, lifetime and subject of the root. */
+  readonly params: RootParams;
+}
+
+/**
+ * An offline-style root CA (`make root-ca`): RSA 4096, 10 years, O=Istio, CN=Root CA,
+ * CA:true with no path length constraint. Its key stays in this stack's state, encrypted.
+ */
+export class RootCa extends pulumi.ComponentResource {
+  /** `root-cert.pem`. */
+  public readonly certPem: pulumi.Output<string>;
+  /** `root-key.pem`, a Pulumi secret. */
+  public readonly keyPem: pulumi.Output<string>;
+  /** The certificate resource, so that dependents (intermediates) re-sign when it is replaced. */
+  public readonly cert: tls.SelfSignedCert;
+
+  constructor(name: string, args: RootCaArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("istio-mesh-ca:ca:RootCa", name, {}, opts);
+    const { params } = args;
+    const key = privateKey(`${name}-key`, params.key, this);
+    this.keyPem = key.keyPem;
+    this.cert = new tls.SelfSignedCert(`${name}-cert`, {
+      privateKeyPem: key.keyPem,
+      subject: { ...ROOT_SUBJECT_DEFAULTS, ...params.subject },
+      validityPeriodHours: params.validityDays * 24,
+      isCaCertificate: true,
+      maxPathLength: -1,
+      allowedUses: CA_ALLOWED_USES,
+      setSubjectKeyId: true,
+    }, { parent: this });
+    this.certPem = this.cert.certPem;
+    this.registerOutputs({ certPem: this.certPem });
+  }
+}
+
+/** What an intermediate needs of the root that signs it. */
+export interface SigningRoot {
+  readonly certPem: pulumi.Input<string>;
+  /** A Pulumi secret. */
+  readonly keyPem: pulumi.Input<string>;
+}
+
+export interface IntermediateCaArgs {
+  /** The root that signs this intermediate. */
+  readonly root: SigningRoot;
+  /** Key, lifetime, subject and SANs of the intermediate. */
+  readonly params: IntermediateParams;
+  /** The cluster this intermediate serves; the subject's locality (`L=`) defaults to it. */
+  readonly clusterName: string;
+  /** The Istio namespace, for the default SAN `istiod.<namespace>.svc`. */
+  readonly istioNamespace: string;
+  /** Every root the mesh trusts (defaults to the signing root alone). */
+  readonly trustedRoots?: pulumi.Input<pulumi.Input<string>[]>;
+}
+
+/**
+ * A per-cluster intermediate (`make <cluster>-cacerts`): RSA 4096, 2 years, O=Istio,
+ * CN=Intermediate CA, L=<cluster>, CA:true with path length 0, SAN istiod.<ns>.svc.
+ */
+export class IntermediateCa extends pulumi.ComponentResource {
+  public readonly material: Required<CaMaterial>;
+
+  constructor(name: string, args: IntermediateCaArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("istio-mesh-ca:ca:IntermediateCa", name, {}, opts);
+    const { params } = args;
+    const key = privateKey(`${name}-key`, params.key, this);
+    const csr = new tls.CertRequest(`${name}-csr`, {
+      privateKeyPem: key.keyPem,
+      subject: { ...INTERMEDIATE_SUBJECT_DEFAULTS, locality: args.clusterName, ...params.subject },
+      dnsNames: params.dnsNames ?? [`istiod.${args.istioNamespace}.svc`],
+    }, { parent: this });
+    const cert = new tls.LocallySignedCert(`${name}-cert`, {
+      certRequestPem: csr.certRequestPem,
+      caCertPem: args.root.certPem,
+      caPrivateKeyPem: pulumi.secret(args.root.keyPem),
+      validityPeriodHours: params.validityDays * 24,
+      isCaCertificate: true,
+      maxPathLength: 0,
+      allowedUses: CA_ALLOWED_USES,
+      setSubjectKeyId: true,
+    }, { parent: this });
+
+    const rootCerts = pulumi.output(args.trustedRoots ?? [args.root.certPem]);
+    this.material = {
+      rootCerts,
+      rootCertBundle: rootCerts.apply(joinPems),
+      intermediateCert: cert.certPem,
+      intermediateKey: key.keyPem,
+      certChain: pulumi.all([cert.certPem, args.root.certPem]).apply(([c, r]) => joinPems([c, r])),
+    };
+    this.registerOutputs({ intermediateCert: cert.certPem, certChain: this.material.certChain });
+  }
+}

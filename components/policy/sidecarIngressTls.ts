@@ -1,0 +1,189 @@
+import * as k8s from "@pulumi/kubernetes";
+import { Sidecar } from "@kubernetes-models/istio/networking.istio.io/v1beta1/Sidecar";
+import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+import { ISTIO_NETWORKING_V1, ISTIO_SECURITY_V1, validatedCustomResource } from "../shared/customResource";
+import { peerAuthentication } from "./mtls";
+
+/** Server certificate material supplied by the user (from a corporate CA, say). */
+export interface ProvidedTlsMaterial {
+  readonly serverCertPem: pulumi.Input<string>;
+  /** Must be a Pulumi secret. */
+  readonly serverKeyPem: pulumi.Input<string>;
+  /** CA that client certificates must chain to (MUTUAL). */
+  readonly caCertPem?: pulumi.Input<string>;
+}
+
+/** Generate a throwaway CA, server and client certificate (dev and tests). */
+export interface GeneratedTlsMaterial {
+  /** Server SANs; the first is also the CN. */
+  readonly serverDnsNames: string[];
+  /** CN of the client certificate issued for MUTUAL mode. */
+  readonly clientCommonName: string;
+  readonly validityDays: number;
+}
+
+/** An extra inbound port of the workload, declared so the Sidecar's ingress list stays complete. */
+export interface IngressPort {
+  readonly port: number;
+  readonly protocol: string;
+  readonly name: string;
+  readonly defaultEndpoint: string;
+}
+
+export interface SidecarIngressTlsArgs {
+  readonly provider: k8s.Provider;
+  readonly namespace: string;
+  /** Labels of the workload's pods (the Sidecar's workloadSelector and the PeerAuthentication's selector). */
+  readonly selector: Record<string, string>;
+  /** The container port external clients reach (the Service's targetPort). */
+  readonly port: number;
+  readonly portName: string;
+  /** Where the sidecar forwards decrypted traffic, e.g. `0.0.0.0:80`. */
+  readonly defaultEndpoint: string;
+  readonly mode: "SIMPLE" | "MUTUAL";
+  /** Other inbound ports: with an ingress list, the sidecar only listens where it is told. */
+  readonly additionalIngress: IngressPort[];
+  readonly certificates: { readonly generate: GeneratedTlsMaterial } | { readonly provided: ProvidedTlsMaterial };
+  readonly secretNames: { readonly tls: string; readonly ca: string };
+  readonly mountPaths: { readonly tls: string; readonly ca: string };
+  readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+const withSlash = (p: string) => (p.endsWith("/") ? p : `${p}/`);
+
+/** The pod-template annotations that mount the TLS secrets into istio-proxy (no credentialName support there). */
+export function userVolumeAnnotations(secretNames: { tls: string; ca: string }, mountPaths: { tls: string; ca: string }, withCa: boolean): Record<string, string> {
+  const volumes: Record<string, unknown> = { "tls-secret": { secret: { secretName: secretNames.tls } } };
+  const mounts: Record<string, unknown> = { "tls-secret": { mountPath: withSlash(mountPaths.tls), readOnly: true } };
+  if (withCa) {
+    volumes["tls-ca-secret"] = { secret: { secretName: secretNames.ca } };
+    mounts["tls-ca-secret"] = { mountPath: withSlash(mountPaths.ca), readOnly: true };
+  }
+  return {
+    "sidecar.istio.io/userVolume": JSON.stringify(volumes),
+    "sidecar.istio.io/userVolumeMount": JSON.stringify(mounts),
+  };
+}
+
+/**
+ * TLS termination of external traffic in the workload's own sidecar (seed 002): the Sidecar
+ * ingress listener with TLS, the port-level mTLS DISABLE exception for that port, the TLS and CA
+ * Secrets, and the annotations the workload's pod template needs (`podAnnotations`).
+ * istiod needs ENABLE_TLS_ON_SIDECAR_INGRESS=true (see `SIDECAR_INGRESS_TLS_ENV`).
+ */
+export class SidecarIngressTls extends pulumi.ComponentResource {
+  /** Put these on the workload's pod template. */
+  public readonly podAnnotations: Record<string, string>;
+  /** The CA clients must trust / client certificates chain to. */
+  public readonly caCertPem: pulumi.Output<string | undefined>;
+  /** Generated client certificate and key (MUTUAL with generated material), for testing with curl. */
+  public readonly clientCertPem?: pulumi.Output<string>;
+  public readonly clientKeyPem?: pulumi.Output<string>;
+
+  constructor(name: string, args: SidecarIngressTlsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("istio-mesh-ca:policy:SidecarIngressTls", name, {}, opts);
+    const k8sOpts = { parent: this, provider: args.provider, dependsOn: args.dependsOn };
+    const mutual = args.mode === "MUTUAL";
+
+    let material: ProvidedTlsMaterial;
+    if ("generate" in args.certificates) {
+      const g = this.generate(name, args.certificates.generate, mutual);
+      material = g.material;
+      this.clientCertPem = g.clientCertPem;
+      this.clientKeyPem = g.clientKeyPem;
+    } else {
+      material = args.certificates.provided;
+    }
+    if (mutual && material.caCertPem === undefined) {
+      throw new Error(`${name}: mode MUTUAL needs a CA certificate to verify clients`);
+    }
+    this.caCertPem = pulumi.output(material.caCertPem);
+
+    new k8s.core.v1.Secret(`${name}-tls`, {
+      metadata: { name: args.secretNames.tls, namespace: args.namespace },
+      type: "kubernetes.io/tls",
+      stringData: pulumi.secret({ "tls.crt": material.serverCertPem, "tls.key": material.serverKeyPem }),
+    }, k8sOpts);
+    if (mutual) {
+      new k8s.core.v1.Secret(`${name}-ca`, {
+        metadata: { name: args.secretNames.ca, namespace: args.namespace },
+        type: "Opaque",
+        stringData: { "ca.crt": material.caCertPem! },
+      }, k8sOpts);
+    }
+
+    // External clients speak TLS to the sidecar itself, not Istio mTLS, on this one port.
+    validatedCustomResource(`${name}-external-port`,
+      peerAuthentication(`${name}-external-port`, args.namespace, "STRICT", args.selector, { [String(args.port)]: "DISABLE" }), k8sOpts, ISTIO_SECURITY_V1);
+
+    const tlsDir = withSlash(args.mountPaths.tls);
+    const sidecar = new Sidecar({
+      metadata: { name: `${name}-ingress`, namespace: args.namespace },
+      spec: {
+        workloadSelector: { labels: args.selector },
+        ingress: [
+          {
+            port: { number: args.port, protocol: "HTTPS", name: args.portName },
+            defaultEndpoint: args.defaultEndpoint,
+            tls: {
+              mode: args.mode,
+              serverCertificate: `${tlsDir}tls.crt`,
+              privateKey: `${tlsDir}tls.key`,
+              ...(mutual ? { caCertificates: `${withSlash(args.mountPaths.ca)}ca.crt` } : {}),
+            },
+          },
+          ...args.additionalIngress.map((p) => ({
+            port: { number: p.port, protocol: p.protocol, name: p.name },
+            defaultEndpoint: p.defaultEndpoint,
+          })),
+        ],
+      },
+    });
+    validatedCustomResource(`${name}-sidecar`, sidecar, k8sOpts, ISTIO_NETWORKING_V1);
+
+    this.podAnnotations = userVolumeAnnotations(args.secretNames, args.mountPaths, mutual);
+    this.registerOutputs({ podAnnotations: this.podAnnotations, caCertPem: this.caCertPem });
+  }
+
+  /** A CA, a server certificate and (MUTUAL) a client certificate, like the seed's openssl steps. */
+  private generate(name: string, g: GeneratedTlsMaterial, mutual: boolean) {
+    const hours = g.validityDays * 24;
+    const key = (n: string) => {
+      const k = new tls.PrivateKey(n, { algorithm: "RSA", rsaBits: 2048 },
+        { parent: this, additionalSecretOutputs: ["privateKeyPem", "privateKeyPemPkcs8", "privateKeyOpenssh"] });
+      return pulumi.secret(k.privateKeyPem);
+    };
+    const caKey = key(`${name}-ca-key`);
+    const ca = new tls.SelfSignedCert(`${name}-ca-cert`, {
+      privateKeyPem: caKey,
+      subject: { commonName: `${name} external CA`, organization: "istio-mesh-ca" },
+      validityPeriodHours: hours,
+      isCaCertificate: true,
+      allowedUses: ["cert_signing", "digital_signature", "crl_signing"],
+      setSubjectKeyId: true,
+    }, { parent: this });
+    const leaf = (n: string, commonName: string, dnsNames: string[], uses: string[]) => {
+      const k = key(`${n}-key`);
+      const csr = new tls.CertRequest(`${n}-csr`, { privateKeyPem: k, subject: { commonName }, dnsNames }, { parent: this });
+      const cert = new tls.LocallySignedCert(`${n}-cert`, {
+        certRequestPem: csr.certRequestPem,
+        caCertPem: ca.certPem,
+        caPrivateKeyPem: caKey,
+        validityPeriodHours: hours,
+        allowedUses: ["digital_signature", "key_encipherment", ...uses],
+      }, { parent: this });
+      return { certPem: cert.certPem, keyPem: k };
+    };
+    const server = leaf(`${name}-server`, g.serverDnsNames[0], g.serverDnsNames, ["server_auth"]);
+    const client = mutual ? leaf(`${name}-client`, g.clientCommonName, [], ["client_auth"]) : undefined;
+    return {
+      material: { serverCertPem: server.certPem, serverKeyPem: server.keyPem, caCertPem: ca.certPem },
+      clientCertPem: client?.certPem,
+      clientKeyPem: client?.keyPem,
+    };
+  }
+}
+
+/** What istiod needs when any workload terminates TLS in its sidecar. */
+export const SIDECAR_INGRESS_TLS_ENV = { ENABLE_TLS_ON_SIDECAR_INGRESS: "true" } as const;

@@ -1,0 +1,85 @@
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { StackConfig, stackConfigSchema } from "./schema";
+
+export const PROJECT = "istio-mesh-ca";
+
+/** A config problem, reported before any resource is registered. */
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`invalid stack config:\n  - ${problems.join("\n  - ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** `ca.root.validityDays` → `istio-mesh-ca:ca.root.validityDays`; array indexes as `[i]`. */
+export function configKeyPath(path: PropertyKey[]): string {
+  const [top, ...rest] = path;
+  return `${PROJECT}:${String(top ?? "")}` + rest.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return "nothing";
+  const s = JSON.stringify(value);
+  if (typeof value === "string" && value.includes("PRIVATE KEY")) return "a private key (not shown)";
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+/** One readable line per zod issue: key, bad value, what is allowed. */
+export function formatIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === "unrecognized_keys") {
+    return `${configKeyPath(issue.path)}: unknown key(s) ${issue.keys.map((k) => JSON.stringify(k)).join(", ")} (check the spelling against the README's config reference)`;
+  }
+  const got = "input" in issue ? `got ${describe(issue.input)}` : undefined;
+  return `${configKeyPath(issue.path)}: ${issue.message}${got ? ` (${got})` : ""}`;
+}
+
+/** Pure: validates raw config values (already JSON-decoded) into the typed stack config. */
+export function parseStackConfig(raw: Record<string, unknown>): StackConfig {
+  const result = stackConfigSchema.safeParse(raw, { reportInput: true });
+  if (!result.success) throw new ConfigError(result.error.issues.map(formatIssue));
+  return result.data;
+}
+
+/** Finds private keys in config values that were not set as secrets. Pure; returns problems. */
+export function plaintextPrivateKeys(raw: Record<string, unknown>, isSecret: (key: string) => boolean): string[] {
+  const problems: string[] = [];
+  const walk = (v: unknown, path: PropertyKey[]) => {
+    if (typeof v === "string" && /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(v) && !isSecret(String(path[0]))) {
+      problems.push(`${configKeyPath(path)}: a private key in plain config; set it with \`pulumi config set --secret --path '${configKeyPath(path)}'\``);
+    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, i]));
+    else if (v && typeof v === "object") Object.entries(v).forEach(([k, x]) => walk(x, [...path, k]));
+  };
+  Object.entries(raw).forEach(([k, v]) => walk(v, [k]));
+  return problems;
+}
+
+/** The project's config keys from the Pulumi runtime, JSON-decoded, without the `istio-mesh-ca:` prefix. */
+export function readRawConfig(): Record<string, unknown> {
+  const raw: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
+    if (!key.startsWith(`${PROJECT}:`)) continue;
+    const name = key.slice(PROJECT.length + 1);
+    try {
+      raw[name] = JSON.parse(value);
+    } catch {
+      raw[name] = value;
+    }
+  }
+  return raw;
+}
+
+/** Whether a config key holds a secret (the SDK's own bookkeeping; internal in 3.x, hence the guard). */
+function isConfigSecret(key: string): boolean {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const cfg = require("@pulumi/pulumi/runtime/config") as { isConfigSecret?: (k: string) => boolean };
+  return cfg.isConfigSecret ? cfg.isConfigSecret(`${PROJECT}:${key}`) : true;
+}
+
+/** Reads and validates the whole stack config; throws ConfigError naming every bad key. */
+export function loadConfig(): StackConfig {
+  const raw = readRawConfig();
+  const leaks = plaintextPrivateKeys(raw, isConfigSecret);
+  if (leaks.length > 0) throw new ConfigError(leaks);
+  return parseStackConfig(raw);
+}

@@ -1,0 +1,48 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { backends } from "../components/ca/registry";
+import { StackConfig } from "../config/schema";
+import { MeshCluster } from "./meshCluster";
+
+/** What a cluster stack exports per cluster. Certificates are public; keys are never exported. */
+export interface ClusterOutputs {
+  backend: string;
+  rootCertBundle: pulumi.Output<string>;
+  intermediateCert?: pulumi.Output<string>;
+  certChain?: pulumi.Output<string>;
+  /** Per sidecar-ingress-TLS workload: the annotations its pod template needs. */
+  sidecarIngressTls: Record<string, { podAnnotations: Record<string, string>; caCertPem: pulumi.Output<string | undefined>;
+    clientCertPem?: pulumi.Output<string>; clientKeyPem?: pulumi.Output<string> }>;
+}
+
+/** The mesh composition: one CA backend, then Istio and policies in every configured cluster. */
+export function meshStack(config: StackConfig): { clusters: Record<string, ClusterOutputs> } {
+  const backend = backends[config.ca.backend];
+  const shared = backend.shared?.("mesh", config.ca, {});
+  const clusters: Record<string, ClusterOutputs> = {};
+  for (const cluster of config.clusters) {
+    const provider = new k8s.Provider(`${cluster.name}-k8s`, {
+      context: cluster.kubeContext,
+      kubeconfig: cluster.kubeconfig,
+    });
+    const ca = backend.create(`${cluster.name}-ca`, config.ca, {
+      clusterName: cluster.name,
+      provider,
+      istioNamespace: config.istio.namespace,
+      shared,
+    }, {});
+    const mesh = new MeshCluster(cluster.name, { clusterName: cluster.name, provider: ca.clusterProvider ?? provider, ca, config });
+    clusters[cluster.name] = {
+      backend: ca.kind,
+      rootCertBundle: ca.material.rootCertBundle,
+      intermediateCert: ca.material.intermediateCert,
+      certChain: ca.material.certChain,
+      sidecarIngressTls: Object.fromEntries(Object.entries(mesh.sidecarIngressTls).map(([k, s]) => [k, {
+        podAnnotations: s.podAnnotations,
+        caCertPem: s.caCertPem,
+        ...(s.clientCertPem ? { clientCertPem: s.clientCertPem, clientKeyPem: pulumi.secret(s.clientKeyPem!) } : {}),
+      }])),
+    };
+  }
+  return { clusters };
+}

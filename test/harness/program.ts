@@ -1,0 +1,184 @@
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import { emulateTls } from "./tlsEmulator";
+
+/**
+ * Runs the real program (index.ts) under Pulumi mocks with a given stack config and records every
+ * resource registration: its type, name, raw inputs (with secret markers intact), options.
+ */
+
+export const ROOT = path.resolve(__dirname, "../..");
+export const PROJECT = "istio-mesh-ca";
+/** The marker the SDK uses on serialized secrets. */
+const SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+export interface Registered {
+  type: string;
+  name: string;
+  /** Inputs as the engine would see them: secrets are `{[SIG]: SECRET_SIG, value}`. */
+  rawInputs: Record<string, any>;
+  /** Inputs with secret markers removed. */
+  inputs: Record<string, any>;
+  provider: string;
+  custom: boolean;
+}
+
+export interface ProgramRun {
+  resources: Registered[];
+  /** The stack outputs, resolved; `secretPaths` lists which of them are secret. */
+  outputs: Record<string, any>;
+  secretOutputPaths: string[];
+  error?: Error;
+  /** Explicit dependencies and parents, by resource name, from the registration requests. */
+  dependsOn: Map<string, string[]>;
+  parentOf: Map<string, string>;
+  warnings: string[];
+}
+
+export function isSecretValue(v: unknown): v is { value: unknown } {
+  return typeof v === "object" && v !== null && (v as any)[SIG] === SECRET_SIG;
+}
+
+/** Removes secret markers (and resource references' internals stay as they are). */
+export function unwrap(v: any): any {
+  if (isSecretValue(v)) return unwrap(v.value);
+  if (Array.isArray(v)) return v.map(unwrap);
+  if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrap(x)]));
+  }
+  return v;
+}
+
+/** Reads `Pulumi.<stack>.yaml` into the flat config map the runtime uses. */
+export function stackConfig(stack: string): Record<string, unknown> {
+  const file = path.join(ROOT, `Pulumi.${stack}.yaml`);
+  const doc = parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> };
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(doc.config ?? {})) {
+    if (k.startsWith(`${PROJECT}:`)) out[k.slice(PROJECT.length + 1)] = v;
+  }
+  return out;
+}
+
+export interface RunOptions {
+  stack?: string;
+  /** Config keys (without the project prefix) to mark secret. */
+  secretKeys?: string[];
+  preview?: boolean;
+  /** Extra state for a resource type (e.g. data a real provider would return). */
+  extraState?: (type: string, inputs: Record<string, any>) => Record<string, any> | undefined;
+  /** Answers for provider functions (invokes). */
+  call?: (token: string, inputs: Record<string, any>) => Record<string, any> | undefined;
+}
+
+/** Runs index.ts with `config` (keys without the project prefix) and returns what it registered. */
+export async function runProgram(config: Record<string, unknown>, opts: RunOptions = {}): Promise<ProgramRun> {
+  const stack = opts.stack ?? "test";
+  const resources: Registered[] = [];
+  const dependsOn = new Map<string, string[]>();
+  const parentOf = new Map<string, string>();
+  const warnings: string[] = [];
+  let outputs: Record<string, any> = {};
+  const secretOutputPaths: string[] = [];
+  let error: Error | undefined;
+  let pulumi: typeof import("@pulumi/pulumi") | undefined;
+
+  await new Promise<void>((resolve) => {
+    jest.isolateModules(() => {
+      pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+      const p = pulumi;
+      const flat: Record<string, string> = {};
+      for (const [k, v] of Object.entries(config)) flat[`${PROJECT}:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+      p.runtime.setAllConfig(flat, (opts.secretKeys ?? []).map((k) => `${PROJECT}:${k}`));
+      void p.runtime.setMocks({
+        newResource(args) {
+          const inputs = unwrap(args.inputs);
+          const emulated = emulateTls(args.type, `${args.type}::${args.name}`, inputs);
+          const extra = opts.extraState?.(args.type, inputs);
+          resources.push({ type: args.type, name: args.name, rawInputs: args.inputs, inputs, provider: args.provider ?? "", custom: args.custom ?? true });
+          return { id: `${args.name}-id`, state: { ...(emulated ?? inputs), ...(extra ?? {}) } };
+        },
+        call(args) {
+          return opts.call?.(args.token, unwrap(args.inputs)) ?? {};
+        },
+      }, PROJECT, stack, opts.preview ?? false).then(() => {
+        // Capture dependency/parent edges from the registration path the SDK uses.
+        const settings = require("@pulumi/pulumi/runtime/settings");
+        const monitor = settings.getMonitor();
+        const orig = monitor.registerResource.bind(monitor);
+        monitor.registerResource = (req: any, cb: any) => {
+          const name = req.getName();
+          if (req.getParent()) parentOf.set(name, nameOfUrn(req.getParent()));
+          dependsOn.set(name, (req.getDependenciesList() as string[]).map(nameOfUrn));
+          return orig(req, cb);
+        };
+        const log = require("@pulumi/pulumi/log");
+        const warn = log.warn;
+        log.warn = (msg: string, ...rest: unknown[]) => { warnings.push(msg); return warn(msg, ...rest); };
+        try {
+          outputs = require(path.join(ROOT, "index")) as Record<string, any>;
+        } catch (e) {
+          error = e as Error;
+        }
+        resolve();
+      });
+    });
+  });
+  const p = pulumi!;
+  // Let every registration and apply settle.
+  await (require("@pulumi/pulumi/runtime/settings") as any).waitForRPCs?.();
+  if (!error) {
+    const resolved = await resolveOutputs(p, outputs, "", secretOutputPaths);
+    outputs = resolved as Record<string, any>;
+  }
+  await (require("@pulumi/pulumi/runtime/settings") as any).waitForRPCs?.();
+  return { resources, outputs, secretOutputPaths, error, dependsOn, parentOf, warnings };
+}
+
+function nameOfUrn(urn: string): string {
+  return urn.split("::").pop() ?? urn;
+}
+
+async function resolveOutputs(p: typeof import("@pulumi/pulumi"), v: any, at: string, secrets: string[]): Promise<any> {
+  if (p.Output.isInstance(v)) {
+    if (await p.isSecret(v)) secrets.push(at);
+    const inner = await new Promise((res) => (v as any).apply((x: unknown) => { res(x); return x; }));
+    return resolveOutputs(p, inner, at, secrets);
+  }
+  if (Array.isArray(v)) return Promise.all(v.map((x, i) => resolveOutputs(p, x, `${at}[${i}]`, secrets)));
+  if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
+    const out: Record<string, any> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = await resolveOutputs(p, x, at ? `${at}.${k}` : k, secrets);
+    return out;
+  }
+  return v;
+}
+
+/** Resources of a type, by the suffix of their type token (e.g. "core/v1:Secret"). */
+export function ofType(run: ProgramRun, typeSuffix: string): Registered[] {
+  return run.resources.filter((r) => r.type === typeSuffix || r.type.endsWith(typeSuffix));
+}
+
+export function byName(run: ProgramRun, name: string): Registered {
+  const r = run.resources.find((x) => x.name === name);
+  if (!r) throw new Error(`no resource named ${name}; have: ${run.resources.map((x) => x.name).join(", ")}`);
+  return r;
+}
+
+/** Every path inside raw inputs where a string holding a PEM private key appears, and whether it is under a secret. */
+export function privateKeyOccurrences(run: ProgramRun): { resource: Registered; path: string; secret: boolean; pem: string }[] {
+  const out: { resource: Registered; path: string; secret: boolean; pem: string }[] = [];
+  const walk = (r: Registered, v: any, at: string, secret: boolean) => {
+    if (isSecretValue(v)) return walk(r, v.value, at, true);
+    if (typeof v === "string") {
+      for (const m of v.matchAll(/-----BEGIN ([A-Z]+ )?PRIVATE KEY-----[\s\S]*?-----END ([A-Z]+ )?PRIVATE KEY-----/g)) {
+        out.push({ resource: r, path: at, secret, pem: m[0] });
+      }
+    } else if (Array.isArray(v)) v.forEach((x, i) => walk(r, x, `${at}[${i}]`, secret));
+    else if (v && typeof v === "object") Object.entries(v).forEach(([k, x]) => walk(r, x, at ? `${at}.${k}` : k, secret));
+  };
+  for (const r of run.resources) walk(r, r.rawInputs, "", false);
+  return out;
+}

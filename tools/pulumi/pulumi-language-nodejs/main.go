@@ -1,0 +1,186 @@
+// Command pulumi-language-nodejs is a MINIMAL stand-in for Pulumi's Node.js
+// language host, written for this repo's e2e tests.
+//
+// Why: the real host (module github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3)
+// is untagged and the Go module mirror we can reach refuses every version of it
+// (403, see tools/README.md), and prebuilt binaries are off limits.
+//
+// What: it implements the LanguageRuntime gRPC service of sdk/v3 (the same
+// version as the CLI) just enough for `pulumi preview/up/destroy` of an
+// already-installed (npm ci) TypeScript/JavaScript program: Run starts
+// `node node_modules/@pulumi/pulumi/cmd/run ...` exactly the way the real host
+// does (flags + PULUMI_CONFIG* env), so all resource logic stays in the real
+// @pulumi/pulumi runtime and the real engine. Not implemented: plugin
+// discovery (GetRequiredPackages returns nothing: install plugins yourself),
+// `pulumi install`, `pulumi new`, codegen, debugging, Node-based plugins.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/emptypb"
+)
+
+// Exit code @pulumi/pulumi/cmd/run uses after it already logged a user-facing error.
+const exitAfterLoggingError = 32
+
+type host struct {
+	pulumirpc.UnimplementedLanguageRuntimeServer
+	engineAddress string
+}
+
+func main() {
+	// Flags the engine may pass (buildPluginArguments); only accepted, not used.
+	flag.Bool("logtostderr", false, "ignored")
+	flag.Int("v", 0, "ignored")
+	flag.String("tracing", "", "ignored")
+	flag.String("root", "", "ignored")
+	flag.Parse()
+	h := &host{}
+	if flag.NArg() > 0 { // positional argument: engine address (comes last)
+		h.engineAddress = flag.Arg(flag.NArg() - 1)
+	}
+	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
+		Init: func(s *grpc.Server) error { pulumirpc.RegisterLanguageRuntimeServer(s, h); return nil },
+	})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "pulumi-language-nodejs: %v\n", err)
+		os.Exit(1)
+	}
+	fmt.Printf("%d\n", handle.Port) // the engine reads the port from our first stdout line
+	if err := <-handle.Done; err != nil {
+		fmt.Fprintf(os.Stderr, "pulumi-language-nodejs: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func (h *host) Handshake(_ context.Context, req *pulumirpc.LanguageHandshakeRequest) (*pulumirpc.LanguageHandshakeResponse, error) {
+	if req.EngineAddress != "" {
+		h.engineAddress = req.EngineAddress
+	}
+	return &pulumirpc.LanguageHandshakeResponse{}, nil
+}
+
+func (h *host) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
+	// Same -X ldflag as the CLI: github.com/pulumi/pulumi/sdk/v3/go/common/version.Version
+	return &pulumirpc.PluginInfo{Version: strings.TrimPrefix(version.Version, "v")}, nil
+}
+
+// No plugin discovery: providers must already be installed / on PATH.
+func (h *host) GetRequiredPlugins(context.Context, *pulumirpc.GetRequiredPluginsRequest) (*pulumirpc.GetRequiredPluginsResponse, error) {
+	return &pulumirpc.GetRequiredPluginsResponse{}, nil
+}
+
+func (h *host) GetRequiredPackages(context.Context, *pulumirpc.GetRequiredPackagesRequest) (*pulumirpc.GetRequiredPackagesResponse, error) {
+	return &pulumirpc.GetRequiredPackagesResponse{}, nil
+}
+
+func (h *host) GetProgramDependencies(context.Context, *pulumirpc.GetProgramDependenciesRequest) (*pulumirpc.GetProgramDependenciesResponse, error) {
+	return &pulumirpc.GetProgramDependenciesResponse{}, nil
+}
+
+// Dependencies are installed by `npm ci` outside Pulumi: nothing to do.
+func (h *host) InstallDependencies(*pulumirpc.InstallDependenciesRequest, grpc.ServerStreamingServer[pulumirpc.InstallDependenciesResponse]) error {
+	return nil
+}
+
+func (h *host) About(context.Context, *pulumirpc.AboutRequest) (*pulumirpc.AboutResponse, error) {
+	node, _ := exec.LookPath("node")
+	out, _ := exec.Command("node", "--version").Output()
+	return &pulumirpc.AboutResponse{Executable: node, Version: strings.TrimSpace(string(out))}, nil
+}
+
+func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.RunResponse, error) {
+	programDir, entry, rootDir := req.Pwd, req.Program, ""
+	opts := map[string]any{}
+	if info := req.Info; info != nil {
+		programDir, entry, rootDir = info.ProgramDirectory, info.EntryPoint, info.RootDirectory
+		if info.Options != nil {
+			opts = info.Options.AsMap()
+		}
+	}
+	if entry == "" {
+		entry = "."
+	}
+
+	// Resolve @pulumi/pulumi/cmd/run the way Node does, from the program directory.
+	resolve := exec.CommandContext(ctx, "node", "-e", `process.stdout.write(require.resolve("@pulumi/pulumi/cmd/run"))`)
+	resolve.Dir = programDir
+	runPath, err := resolve.Output()
+	if err != nil {
+		return nil, fmt.Errorf("cannot find @pulumi/pulumi/cmd/run from %s (run npm ci first): %w", programDir, err)
+	}
+
+	var args []string
+	if na, ok := opts["nodeargs"].(string); ok && na != "" {
+		args = append(args, strings.Fields(na)...)
+	}
+	args = append(args, string(runPath),
+		"--monitor="+req.MonitorAddress,
+		"--engine="+h.engineAddress,
+		"--project="+req.Project,
+		"--stack="+req.Stack,
+		"--pwd="+req.Pwd,
+		"--parallel="+strconv.Itoa(int(req.Parallel)))
+	if req.Organization != "" {
+		args = append(args, "--organization="+req.Organization)
+	}
+	if rootDir != "" {
+		args = append(args, "--root-directory="+rootDir)
+	}
+	if req.DryRun {
+		args = append(args, "--dry-run")
+	}
+	args = append(args, entry)
+	args = append(args, req.Args...)
+
+	config, err := json.Marshal(req.Config)
+	if err != nil {
+		return nil, err
+	}
+	secretKeys, err := json.Marshal(req.ConfigSecretKeys)
+	if err != nil {
+		return nil, err
+	}
+	env := append(os.Environ(),
+		"PULUMI_CONFIG="+string(config),
+		"PULUMI_CONFIG_SECRET_KEYS="+string(secretKeys))
+	// Runtime options from Pulumi.yaml (runtime.options), as the real host passes them.
+	typescript := true
+	if ts, ok := opts["typescript"].(bool); ok {
+		typescript = ts
+	}
+	env = append(env, "PULUMI_NODEJS_TYPESCRIPT="+strconv.FormatBool(typescript))
+	if tsconfig, ok := opts["tsconfig"].(string); ok && tsconfig != "" {
+		env = append(env, "PULUMI_NODEJS_TSCONFIG_PATH="+filepath.Join(programDir, tsconfig))
+	}
+
+	cmd := exec.CommandContext(ctx, "node", args...)
+	cmd.Dir = req.Pwd
+	cmd.Env = env
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr // the engine forwards these as diagnostics
+	if err := cmd.Run(); err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			if exit.ExitCode() == exitAfterLoggingError {
+				return &pulumirpc.RunResponse{Bail: true}, nil
+			}
+			return &pulumirpc.RunResponse{Error: fmt.Sprintf("Program exited with non-zero exit code: %d", exit.ExitCode())}, nil
+		}
+		return &pulumirpc.RunResponse{Error: err.Error()}, nil
+	}
+	return &pulumirpc.RunResponse{}, nil
+}
