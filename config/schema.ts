@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { caConfigSchema } from "../components/ca/registry";
+import { backends, caConfigSchema } from "../components/ca/registry";
 
 /**
  * The whole stack config (`istio-mesh-ca:*` keys), validated once into a typed object.
@@ -159,6 +159,9 @@ export const stackConfigSchema = z.strictObject({
     }
   });
   dup(cfg.sidecarIngressTls.map((s) => `${s.namespace}/${s.name}`), ["sidecarIngressTls"], "sidecarIngressTls entry");
+  for (const p of backends[cfg.ca.backend]?.validate?.(cfg.ca, cfg) ?? []) {
+    ctx.addIssue({ code: "custom", path: p.path, message: p.message, input: p.input });
+  }
 });
 
 export type StackConfig = z.infer<typeof stackConfigSchema>;

@@ -3,6 +3,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { CaBackend } from "./contract";
 
+/** The parts of the stack config a backend's cross-checks may look at. */
+export interface StackConfigView {
+  readonly clusters: readonly { readonly name: string }[];
+  readonly namespaces: readonly { readonly name: string }[];
+  readonly istio: { readonly namespace: string; readonly install: "helm" | "external" };
+}
+
 /** What a backend gets to know about the cluster it serves. */
 export interface BackendContext<Shared> {
   /** The cluster's name from config (`clusters[].name`). */
@@ -21,6 +28,13 @@ export interface BackendContext<Shared> {
  */
 export interface BackendDefinition<Config extends { backend: string }, Shared = undefined> {
   readonly schema: z.ZodType<Config, any>;
+  /**
+   * Pure cross-key checks against the rest of the stack config (e.g. a namespace mapping naming
+   * namespaces declared in `istio-mesh-ca:namespaces`). Returns problems as `{ path, message }`,
+   * paths relative to the whole config (e.g. `["ca", "namespaceSigners", "foo"]`). Runs during config
+   * validation, before any resource exists.
+   */
+  readonly validate?: (config: Config, stack: StackConfigView) => { path: (string | number)[]; message: string; input?: unknown }[];
   /** Resources every cluster of the stack shares, such as an offline root. */
   readonly shared?: (name: string, config: Config, opts: pulumi.ComponentResourceOptions) => Shared;
   /** The per-cluster component. */

@@ -46,6 +46,11 @@ export interface IstiodContribution {
    * per namespace after Istio's CRDs exist — e.g. `ISTIO_META_CERT_SIGNER` per namespace.
    */
   readonly namespaceProxyEnv?: Record<string, Record<string, pulumi.Input<string>>>;
+  /**
+   * istiod chart values that have no env/meshConfig equivalent (extra volumes, `global.caAddress`),
+   * deep-merged before the user's own overrides.
+   */
+  readonly chartValues?: pulumi.Input<Record<string, unknown>>;
 }
 
 /** The output shape of every CA backend component. */

@@ -63,13 +63,14 @@ export function istiodValues(args: IstiodValuesArgs): pulumi.Output<Values> {
     pulumi.output(env),
     pulumi.output({ ...args.contribution.podAnnotations, ...(args.extraPodAnnotations ?? {}) }),
     pulumi.output(args.contribution.meshConfig),
-  ]).apply(([e, annotations, meshFragment]) => {
+    pulumi.output(args.contribution.chartValues ?? {}),
+  ]).apply(([e, annotations, meshFragment, chartValues]) => {
     const base: Values = {
       global: { istioNamespace: args.istioNamespace },
       pilot: { env: e, podAnnotations: annotations },
       meshConfig: deepMerge(args.trustDomain ? { trustDomain: args.trustDomain } : {}, meshFragment as Values),
     };
     if (args.revision) base.revision = args.revision;
-    return deepMerge(base, args.overrides ?? {});
+    return deepMerge(deepMerge(base, chartValues as Values), args.overrides ?? {});
   });
 }

@@ -43,15 +43,17 @@ type host struct {
 }
 
 func main() {
-	// Flags the engine may pass (buildPluginArguments); only accepted, not used.
-	flag.Bool("logtostderr", false, "ignored")
-	flag.Int("v", 0, "ignored")
-	flag.String("tracing", "", "ignored")
-	flag.String("root", "", "ignored")
-	flag.Parse()
+	// Flags the engine may pass (buildPluginArguments); accepted, not used. Own
+	// FlagSet: the global one already has glog's -v/-logtostderr via the sdk.
+	fs := flag.NewFlagSet(os.Args[0], flag.ExitOnError)
+	fs.Bool("logtostderr", false, "ignored")
+	fs.Int("v", 0, "ignored")
+	fs.String("tracing", "", "ignored")
+	fs.String("root", "", "ignored")
+	_ = fs.Parse(os.Args[1:])
 	h := &host{}
-	if flag.NArg() > 0 { // positional argument: engine address (comes last)
-		h.engineAddress = flag.Arg(flag.NArg() - 1)
+	if fs.NArg() > 0 { // positional argument: engine address (comes last)
+		h.engineAddress = fs.Arg(fs.NArg() - 1)
 	}
 	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
 		Init: func(s *grpc.Server) error { pulumirpc.RegisterLanguageRuntimeServer(s, h); return nil },
