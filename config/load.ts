@@ -27,6 +27,12 @@ function describe(value: unknown): string {
 
 /** One readable line per zod issue: key, bad value, what is allowed. */
 export function formatIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === "unrecognized_keys" && issue.path.length === 0) {
+    return `unknown config key(s) ${issue.keys.map((k) => `${PROJECT}:${k}`).join(", ")}; known keys: ${Object.keys(stackConfigSchema.shape).join(", ")}`;
+  }
+  if (issue.code === "invalid_type" && "input" in issue && issue.input === undefined) {
+    return `${configKeyPath(issue.path)}: required, but not set (${issue.message})`;
+  }
   if (issue.code === "unrecognized_keys") {
     return `${configKeyPath(issue.path)}: unknown key(s) ${issue.keys.map((k) => JSON.stringify(k)).join(", ")} (check the spelling against the README's config reference)`;
   }

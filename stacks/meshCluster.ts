@@ -94,6 +94,7 @@ export class MeshCluster extends pulumi.ComponentResource {
         } };
       this.sidecarIngressTls[`${s.namespace}/${s.name}`] = new SidecarIngressTls(`${name}-${s.namespace}-${s.name}`, {
         provider,
+        workloadName: s.name,
         namespace: s.namespace,
         selector: s.selector,
         port: s.port,

@@ -77,10 +77,13 @@ export class IstioInstall extends pulumi.ComponentResource {
       ? new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: args.namespace } }, k8sOpts)
       : undefined;
     const nsDeps = ns ? [ns] : [];
+    // Children don't inherit a component's dependsOn: take the name from the Namespace so every
+    // namespaced child waits for it.
+    const namespace = ns ? ns.metadata.name : pulumi.output(args.namespace);
 
     // istiod must find cacerts at start: a cacerts created after a self-signed start is not picked up.
     this.cacerts = contribution.usesCacertsSecret
-      ? new CacertsSecret(`${name}-cacerts`, { namespace: args.namespace, material: args.ca.material, provider: args.provider },
+      ? new CacertsSecret(`${name}-cacerts`, { namespace, material: args.ca.material, provider: args.provider },
         { parent: this, dependsOn: nsDeps })
       : undefined;
 

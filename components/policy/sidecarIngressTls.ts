@@ -33,6 +33,8 @@ export interface IngressPort {
 
 export interface SidecarIngressTlsArgs {
   readonly provider: k8s.Provider;
+  /** The workload's name: the Sidecar and PeerAuthentication are named after it. */
+  readonly workloadName: string;
   readonly namespace: string;
   /** Labels of the workload's pods (the Sidecar's workloadSelector and the PeerAuthentication's selector). */
   readonly selector: Record<string, string>;
@@ -115,11 +117,11 @@ export class SidecarIngressTls extends pulumi.ComponentResource {
 
     // External clients speak TLS to the sidecar itself, not Istio mTLS, on this one port.
     validatedCustomResource(`${name}-external-port`,
-      peerAuthentication(`${name}-external-port`, args.namespace, "STRICT", args.selector, { [String(args.port)]: "DISABLE" }), k8sOpts, ISTIO_SECURITY_V1);
+      peerAuthentication(`${args.workloadName}-external-port`, args.namespace, "STRICT", args.selector, { [String(args.port)]: "DISABLE" }), k8sOpts, ISTIO_SECURITY_V1);
 
     const tlsDir = withSlash(args.mountPaths.tls);
     const sidecar = new Sidecar({
-      metadata: { name: `${name}-ingress`, namespace: args.namespace },
+      metadata: { name: `${args.workloadName}-ingress`, namespace: args.namespace },
       spec: {
         workloadSelector: { labels: args.selector },
         ingress: [

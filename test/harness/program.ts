@@ -75,6 +75,14 @@ export interface RunOptions {
 
 /** Runs index.ts with `config` (keys without the project prefix) and returns what it registered. */
 export async function runProgram(config: Record<string, unknown>, opts: RunOptions = {}): Promise<ProgramRun> {
+  return runUnderMocks(() => require(path.join(ROOT, "index")) as Record<string, any>, config, opts);
+}
+
+/**
+ * Runs `entry` under mocks in a fresh module registry: it must `require` what it uses inside
+ * (components, @pulumi/*) so that they bind to the mocked runtime. Returns what it registered.
+ */
+export async function runUnderMocks(entry: () => Record<string, any>, config: Record<string, unknown>, opts: RunOptions = {}): Promise<ProgramRun> {
   const stack = opts.stack ?? "test";
   const resources: Registered[] = [];
   const dependsOn = new Map<string, string[]>();
@@ -118,7 +126,7 @@ export async function runProgram(config: Record<string, unknown>, opts: RunOptio
         const warn = log.warn;
         log.warn = (msg: string, ...rest: unknown[]) => { warnings.push(msg); return warn(msg, ...rest); };
         try {
-          outputs = require(path.join(ROOT, "index")) as Record<string, any>;
+          outputs = entry();
         } catch (e) {
           error = e as Error;
         }

@@ -1,0 +1,49 @@
+import fc from "fast-check";
+import { deepMerge, mergeEnv } from "../../components/istio/values";
+
+describe("deepMerge", () => {
+  it("merges nested objects and lets the override win on leaves", () => {
+    expect(deepMerge({ pilot: { env: { A: "1" }, replicaCount: 1 }, list: [1] }, { pilot: { env: { B: "2" }, replicaCount: 2 }, list: [2] }))
+      .toEqual({ pilot: { env: { A: "1", B: "2" }, replicaCount: 2 }, list: [2] });
+  });
+
+  const leaf = fc.oneof(fc.string(), fc.integer(), fc.boolean());
+  const tree = fc.letrec((tie) => ({ node: fc.dictionary(fc.constantFrom("a", "b", "c"), fc.oneof({ depthSize: "small" }, leaf, tie("node"))) })).node;
+  const leaves = (o: unknown, at: string[] = []): [string[], unknown][] => (o && typeof o === "object" && Object.keys(o).length > 0)
+    ? Object.entries(o as Record<string, unknown>).flatMap(([k, v]) => leaves(v, [...at, k])) : [[at, o]];
+  const get = (o: unknown, p: string[]) => p.reduce<unknown>((x, k) => (x as Record<string, unknown>)?.[k], o);
+
+  it("property: every non-empty leaf of the override is in the result", () => {
+    fc.assert(fc.property(tree, tree, (base, override) => {
+      const merged = deepMerge(base, override);
+      for (const [p, v] of leaves(override)) if (p.length && !(typeof v === "object" && v !== null)) expect(get(merged, p)).toEqual(v);
+    }));
+  });
+
+  it("property: merging is idempotent and {} is neutral", () => {
+    fc.assert(fc.property(tree, tree, (base, override) => {
+      const merged = deepMerge(base, override);
+      expect(deepMerge(merged, override)).toEqual(merged);
+      expect(deepMerge(base, {})).toEqual(base);
+    }));
+  });
+
+  it("does not mutate its inputs", () => {
+    const base = { a: { b: 1 } };
+    deepMerge(base, { a: { c: 2 } });
+    expect(base).toEqual({ a: { b: 1 } });
+  });
+});
+
+describe("mergeEnv", () => {
+  it("unions variables from several sources", () => {
+    expect(mergeEnv([{ source: "backend", env: { A: "1" } }, { source: "feature", env: { B: "2" } }])).toEqual({ A: "1", B: "2" });
+  });
+  it("refuses two sources setting one variable differently, naming both", () => {
+    expect(() => mergeEnv([{ source: "the CA backend", env: { PILOT_CERT_PROVIDER: "istiod" } }, { source: "feature x", env: { PILOT_CERT_PROVIDER: "k8s.io/foo" } }]))
+      .toThrow('istiod env PILOT_CERT_PROVIDER: the CA backend sets "istiod" but feature x sets "k8s.io/foo"');
+  });
+  it("accepts agreeing sources", () => {
+    expect(mergeEnv([{ source: "a", env: { X: "true" } }, { source: "b", env: { X: "true" } }])).toEqual({ X: "true" });
+  });
+});
