@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { BackendDefinition } from "./backend";
+import { azureKeyVaultBackend, azureKeyVaultConfigSchema } from "./azureKeyVault";
+import { certManagerBackend, certManagerConfigSchema } from "./certManager";
 import { selfSignedBackend, selfSignedConfigSchema } from "./selfSigned";
+import { vaultBackend, vaultConfigSchema } from "./vault";
 
 /**
  * Every CA backend, by its config name. Adding a backend: one file under components/ca/ and
@@ -8,11 +11,17 @@ import { selfSignedBackend, selfSignedConfigSchema } from "./selfSigned";
  */
 export const backends: Record<string, BackendDefinition<any, any>> = {
   selfSigned: selfSignedBackend,
+  azureKeyVault: azureKeyVaultBackend,
+  vault: vaultBackend,
+  certManager: certManagerBackend,
 };
 
 /** The `istio-mesh-ca:ca` config: one shape per backend, chosen by `backend`. */
 export const caConfigSchema = z.discriminatedUnion("backend", [
   selfSignedConfigSchema,
+  azureKeyVaultConfigSchema,
+  vaultConfigSchema,
+  certManagerConfigSchema,
 ], {
   error: (iss) => iss.code === "invalid_union"
     ? `unknown backend ${JSON.stringify((iss.input as { backend?: unknown })?.backend)}; allowed: ${Object.keys(backends).join(", ")}`

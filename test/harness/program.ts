@@ -71,6 +71,8 @@ export interface RunOptions {
   extraState?: (type: string, inputs: Record<string, any>) => Record<string, any> | undefined;
   /** Answers for provider functions (invokes). */
   call?: (token: string, inputs: Record<string, any>) => Record<string, any> | undefined;
+  /** `pulumi.getOrganization()` (the CLI always sets one; default "organization", as self-managed backends use). */
+  organization?: string;
 }
 
 /** Runs index.ts with `config` (keys without the project prefix) and returns what it registered. */
@@ -93,55 +95,69 @@ export async function runUnderMocks(entry: () => Record<string, any>, config: Re
   let error: Error | undefined;
   let pulumi: typeof import("@pulumi/pulumi") | undefined;
 
-  await new Promise<void>((resolve) => {
-    jest.isolateModules(() => {
-      pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
-      const p = pulumi;
-      const flat: Record<string, string> = {};
-      for (const [k, v] of Object.entries(config)) flat[`${PROJECT}:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
-      p.runtime.setAllConfig(flat, (opts.secretKeys ?? []).map((k) => `${PROJECT}:${k}`));
-      void p.runtime.setMocks({
-        newResource(args) {
-          const inputs = unwrap(args.inputs);
-          const emulated = emulateTls(args.type, `${args.type}::${args.name}`, inputs);
-          const extra = opts.extraState?.(args.type, inputs);
-          resources.push({ type: args.type, name: args.name, rawInputs: args.inputs, inputs, provider: args.provider ?? "", custom: args.custom ?? true });
-          return { id: `${args.name}-id`, state: { ...(emulated ?? inputs), ...(extra ?? {}) } };
-        },
-        call(args) {
-          return opts.call?.(args.token, unwrap(args.inputs)) ?? {};
-        },
-      }, PROJECT, stack, opts.preview ?? false).then(() => {
-        // Capture dependency/parent edges from the registration path the SDK uses.
-        const settings = require("@pulumi/pulumi/runtime/settings");
-        const monitor = settings.getMonitor();
-        const orig = monitor.registerResource.bind(monitor);
-        monitor.registerResource = (req: any, cb: any) => {
-          const name = req.getName();
-          if (req.getParent()) parentOf.set(name, nameOfUrn(req.getParent()));
-          dependsOn.set(name, (req.getDependenciesList() as string[]).map(nameOfUrn));
-          return orig(req, cb);
-        };
-        const log = require("@pulumi/pulumi/log");
-        const warn = log.warn;
-        log.warn = (msg: string, ...rest: unknown[]) => { warnings.push(msg); return warn(msg, ...rest); };
-        try {
-          outputs = entry();
-        } catch (e) {
-          error = e as Error;
-        }
-        resolve();
-      });
-    });
+  // The SDK keeps its state on `global` (shared by every copy of the module): start each run clean,
+  // or a second run in the same test file would attach to the first run's stack and register nothing.
+  (global as any).globalStore = undefined;
+  (globalThis as any).stackResource = undefined;
+  let settings: any;
+  // An error thrown inside an apply surfaces as an unhandled rejection (the way a real preview
+  // fails): record it as the run's error instead of letting it kill the test worker.
+  const asyncErrors: Error[] = [];
+  const onRejection = (reason: unknown) => { asyncErrors.push(reason instanceof Error ? reason : new Error(String(reason))); };
+  // Jest's sandboxed `process` does not reach the real one; the capture callback does.
+  const realProcess = process as NodeJS.Process;
+  realProcess.setUncaughtExceptionCaptureCallback(onRejection);
+  // Everything happens synchronously inside isolateModules: a `require` made later (after an await)
+  // would hit the shared registry and reuse a program module evaluated by an earlier run.
+  jest.isolateModules(() => {
+    pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+    const p = pulumi;
+    const flat: Record<string, string> = {};
+    for (const [k, v] of Object.entries(config)) flat[`${PROJECT}:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+    p.runtime.setAllConfig(flat, (opts.secretKeys ?? []).map((k) => `${PROJECT}:${k}`));
+    // setMocks does all its work before its first await: the mocks are in place when it returns.
+    void p.runtime.setMocks({
+      newResource(args) {
+        const inputs = unwrap(args.inputs);
+        const emulated = emulateTls(args.type, `${args.type}::${args.name}`, inputs);
+        const extra = opts.extraState?.(args.type, inputs);
+        resources.push({ type: args.type, name: args.name, rawInputs: args.inputs, inputs, provider: args.provider ?? "", custom: args.custom ?? true });
+        return { id: `${args.name}-id`, state: { ...(emulated ?? inputs), ...(extra ?? {}) } };
+      },
+      call(args) {
+        return opts.call?.(args.token, unwrap(args.inputs)) ?? {};
+      },
+    }, PROJECT, stack, opts.preview ?? false, opts.organization ?? "organization");
+    // Capture dependency/parent edges from the registration requests.
+    settings = require("@pulumi/pulumi/runtime/settings");
+    const monitor = settings.getMonitor();
+    const orig = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, cb: any) => {
+      const name = req.getName();
+      if (req.getParent()) parentOf.set(name, nameOfUrn(req.getParent()));
+      dependsOn.set(name, (req.getDependenciesList() as string[]).map(nameOfUrn));
+      return orig(req, cb);
+    };
+    const log = require("@pulumi/pulumi/log");
+    const warn = log.warn;
+    log.warn = (msg: string, ...rest: unknown[]) => { warnings.push(msg); return warn(msg, ...rest); };
+    try {
+      outputs = entry();
+    } catch (e) {
+      error = e as Error;
+    }
   });
   const p = pulumi!;
   // Let every registration and apply settle.
-  await (require("@pulumi/pulumi/runtime/settings") as any).waitForRPCs?.();
+  await settings.waitForRPCs();
   if (!error) {
     const resolved = await resolveOutputs(p, outputs, "", secretOutputPaths);
     outputs = resolved as Record<string, any>;
   }
-  await (require("@pulumi/pulumi/runtime/settings") as any).waitForRPCs?.();
+  await settings.waitForRPCs();
+  await new Promise((r) => setImmediate(r));
+  realProcess.setUncaughtExceptionCaptureCallback(null);
+  error ??= asyncErrors[0];
   return { resources, outputs, secretOutputPaths, error, dependsOn, parentOf, warnings };
 }
 

@@ -1,0 +1,115 @@
+import { Certificate, ClusterIssuer, Issuer } from "@kubernetes-models/cert-manager/cert-manager.io/v1";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { KeySpec } from "../certParams";
+import { validatedCustomResource } from "../../shared/customResource";
+import { SignerConfig, isNamespaced } from "./config";
+
+/** Makes `pulumi up` wait until cert-manager reports the object Ready (pulumi-kubernetes >= 4.18). */
+const WAIT_READY = { "pulumi.com/waitFor": "condition=Ready" };
+const MANAGED_BY = { "app.kubernetes.io/managed-by": "istio-mesh-ca" };
+
+/** cert-manager's `privateKey` from the key shape every backend shares. */
+export function certManagerPrivateKey(key: KeySpec): { algorithm: "RSA" | "ECDSA"; size: number; rotationPolicy: "Never" } {
+  // Never: a renewed CA keeps its key, so certificates it signed keep verifying against the pinned PEM.
+  return key.algorithm === "RSA"
+    ? { algorithm: "RSA", size: key.rsaBits, rotationPolicy: "Never" }
+    : { algorithm: "ECDSA", size: Number(key.ecdsaCurve.slice(1)), rotationPolicy: "Never" };
+}
+
+/** Object names of a generated CA: bootstrap self-signed issuer, CA Certificate and its Secret, CA issuer. */
+export function generatedNames(signer: SignerConfig): { bootstrap: string; certificate: string; secret: string; issuer: string } {
+  return { bootstrap: `${signer.name}-selfsigned`, certificate: `${signer.name}-ca`, secret: `${signer.name}-ca`, issuer: signer.name };
+}
+
+/** Plain objects (validated against cert-manager's schemas) for a signer whose CA cert-manager generates. */
+export function generatedCaObjects(signer: Extract<SignerConfig, { kind: "selfSignedCa" | "issuer" }>, certManagerNamespace: string):
+  { bootstrap: ClusterIssuer | Issuer; certificate: Certificate; issuer: ClusterIssuer | Issuer; secretNamespace: string } {
+  const n = generatedNames(signer);
+  const namespaced = isNamespaced(signer);
+  // A ClusterIssuer's CA secret lives in cert-manager's cluster resource namespace; an Issuer's in its own.
+  const secretNamespace = namespaced ? signer.namespace : certManagerNamespace;
+  const meta = (name: string) => (namespaced
+    ? { name, namespace: signer.namespace, labels: MANAGED_BY }
+    : { name, labels: MANAGED_BY });
+  const issuerKind = namespaced ? "Issuer" : "ClusterIssuer";
+  const bootstrap = namespaced
+    ? new Issuer({ metadata: meta(n.bootstrap), spec: { selfSigned: {} } })
+    : new ClusterIssuer({ metadata: meta(n.bootstrap), spec: { selfSigned: {} } });
+  const certificate = new Certificate({
+    metadata: { name: n.certificate, namespace: secretNamespace, labels: MANAGED_BY, annotations: WAIT_READY },
+    spec: {
+      isCA: true,
+      commonName: signer.commonName ?? signer.name,
+      ...(signer.organizations ? { subject: { organizations: signer.organizations } } : {}),
+      secretName: n.secret,
+      duration: `${signer.validityDays * 24}h`,
+      privateKey: certManagerPrivateKey(signer.key),
+      issuerRef: { name: n.bootstrap, kind: issuerKind, group: "cert-manager.io" },
+    },
+  });
+  const caMeta = { ...meta(n.issuer), annotations: WAIT_READY };
+  const issuer = namespaced
+    ? new Issuer({ metadata: caMeta, spec: { ca: { secretName: n.secret } } })
+    : new ClusterIssuer({ metadata: caMeta, spec: { ca: { secretName: n.secret } } });
+  return { bootstrap, certificate, issuer, secretNamespace };
+}
+
+/** Decodes `ca.crt` from a Secret's data; the only key ever read (tls.key stays in the cluster). */
+export function caCertFromSecretData(data: Record<string, string> | undefined, secretRef: string): string {
+  const encoded = data?.["ca.crt"];
+  if (!encoded) throw new Error(`secret ${secretRef} has no ca.crt: is the CA Certificate issued?`);
+  const pem = Buffer.from(encoded, "base64").toString("utf8");
+  if (!pem.includes("-----BEGIN CERTIFICATE-----")) throw new Error(`secret ${secretRef}: ca.crt is not a PEM certificate`);
+  return pem;
+}
+
+export interface SignerResourcesArgs {
+  readonly signer: SignerConfig;
+  readonly certManagerNamespace: string;
+  readonly provider: k8s.Provider;
+  /** The cert-manager install (CRDs and webhook) when this program installs it. */
+  readonly dependsOn: pulumi.Resource[];
+}
+
+/** What a signer yields: its CA certificate and the issuer istiod (or istio-csr) must wait for. */
+export interface SignerResult {
+  readonly caPem: pulumi.Output<string>;
+  /** Undefined for issuers managed elsewhere. */
+  readonly issuer?: pulumi.Resource;
+}
+
+/**
+ * One signer: for generated CAs, the bootstrap issuer, CA Certificate and CA issuer, then the CA
+ * certificate read back from the issued Secret; for existing issuers, the PEM from config.
+ */
+export class CertManagerSigner extends pulumi.ComponentResource implements SignerResult {
+  public readonly caPem: pulumi.Output<string>;
+  public readonly issuer?: pulumi.Resource;
+
+  constructor(name: string, args: SignerResourcesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("istio-mesh-ca:ca:CertManagerSigner", name, {}, opts);
+    const { signer } = args;
+    if (signer.kind === "existingClusterIssuer" || signer.kind === "existingIssuer") {
+      this.caPem = pulumi.output(signer.caPem);
+      this.registerOutputs({ caPem: this.caPem });
+      return;
+    }
+    const k8sOpts = { parent: this, provider: args.provider };
+    const objects = generatedCaObjects(signer, args.certManagerNamespace);
+    const bootstrap = validatedCustomResource(`${name}-selfsigned`, objects.bootstrap, { ...k8sOpts, dependsOn: args.dependsOn });
+    const certificate = validatedCustomResource(`${name}-ca`, objects.certificate, { ...k8sOpts, dependsOn: [bootstrap] });
+    this.issuer = validatedCustomResource(`${name}-issuer`, objects.issuer, { ...k8sOpts, dependsOn: [certificate] });
+
+    const secretRef = `${objects.secretNamespace}/${generatedNames(signer).secret}`;
+    // The id depends on the Certificate, so a preview before it exists reads nothing.
+    const secret = k8s.core.v1.Secret.get(`${name}-ca-secret`, certificate.id.apply(() => secretRef), {
+      ...k8sOpts,
+      dependsOn: [certificate],
+      additionalSecretOutputs: ["data", "stringData"],
+    });
+    // ca.crt is a public certificate: unsecret it so mesh config and outputs stay readable.
+    this.caPem = pulumi.unsecret(secret.data.apply((d) => caCertFromSecretData(d, secretRef)));
+    this.registerOutputs({ caPem: this.caPem });
+  }
+}

@@ -1,0 +1,163 @@
+import { z } from "zod";
+import { intermediateOutlivesRoot, keySpecSchema, rootParamsSchema, subjectSchema } from "../certParams";
+
+/**
+ * The `istio-mesh-ca:ca` config of the Vault backend (seed 003): where Vault is, how the root is
+ * held (in Vault, or offline in this stack), the mounts, the KV copy of the key, Kubernetes auth
+ * and the vault-agent injector.
+ */
+
+/** Vault durations as we accept them: digits and a unit, possibly repeated ("8760h", "30d", "1h30m"). */
+const DURATION = /^(\d+[smhd])+$/;
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** Pure: seconds in a duration accepted by `ttlSchema` (`"600s"` → 600). */
+export function durationSeconds(ttl: string): number {
+  if (!DURATION.test(ttl)) throw new Error(`not a duration: ${JSON.stringify(ttl)}`);
+  let total = 0;
+  for (const [, n, unit] of ttl.matchAll(/(\d+)([smhd])/g)) total += Number(n) * UNIT_SECONDS[unit];
+  return total;
+}
+
+export const ttlSchema = z.string().regex(DURATION,
+  "must be a Vault duration: digits followed by s, m, h or d, e.g. \"8760h\", \"30d\" or \"600s\"")
+  // Checks go on after a failed regex: only judge well-formed durations here.
+  .refine((t) => !DURATION.test(t) || durationSeconds(t) > 0, "must be longer than zero");
+
+/** A mount or KV path segment as Vault paths are written in the policy: no leading/trailing slash. */
+const vaultPath = z.string().regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/,
+  "must be a Vault path without leading or trailing '/', made of letters, digits, '_', '.', '-'");
+const k8sName = z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/,
+  "must be a Kubernetes name (lowercase letters, digits, '-' and '.')");
+
+/** Root generated and kept in Vault (`pki/root/generate/internal`): its key never leaves Vault. */
+const internalRootSchema = z.strictObject({
+  mode: z.literal("internal"),
+  mount: vaultPath.default("pki"),
+  /** The root mount's max lease TTL; Vault caps every certificate the mount signs at it. */
+  maxLeaseTtl: ttlSchema.default("8760h"),
+  commonName: z.string().min(1).default("Istio Root CA"),
+  organization: z.string().min(1).optional(),
+  ttl: ttlSchema.default("8760h"),
+  key: keySpecSchema.default({ algorithm: "RSA", rsaBits: 4096 }),
+});
+
+/** Root kept out of Vault (what the seed recommends): only its certificate is imported into `mount`. */
+const offlineRootSchema = rootParamsSchema.unwrap().extend({
+  mode: z.literal("offline"),
+  mount: vaultPath.default("pki"),
+  maxLeaseTtl: ttlSchema.default("8760h"),
+});
+
+export const ROOT_MODES = ["internal", "offline"] as const;
+
+export const vaultConfigSchema = z.strictObject({
+  backend: z.literal("vault"),
+  /** The Vault API address, reachable from Pulumi and from the cluster. */
+  address: z.url({ protocol: /^https?$/, error: "must be the Vault address as an http(s) URL, e.g. https://vault.example.internal:8200" }),
+  /** Vault Enterprise namespace. */
+  namespace: vaultPath.optional(),
+  /** Only as secret config (`pulumi config set --secret --path 'istio-mesh-ca:ca.token'`); else $VAULT_TOKEN. */
+  token: z.string().min(1, "must not be empty; leave it unset to use $VAULT_TOKEN").optional(),
+  /** The provider normally works with a short-lived child token; skip that only if the token cannot create one. */
+  skipChildToken: z.boolean().default(false),
+  /** CA bundle file that signs Vault's TLS certificate, if not in the system trust store. */
+  caCertFile: z.string().min(1).optional(),
+  audit: z.strictObject({
+    /** Disable where a file audit device already exists. */
+    enabled: z.boolean().default(true),
+    path: vaultPath.default("file"),
+    filePath: z.string().startsWith("/", "must be an absolute path on the Vault server").default("/vault/vault-audit.log"),
+  }).prefault({}),
+  root: z.discriminatedUnion("mode", [internalRootSchema, offlineRootSchema], {
+    error: (iss) => (iss.code === "invalid_union" ? `root.mode must be one of ${ROOT_MODES.map((m) => `"${m}"`).join(", ")}` : undefined),
+  }).prefault({ mode: "offline" }),
+  intermediate: z.strictObject({
+    mount: vaultPath.default("istioca"),
+    maxLeaseTtl: ttlSchema.default("43800h"),
+    /** The intermediate's lifetime; at most the root mount's max lease TTL (Vault would cut it silently). */
+    ttl: ttlSchema.default("8760h"),
+    commonName: z.string().min(1).default("Istio Intermediate Authority"),
+    subject: subjectSchema.omit({ commonName: true }).prefault({}),
+    key: keySpecSchema.default({ algorithm: "RSA", rsaBits: 4096 }),
+    dnsNames: z.array(z.string().min(1)).optional(),
+  }).prefault({}),
+  kv: z.strictObject({
+    mount: vaultPath.default("kv"),
+    path: vaultPath.default("istioca"),
+    version: z.union([z.literal(1), z.literal(2)], { error: "must be 1 or 2 (the KV secrets engine version)" }).default(2),
+    /** false when the KV mount already exists. */
+    createMount: z.boolean().default(true),
+  }).prefault({}),
+  kubernetesAuth: z.strictObject({
+    path: vaultPath.default("kubernetes"),
+    /** The cluster's API server as Vault reaches it. */
+    host: z.url({ protocol: /^https?$/, error: "must be the Kubernetes API server URL, e.g. https://10.0.0.1:6443" }),
+    /** The CA of the API server (public). */
+    caCertPem: z.string().includes("-----BEGIN CERTIFICATE-----", { message: "must be a PEM certificate" }),
+    role: vaultPath.default("istiod"),
+    /** Current Istio names it `istiod`; older guides `istiod-service-account`. */
+    serviceAccount: k8sName.default("istiod"),
+    /** Defaults to the Istio namespace. */
+    serviceAccountNamespace: k8sName.optional(),
+    policyName: vaultPath.default("istioca"),
+    tokenPeriod: ttlSchema.default("600s"),
+  }),
+  injector: z.strictObject({
+    /** Install HashiCorp's injector; false when the cluster already runs one. */
+    install: z.boolean().default(false),
+    namespace: k8sName.default("vault"),
+    chartVersion: z.string().regex(/^\d+\.\d+\.\d+$/, "must be a chart version like 0.30.1").default("0.30.1"),
+    chartRepository: z.url().default("https://helm.releases.hashicorp.com"),
+  }).prefault({}),
+  /** Where vault-agent writes the four PEMs; also istiod's ROOT_CA_DIR, so the two cannot disagree. */
+  secretVolumePath: z.string().regex(/^\/[^\s]*[^/\s]$/, "must be an absolute directory path without a trailing '/'").default("/vault/secrets"),
+}).superRefine((cfg, ctx) => {
+  for (const p of ttlProblems(cfg)) ctx.addIssue({ code: "custom", ...p });
+});
+export type VaultConfig = z.infer<typeof vaultConfigSchema>;
+
+type Problem = { path: (string | number)[]; message: string; input?: unknown };
+
+/** Pure: lifetimes that Vault would cut short, or an intermediate outliving its root. */
+export function ttlProblems(cfg: VaultConfig): Problem[] {
+  const out: Problem[] = [];
+  const s = durationSeconds;
+  const inter = cfg.intermediate;
+  // zod runs this refinement even when a field failed: malformed durations are reported already.
+  const ttls = [inter.ttl, inter.maxLeaseTtl, cfg.root.maxLeaseTtl, ...(cfg.root.mode === "internal" ? [cfg.root.ttl] : [])];
+  if (ttls.some((t) => typeof t !== "string" || !DURATION.test(t))) return out;
+  if (s(inter.ttl) > s(inter.maxLeaseTtl)) {
+    out.push({ path: ["intermediate", "ttl"], input: inter.ttl, message: `intermediate.ttl is longer than intermediate.maxLeaseTtl (${inter.maxLeaseTtl}); shorten it or raise the mount's max lease TTL` });
+  }
+  if (cfg.root.mode === "internal") {
+    const root = cfg.root;
+    if (s(root.ttl) > s(root.maxLeaseTtl)) {
+      out.push({ path: ["root", "ttl"], input: root.ttl, message: `root.ttl is longer than root.maxLeaseTtl (${root.maxLeaseTtl}); Vault would cut it short` });
+    }
+    // sign-intermediate on the root mount is capped by that mount's max lease TTL and the root's expiry.
+    const cap = Math.min(s(root.ttl), s(root.maxLeaseTtl));
+    if (s(inter.ttl) > cap) {
+      out.push({ path: ["intermediate", "ttl"], input: inter.ttl, message: `intermediate.ttl is longer than the root allows (${cap / 3600}h: root.ttl and root.maxLeaseTtl); an intermediate cannot outlive its root` });
+    }
+  } else {
+    const days = Math.ceil(s(inter.ttl) / 86400);
+    const err = intermediateOutlivesRoot(cfg.root, { key: inter.key, validityDays: days, subject: {} });
+    if (err) out.push({ path: ["intermediate", "ttl"], input: inter.ttl, message: `intermediate.ttl (${days} days) is longer than root.validityDays (${cfg.root.validityDays}); an intermediate cannot outlive its root` });
+  }
+  return out;
+}
+
+/** Pure: the one-cluster rule (one Kubernetes auth mount, one istiod identity per stack). */
+export function clusterProblems(clusterCount: number): Problem[] {
+  return clusterCount === 1 ? [] : [{
+    path: ["clusters"], input: clusterCount,
+    message: "the vault backend serves exactly one cluster per stack (its Kubernetes auth mount trusts one API server); use one stack per cluster",
+  }];
+}
+
+/** Pure: a token in config must have been set as a secret. */
+export function plaintextTokenProblems(cfg: Pick<VaultConfig, "token">, caKeyIsSecret: boolean): string[] {
+  if (cfg.token === undefined || caKeyIsSecret) return [];
+  return ["istio-mesh-ca:ca.token: a Vault token in plain config (not shown); set it with `pulumi config set --secret --path 'istio-mesh-ca:ca.token'` or leave it unset and export VAULT_TOKEN"];
+}

@@ -1,0 +1,139 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as vault from "@pulumi/vault";
+import { defineBackend } from "../backend";
+import { CaBackend, CaMaterial, IstiodContribution } from "../contract";
+import { injectorAnnotations } from "./agentTemplates";
+import { VaultConfig, clusterProblems, durationSeconds, plaintextTokenProblems, vaultConfigSchema } from "./config";
+import { VaultPki } from "./pki";
+import { vaultProvider } from "./provider";
+
+export { vaultConfigSchema } from "./config";
+export type { VaultConfig } from "./config";
+
+/**
+ * Without a token reviewer JWT, Vault calls the TokenReview API with the JWT istiod logs in with,
+ * so istiod's service account must be allowed to create TokenReviews (granted here explicitly).
+ */
+const TOKEN_REVIEW_RULE = { apiGroups: ["authentication.k8s.io"], resources: ["tokenreviews"], verbs: ["create"] };
+
+/** What every cluster of the stack shares: the provider and the PKI in Vault. */
+export interface VaultShared {
+  readonly provider: vault.Provider;
+  readonly pki: VaultPki;
+}
+
+export interface VaultCaArgs {
+  /** The validated `istio-mesh-ca:ca` config. */
+  readonly config: VaultConfig;
+  /** The stack's Vault provider and PKI. */
+  readonly shared: VaultShared;
+  /** The cluster's Kubernetes provider (for the injector chart). */
+  readonly provider: k8s.Provider;
+  /** Namespace istiod runs in: the default namespace its Vault role is bound to. */
+  readonly istioNamespace: string;
+}
+
+/**
+ * A cluster's CA from Vault: Kubernetes auth for istiod, optionally the vault-agent injector, and
+ * the istiod contribution that renders the four CA files from Vault into ROOT_CA_DIR.
+ */
+export class VaultCa extends pulumi.ComponentResource implements CaBackend {
+  public readonly kind = "vault";
+  public readonly material: CaMaterial;
+  public readonly istiod: IstiodContribution;
+
+  constructor(name: string, args: VaultCaArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("istio-mesh-ca:ca:VaultCa", name, {}, opts);
+    const { config: cfg, shared } = args;
+    const vopts = { parent: this, provider: shared.provider };
+    const auth = cfg.kubernetesAuth;
+
+    const authBackend = new vault.AuthBackend(`${name}-k8s-auth`, {
+      type: "kubernetes",
+      path: auth.path,
+      description: "istiod logs in here to read its CA",
+    }, vopts);
+    // No token_reviewer_jwt to store: Vault reviews istiod's login JWT with that same JWT (see TOKEN_REVIEW_RULE).
+    const authConfig = new vault.kubernetes.AuthBackendConfig(`${name}-k8s-auth-config`, {
+      backend: authBackend.path,
+      kubernetesHost: auth.host,
+      kubernetesCaCert: auth.caCertPem,
+    }, vopts);
+    const role = new vault.kubernetes.AuthBackendRole(`${name}-k8s-auth-role`, {
+      backend: authBackend.path,
+      roleName: auth.role,
+      boundServiceAccountNames: [auth.serviceAccount],
+      boundServiceAccountNamespaces: [auth.serviceAccountNamespace ?? args.istioNamespace],
+      tokenPolicies: [shared.pki.policy.name],
+      tokenPeriod: durationSeconds(auth.tokenPeriod),
+    }, { ...vopts, dependsOn: [authConfig] });
+
+    const injector = cfg.injector.install ? this.injectorChart(name, cfg, args.provider) : [];
+
+    this.material = shared.pki.material;
+    this.istiod = {
+      env: { ROOT_CA_DIR: cfg.secretVolumePath },
+      podAnnotations: injectorAnnotations({
+        paths: shared.pki.paths,
+        role: auth.role,
+        authPath: auth.path,
+        secretVolumePath: cfg.secretVolumePath,
+        address: cfg.address,
+        vaultNamespace: cfg.namespace,
+      }),
+      meshConfig: { defaultConfig: { holdApplicationUntilProxyStarts: true } },
+      clusterRoleRules: [TOKEN_REVIEW_RULE],
+      usesCacertsSecret: false,
+      dependsOn: [...shared.pki.ready, role, ...injector],
+    };
+    this.registerOutputs({ rootCertBundle: this.material.rootCertBundle, certChain: this.material.certChain });
+  }
+
+  /** HashiCorp's chart with only the injector, pointed at the external Vault. */
+  private injectorChart(name: string, cfg: VaultConfig, provider: k8s.Provider): pulumi.Resource[] {
+    const k8sOpts = { parent: this, provider };
+    const ns = new k8s.core.v1.Namespace(`${name}-injector-namespace`, { metadata: { name: cfg.injector.namespace } }, k8sOpts);
+    const chart = new k8s.helm.v4.Chart(`${name}-injector`, {
+      chart: "vault",
+      version: cfg.injector.chartVersion,
+      repositoryOpts: { repo: cfg.injector.chartRepository },
+      namespace: cfg.injector.namespace,
+      values: {
+        server: { enabled: false },
+        // `injector.externalVaultAddr` is deprecated in favour of `global.externalVaultAddr` (chart 0.21+); set both.
+        injector: { enabled: true, externalVaultAddr: cfg.address },
+        global: { externalVaultAddr: cfg.address },
+      },
+    }, { ...k8sOpts, dependsOn: [ns] });
+    return [chart];
+  }
+}
+
+/** Whether `istio-mesh-ca:ca` was set as a secret (SDK bookkeeping, internal in 3.x — hence the guard). */
+function caConfigIsSecret(): boolean {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const cfg = require("@pulumi/pulumi/runtime/config") as { isConfigSecret?: (k: string) => boolean };
+  return cfg.isConfigSecret ? cfg.isConfigSecret("istio-mesh-ca:ca") : true;
+}
+
+/** Fails like every config error, before any resource: loaded lazily, config/load imports the registry. */
+function refuse(problems: string[]): never {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { ConfigError } = require("../../../config/load") as typeof import("../../../config/load");
+  throw new ConfigError(problems);
+}
+
+export const vaultBackend = defineBackend<VaultConfig, VaultShared>({
+  schema: vaultConfigSchema,
+  validate: (_config, stack) => clusterProblems(stack.clusters.length),
+  shared: (name, config, opts) => {
+    const leaks = plaintextTokenProblems(config, caConfigIsSecret());
+    if (leaks.length > 0) refuse(leaks);
+    const provider = vaultProvider(name, config, opts);
+    return { provider, pki: new VaultPki(`${name}-pki`, { config, provider }, opts) };
+  },
+  create: (name, config, ctx, opts) => new VaultCa(name, {
+    config, shared: ctx.shared, provider: ctx.provider, istioNamespace: ctx.istioNamespace,
+  }, opts),
+});

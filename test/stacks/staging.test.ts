@@ -1,0 +1,191 @@
+import { execFileSync } from "child_process";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { ProgramRun, byName, isSecretValue, ofType, privateKeyOccurrences, runProgram, stackConfig } from "../harness/program";
+import { FakeVaultState, T, fakeVault } from "../vault/fakeVault";
+import { opensslVerify } from "../vault/opensslVerify";
+import { goBinary, renderTemplates } from "../vault/renderTemplates";
+import { vaultReads } from "../vault/vaultReads";
+
+const A = "vault.hashicorp.com";
+const CA_FILES = ["ca-cert.pem", "ca-key.pem", "cert-chain.pem", "root-cert.pem"];
+
+/** `path "..." { capabilities = [...] }` blocks of a policy. */
+function policyBlocks(hcl: string): { path: string; capabilities: string[] }[] {
+  return [...hcl.matchAll(/path\s+"([^"]+)"\s*\{\s*capabilities\s*=\s*\[([^\]]*)\]\s*\}/g)]
+    .map((m) => ({ path: m[1], capabilities: m[2].split(",").map((c) => c.trim().replace(/"/g, "")).filter(Boolean) }));
+}
+
+describe("staging stack (Pulumi.staging.yaml, vault backend, offline root)", () => {
+  let run: ProgramRun;
+  let vaultState: FakeVaultState;
+  let out: { rootCertBundle: string; intermediateCert: string; certChain: string; backend: string };
+  let istiodValues: Record<string, any>;
+  const vaultResources = () => run.resources.filter((r) => r.type.startsWith("vault:"));
+
+  beforeAll(async () => {
+    const fv = fakeVault();
+    vaultState = fv.state;
+    run = await runProgram(stackConfig("staging"), { stack: "staging", extraState: fv.extraState });
+    out = run.outputs.clusters?.staging;
+    istiodValues = byName(run, "staging-istio-istiod").inputs.values;
+  }, 180_000);
+
+  it("runs and keeps the token out of the stack file", () => {
+    expect(run.error).toBeUndefined();
+    expect(fs.readFileSync(path.join(__dirname, "../../Pulumi.staging.yaml"), "utf8")).not.toMatch(/^\s*token:/m);
+    expect(out.backend).toBe("vault");
+  });
+
+  it("configures one Vault provider from config and passes it to every Vault resource", () => {
+    const providers = ofType(run, T.provider);
+    expect(providers).toHaveLength(1);
+    expect(providers[0].inputs.address).toBe("https://vault.example.internal:8200");
+    expect(providers[0].inputs.token).toBeUndefined(); // read from $VAULT_TOKEN by the provider
+    expect(String(providers[0].inputs.skipChildToken)).toBe("false");
+    expect(vaultResources().length).toBeGreaterThanOrEqual(12);
+    for (const r of vaultResources()) expect(r.provider).toContain("pulumi:providers:vault::mesh-vault::");
+  });
+
+  it("declares the audit device and the three mounts with their lease limits", () => {
+    expect(byName(run, "mesh-pki-audit").inputs).toMatchObject({ type: "file", path: "file", options: { file_path: "/vault/vault-audit.log" } });
+    expect(byName(run, "mesh-pki-root-mount").inputs).toMatchObject({ path: "pki", type: "pki", maxLeaseTtlSeconds: 8760 * 3600 });
+    expect(byName(run, "mesh-pki-intermediate-mount").inputs).toMatchObject({ path: "istioca", type: "pki", maxLeaseTtlSeconds: 43800 * 3600 });
+    expect(byName(run, "mesh-pki-kv-mount").inputs).toMatchObject({ path: "kv", type: "kv", options: { version: "2" } });
+    for (const m of ["mesh-pki-root-mount", "mesh-pki-intermediate-mount", "mesh-pki-kv-mount"]) {
+      expect(run.dependsOn.get(m)).toContain("mesh-pki-audit");
+    }
+  });
+
+  it("keeps the root offline: Vault gets its certificate only, the CSR is signed locally", () => {
+    expect(ofType(run, T.rootCert)).toHaveLength(0);
+    expect(ofType(run, T.sign)).toHaveLength(0);
+    const imported = byName(run, "mesh-pki-root-import");
+    expect(imported.inputs.backend).toBe("pki");
+    expect(imported.inputs.pemBundle).toBe(out.rootCertBundle);
+    expect(imported.inputs.pemBundle).not.toMatch(/PRIVATE KEY/);
+    const csr = byName(run, "mesh-pki-intermediate-csr");
+    expect(csr.inputs).toMatchObject({ backend: "istioca", type: "exported", commonName: "Example Corp Intermediate Authority",
+      organization: "Example Corp", keyType: "rsa", keyBits: 4096 });
+    const signed = byName(run, "mesh-pki-intermediate-sign");
+    expect(signed.type).toBe("tls:index/locallySignedCert:LocallySignedCert");
+    expect(signed.inputs.certRequestPem).toBe(vaultState.csr);
+    expect(isSecretValue(signed.rawInputs.caPrivateKeyPem)).toBe(true);
+  });
+
+  it("signs a real intermediate for the Vault key, pathlen 0, chaining to the root", () => {
+    const inter = new crypto.X509Certificate(out.intermediateCert);
+    const root = new crypto.X509Certificate(out.rootCertBundle);
+    expect(inter.ca).toBe(true);
+    expect(inter.subject).toContain("CN=Example Corp Intermediate Authority");
+    expect(root.subject).toContain("CN=Example Corp Istio Root CA");
+    expect(inter.checkIssued(root)).toBe(true);
+    expect(inter.publicKey.export({ type: "spki", format: "pem" }))
+      .toBe(crypto.createPublicKey(vaultState.intermediateKey!).export({ type: "spki", format: "pem" }));
+    expect(opensslVerify(out.rootCertBundle, out.intermediateCert)).toContain("OK");
+    const text = execFileSync("openssl", ["x509", "-noout", "-text"], { input: out.intermediateCert, encoding: "utf8" });
+    expect(text).toMatch(/CA:TRUE, pathlen:0/);
+  });
+
+  it("sets the signed intermediate back with the root appended, so ca_chain is intermediate then root", () => {
+    const set = byName(run, "mesh-pki-intermediate-set-signed");
+    expect(set.inputs.backend).toBe("istioca");
+    expect(set.inputs.certificate).toBe(out.intermediateCert + out.rootCertBundle);
+    expect(out.certChain).toBe(out.intermediateCert + out.rootCertBundle);
+  });
+
+  it("stores the intermediate key in the KV v2 secret as ca-key.pem, and nowhere else, always secret", () => {
+    const kv = byName(run, "mesh-pki-intermediate-key");
+    expect(kv.type).toBe(T.kvV2);
+    expect(kv.inputs).toMatchObject({ mount: "kv", name: "istioca" });
+    expect(isSecretValue(kv.rawInputs.dataJson)).toBe(true);
+    expect(JSON.parse(kv.inputs.dataJson)).toEqual({ "ca-key.pem": `${vaultState.intermediateKey}\n` });
+
+    const occurrences = privateKeyOccurrences(run);
+    expect(occurrences.every((o) => o.secret)).toBe(true);
+    // Inside dataJson the PEM is JSON-escaped.
+    const interKey = occurrences.filter((o) => o.pem.replace(/\\n/g, "\n") === vaultState.intermediateKey);
+    expect(interKey.map((o) => `${o.resource.name}:${o.path}`)).toEqual(["mesh-pki-intermediate-key:dataJson"]);
+    // The root key never reaches a Vault resource.
+    const inVault = occurrences.filter((o) => o.resource.type.startsWith("vault:"));
+    expect(inVault.map((o) => o.resource.name)).toEqual(["mesh-pki-intermediate-key"]);
+    // Nor any stack output.
+    expect(JSON.stringify(run.outputs)).not.toMatch(/PRIVATE KEY/);
+  });
+
+  it("writes a read-only policy on exactly the KV secret, istioca/cert/* and pki/cert/ca", () => {
+    const policy = byName(run, "mesh-pki-policy");
+    expect(policy.inputs.name).toBe("istioca");
+    const blocks = policyBlocks(policy.inputs.policy);
+    expect(blocks.map((b) => b.path).sort()).toEqual(["istioca/cert/*", "kv/data/istioca", "pki/cert/ca"]);
+    for (const b of blocks) expect(b.capabilities.sort()).toEqual(["list", "read"]);
+    // Nothing outside the parsed blocks (no second syntax sneaking in a grant).
+    expect(policy.inputs.policy.replace(/path\s+"[^"]+"\s*\{\s*capabilities\s*=\s*\[[^\]]*\]\s*\}/g, "").trim()).toBe("");
+  });
+
+  it("binds Kubernetes auth role istiod to the istiod service account with a short token period", () => {
+    expect(byName(run, "staging-ca-k8s-auth").inputs).toMatchObject({ type: "kubernetes", path: "kubernetes" });
+    const cfg = byName(run, "staging-ca-k8s-auth-config").inputs;
+    expect(cfg).toMatchObject({ backend: "kubernetes", kubernetesHost: "https://staging-api.example.internal:6443" });
+    expect(cfg.kubernetesCaCert).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    expect(cfg.tokenReviewerJwt).toBeUndefined();
+    expect(byName(run, "staging-ca-k8s-auth-role").inputs).toEqual(expect.objectContaining({
+      backend: "kubernetes", roleName: "istiod", boundServiceAccountNames: ["istiod"],
+      boundServiceAccountNamespaces: ["istio-system"], tokenPolicies: ["istioca"], tokenPeriod: 600,
+    }));
+  });
+
+  it("installs only the injector from HashiCorp's pinned chart, pointed at the external Vault", () => {
+    const chart = byName(run, "staging-ca-injector");
+    expect(chart.type).toBe("kubernetes:helm.sh/v4:Chart");
+    expect(chart.inputs).toMatchObject({ chart: "vault", version: "0.30.1", namespace: "vault",
+      repositoryOpts: { repo: "https://helm.releases.hashicorp.com" } });
+    expect(chart.inputs.values).toEqual({
+      server: { enabled: false },
+      injector: { enabled: true, externalVaultAddr: "https://vault.example.internal:8200" },
+      global: { externalVaultAddr: "https://vault.example.internal:8200" },
+    });
+  });
+
+  it("configures istiod: ROOT_CA_DIR = secret-volume-path, injector annotations, hold until proxy starts, no cacerts", () => {
+    const ann = istiodValues.pilot.podAnnotations;
+    expect(istiodValues.pilot.env.ROOT_CA_DIR).toBe("/vault/secrets");
+    expect(ann[`${A}/secret-volume-path`]).toBe(istiodValues.pilot.env.ROOT_CA_DIR);
+    expect(ann).toMatchObject({ [`${A}/agent-inject`]: "true", [`${A}/agent-init-first`]: "true", [`${A}/role`]: "istiod",
+      [`${A}/auth-path`]: "auth/kubernetes", [`${A}/service`]: "https://vault.example.internal:8200" });
+    expect(Object.keys(ann).filter((k) => k.startsWith(`${A}/agent-inject-secret-`)).map((k) => k.split("secret-")[1]).sort()).toEqual(CA_FILES);
+    expect(Object.keys(ann).filter((k) => k.startsWith(`${A}/agent-inject-template-`)).map((k) => k.split("template-")[1]).sort()).toEqual(CA_FILES);
+    expect(istiodValues.meshConfig.defaultConfig.holdApplicationUntilProxyStarts).toBe(true);
+    expect(JSON.stringify(istiodValues)).not.toMatch(/-----BEGIN/);
+    expect(ofType(run, "kubernetes:core/v1:Secret")).toHaveLength(0);
+  });
+
+  it("lets istiod's service account create the TokenReviews Vault's login check makes with its JWT", () => {
+    const role = ofType(run, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole").find((r) => r.name === "staging-istio-istiod-ca");
+    expect(role?.inputs.rules).toEqual([{ apiGroups: ["authentication.k8s.io"], resources: ["tokenreviews"], verbs: ["create"] }]);
+    const binding = ofType(run, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding").find((r) => r.name === "staging-istio-istiod-ca");
+    expect(binding?.inputs.subjects).toEqual([{ kind: "ServiceAccount", name: "istiod", namespace: "istio-system" }]);
+  });
+
+  it("starts istiod only after Vault holds everything its agent reads", () => {
+    expect(run.dependsOn.get("staging-istio-istiod")).toEqual(expect.arrayContaining([
+      "mesh-pki-root-import", "mesh-pki-intermediate-set-signed", "mesh-pki-intermediate-key", "mesh-pki-policy",
+      "staging-ca-k8s-auth-role", "staging-ca-injector",
+    ]));
+  });
+
+  const go = goBinary();
+  (go ? it : it.skip)(`renders exactly Istio's four PEMs when the agent templates are executed${go ? "" : " (SKIPPED: no Go toolchain found)"}`, () => {
+    const ann = istiodValues.pilot.podAnnotations as Record<string, string>;
+    const templates = Object.fromEntries(CA_FILES.map((f) => [f, ann[`${A}/agent-inject-template-${f}`]]));
+    for (const f of CA_FILES) expect(ann[`${A}/agent-inject-template-${f}`]).toContain(`secret "${ann[`${A}/agent-inject-secret-${f}`]}"`);
+    const files = renderTemplates(go!, templates, vaultReads(run, { rootMount: "pki", intermediateMount: "istioca", rootPem: out.rootCertBundle }));
+    expect(files["ca-cert.pem"]).toBe(out.intermediateCert);
+    expect(files["ca-key.pem"]).toBe(`${vaultState.intermediateKey}\n`);
+    expect(files["cert-chain.pem"]).toBe(out.intermediateCert + out.rootCertBundle);
+    expect(files["root-cert.pem"]).toBe(out.rootCertBundle);
+    // The rendered key really belongs to the rendered ca-cert.
+    expect(new crypto.X509Certificate(files["ca-cert.pem"]).checkPrivateKey(crypto.createPrivateKey(files["ca-key.pem"]))).toBe(true);
+  }, 240_000);
+});
