@@ -6,8 +6,14 @@ import { CaBackend } from "./contract";
 /** The parts of the stack config a backend's cross-checks may look at. */
 export interface StackConfigView {
   readonly clusters: readonly { readonly name: string }[];
-  readonly namespaces: readonly { readonly name: string }[];
-  readonly istio: { readonly namespace: string; readonly install: "helm" | "external" };
+  readonly namespaces: readonly { readonly name: string; readonly labels?: Record<string, string>; readonly injection?: boolean }[];
+  readonly istio: {
+    readonly namespace: string;
+    readonly install: "helm" | "external";
+    readonly revision?: string;
+    readonly trustDomain?: string;
+  };
+  readonly sidecarIngressTls?: readonly unknown[];
 }
 
 /** What a backend gets to know about the cluster it serves. */

@@ -64,6 +64,11 @@ export interface CaBackend {
    * for that cluster, used instead of the one built from `clusters[]` config.
    */
   readonly clusterProvider?: k8s.Provider;
+  /**
+   * Backend-specific public values (never keys), exported under `clusters.<name>.backendOutputs` —
+   * e.g. the AKS mesh profile fragments for a cluster defined in another stack.
+   */
+  readonly stackOutputs?: Record<string, pulumi.Input<unknown>>;
 }
 
 /** Shortcut for the common contribution of backends that only fill the `cacerts` Secret. */

@@ -1,0 +1,103 @@
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { ROOT, scenarios } from "./scenarios";
+
+/**
+ * `npm run bench [-- --reps 3]`: evaluates the program under mocks for growing meshes, each run in a
+ * fresh child process (bench/child.ts), and compares with a one-resource baseline program measured
+ * the same way. Reports medians over the repetitions, and per-series marginal CPU time and heap per
+ * resource (CPU time, not wall time: other processes on a shared machine distort wall time).
+ */
+
+interface Sample { name: string; custom: number; components: number; loadMs: number; ms: number; cpuMs: number; heapMb: number; maxRssMb: number }
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function fixtureDir(): string {
+  // One real certificate and key for every tls resource: parsing stays real, key generation is skipped.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-"));
+  execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "key.pem",
+    "-out", "cert.pem", "-subj", "/O=Istio/CN=Root CA", "-days", "3650", "-addext", "basicConstraints=critical,CA:true"], { cwd: dir, stdio: "ignore" });
+  return dir;
+}
+
+function runChild(name: string, fixtures: string): Sample {
+  const out = execFileSync(process.execPath, ["--expose-gc", "-r", "ts-node/register/transpile-only", path.join(__dirname, "child.ts"), name, fixtures],
+    { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  return JSON.parse(out.trim().split("\n").pop()!) as Sample;
+}
+
+function measure(name: string, fixtures: string, reps: number): Sample {
+  const samples = Array.from({ length: reps }, () => runChild(name, fixtures));
+  const s0 = samples[0];
+  return { ...s0, loadMs: median(samples.map((s) => s.loadMs)), ms: median(samples.map((s) => s.ms)), cpuMs: median(samples.map((s) => s.cpuMs)), heapMb: median(samples.map((s) => s.heapMb)), maxRssMb: median(samples.map((s) => s.maxRssMb)) };
+}
+
+const fmt = (n: number, digits = 1) => n.toFixed(digits);
+const table = (rows: string[][]) => {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ")).join("\n");
+};
+
+/** Segments smaller than this are noise, not signal: they are printed but not judged. */
+const MIN_CPU_MS = 100;
+const MIN_HEAP_MB = 1;
+
+/**
+ * Growth between consecutive sizes: marginal CPU ms and retained heap per added resource. Super-linear
+ * when the marginal cost of the last measurable segment is more than twice that of the first.
+ */
+export function slopes(points: { size: number; resources: number; ms: number; mb: number }[]): { lines: string[]; superLinear: boolean } {
+  const lines: string[] = [];
+  const time: number[] = [];
+  const heap: number[] = [];
+  for (let i = 1; i < points.length; i++) {
+    const a = points[i - 1];
+    const b = points[i];
+    const dr = b.resources - a.resources;
+    const msPer = (b.ms - a.ms) / dr;
+    const kbPer = ((b.mb - a.mb) * 1024) / dr;
+    if (b.ms - a.ms >= MIN_CPU_MS) time.push(msPer);
+    if (b.mb - a.mb >= MIN_HEAP_MB) heap.push(kbPer);
+    const memory = b.mb - a.mb >= MIN_HEAP_MB ? `${fmt(kbPer, 1)} KB heap/resource (${fmt(1024 / kbPer, 1)} resources/MB)` : "heap growth below 1 MB (not judged)";
+    lines.push(`  ${a.size} -> ${b.size}: +${dr} resources, ${fmt(msPer, 2)} CPU ms/resource (${fmt(1 / msPer, 2)} resources/ms), ${memory}`);
+  }
+  const doubled = (xs: number[]) => xs.length > 1 && xs[xs.length - 1] > 2 * xs[0];
+  return { lines, superLinear: doubled(time) || doubled(heap) };
+}
+
+function main(argv: string[]): void {
+  const repsArg = argv.indexOf("--reps");
+  const reps = repsArg >= 0 ? Number(argv[repsArg + 1]) : 3;
+  const fixtures = fixtureDir();
+  console.log(`machine: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"}), ${fmt(os.totalmem() / 2 ** 30)} GiB RAM, ` +
+    `node ${process.version}, load average ${os.loadavg().map((l) => fmt(l, 2)).join(" ")}; median of ${reps} runs per scenario\n`);
+  const all = scenarios();
+  const results = new Map(all.map((s) => [s.name, measure(s.name, fixtures, reps)]));
+  fs.rmSync(fixtures, { recursive: true, force: true });
+  const base = results.get("baseline")!;
+
+  const rows = [["scenario", "resources", "(custom)", "eval ms", "CPU ms", "heap MB", "peak RSS MB", "x baseline ms", "x baseline RSS", "module load ms"]];
+  for (const s of all) {
+    const r = results.get(s.name)!;
+    rows.push([s.name, String(r.custom + r.components), String(r.custom), fmt(r.ms), fmt(r.cpuMs), fmt(r.heapMb), fmt(r.maxRssMb), fmt(r.ms / base.ms, 2), fmt(r.maxRssMb / base.maxRssMb, 2), fmt(r.loadMs)]);
+  }
+  console.log(table(rows));
+
+  let flagged = false;
+  for (const series of [...new Set(all.filter((s) => s.program === "index").map((s) => s.series))]) {
+    const points = all.filter((s) => s.series === series).map((s) => {
+      const r = results.get(s.name)!;
+      return { size: s.size, resources: r.custom + r.components, ms: r.cpuMs, mb: r.heapMb };
+    });
+    const { lines, superLinear } = slopes(points);
+    console.log(`\n${series}:${superLinear ? "  ** SUPER-LINEAR: marginal time or heap per resource more than doubled **" : "  linear (marginal time and heap per resource did not double)"}`);
+    lines.forEach((l) => console.log(l));
+    flagged ||= superLinear;
+  }
+  process.exitCode = flagged ? 1 : 0;
+}
+
+if (require.main === module) main(process.argv.slice(2));

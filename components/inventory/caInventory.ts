@@ -1,0 +1,83 @@
+import { X509Certificate } from "crypto";
+
+/**
+ * A CA inventory: what every cluster of a stack trusts and signs with, and when it expires.
+ * Pure: PEM strings in, plain data out; `now` is an argument so results are reproducible.
+ */
+
+export type CaRole = "root" | "intermediate";
+
+export interface CaInventoryEntry {
+  readonly cluster: string;
+  readonly role: CaRole;
+  /** Distinguished name, RDNs joined with ", " (e.g. "O=Istio, CN=Root CA"). */
+  readonly subject: string;
+  readonly issuer: string;
+  /** Uppercase hex, as `openssl x509 -serial` prints it. */
+  readonly serial: string;
+  /** Colon-separated uppercase hex, as `openssl x509 -fingerprint -sha256` prints it. */
+  readonly fingerprintSha256: string;
+  /** ISO 8601. */
+  readonly notBefore: string;
+  readonly notAfter: string;
+  /** Whole days from `now` until notAfter (negative once expired). */
+  readonly daysLeft: number;
+  /** The CA backend's config name (selfSigned, vault, ...). */
+  readonly backend: string;
+}
+
+/** Stack output `inventory`: entries per cluster. */
+export type StackInventory = Record<string, CaInventoryEntry[]>;
+
+/** The PEMs of one cluster, as the backend contract names them. */
+export interface ClusterCaPems {
+  /** `root-cert.pem`: one or more roots (two during a root rotation). */
+  readonly rootCertBundle: string;
+  /** `ca-cert.pem`; absent for backends where istiod does not sign. */
+  readonly intermediateCert?: string;
+}
+
+const DAY_MS = 86_400_000;
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/** Splits a bundle into its certificates (X509Certificate parses only the first of a bundle). */
+export function splitPemBundle(bundle: string): string[] {
+  return (bundle.match(PEM_CERT) ?? []).map((pem) => `${pem}\n`);
+}
+
+/** Whole days left until `notAfter`, counted from `now`; floors, so "0" means it expires within a day. */
+export function daysLeft(notAfter: Date, now: Date): number {
+  return Math.floor((notAfter.getTime() - now.getTime()) / DAY_MS);
+}
+
+const dn = (name: string) => name.split("\n").filter(Boolean).join(", ");
+
+function entry(cluster: string, role: CaRole, pem: string, backend: string, now: Date): CaInventoryEntry {
+  const cert = new X509Certificate(pem);
+  const notAfter = new Date(cert.validTo);
+  return {
+    cluster,
+    role,
+    subject: dn(cert.subject),
+    issuer: dn(cert.issuer),
+    serial: cert.serialNumber.toUpperCase(),
+    fingerprintSha256: cert.fingerprint256,
+    notBefore: new Date(cert.validFrom).toISOString(),
+    notAfter: notAfter.toISOString(),
+    daysLeft: daysLeft(notAfter, now),
+    backend,
+  };
+}
+
+/** The inventory of one cluster: every root of the bundle, then the intermediate(s) istiod signs with. */
+export function caInventory(cluster: string, pems: ClusterCaPems, backend: string, now: Date): CaInventoryEntry[] {
+  return [
+    ...splitPemBundle(pems.rootCertBundle).map((pem) => entry(cluster, "root", pem, backend, now)),
+    ...splitPemBundle(pems.intermediateCert ?? "").map((pem) => entry(cluster, "intermediate", pem, backend, now)),
+  ];
+}
+
+/** Recomputes daysLeft of exported entries as of `now` (the export holds the value of the last `pulumi up`). */
+export function refreshDaysLeft(inventory: StackInventory, now: Date): CaInventoryEntry[] {
+  return Object.values(inventory).flat().map((e) => ({ ...e, daysLeft: daysLeft(new Date(e.notAfter), now) }));
+}

@@ -1,0 +1,107 @@
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { intermediatePathLength, intermediateWithinRootPolicy, tlsKeyStrength } from "../../policy-pack/policies/caMaterial";
+import { policyResource, stackViolations, violations } from "./fakeArgs";
+
+const KEY = "tls:index/privateKey:PrivateKey";
+const LSC = "tls:index/locallySignedCert:LocallySignedCert";
+const SSC = "tls:index/selfSignedCert:SelfSignedCert";
+
+describe("tls-key-strength", () => {
+  it.each([
+    [{ algorithm: "RSA", rsaBits: 4096 }, 0],
+    [{ algorithm: "RSA", rsaBits: 2048 }, 0],
+    [{ algorithm: "RSA" }, 0], // provider default 2048
+    [{ algorithm: "RSA", rsaBits: 1024 }, 1],
+    [{ algorithm: "ECDSA", ecdsaCurve: "P256" }, 0],
+    [{ algorithm: "ECDSA", ecdsaCurve: "P224" }, 1],
+    [{ algorithm: "ECDSA" }, 1], // provider default P224
+    [{ algorithm: "ED25519" }, 0],
+  ])("%j -> %d violation(s)", async (props, count) => {
+    expect(await violations(tlsKeyStrength, { type: KEY, props })).toHaveLength(count);
+  });
+
+  it("applies a stricter configured minimum", async () => {
+    expect(await violations(tlsKeyStrength, { type: KEY, props: { algorithm: "RSA", rsaBits: 2048 } }, { minRsaBits: 3072 })).toHaveLength(1);
+  });
+});
+
+describe("ca-intermediate-path-length", () => {
+  const cert = (props: Record<string, unknown>) => ({ type: LSC, props: { validityPeriodHours: 24, ...props } });
+  it("accepts an intermediate with maxPathLength 0 and ignores leaf certificates", async () => {
+    expect(await violations(intermediatePathLength, cert({ isCaCertificate: true, maxPathLength: 0 }))).toEqual([]);
+    expect(await violations(intermediatePathLength, cert({ isCaCertificate: false }))).toEqual([]);
+    expect(await violations(intermediatePathLength, cert({}))).toEqual([]);
+  });
+  it("refuses an intermediate without a path length constraint or with a larger one", async () => {
+    expect(await violations(intermediatePathLength, cert({ isCaCertificate: true }))).toEqual([expect.stringMatching(/no path length constraint/)]);
+    expect(await violations(intermediatePathLength, cert({ isCaCertificate: true, maxPathLength: -1 }))).toHaveLength(1);
+    expect(await violations(intermediatePathLength, cert({ isCaCertificate: true, maxPathLength: 1 }))).toEqual([expect.stringMatching(/path length 1/)]);
+  });
+  it("accepts a deeper hierarchy when configured", async () => {
+    expect(await violations(intermediatePathLength, cert({ isCaCertificate: true, maxPathLength: 1 }), { maxPathLength: 1 })).toEqual([]);
+  });
+});
+
+/** A root valid for `rootDays`, and an intermediate it signs valid for `interDays`, with openssl. */
+function realChain(rootDays: number, interDays: number): { rootPem: string; interPem: string; interEnd: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pp-chain-"));
+  const run = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+  run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "root.key", "-subj", "/O=Istio/CN=Root CA",
+    "-days", String(rootDays), "-addext", "basicConstraints=critical,CA:true", "-out", "root.pem");
+  run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "int.key", "-subj", "/O=Istio/CN=Intermediate CA", "-out", "int.csr");
+  fs.writeFileSync(path.join(dir, "ext.cnf"), "basicConstraints=critical,CA:true,pathlen:0\n");
+  run("x509", "-req", "-in", "int.csr", "-CA", "root.pem", "-CAkey", "root.key", "-CAcreateserial", "-days", String(interDays), "-extfile", "ext.cnf", "-out", "int.pem");
+  const rootPem = fs.readFileSync(path.join(dir, "root.pem"), "utf8");
+  const interPem = fs.readFileSync(path.join(dir, "int.pem"), "utf8");
+  fs.rmSync(dir, { recursive: true, force: true });
+  const { X509Certificate } = require("crypto") as typeof import("crypto");
+  return { rootPem, interPem, interEnd: new Date(new X509Certificate(interPem).validTo).toISOString() };
+}
+
+describe("ca-intermediate-within-root (stack)", () => {
+  const now = new Date("2026-01-01T00:00:00Z");
+  const policy = intermediateWithinRootPolicy(() => now);
+
+  it("refuses an existing intermediate that outlives the root PEM that signed it", async () => {
+    const c = realChain(10, 20);
+    const root = policyResource({ type: SSC, name: "root", props: { certPem: c.rootPem, validityPeriodHours: 240 } });
+    const inter = policyResource({ type: LSC, name: "inter", props: {
+      isCaCertificate: true, caCertPem: c.rootPem, certPem: c.interPem, validityEndTime: c.interEnd, validityPeriodHours: 480 } });
+    const v = await stackViolations(policy, [root, inter]);
+    expect(v).toHaveLength(1);
+    expect(v[0].urn).toBe(inter.urn);
+    expect(v[0].message).toMatch(/after its issuer root expires/);
+  });
+
+  it("accepts an intermediate that ends before its root", async () => {
+    const c = realChain(20, 10);
+    const inter = policyResource({ type: LSC, name: "inter", props: { isCaCertificate: true, caCertPem: c.rootPem, validityEndTime: c.interEnd } });
+    expect(await stackViolations(policy, [inter])).toEqual([]);
+  });
+
+  it("on a first preview (PEMs unknown) compares planned lifetimes through the property dependency", async () => {
+    const root = policyResource({ type: SSC, name: "root", props: { validityPeriodHours: 24 * 365 } });
+    const tooLong = policyResource({ type: LSC, name: "inter", props: { isCaCertificate: true, validityPeriodHours: 24 * 730 },
+      propertyDependencies: { caCertPem: [root] } });
+    const fine = policyResource({ type: LSC, name: "inter2", props: { isCaCertificate: true, validityPeriodHours: 24 * 30 },
+      propertyDependencies: { caCertPem: [root] } });
+    const v = await stackViolations(policy, [root, tooLong, fine]);
+    expect(v.map((x) => x.urn)).toEqual([tooLong.urn]);
+  });
+
+  it("catches a re-issued intermediate late in the root's life (root end known, intermediate planned from now)", async () => {
+    const root = policyResource({ type: SSC, name: "root", props: { validityEndTime: "2026-06-01T00:00:00Z", validityPeriodHours: 87600 } });
+    const reissued = policyResource({ type: LSC, name: "inter", props: { isCaCertificate: true, validityPeriodHours: 24 * 365 },
+      propertyDependencies: { caCertPem: [root] } });
+    expect(await stackViolations(policy, [root, reissued])).toHaveLength(1);
+  });
+
+  it("ignores leaf certificates", async () => {
+    const root = policyResource({ type: SSC, name: "root", props: { validityPeriodHours: 1 } });
+    const leaf = policyResource({ type: LSC, name: "leaf", props: { validityPeriodHours: 1000 }, propertyDependencies: { caCertPem: [root] } });
+    expect(await stackViolations(policy, [root, leaf])).toEqual([]);
+  });
+});
