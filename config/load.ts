@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { StackConfig, stackConfigSchema } from "./schema";
+import { RootStackConfig, StackConfig, rootStackConfigSchema, stackConfigSchema } from "./schema";
 
 export const PROJECT = "istio-mesh-ca";
 
@@ -47,6 +47,20 @@ export function parseStackConfig(raw: Record<string, unknown>): StackConfig {
   return result.data;
 }
 
+/** What a stack is, by its config: a root CA stack (`istio-mesh-ca:rootCa` set) or a mesh stack. */
+export type ProgramConfig = { readonly kind: "rootCa"; readonly config: RootStackConfig } | { readonly kind: "mesh"; readonly config: StackConfig };
+
+/** Pure: picks the stack's shape by the presence of `rootCa` and validates that shape alone. */
+export function parseProgramConfig(raw: Record<string, unknown>): ProgramConfig {
+  if (!("rootCa" in raw)) return { kind: "mesh", config: parseStackConfig(raw) };
+  const others = Object.keys(raw).filter((k) => k !== "rootCa");
+  const problems = others.map((k) => `${configKeyPath([k])}: not used in a root CA stack (istio-mesh-ca:rootCa is set); a root stack holds only the root and the intermediates it signs. Move this key to the cluster stacks, or remove istio-mesh-ca:rootCa`);
+  const result = rootStackConfigSchema.safeParse({ rootCa: raw.rootCa }, { reportInput: true });
+  if (!result.success) problems.push(...result.error.issues.map(formatIssue));
+  if (problems.length > 0 || !result.success) throw new ConfigError(problems);
+  return { kind: "rootCa", config: result.data };
+}
+
 /** Finds private keys in config values that were not set as secrets. Pure; returns problems. */
 export function plaintextPrivateKeys(raw: Record<string, unknown>, isSecret: (key: string) => boolean): string[] {
   const problems: string[] = [];
@@ -88,4 +102,12 @@ export function loadConfig(): StackConfig {
   const leaks = plaintextPrivateKeys(raw, isConfigSecret);
   if (leaks.length > 0) throw new ConfigError(leaks);
   return parseStackConfig(raw);
+}
+
+/** Like loadConfig, for either kind of stack (mesh or root CA). */
+export function loadProgramConfig(): ProgramConfig {
+  const raw = readRawConfig();
+  const leaks = plaintextPrivateKeys(raw, isConfigSecret);
+  if (leaks.length > 0) throw new ConfigError(leaks);
+  return parseProgramConfig(raw);
 }

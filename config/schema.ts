@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { rootCaConfigSchema } from "../components/ca/lifecycle/config";
 import { backends, caConfigSchema } from "../components/ca/registry";
 
 /**
@@ -167,3 +168,7 @@ export const stackConfigSchema = z.strictObject({
 export type StackConfig = z.infer<typeof stackConfigSchema>;
 export type ClusterConfig = z.infer<typeof clusterSchema>;
 export type SidecarIngressTlsConfig = z.infer<typeof sidecarIngressTlsSchema>;
+
+/** A root CA stack (stacks/rootCa.ts): `istio-mesh-ca:rootCa` and nothing else. */
+export const rootStackConfigSchema = z.strictObject({ rootCa: rootCaConfigSchema });
+export type RootStackConfig = z.infer<typeof rootStackConfigSchema>;

@@ -1,7 +1,8 @@
-import { StackConfig } from "../config/schema";
+import { ProgramConfig } from "../config/load";
 import { meshStack } from "./mesh";
+import { rootCaStack } from "./rootCa";
 
 /** Picks the composition for this stack's config. */
-export function selectStack(config: StackConfig): Record<string, unknown> {
-  return meshStack(config);
+export function selectStack(config: ProgramConfig): Record<string, unknown> {
+  return config.kind === "rootCa" ? rootCaStack(config.config.rootCa) : meshStack(config.config);
 }

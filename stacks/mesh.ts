@@ -1,6 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { LifecycleState, WorkloadRestarts, lifecycleOf } from "../components/ca/lifecycle";
 import { backends } from "../components/ca/registry";
+import { StackInventory } from "../components/inventory/caInventory";
+import { inventoryOutput } from "../components/inventory/stackInventory";
 import { StackConfig } from "../config/schema";
 import { MeshCluster } from "./meshCluster";
 
@@ -16,9 +19,11 @@ export interface ClusterOutputs {
 }
 
 /** The mesh composition: one CA backend, then Istio and policies in every configured cluster. */
-export function meshStack(config: StackConfig): { clusters: Record<string, ClusterOutputs> } {
+export function meshStack(config: StackConfig): { clusters: Record<string, ClusterOutputs>; inventory: pulumi.Output<StackInventory>; caLifecycle?: pulumi.Output<LifecycleState> } {
   const backend = backends[config.ca.backend];
   const shared = backend.shared?.("mesh", config.ca, {});
+  // Backends with an offline root: phase state to record, optional workload restarts.
+  const lifecycle = lifecycleOf(shared);
   const clusters: Record<string, ClusterOutputs> = {};
   for (const cluster of config.clusters) {
     const provider = new k8s.Provider(`${cluster.name}-k8s`, {
@@ -32,6 +37,10 @@ export function meshStack(config: StackConfig): { clusters: Record<string, Clust
       shared,
     }, {});
     const mesh = new MeshCluster(cluster.name, { clusterName: cluster.name, provider: ca.clusterProvider ?? provider, ca, config });
+    if (lifecycle && lifecycle.restartDeployments.length > 0) {
+      new WorkloadRestarts(`${cluster.name}-restarts`, { provider: ca.clusterProvider ?? provider, clusterName: cluster.name,
+        deployments: lifecycle.restartDeployments, material: ca.material }, { dependsOn: [mesh] });
+    }
     clusters[cluster.name] = {
       backend: ca.kind,
       rootCertBundle: ca.material.rootCertBundle,
@@ -44,5 +53,5 @@ export function meshStack(config: StackConfig): { clusters: Record<string, Clust
       }])),
     };
   }
-  return { clusters };
+  return { clusters, inventory: inventoryOutput(clusters), ...(lifecycle ? { caLifecycle: lifecycle.caLifecycle } : {}) };
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the local e2e toolchain from pinned Go modules into tools/bin/:
 #   pulumi, pulumi-language-nodejs        (module tools/pulumi, pulumi v3.259.0)
-#   kube-apiserver, kube-controller-manager, etcd   (module tools/kube)
+#   kube-apiserver, kube-controller-manager, kubectl, etcd   (module tools/kube)
 # Versions are pinned by tools/*/go.mod + go.sum (nothing is resolved at build
 # time). Uses the default Go caches (GOCACHE, GOMODCACHE), so CI can cache them.
 # A group is skipped when its binaries exist and its inputs (go.mod, go.sum,
@@ -29,7 +29,7 @@ build() {
   fi
   echo "== $group: building $outs"
   t0=$(date +%s)
-  (cd "$dir" && go build -trimpath -ldflags "-s -w $ldflags" -o "$BIN/" "$@")
+  (cd "$dir" && go build -trimpath -buildvcs=false -ldflags "-s -w $ldflags" -o "$BIN/" "$@")
   echo "$key" > "$STAMPS/$group"
   echo "== $group: built in $(( $(date +%s) - t0 ))s"
 }
@@ -50,8 +50,9 @@ for g in "${groups[@]}"; do
     minor="${v#v1.}"; minor="${minor%%.*}"
     build kube "$TOOLS/kube" \
       "-X k8s.io/component-base/version.gitVersion=$v -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean" \
-      "kube-apiserver kube-controller-manager etcd" \
-      k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager ./etcd
+      "kube-apiserver kube-controller-manager kubectl etcd" \
+      k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+      k8s.io/kubernetes/cmd/kubectl ./etcd
     ;;
   *) echo "unknown group $g (expected: pulumi kube)" >&2; exit 2 ;;
   esac

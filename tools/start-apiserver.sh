@@ -30,7 +30,7 @@ for p in "$ETCD_PORT" "$ETCD_PEER_PORT" "$APISERVER_PORT"; do
 done
 
 rm -rf "$STATE"
-mkdir -p "$STATE"/{pki,etcd-data,logs}
+mkdir -p "$STATE"/{pki,etcd-data,logs} && chmod 700 "$STATE/etcd-data"
 PKI="$STATE/pki"
 
 # --- certificates (self-signed CA, apiserver serving cert, admin client cert) ---

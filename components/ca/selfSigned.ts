@@ -1,9 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { defineBackend } from "./backend";
-import { IntermediateParams, intermediateOutlivesRoot, intermediateParamsSchema, rootParamsSchema } from "./certParams";
 import { CaBackend, CaMaterial, IstiodContribution, cacertsOnlyContribution } from "./contract";
-import { IntermediateCa, RootCa, SigningRoot } from "./tlsCa";
+import { OfflineCa, offlineCaFields, offlineCaIssues, offlineCaMaterial, withLifecycle } from "./lifecycle";
 
 /**
  * Self-signed backend (seed 004): an offline-style root in this stack and one intermediate per
@@ -12,21 +11,16 @@ import { IntermediateCa, RootCa, SigningRoot } from "./tlsCa";
 
 export const selfSignedConfigSchema = z.strictObject({
   backend: z.literal("selfSigned"),
-  /** The root every cluster of this stack shares. */
-  root: rootParamsSchema,
-  /** The per-cluster intermediate. */
-  intermediate: intermediateParamsSchema,
+  /** Root and intermediate params, intermediate source (this stack or a root stack), rotation, expiry guards. */
+  ...offlineCaFields,
 }).superRefine((cfg, ctx) => {
-  const err = intermediateOutlivesRoot(cfg.root, cfg.intermediate);
-  if (err) ctx.addIssue({ code: "custom", path: ["intermediate", "validityDays"], message: err, input: cfg.intermediate.validityDays });
+  for (const p of offlineCaIssues(cfg)) ctx.addIssue({ code: "custom", ...p });
 });
 export type SelfSignedConfig = z.infer<typeof selfSignedConfigSchema>;
 
 export interface SelfSignedCaArgs {
-  /** The root that signs this cluster's intermediate. */
-  readonly root: SigningRoot;
-  /** Intermediate key, lifetime, subject and SANs. */
-  readonly intermediate: IntermediateParams;
+  /** The stack's offline CA (roots of the current phase, or a root stack's material). */
+  readonly offlineCa: OfflineCa;
   /** Cluster name: the intermediate's `L=` and the `cacerts` of that cluster. */
   readonly clusterName: string;
   /** Namespace istiod runs in (default SAN `istiod.<ns>.svc`). */
@@ -41,24 +35,23 @@ export class SelfSignedCa extends pulumi.ComponentResource implements CaBackend 
 
   constructor(name: string, args: SelfSignedCaArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-mesh-ca:ca:SelfSignedCa", name, {}, opts);
-    const intermediate = new IntermediateCa(`${name}-intermediate`, {
-      root: args.root,
-      params: args.intermediate,
+    const offline = offlineCaMaterial(`${name}-intermediate`, {
+      shared: args.offlineCa,
       clusterName: args.clusterName,
       istioNamespace: args.istioNamespace,
-    }, { parent: this });
-    this.material = intermediate.material;
-    this.istiod = cacertsOnlyContribution();
+      parent: this,
+    });
+    this.material = offline.material!;
+    this.istiod = withLifecycle(cacertsOnlyContribution(), offline.istiodChartValues);
     this.registerOutputs({ rootCertBundle: this.material.rootCertBundle, certChain: this.material.certChain });
   }
 }
 
-export const selfSignedBackend = defineBackend<SelfSignedConfig, RootCa>({
+export const selfSignedBackend = defineBackend<SelfSignedConfig, OfflineCa>({
   schema: selfSignedConfigSchema,
-  shared: (name, config, opts) => new RootCa(`${name}-root`, { params: config.root }, opts),
+  shared: (name, config, opts) => new OfflineCa(name, { config, configKey: "istio-mesh-ca:ca" }, opts),
   create: (name, config, ctx, opts) => new SelfSignedCa(name, {
-    root: ctx.shared,
-    intermediate: config.intermediate,
+    offlineCa: ctx.shared,
     clusterName: ctx.clusterName,
     istioNamespace: ctx.istioNamespace,
   }, opts),

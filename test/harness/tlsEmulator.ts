@@ -148,13 +148,29 @@ export function locallySignedCert(i: Inputs): Inputs {
   return { ...i, certPem, ...validity(certPem), readyForRenewal: false };
 }
 
+/**
+ * Like the engine keeping state: a resource registered again (same URN) with the same inputs keeps the
+ * outputs it had, so successive runs in one process show which certificates really change.
+ */
+const stateCache = new Map<string, Inputs>();
+
+function remembered(urn: string, i: Inputs, make: (i: Inputs) => Inputs): Inputs {
+  const cacheKey = `${urn}|${JSON.stringify(i)}`;
+  let state = stateCache.get(cacheKey);
+  if (!state) {
+    state = make(i);
+    stateCache.set(cacheKey, state);
+  }
+  return state;
+}
+
 /** Dispatches a tls resource type token to its emulation; undefined for other types. */
 export function emulateTls(type: string, urn: string, inputs: Inputs): Inputs | undefined {
   switch (type) {
     case "tls:index/privateKey:PrivateKey": return privateKey(urn, inputs);
-    case "tls:index/selfSignedCert:SelfSignedCert": return selfSignedCert(inputs);
-    case "tls:index/certRequest:CertRequest": return certRequest(inputs);
-    case "tls:index/locallySignedCert:LocallySignedCert": return locallySignedCert(inputs);
+    case "tls:index/selfSignedCert:SelfSignedCert": return remembered(urn, inputs, selfSignedCert);
+    case "tls:index/certRequest:CertRequest": return remembered(urn, inputs, certRequest);
+    case "tls:index/locallySignedCert:LocallySignedCert": return remembered(urn, inputs, locallySignedCert);
     default: return undefined;
   }
 }

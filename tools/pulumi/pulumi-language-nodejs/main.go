@@ -8,11 +8,12 @@
 // What: it implements the LanguageRuntime gRPC service of sdk/v3 (the same
 // version as the CLI) just enough for `pulumi preview/up/destroy` of an
 // already-installed (npm ci) TypeScript/JavaScript program: Run starts
-// `node node_modules/@pulumi/pulumi/cmd/run ...` exactly the way the real host
-// does (flags + PULUMI_CONFIG* env), so all resource logic stays in the real
-// @pulumi/pulumi runtime and the real engine. Not implemented: plugin
+// `node node_modules/@pulumi/pulumi/cmd/run ...` with the flags and PULUMI_CONFIG*
+// env that this runtime reads (as the real host does), so all resource logic
+// stays in the real @pulumi/pulumi runtime and the real engine. Not implemented: plugin
 // discovery (GetRequiredPackages returns nothing: install plugins yourself),
-// `pulumi install`, `pulumi new`, codegen, debugging, Node-based plugins.
+// `pulumi install`, `pulumi new`, codegen, debugging. RunPlugin runs Node
+// policy packs (`pulumi preview --policy-pack DIR`) and Node resource plugins.
 package main
 
 import (
@@ -26,6 +27,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
@@ -118,19 +120,16 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 		entry = "."
 	}
 
-	// Resolve @pulumi/pulumi/cmd/run the way Node does, from the program directory.
-	resolve := exec.CommandContext(ctx, "node", "-e", `process.stdout.write(require.resolve("@pulumi/pulumi/cmd/run"))`)
-	resolve.Dir = programDir
-	runPath, err := resolve.Output()
+	runPath, err := resolveModule(ctx, programDir, "@pulumi/pulumi/cmd/run")
 	if err != nil {
-		return nil, fmt.Errorf("cannot find @pulumi/pulumi/cmd/run from %s (run npm ci first): %w", programDir, err)
+		return nil, err
 	}
 
 	var args []string
 	if na, ok := opts["nodeargs"].(string); ok && na != "" {
 		args = append(args, strings.Fields(na)...)
 	}
-	args = append(args, string(runPath),
+	args = append(args, runPath,
 		"--monitor="+req.MonitorAddress,
 		"--engine="+h.engineAddress,
 		"--project="+req.Project,
@@ -149,6 +148,12 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	args = append(args, entry)
 	args = append(args, req.Args...)
 
+	if req.Config == nil { // marshal as {} and [], never null
+		req.Config = map[string]string{}
+	}
+	if req.ConfigSecretKeys == nil {
+		req.ConfigSecretKeys = []string{}
+	}
 	config, err := json.Marshal(req.Config)
 	if err != nil {
 		return nil, err
@@ -185,4 +190,80 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 		return &pulumirpc.RunResponse{Error: err.Error()}, nil
 	}
 	return &pulumirpc.RunResponse{}, nil
+}
+
+// resolveModule finds a module's entry file the way Node does, from dir.
+func resolveModule(ctx context.Context, dir, module string) (string, error) {
+	cmd := exec.CommandContext(ctx, "node", "-e", `process.stdout.write(require.resolve(process.argv[1]))`, module)
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("cannot find %s from %s (run npm ci first): %w", module, dir, err)
+	}
+	return string(out), nil
+}
+
+// RunPlugin runs a plugin written in Node (the engine reads the plugin's port
+// from the Stdout messages): kind "analyzer" = policy pack via
+// @pulumi/pulumi/cmd/run-policy-pack <engine-address> <pack dir>; anything
+// else via @pulumi/pulumi/cmd/run-plugin <plugin dir> <args...>.
+func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest, server grpc.ServerStreamingServer[pulumirpc.RunPluginResponse]) error {
+	ctx := server.Context()
+	dir := req.Pwd
+	if req.Info != nil && req.Info.ProgramDirectory != "" {
+		dir = req.Info.ProgramDirectory
+	}
+	var args []string
+	if req.Kind == "analyzer" {
+		runPath, err := resolveModule(ctx, dir, "@pulumi/pulumi/cmd/run-policy-pack")
+		if err != nil {
+			return err
+		}
+		args = append(append([]string{runPath}, req.Args...), dir)
+	} else {
+		runPath, err := resolveModule(ctx, dir, "@pulumi/pulumi/cmd/run-plugin")
+		if err != nil {
+			return err
+		}
+		args = append([]string{runPath, dir}, req.Args...)
+	}
+	cmd := exec.CommandContext(ctx, "node", args...)
+	cmd.Dir = dir // @pulumi/policy reads ./package.json (pack version) from the cwd
+	cmd.Env = req.Env
+	if len(cmd.Env) == 0 {
+		cmd.Env = os.Environ()
+	}
+	mu := &sync.Mutex{} // stdout and stderr are copied by two goroutines
+	cmd.Stdout = streamWriter{server, mu, false}
+	cmd.Stderr = streamWriter{server, mu, true}
+	code := int32(0)
+	if err := cmd.Run(); err != nil {
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) {
+			return err
+		}
+		code = int32(exit.ExitCode())
+	}
+	return server.Send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: code}})
+}
+
+// streamWriter forwards a plugin's stdout/stderr to the engine as RunPlugin messages.
+type streamWriter struct {
+	server grpc.ServerStreamingServer[pulumirpc.RunPluginResponse]
+	mu     *sync.Mutex
+	stderr bool
+}
+
+func (w streamWriter) Write(p []byte) (int, error) {
+	b := append([]byte(nil), p...)
+	msg := &pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stdout{Stdout: b}}
+	if w.stderr {
+		msg.Output = &pulumirpc.RunPluginResponse_Stderr{Stderr: b}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.server.Send(msg); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }

@@ -1,0 +1,164 @@
+import * as crypto from "crypto";
+import { z } from "zod";
+import { IntermediateParams, RootParams, intermediateOutlivesRoot, intermediateParamsSchema, rootParamsSchema } from "../certParams";
+import { LifecycleState, ROOT_PHASES } from "./phases";
+
+/**
+ * Config of the CA lifecycle, shared by every backend that holds an offline root (spread
+ * `offlineCaFields` into the backend's schema and report `offlineCaIssues` from its superRefine),
+ * and by the root CA stack (`istio-mesh-ca:rootCa`).
+ */
+
+// `.unwrap()` drops the params' prefault: absent means absent here (zod applies an inner default even under optional).
+// Same rule as config/schema.ts's dnsLabel (not imported: config/schema.ts imports the backends).
+const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
+  "must be a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters)");
+const generation = z.number().int("must be a whole number").min(1, "generations start at 1");
+
+/** Where a cluster's intermediate comes from. */
+export const intermediateSourceSchema = z.discriminatedUnion("kind", [
+  /** Issued in this stack by the root this stack holds. */
+  z.strictObject({ kind: z.literal("generate") }),
+  /** Issued by a root CA stack (stacks/rootCa.ts) and read through a StackReference. */
+  z.strictObject({
+    kind: z.literal("rootStack"),
+    stack: z.string().regex(/^[^/\s]+\/[^/\s]+\/[^/\s]+$/, "must be a fully qualified stack name <organization>/<project>/<stack>"),
+  }),
+], { error: (iss) => iss.code === "invalid_union" ? "kind must be \"generate\" or \"rootStack\"" : undefined });
+export type IntermediateSource = z.infer<typeof intermediateSourceSchema>;
+
+/** A Deployment whose pods get a fresh workload certificate when the CA material changes. */
+export const deploymentRefSchema = z.strictObject({
+  namespace: dnsLabel,
+  name: dnsLabel,
+  /** Only in this cluster of the stack (default: every cluster). */
+  cluster: dnsLabel.optional(),
+});
+export type DeploymentRef = z.infer<typeof deploymentRefSchema>;
+
+/**
+ * `rotation`: phases and generations are optional here so that a stack taking its material from a
+ * root stack can be told it must not set them; `resolveRotation` applies the defaults.
+ */
+export const rotationSchema = z.strictObject({
+  /** Root rotation phase: steady → dual → cutover → finalize → steady (rootGeneration + 1). */
+  rootPhase: z.enum(ROOT_PHASES, { error: `must be one of ${ROOT_PHASES.join(", ")}` }).optional(),
+  /** Generation of the root in service (default 1); raised by one when a rotation completes. */
+  rootGeneration: generation.optional(),
+  /** Raise by one to issue new intermediates (new keys) signed by the same root (default 1). */
+  intermediateGeneration: generation.optional(),
+  /** Parameters of the incoming root during dual/cutover/finalize (default: those of `root`). */
+  newRoot: rootParamsSchema.unwrap().optional(),
+  /** Deployments restarted (pod-template annotation) whenever their cluster's CA material changes. Off by default. */
+  restartDeployments: z.array(deploymentRefSchema).default([]),
+}).prefault({});
+export type RotationConfig = z.infer<typeof rotationSchema>;
+
+export const expirySchema = z.strictObject({
+  /** A CA certificate expiring within this many days produces a warning. */
+  warnDays: z.number().int().min(1).default(90),
+  /** Within this many days it is an error unless acknowledged. */
+  errorDays: z.number().int().min(1).default(14),
+  /** Certificates accepted despite expiring soon: subjects as the warning prints them (`O=Istio, CN=Intermediate CA, L=cluster-a`) or SHA-256 fingerprints. */
+  acknowledge: z.array(z.string().min(1)).default([]),
+}).prefault({}).refine((e) => e.errorDays <= e.warnDays, { message: "errorDays must not exceed warnDays", path: ["errorDays"] });
+export type ExpiryConfig = z.infer<typeof expirySchema>;
+
+/** The fields a backend with an offline root spreads into its `ca` schema. */
+export const offlineCaFields = {
+  /** The root every cluster of this stack shares (unused with a root stack source). */
+  root: rootParamsSchema.unwrap().optional(),
+  /** The per-cluster intermediate (unused with a root stack source). */
+  intermediate: intermediateParamsSchema.unwrap().optional(),
+  intermediateSource: intermediateSourceSchema.prefault({ kind: "generate" }),
+  rotation: rotationSchema,
+  expiry: expirySchema,
+};
+
+/** The parsed lifecycle part of a backend's config. */
+export interface OfflineCaConfig {
+  readonly root?: RootParams;
+  readonly intermediate?: IntermediateParams;
+  readonly intermediateSource: IntermediateSource;
+  readonly rotation: RotationConfig;
+  readonly expiry: ExpiryConfig;
+}
+
+export interface ConfigIssue { path: (string | number)[]; message: string; input?: unknown }
+
+/** Pure cross-field checks of the lifecycle config; paths relative to the backend's object. */
+export function offlineCaIssues(cfg: OfflineCaConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  if (cfg.intermediateSource.kind === "rootStack") {
+    const owned = "is decided by the root stack; set it there (istio-mesh-ca:rootCa)";
+    if (cfg.root) issues.push({ path: ["root"], message: `not used with intermediateSource rootStack: the root ${owned}`, input: cfg.root });
+    if (cfg.intermediate) issues.push({ path: ["intermediate"], message: `not used with intermediateSource rootStack: the intermediate ${owned}`, input: cfg.intermediate });
+    for (const k of ["rootPhase", "rootGeneration", "intermediateGeneration", "newRoot"] as const) {
+      if (cfg.rotation[k] !== undefined) issues.push({ path: ["rotation", k], message: `not used with intermediateSource rootStack: rotation ${owned}`, input: cfg.rotation[k] });
+    }
+    return issues;
+  }
+  return [...rootIssues(resolveRoot(cfg.root), cfg.rotation.newRoot, resolveIntermediate(cfg.intermediate), ["intermediate"])];
+}
+
+/** The intermediate must outlive neither the current nor the incoming root. */
+export function rootIssues(root: RootParams, newRoot: RootParams | undefined, intermediate: IntermediateParams, intermediatePath: (string | number)[]): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const err = intermediateOutlivesRoot(root, intermediate);
+  if (err) issues.push({ path: [...intermediatePath, "validityDays"], message: err, input: intermediate.validityDays });
+  const errNew = newRoot && intermediateOutlivesRoot(newRoot, intermediate);
+  if (errNew) issues.push({ path: [...intermediatePath, "validityDays"], message: `${errNew.replace("root.validityDays", "rotation.newRoot.validityDays")}`, input: intermediate.validityDays });
+  return issues;
+}
+
+export const resolveRoot = (p?: RootParams): RootParams => p ?? rootParamsSchema.parse(undefined);
+export const resolveIntermediate = (p?: IntermediateParams): IntermediateParams => p ?? intermediateParamsSchema.parse(undefined);
+
+/** Stable digest of certificate parameters (defaults applied), to notice a root being changed in place. */
+export function paramsDigest(p: RootParams): string {
+  const canonical = (v: unknown): unknown => Array.isArray(v) ? v.map(canonical)
+    : v && typeof v === "object" ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])])) : v;
+  return crypto.createHash("sha256").update(JSON.stringify(canonical(p))).digest("hex").slice(0, 16);
+}
+
+/** The state a stack that holds the root asks for, from its config. */
+export function desiredState(root: RootParams, rotation: RotationConfig): LifecycleState {
+  const rootPhase = rotation.rootPhase ?? "steady";
+  return {
+    rootPhase,
+    rootGeneration: rotation.rootGeneration ?? 1,
+    intermediateGeneration: rotation.intermediateGeneration ?? 1,
+    rootParamsDigest: paramsDigest(root),
+    ...(rootPhase !== "steady" ? { nextRootParamsDigest: paramsDigest(rotation.newRoot ?? root) } : {}),
+  };
+}
+
+/** `istio-mesh-ca:rootCa`: a stack that holds only the root and signs one intermediate per cluster. */
+export const rootCaConfigSchema = z.strictObject({
+  root: rootParamsSchema,
+  /** Defaults for every cluster's intermediate. */
+  intermediate: intermediateParamsSchema,
+  clusters: z.array(z.strictObject({
+    /** The cluster's name: the intermediate's `L=` and its key in the stack outputs. */
+    name: dnsLabel,
+    /** The namespace istiod runs in there (default SAN `istiod.<namespace>.svc`). */
+    istioNamespace: dnsLabel.default("istio-system"),
+    /** Overrides of the intermediate defaults for this cluster. */
+    intermediate: intermediateParamsSchema.unwrap().optional(),
+  })).min(1, "list at least one cluster the root signs an intermediate for"),
+  rotation: rotationSchema,
+  expiry: expirySchema,
+}).superRefine((cfg, ctx) => {
+  const seen = new Set<string>();
+  cfg.clusters.forEach((c, i) => {
+    if (seen.has(c.name)) ctx.addIssue({ code: "custom", path: ["clusters", i, "name"], input: c.name, message: `duplicate cluster ${JSON.stringify(c.name)}` });
+    seen.add(c.name);
+    const path = c.intermediate ? ["clusters", i, "intermediate"] : ["intermediate"];
+    for (const p of rootIssues(cfg.root, cfg.rotation.newRoot, c.intermediate ?? cfg.intermediate, path)) ctx.addIssue({ code: "custom", ...p });
+  });
+  if (cfg.rotation.restartDeployments.length > 0) {
+    ctx.addIssue({ code: "custom", path: ["rotation", "restartDeployments"], input: cfg.rotation.restartDeployments,
+      message: "a root CA stack has no workloads; list deployments to restart in the cluster stacks (istio-mesh-ca:ca.rotation.restartDeployments)" });
+  }
+});
+export type RootCaConfig = z.infer<typeof rootCaConfigSchema>;

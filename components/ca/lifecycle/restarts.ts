@@ -1,0 +1,46 @@
+import * as crypto from "crypto";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { CaMaterial } from "../contract";
+import { DeploymentRef } from "./config";
+
+/** Pod-template annotation whose change rolls a Deployment: new pods ask istiod for new leaves at once. */
+export const CA_MATERIAL_ANNOTATION = "istio-mesh-ca/ca-material";
+
+/**
+ * Fingerprint of what workloads must pick up: the trusted roots and the intermediate that signs their
+ * leaves. Changes on an intermediate rotation and on every root phase that changes either.
+ */
+export function materialFingerprint(material: CaMaterial): pulumi.Output<string> {
+  return pulumi.all([material.rootCertBundle, material.intermediateCert ?? ""]).apply(([bundle, inter]) =>
+    crypto.createHash("sha256").update(bundle).update("\0").update(inter).digest("hex").slice(0, 32));
+}
+
+export interface WorkloadRestartsArgs {
+  readonly provider: k8s.Provider;
+  /** The cluster these patches go to; entries naming another cluster are skipped. */
+  readonly clusterName: string;
+  /** From `rotation.restartDeployments`. */
+  readonly deployments: readonly DeploymentRef[];
+  /** The cluster's CA material; its fingerprint is the annotation's value. */
+  readonly material: CaMaterial;
+}
+
+/**
+ * Optional rolling restart of listed Deployments when the CA material changes (otherwise workloads
+ * get new leaves within their 24h TTL). A server-side-apply patch of one pod-template annotation;
+ * kept on delete so that removing an entry does not roll the Deployment once more.
+ */
+export class WorkloadRestarts extends pulumi.ComponentResource {
+  constructor(name: string, args: WorkloadRestartsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("istio-mesh-ca:ca:WorkloadRestarts", name, {}, opts);
+    const fingerprint = materialFingerprint(args.material);
+    for (const d of args.deployments.filter((x) => !x.cluster || x.cluster === args.clusterName)) {
+      new k8s.apps.v1.DeploymentPatch(`${name}-${d.namespace}-${d.name}`, {
+        metadata: { name: d.name, namespace: d.namespace, annotations: { "pulumi.com/patchForce": "true" } },
+        spec: { template: { metadata: { annotations: { [CA_MATERIAL_ANNOTATION]: fingerprint } } } },
+      }, { parent: this, provider: args.provider, retainOnDelete: true });
+    }
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs a command inside the local e2e environment:
+#   1. bash tools/build.sh (no-op when tools/bin is up to date)
+#   2. starts etcd + kube-apiserver + kube-controller-manager (tools/start-apiserver.sh)
+#      unless E2E_NO_APISERVER=1
+#   3. exports the env below and runs the command; always stops the apiserver after.
+#
+# Usage: bash scripts/e2e/with-toolchain.sh <command> [args...]
+#   e.g. "test:e2e": "bash scripts/e2e/with-toolchain.sh jest --config jest.e2e.config.js"
+#
+# Exported to the command:
+#   PATH                     tools/bin first (pulumi, pulumi-language-nodejs, kubectl, ...)
+#   E2E_DIR                  fresh temp dir for this run (deleted afterwards unless KEEP=1)
+#   KUBECONFIG               $E2E_DIR/kubeconfig (cluster-admin on the local apiserver)
+#   PULUMI_HOME              $E2E_DIR/pulumi-home          (keeps ~/.pulumi untouched)
+#   PULUMI_BACKEND_URL       file://$E2E_DIR/state          (local file backend)
+#   PULUMI_CONFIG_PASSPHRASE e2e (unless already set)
+#   PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+set -euo pipefail
+[ $# -gt 0 ] || { echo "usage: with-toolchain.sh <command> [args...]" >&2; exit 2; }
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+
+bash "$ROOT/tools/build.sh"
+
+export E2E_DIR="$(mktemp -d "${TMPDIR:-/tmp}/istio-mesh-ca-e2e.XXXXXX")"
+export KUBE_STATE_DIR="$E2E_DIR/kube"
+cleanup() { # keeps the command's exit status
+  local rc=$?
+  [ "${E2E_NO_APISERVER:-0}" = 1 ] || KEEP_STATE="${KEEP:-0}" bash "$ROOT/tools/stop-apiserver.sh" > /dev/null || true
+  if [ "${KEEP:-0}" = 1 ]; then echo "kept $E2E_DIR" >&2; else rm -rf "$E2E_DIR"; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+
+export PATH="$ROOT/tools/bin:$PATH"
+export KUBECONFIG="$E2E_DIR/kubeconfig"
+export PULUMI_HOME="$E2E_DIR/pulumi-home"
+export PULUMI_BACKEND_URL="file://$E2E_DIR/state"
+export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-e2e}"
+export PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+mkdir -p "$E2E_DIR/state" "$PULUMI_HOME"
+
+[ "${E2E_NO_APISERVER:-0}" = 1 ] || bash "$ROOT/tools/start-apiserver.sh" "$KUBECONFIG"
+
+cd "$ROOT"
+"$@"

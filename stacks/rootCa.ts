@@ -1,0 +1,61 @@
+import * as pulumi from "@pulumi/pulumi";
+import { LifecycleState, OfflineCa, RootCaConfig, offlineCaMaterial } from "../components/ca/lifecycle";
+
+/**
+ * What a root CA stack exports; cluster stacks read it with a StackReference
+ * (`ca.intermediateSource: { kind: rootStack, stack: <org>/<project>/<this stack> }`).
+ * Certificates are public (every workload sees the chain in each handshake), so they stay plain:
+ * readable with `pulumi stack output`, diffable, and checkable without decrypting. Intermediate keys
+ * are a separate top-level output so that only they are secret. The root key is never exported.
+ */
+export type RootCaOutputs = {
+  /** Every root trusted in the current phase, oldest first. */
+  rootCerts: pulumi.Output<string[]>;
+  /** `root-cert.pem`. */
+  rootCertBundle: pulumi.Output<string>;
+  /** Per cluster: `ca-cert.pem` and `cert-chain.pem`. */
+  intermediates: Record<string, { intermediateCert: pulumi.Output<string>; certChain: pulumi.Output<string> }>;
+  /** Per cluster: `ca-key.pem`; the whole output is a secret. */
+  intermediateKeys: pulumi.Output<Record<string, string>>;
+  /** Phase and generations, read back by the next deployment of this stack and by every cluster stack. */
+  caLifecycle: pulumi.Output<LifecycleState>;
+};
+
+/** Groups one cluster's intermediate in the root stack. */
+class ClusterIntermediate extends pulumi.ComponentResource {
+  public readonly material: ReturnType<typeof offlineCaMaterial>["material"];
+
+  constructor(name: string, ca: OfflineCa, cluster: RootCaConfig["clusters"][number], defaults: RootCaConfig["intermediate"]) {
+    super("istio-mesh-ca:stacks:ClusterIntermediate", name, {});
+    this.material = offlineCaMaterial(`${name}-intermediate`, {
+      shared: ca,
+      clusterName: cluster.name,
+      istioNamespace: cluster.istioNamespace,
+      params: cluster.intermediate ?? defaults,
+      parent: this,
+    }).material;
+    this.registerOutputs({ intermediateCert: this.material?.intermediateCert });
+  }
+}
+
+/** The root CA composition: the root (and, while rotating, the new root), one intermediate per cluster. */
+export function rootCaStack(config: RootCaConfig): RootCaOutputs {
+  const ca = new OfflineCa("mesh", {
+    config: { ...config, intermediateSource: { kind: "generate" } },
+    configKey: "istio-mesh-ca:rootCa",
+  });
+  const intermediates: RootCaOutputs["intermediates"] = {};
+  const keys: Record<string, pulumi.Output<string>> = {};
+  for (const cluster of config.clusters) {
+    const { material } = new ClusterIntermediate(cluster.name, ca, cluster, config.intermediate);
+    intermediates[cluster.name] = { intermediateCert: material!.intermediateCert, certChain: material!.certChain };
+    keys[cluster.name] = material!.intermediateKey;
+  }
+  return {
+    rootCerts: ca.rootCerts,
+    rootCertBundle: ca.rootCertBundle,
+    intermediates,
+    intermediateKeys: pulumi.secret(pulumi.output(keys)),
+    caLifecycle: ca.caLifecycle,
+  };
+}
