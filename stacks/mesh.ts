@@ -13,6 +13,8 @@ export interface ClusterOutputs {
   rootCertBundle: pulumi.Output<string>;
   intermediateCert?: pulumi.Output<string>;
   certChain?: pulumi.Output<string>;
+  /** Backend-specific public values (e.g. the AKS mesh profile fragments). */
+  backendOutputs?: Record<string, pulumi.Input<unknown>>;
   /** Per sidecar-ingress-TLS workload: the annotations its pod template needs. */
   sidecarIngressTls: Record<string, { podAnnotations: Record<string, string>; caCertPem: pulumi.Output<string | undefined>;
     clientCertPem?: pulumi.Output<string>; clientKeyPem?: pulumi.Output<string> }>;
@@ -30,13 +32,19 @@ export function meshStack(config: StackConfig): { clusters: Record<string, Clust
       context: cluster.kubeContext,
       kubeconfig: cluster.kubeconfig,
     });
+    // The backend is declared before the namespaces (istiod waits for it, namespaces may need the
+    // cluster it creates); what it puts into those namespaces waits for this promise.
+    let namespacesDeclared!: (ns: pulumi.Resource[]) => void;
+    const namespacesReady = new Promise<pulumi.Resource[]>((resolve) => { namespacesDeclared = resolve; });
     const ca = backend.create(`${cluster.name}-ca`, config.ca, {
       clusterName: cluster.name,
       provider,
       istioNamespace: config.istio.namespace,
+      namespacesReady,
       shared,
     }, {});
     const mesh = new MeshCluster(cluster.name, { clusterName: cluster.name, provider: ca.clusterProvider ?? provider, ca, config });
+    namespacesDeclared(mesh.namespaces);
     if (lifecycle && lifecycle.restartDeployments.length > 0) {
       new WorkloadRestarts(`${cluster.name}-restarts`, { provider: ca.clusterProvider ?? provider, clusterName: cluster.name,
         deployments: lifecycle.restartDeployments, material: ca.material }, { dependsOn: [mesh] });
@@ -46,6 +54,7 @@ export function meshStack(config: StackConfig): { clusters: Record<string, Clust
       rootCertBundle: ca.material.rootCertBundle,
       intermediateCert: ca.material.intermediateCert,
       certChain: ca.material.certChain,
+      ...(ca.stackOutputs ? { backendOutputs: ca.stackOutputs } : {}),
       sidecarIngressTls: Object.fromEntries(Object.entries(mesh.sidecarIngressTls).map(([k, s]) => [k, {
         podAnnotations: s.podAnnotations,
         caCertPem: s.caCertPem,

@@ -25,6 +25,8 @@ export class MeshCluster extends pulumi.ComponentResource {
   /** Undefined when `istio.install` is `external`. */
   public readonly istio?: IstioInstall;
   public readonly sidecarIngressTls: Record<string, SidecarIngressTls> = {};
+  /** The Namespaces this cluster's mesh created (Istio's and the declared ones). */
+  public readonly namespaces: k8s.core.v1.Namespace[];
 
   constructor(name: string, args: MeshClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-mesh-ca:stacks:MeshCluster", name, {}, opts);
@@ -40,6 +42,11 @@ export class MeshCluster extends pulumi.ComponentResource {
 
     const featureEnv: EnvSource[] = config.sidecarIngressTls.length > 0
       ? [{ source: "sidecarIngressTls", env: SIDECAR_INGRESS_TLS_ENV }] : [];
+    if (config.istio.install === "external" && featureEnv.length > 0) {
+      // We don't render istiod's values here: say what the external install must set.
+      void pulumi.log.warn(`istio-mesh-ca:istio.install is external: the istiod installed elsewhere must run with ${featureEnv
+        .flatMap((f) => Object.entries(f.env).map(([k, v]) => `${k}=${v}`)).join(", ")} for istio-mesh-ca:sidecarIngressTls to work`, this);
+    }
     const istio = config.istio;
     // What the mesh policies wait for: Istio (its CRDs) when we install it, the cacerts otherwise.
     const installed: pulumi.Resource[] = [];
@@ -66,6 +73,7 @@ export class MeshCluster extends pulumi.ComponentResource {
 
     // Policies need Istio's CRDs and their namespaces.
     const policyDeps = [...installed, ...namespaces];
+    this.namespaces = [...(this.istio?.namespace ? [this.istio.namespace] : []), ...namespaces];
     new MeshMtls(`${name}-mtls`, {
       provider,
       rootNamespace: istio.namespace,

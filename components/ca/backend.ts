@@ -24,6 +24,12 @@ export interface BackendContext<Shared> {
   readonly provider: k8s.Provider;
   /** The namespace istiod runs in. */
   readonly istioNamespace: string;
+  /**
+   * The Namespaces of this cluster (Istio's and the declared ones), created after the backend:
+   * namespaced children the backend puts into them must depend on this. Resolves once the
+   * cluster's mesh is declared.
+   */
+  readonly namespacesReady: Promise<pulumi.Resource[]>;
   /** Whatever the backend's `shared` step created once for the whole stack. */
   readonly shared: Shared;
 }

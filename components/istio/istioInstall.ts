@@ -65,6 +65,8 @@ function chartRef(source: ChartSource, chart: string): Pick<k8s.helm.v4.ChartArg
 export class IstioInstall extends pulumi.ComponentResource {
   public readonly istiod: k8s.helm.v4.Chart;
   public readonly cacerts?: CacertsSecret;
+  /** The Istio namespace, when this component created it. */
+  public readonly namespace?: k8s.core.v1.Namespace;
   /** Final istiod values, for inspection and tests. */
   public readonly istiodValues: pulumi.Output<Values>;
 
@@ -73,7 +75,7 @@ export class IstioInstall extends pulumi.ComponentResource {
     const k8sOpts = { parent: this, provider: args.provider };
     const contribution = args.ca.istiod;
 
-    const ns = args.createNamespace
+    const ns = this.namespace = args.createNamespace
       ? new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: args.namespace } }, k8sOpts)
       : undefined;
     const nsDeps = ns ? [ns] : [];

@@ -52,6 +52,8 @@ describe("cert-manager backend, istio-csr mode", () => {
     expect(run.dependsOn.get("cluster1-ca-istio-csr")).toEqual(expect.arrayContaining(
       ["cluster1-ca-cert-manager", "cluster1-ca-signer-istio-system-issuer", "cluster1-ca-istio-csr-root-ca"]));
     expect(run.dependsOn.get("cluster1-istio-istiod")).toContain("cluster1-ca-istio-csr");
+    // istio-csr issues istiod's serving certificate in istio-system: that namespace first.
+    expect(run.dependsOn.get("cluster1-ca-istio-csr")).toContain("cluster1-istio-namespace");
   });
 
   it("exports the issuer's CA as the only root and leaks no key", () => {
@@ -118,6 +120,8 @@ describe("cert-manager backend, namespaced Issuers", () => {
     expect(issuer).toMatchObject({ kind: "Issuer", metadata: { name: "mesh", namespace: "foo" }, spec: { ca: { secretName: "mesh-ca" } } });
     expect(() => new Issuer(issuer as never).validate()).not.toThrow();
     expect(certManagerObjects(run)).toHaveLength(3);
+    // The backend is declared before the namespaces; its Issuer chain still waits for them.
+    expect(run.dependsOn.get("cluster1-ca-signer-mesh-selfsigned")).toEqual(expect.arrayContaining(["cluster1-ns-foo"]));
   });
 
   it("uses the issuers.cert-manager.io domain and <namespace>.<name> signers", () => {

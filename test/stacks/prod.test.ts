@@ -164,5 +164,10 @@ describe("prod stack (Pulumi.prod.yaml, azureKeyVault backend, cluster.mode crea
     expect(out.backend).toBe("azureKeyVault");
     expect(out.certChain).toBe(secretValue("cert-chain"));
     expect(JSON.stringify(run.outputs)).not.toContain("PRIVATE KEY");
+    // The add-on fragments, for teams whose cluster lives in another stack.
+    expect(out.backendOutputs.serviceMeshProfile).toMatchObject({ mode: "Istio" });
+    expect(out.backendOutputs.addonProfiles.azureKeyvaultSecretsProvider.config).toEqual(
+      expect.objectContaining({ enableSecretRotation: "true" }));
+    expect(run.secretOutputPaths.filter((p) => p.includes("backendOutputs"))).toEqual([]);
   });
 });

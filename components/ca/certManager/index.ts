@@ -26,6 +26,8 @@ export interface CertManagerCaArgs {
   readonly provider: k8s.Provider;
   /** The namespace istiod runs in (istio-csr creates istiod's serving certificate there). */
   readonly istioNamespace: string;
+  /** The cluster's Namespaces: namespaced Issuers and istio-csr's objects in istiod's namespace wait for them. */
+  readonly namespacesReady?: Promise<pulumi.Resource[]>;
 }
 
 /**
@@ -47,6 +49,8 @@ export class CertManagerCa extends pulumi.ComponentResource implements CaBackend
     const cm = config.certManager;
 
     const install: pulumi.Resource[] = [];
+    const namespaces = args.namespacesReady ?? Promise.resolve([]);
+    const afterNamespaces = (deps: pulumi.Resource[]) => namespaces.then((ns) => [...deps, ...ns]);
     if (cm.install) {
       const ns = cm.createNamespace
         ? new k8s.core.v1.Namespace(`${name}-cert-manager-namespace`, { metadata: { name: cm.namespace } }, k8sOpts)
@@ -64,7 +68,8 @@ export class CertManagerCa extends pulumi.ComponentResource implements CaBackend
     const signers = config.signers.map((signer) => ({
       signer,
       result: new CertManagerSigner(`${name}-signer-${signer.name}`, {
-        signer, certManagerNamespace: cm.namespace, provider, dependsOn: install,
+        signer, certManagerNamespace: cm.namespace, provider,
+        dependsOn: signer.kind === "issuer" ? afterNamespaces(install) : install,
       }, { parent: this }),
     }));
     const issuers = signers.flatMap((s) => (s.result.issuer ? [s.result.issuer] : []));
@@ -105,7 +110,7 @@ export class CertManagerCa extends pulumi.ComponentResource implements CaBackend
           revisions: csr.revisions,
           clusterId: csr.clusterId,
         }), csr.values),
-      }, { ...k8sOpts, dependsOn: [...install, ...issuers, rootCa] });
+      }, { ...k8sOpts, dependsOn: afterNamespaces([...install, ...issuers, rootCa]) });
       const rootCerts = defaultPem.apply((p) => [p]);
       this.material = { rootCerts, rootCertBundle: rootCerts.apply(joinPems) };
       this.istiod = {
@@ -125,5 +130,7 @@ export class CertManagerCa extends pulumi.ComponentResource implements CaBackend
 export const certManagerBackend = defineBackend<CertManagerConfig>({
   schema: certManagerConfigSchema,
   validate: (config, stack) => namespaceProblems(config, stack),
-  create: (name, config, ctx, opts) => new CertManagerCa(name, { config, provider: ctx.provider, istioNamespace: ctx.istioNamespace }, opts),
+  create: (name, config, ctx, opts) => new CertManagerCa(name, {
+    config, provider: ctx.provider, istioNamespace: ctx.istioNamespace, namespacesReady: ctx.namespacesReady,
+  }, opts),
 });

@@ -69,7 +69,7 @@ export interface SignerResourcesArgs {
   readonly certManagerNamespace: string;
   readonly provider: k8s.Provider;
   /** The cert-manager install (CRDs and webhook) when this program installs it. */
-  readonly dependsOn: pulumi.Resource[];
+  readonly dependsOn: pulumi.Input<pulumi.Resource[]>;
 }
 
 /** What a signer yields: its CA certificate and the issuer istiod (or istio-csr) must wait for. */
