@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { intermediateOutlivesRoot, intermediateParamsSchema, rootParamsSchema } from "../certParams";
+import { offlineCaFields, offlineCaIssues } from "../lifecycle/config";
 import { providedMaterialProblems } from "./pemChecks";
 
 /**
@@ -97,13 +97,14 @@ const pem = z.string().includes("-----BEGIN", { message: "must be a PEM block" }
 const materialSchema = z.discriminatedUnion("source", [
   z.strictObject({
     source: z.literal("generate"),
-    /** Offline-style root held (encrypted) in this stack's state. */
-    root: rootParamsSchema,
-    /** The cluster's intermediate; `L=` defaults to the cluster name. */
-    intermediate: intermediateParamsSchema,
+    /**
+     * The CA lifecycle (components/ca/lifecycle): `root` (offline-style, held encrypted in this stack's
+     * state) and the cluster's `intermediate` (`L=` defaults to the cluster name), or the intermediate
+     * from a root CA stack (`intermediateSource`); `rotation` phases and generations; `expiry` guards.
+     */
+    ...offlineCaFields,
   }).superRefine((m, ctx) => {
-    const err = intermediateOutlivesRoot(m.root, m.intermediate);
-    if (err) ctx.addIssue({ code: "custom", path: ["intermediate", "validityDays"], message: err, input: m.intermediate.validityDays });
+    for (const p of offlineCaIssues(m)) ctx.addIssue({ code: "custom", ...p });
   }),
   z.strictObject({
     source: z.literal("provided"),

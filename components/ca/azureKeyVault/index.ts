@@ -6,7 +6,8 @@ import { CaBackend, CaMaterial, IstiodContribution } from "../contract";
 import { createAksCluster, teamClusterAddonIdentity } from "./cluster";
 import { AKS_ISTIO_NAMESPACE, AzureKeyVaultConfig, azureKeyVaultConfigSchema } from "./config";
 import { MeshClusterFragments, meshClusterFragments } from "./fragments";
-import { caMaterialFor } from "./material";
+import { OfflineCa, withLifecycle } from "../lifecycle";
+import { caMaterialFor, historicRootAlias, stackClusterName } from "./material";
 import { PluginCaVault, grantSecretsRead } from "./vault";
 
 export { azureKeyVaultConfigSchema } from "./config";
@@ -19,6 +20,8 @@ export interface AzureKeyVaultCaArgs {
   readonly clusterName: string;
   /** `aks-istio-system`: the intermediate's default SAN. */
   readonly istioNamespace: string;
+  /** The stack's CA lifecycle (material.source generate). */
+  readonly offlineCa?: OfflineCa;
 }
 
 /**
@@ -41,7 +44,8 @@ export class AzureKeyVaultCa extends pulumi.ComponentResource implements CaBacke
   constructor(name: string, args: AzureKeyVaultCaArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-mesh-ca:ca:AzureKeyVaultCa", name, {}, opts);
     const cfg = args.config;
-    const material = caMaterialFor(name, cfg.material, { clusterName: args.clusterName, istioNamespace: args.istioNamespace }, this);
+    const { material, istiodChartValues } = caMaterialFor(name, cfg.material,
+      { clusterName: args.clusterName, istioNamespace: args.istioNamespace }, this, args.offlineCa);
     this.material = material;
     const client = authorization.getClientConfigOutput({ parent: this });
     const tenantId = cfg.keyVault.tenantId ?? client.tenantId;
@@ -66,7 +70,7 @@ export class AzureKeyVaultCa extends pulumi.ComponentResource implements CaBacke
     }
     const grant = grantSecretsRead(name, { vault: this.vault, authorization: cfg.keyVault.authorization, tenantId, principalId }, this);
 
-    this.istiod = {
+    const contribution: IstiodContribution = {
       env: {},
       podAnnotations: {},
       meshConfig: {},
@@ -74,6 +78,9 @@ export class AzureKeyVaultCa extends pulumi.ComponentResource implements CaBacke
       usesCacertsSecret: false,
       dependsOn: [grant, ...this.vault.secrets],
     };
+    // The add-on's istiod is not ours to render (istio.install external): these values reach no chart.
+    // The add-on's istio-cert-validator CronJob restarts istiod when root-cert changes (see docs/aks.md).
+    this.istiod = istiodChartValues ? withLifecycle(contribution, istiodChartValues) : contribution;
     this.stackOutputs = {
       keyVaultId: this.vault.vaultId,
       serviceMeshProfile: this.fragments.serviceMeshProfile,
@@ -101,12 +108,21 @@ export function azureKeyVaultStackProblems(stack: StackConfigView): { path: (str
   return problems;
 }
 
-export const azureKeyVaultBackend = defineBackend<AzureKeyVaultConfig>({
+export const azureKeyVaultBackend = defineBackend<AzureKeyVaultConfig, OfflineCa | undefined>({
   schema: azureKeyVaultConfigSchema,
   validate: (_config, stack) => azureKeyVaultStackProblems(stack),
+  // Once per stack: the CA lifecycle when the material is generated (not for PEMs supplied as config).
+  shared: (name, config, opts) => {
+    if (config.material.source !== "generate") return undefined;
+    const cluster = stackClusterName();
+    const transformations = cluster ? [historicRootAlias(name, cluster)] : [];
+    return new OfflineCa(name, { config: config.material, configKey: "istio-mesh-ca:ca.material" },
+      { ...opts, transformations: [...(opts.transformations ?? []), ...transformations] });
+  },
   create: (name, config, ctx, opts) => new AzureKeyVaultCa(name, {
     config,
     clusterName: ctx.clusterName,
     istioNamespace: ctx.istioNamespace,
+    offlineCa: ctx.shared,
   }, opts),
 });

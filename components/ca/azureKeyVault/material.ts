@@ -1,7 +1,8 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { CaMaterial, joinPems } from "../contract";
-import { IntermediateCa, RootCa } from "../tlsCa";
+import { OfflineCa, offlineCaMaterial, rootResourceName } from "../lifecycle";
+import { Values } from "../../istio/values";
 import { MaterialConfig } from "./config";
 import { signingRoot, splitPemCerts } from "./pemChecks";
 
@@ -12,30 +13,51 @@ export interface MaterialTarget {
   readonly istioNamespace: string;
 }
 
+/** The four Key Vault objects' material, and the lifecycle's istiod values when the lifecycle supplies it. */
+export interface KeyVaultMaterial {
+  readonly material: Required<CaMaterial>;
+  /** Unset for `provided` PEMs (no lifecycle). On the AKS add-on these values change nothing (see docs/aks.md). */
+  readonly istiodChartValues?: pulumi.Output<Values>;
+}
+
 /**
- * Where the four Key Vault objects come from — the one place a new source plugs in (e.g. a
- * root-CA stack read through a StackReference). `generate`: an offline-style root and the
- * cluster's intermediate made here with @pulumi/tls; `provided`: PEMs from secret config.
+ * Where the four Key Vault objects come from. `generate`: the CA lifecycle (components/ca/lifecycle) —
+ * the stack's roots for the current rotation phase and the cluster's intermediate, issued here by the
+ * phase's signing root or read from a root CA stack; `provided`: PEMs from secret config.
  * The key is a Pulumi secret either way.
  */
-export function caMaterialFor(name: string, source: MaterialConfig, target: MaterialTarget, parent: pulumi.Resource): Required<CaMaterial> {
+export function caMaterialFor(name: string, source: MaterialConfig, target: MaterialTarget, parent: pulumi.Resource,
+  offlineCa?: OfflineCa): KeyVaultMaterial {
   if (source.source === "generate") {
-    const root = new RootCa(`${name}-root`, { params: source.root }, { parent });
-    return new IntermediateCa(`${name}-intermediate`, {
-      root,
-      params: source.intermediate,
+    if (!offlineCa) throw new Error("istio-mesh-ca:ca.material: source generate needs the stack's CA lifecycle (the backend's shared step)");
+    const lc = offlineCaMaterial(`${name}-intermediate`, {
+      shared: offlineCa,
       clusterName: target.clusterName,
       istioNamespace: target.istioNamespace,
-    }, { parent }).material;
+      parent,
+    });
+    const m = lc.material!;
+    return {
+      material: {
+        rootCerts: lc.rootCerts,
+        rootCertBundle: lc.rootCertBundle,
+        intermediateCert: m.intermediateCert,
+        intermediateKey: pulumi.secret(m.intermediateKey),
+        certChain: m.certChain,
+      },
+      istiodChartValues: lc.istiodChartValues,
+    };
   }
   const rootPems = splitPemCerts(source.rootCertPem);
   const rootCerts = pulumi.output(rootPems);
   return {
-    rootCerts,
-    rootCertBundle: rootCerts.apply(joinPems),
-    intermediateCert: pulumi.output(source.caCertPem),
-    intermediateKey: pulumi.secret(source.caKeyPem),
-    certChain: pulumi.output(source.certChainPem ?? defaultChain(source.caCertPem, rootPems)),
+    material: {
+      rootCerts,
+      rootCertBundle: rootCerts.apply(joinPems),
+      intermediateCert: pulumi.output(source.caCertPem),
+      intermediateKey: pulumi.secret(source.caKeyPem),
+      certChain: pulumi.output(source.certChainPem ?? defaultChain(source.caCertPem, rootPems)),
+    },
   };
 }
 
@@ -44,4 +66,26 @@ function defaultChain(caCertPem: string, rootPems: string[]): string {
   const intermediate = new crypto.X509Certificate(caCertPem);
   const root = signingRoot(intermediate, rootPems.map((p) => new crypto.X509Certificate(p)));
   return joinPems([caCertPem, ...(root ? [root.toString()] : [])]);
+}
+
+/** The per-cluster component's type, whose child the root used to be. */
+const COMPONENT_TYPE = "istio-mesh-ca:ca:AzureKeyVaultCa";
+
+/**
+ * Before the lifecycle, this backend made its root per cluster: `<cluster>-ca-root` under the
+ * `<cluster>-ca` component. The lifecycle's first root is `<shared>-root` at top level; this alias
+ * (on that one resource only, its children follow by name) keeps an existing stack's root instead of
+ * replacing the root in service. Pure apart from `pulumi.createUrn`.
+ */
+export function historicRootAlias(sharedName: string, clusterName: string): pulumi.ResourceTransformation {
+  const current = rootResourceName(sharedName, 1);
+  return (a) => (a.type === "istio-mesh-ca:ca:RootCa" && a.name === current
+    ? { props: a.props, opts: pulumi.mergeOptions(a.opts, { aliases: [{ name: `${clusterName}-ca-root`, parent: pulumi.createUrn(`${clusterName}-ca`, COMPONENT_TYPE) }] }) }
+    : undefined);
+}
+
+/** The stack's one cluster (`istio-mesh-ca:clusters`, validated to one entry with this backend). */
+export function stackClusterName(): string | undefined {
+  const clusters = new pulumi.Config("istio-mesh-ca").getObject<{ name: string }[]>("clusters");
+  return clusters?.length === 1 ? clusters[0].name : undefined;
 }
