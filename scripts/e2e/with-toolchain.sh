@@ -6,7 +6,7 @@
 #   3. exports the env below and runs the command; always stops the apiserver after.
 #
 # Usage: bash scripts/e2e/with-toolchain.sh <command> [args...]
-#   e.g. "test:e2e": "bash scripts/e2e/with-toolchain.sh jest --config jest.e2e.config.js"
+#   e.g. "test:e2e": "bash scripts/e2e/with-toolchain.sh npx jest --config jest.e2e.config.js" (docs/e2e.md)
 #
 # Exported to the command:
 #   PATH                     tools/bin first (pulumi, pulumi-language-nodejs, kubectl, ...)

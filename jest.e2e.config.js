@@ -1,0 +1,17 @@
+/**
+ * E2E tier: the real Pulumi engine and a real kube-apiserver, both built from Go modules
+ * (tools/build.sh). Run it through the wrapper, which builds/starts them and sets the env:
+ *   npm run test:e2e     (= bash scripts/e2e/with-toolchain.sh npx jest --config jest.e2e.config.js)
+ * See docs/e2e.md.
+ */
+module.exports = {
+  preset: "ts-jest",
+  testEnvironment: "node",
+  roots: ["<rootDir>/test/e2e"],
+  testMatch: ["**/*.test.ts"],
+  // One shared apiserver and one Pulumi project directory: never run files in parallel.
+  maxWorkers: 1,
+  // `pulumi preview` runs take 10-30 s each on a loaded 2-core machine; RSA-4096 keys, CRDs.
+  testTimeout: 600000,
+  transform: { "^.+\\.ts$": ["ts-jest", { diagnostics: { warnOnly: false } }] },
+};

@@ -1,0 +1,206 @@
+import { execFileSync } from "child_process";
+import { randomBytes } from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parse, stringify } from "yaml";
+import { ConfigError, parseProgramConfig } from "../../config/load";
+import { ROOT, e2eEnv, mustRun, plain, run } from "./support";
+
+/**
+ * The REAL Pulumi engine (tools/bin/pulumi v3.259.0, built from Go modules) runs our program
+ * (index.ts, through tools/bin/pulumi-language-nodejs and the npm-installed @pulumi/pulumi runtime)
+ * on a throwaway stack of this project (local file backend, passphrase secrets, from the wrapper).
+ *
+ * What it can't do here: create anything. The provider plugins pulumi-resource-kubernetes and
+ * pulumi-resource-tls can't be built (the Go module proxy answers 403), so a valid config stops at
+ * the first provider the program needs. The tests below pin that exact error: the day the plugins
+ * are available they fail, and this file should be upgraded to `pulumi up` + `destroy`.
+ */
+
+const KUBERNETES_PLUGIN_MISSING = "no resource plugin 'pulumi-resource-kubernetes' found in the workspace at version v4.34.2 or on your $PATH";
+const TLS_PLUGIN_MISSING = "no resource plugin 'pulumi-resource-tls' found in the workspace at version v5.6.1 or on your $PATH";
+
+interface Preview {
+  code: number;
+  /** Step types the engine planned (the stack itself is always first). */
+  steps: { op: string; type: string; name: string }[];
+  /** Error diagnostics and stderr, ANSI colours removed. */
+  errors: string;
+  /** The resource each error diagnostic is about (`type::name`). */
+  errorsOn: string[];
+}
+
+describe("the real Pulumi engine runs our program (pulumi preview, local backend)", () => {
+  const STACK = `e2e-${randomBytes(4).toString("hex")}`;
+  const stackFile = path.join(ROOT, `Pulumi.${STACK}.yaml`);
+  let salt: string;
+
+  const pulumi = (args: string[], input?: string) => run("pulumi", [...args, "--stack", STACK, "--cwd", ROOT, "--non-interactive"], { input });
+  /** `pulumi config set` with the value on stdin (keeps PEMs out of argv; a value can't be mistaken for a flag). */
+  const configSetStdin = (args: string[], value: string) => {
+    const r = pulumi(["config", "set", ...args], value);
+    if (r.code !== 0) throw new Error(`pulumi config set ${args.join(" ")} (value on stdin): ${r.stderr}`);
+  };
+
+  /** Replaces the stack's config with Pulumi.<base>.yaml's (keeping the stack's encryption salt). */
+  const useConfig = (base: string) => {
+    const config = (parse(fs.readFileSync(path.join(ROOT, `Pulumi.${base}.yaml`), "utf8")) as { config: Record<string, unknown> }).config;
+    fs.writeFileSync(stackFile, stringify({ encryptionsalt: salt, config }));
+  };
+  const configSet = (...args: string[]) => {
+    const r = pulumi(["config", "set", ...args]);
+    if (r.code !== 0) throw new Error(`pulumi config set ${args.join(" ")}: ${r.stderr}`);
+  };
+  /** Raw config as the program sees it (values JSON-decoded), from `pulumi config --json`. */
+  const programConfig = (): Record<string, unknown> => {
+    const r = pulumi(["config", "--json", "--show-secrets"]);
+    const all = JSON.parse(r.stdout) as Record<string, { value: string }>;
+    return Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith("istio-mesh-ca:"))
+      .map(([k, v]) => [k.slice("istio-mesh-ca:".length), (() => { try { return JSON.parse(v.value); } catch { return v.value; } })()]));
+  };
+  const preview = (): Preview => {
+    const r = pulumi(["preview", "--json"]);
+    let json: any = {};
+    try { json = JSON.parse(r.stdout); } catch { /* not JSON: the errors below say why */ }
+    return {
+      code: r.code,
+      steps: (json.steps ?? []).map((s: any) => ({ op: s.op, type: s.newState?.type ?? s.oldState?.type, name: String(s.urn).split("::").pop() })),
+      errors: plain([...(json.diagnostics ?? []).filter((d: any) => d.severity === "error").map((d: any) => d.message), r.stderr].join("\n")),
+      errorsOn: (json.diagnostics ?? []).filter((d: any) => d.severity === "error" && d.urn).map((d: any) => String(d.urn).split("::").slice(-2).join("::")),
+    };
+  };
+  /** Problems our config validation reports for the same config, computed in-process (config/load.ts). */
+  const expectedProblems = (raw: Record<string, unknown>): string[] => {
+    try {
+      parseProgramConfig(raw);
+    } catch (e) {
+      if (e instanceof ConfigError) return e.problems;
+      throw e;
+    }
+    return [];
+  };
+  const expectRejectedBeforeAnyResource = (p: Preview, ...problems: string[]) => {
+    expect(p.code).not.toBe(0);
+    expect(p.errors).toContain("ConfigError: invalid stack config:");
+    for (const problem of problems) expect(p.errors).toContain(`  - ${problem}`);
+    // Nothing but the stack itself was registered: the program threw before declaring any resource.
+    expect(p.steps).toEqual([{ op: "create", type: "pulumi:pulumi:Stack", name: `istio-mesh-ca-${STACK}` }]);
+    expect(p.errors).not.toContain("no resource plugin");
+  };
+
+  beforeAll(() => {
+    e2eEnv();
+    expect(mustRun("pulumi", ["version"]).trim()).toBe("v3.259.0");
+    mustRun("pulumi", ["stack", "init", STACK, "--cwd", ROOT, "--non-interactive"]);
+    salt = (parse(fs.readFileSync(stackFile, "utf8")) as { encryptionsalt: string }).encryptionsalt;
+    expect(salt).toMatch(/^v1:/);
+  });
+
+  afterAll(() => {
+    run("pulumi", ["stack", "rm", "--yes", "--force", "--stack", STACK, "--cwd", ROOT, "--non-interactive"]);
+    fs.rmSync(stackFile, { force: true });
+  });
+
+  it("rejects an unknown CA backend, naming the key, and registers nothing", () => {
+    useConfig("dev");
+    configSet("--path", "ca.backend", "bogus");
+    const p = preview();
+    expectRejectedBeforeAnyResource(p, ...expectedProblems(programConfig()));
+    expect(p.errors).toContain('istio-mesh-ca:ca.backend: unknown backend "bogus"; allowed: selfSigned, azureKeyVault, vault, certManager');
+  });
+
+  it("rejects an intermediate that outlives the root (numbers set with --type int reach the program as numbers)", () => {
+    useConfig("dev");
+    configSet("--path", "--type", "int", "ca.intermediate.validityDays", "5000");
+    const raw = programConfig();
+    expect((raw.ca as any).intermediate.validityDays).toBe(5000);
+    const problems = expectedProblems(raw);
+    expect(problems.join("\n")).toMatch(/istio-mesh-ca:ca\.intermediate\.validityDays/);
+    expectRejectedBeforeAnyResource(preview(), ...problems);
+  });
+
+  describe("a private key in config", () => {
+    let pem: { cert: string; key: string };
+    beforeAll(() => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "e2e-pem-"));
+      execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
+        "-subj", "/CN=httpbin.test.svc.cluster.local", "-keyout", path.join(dir, "k.pem"), "-out", path.join(dir, "c.pem")], { stdio: "ignore" });
+      pem = { cert: fs.readFileSync(path.join(dir, "c.pem"), "utf8"), key: fs.readFileSync(path.join(dir, "k.pem"), "utf8") };
+      fs.rmSync(dir, { recursive: true, force: true });
+      expect(pem.key).toMatch(/-----BEGIN PRIVATE KEY-----/);
+    });
+    const provided = (keySecret: boolean) => {
+      useConfig("dev");
+      const at = "sidecarIngressTls[0].certificates";
+      configSet("--path", `${at}.source`, "provided");
+      // Values on stdin: how a PEM file is usually set (`pulumi config set --secret --path k < key.pem`).
+      configSetStdin(["--path", `${at}.serverCertPem`], pem.cert);
+      configSetStdin(["--path", `${at}.caCertPem`], pem.cert);
+      configSetStdin(["--path", ...(keySecret ? ["--secret"] : []), `${at}.serverKeyPem`], pem.key);
+    };
+
+    it("set WITHOUT --secret: refused before any resource, naming the key and not printing it", () => {
+      provided(false);
+      const p = preview();
+      expectRejectedBeforeAnyResource(p, "istio-mesh-ca:sidecarIngressTls[0].certificates.serverKeyPem: a private key in plain config; "
+        + "set it with `pulumi config set --secret --path 'istio-mesh-ca:sidecarIngressTls[0].certificates.serverKeyPem'`");
+      expect(p.errors).not.toContain(pem.key.split("\n")[1]);
+    });
+
+    it("set WITH --secret: stored encrypted, seen as secret by the program through the real engine, passes validation", () => {
+      provided(true);
+      const file = fs.readFileSync(stackFile, "utf8");
+      expect(file).not.toContain("PRIVATE KEY");
+      expect((parse(file) as any).config["istio-mesh-ca:sidecarIngressTls"][0].certificates.serverKeyPem).toEqual({ secure: expect.stringMatching(/^v1:/) });
+      const p = preview();
+      expect(p.code).not.toBe(0);
+      expect(p.errors).not.toContain("ConfigError");
+      expect(p.errors).not.toContain("PRIVATE KEY");
+      // It went on to declare resources, and stopped at the first provider plugin (see below).
+      expect(p.errors).toContain(KUBERNETES_PLUGIN_MISSING);
+    });
+  });
+
+  it("a valid mesh stack (dev): validation passes, and it stops exactly at the missing Kubernetes plugin (its first resource)", () => {
+    useConfig("dev");
+    const p = preview();
+    expect(p.code).not.toBe(0);
+    expect(p.errors).not.toContain("ConfigError");
+    // The program's first resource is the cluster's explicit Kubernetes provider; the engine needs
+    // the plugin binary to check its config and stops there. THIS is the known limitation: when it
+    // starts failing, the plugins exist — turn this test into `pulumi up` + checks + `pulumi destroy`.
+    expect(p.errors.trim().split("\n").filter((l) => l.trim()).map((l) => l.trim().replace(/^error: /, "")))
+      .toEqual([KUBERNETES_PLUGIN_MISSING]);
+    expect(p.errorsOn).toEqual(["pulumi:providers:kubernetes::cluster1-k8s"]);
+  });
+
+  it("a valid root CA stack (root): components are registered, then it stops exactly at the missing TLS plugin", () => {
+    useConfig("root");
+    const p = preview();
+    expect(p.code).not.toBe(0);
+    expect(p.errors).not.toContain("ConfigError");
+    expect(p.errors.trim().split("\n").filter((l) => l.trim()).map((l) => l.trim().replace(/^error: /, "")))
+      .toEqual([TLS_PLUGIN_MISSING]);
+    expect(p.errorsOn).toEqual(["pulumi:providers:tls::default_5_6_1"]);
+    // Before the first tls resource, the engine registered our components and read the stack's own
+    // previous lifecycle state through a real StackReference.
+    expect(p.steps).toEqual(expect.arrayContaining([
+      { op: "read", type: "pulumi:pulumi:StackReference", name: "mesh-lifecycle-previous" },
+      { op: "create", type: "istio-mesh-ca:ca:RootCa", name: "mesh-root" },
+      { op: "create", type: "istio-mesh-ca:stacks:ClusterIntermediate", name: "cluster-a" },
+      { op: "create", type: "istio-mesh-ca:stacks:ClusterIntermediate", name: "cluster-b" },
+    ]));
+  });
+
+  it("`pulumi up` with an invalid config fails and leaves no resource in the stack's state", () => {
+    useConfig("dev");
+    configSet("--path", "ca.backend", "bogus");
+    const up = pulumi(["up", "--yes", "--skip-preview"]);
+    expect(up.code).not.toBe(0);
+    expect(plain(up.stdout + up.stderr)).toContain('istio-mesh-ca:ca.backend: unknown backend "bogus"');
+    const state = JSON.parse(pulumi(["stack", "export"]).stdout);
+    const types = (state.deployment.resources ?? []).map((r: any) => r.type);
+    expect(types.filter((t: string) => t !== "pulumi:pulumi:Stack")).toEqual([]);
+  });
+});

@@ -1,0 +1,48 @@
+import { SpawnSyncReturns, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+
+/** Helpers for the e2e tier. Everything runs inside scripts/e2e/with-toolchain.sh (npm run test:e2e). */
+
+export const ROOT = path.resolve(__dirname, "../..");
+
+/** The wrapper's environment; fails with a clear message when a test file is run without it. */
+export function e2eEnv(opts: { apiserver?: boolean } = {}): { dir: string; kubeconfig: string } {
+  const missing = ["E2E_DIR", "PULUMI_BACKEND_URL", "PULUMI_HOME", ...(opts.apiserver ? ["KUBECONFIG"] : [])].filter((k) => !process.env[k]);
+  if (missing.length > 0) {
+    throw new Error(`${missing.join(", ")} not set: run the e2e tier with \`npm run test:e2e\` (scripts/e2e/with-toolchain.sh), not plain jest`);
+  }
+  if (opts.apiserver && !fs.existsSync(process.env.KUBECONFIG!)) {
+    throw new Error(`KUBECONFIG ${process.env.KUBECONFIG} does not exist: was the apiserver started (E2E_NO_APISERVER=1?)`);
+  }
+  return { dir: process.env.E2E_DIR!, kubeconfig: process.env.KUBECONFIG ?? "" };
+}
+
+export interface Ran { code: number; stdout: string; stderr: string }
+
+/** Runs a command (no shell), capturing output; never throws on a non-zero exit. */
+export function run(cmd: string, args: string[], opts: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Ran {
+  const r: SpawnSyncReturns<string> = spawnSync(cmd, args, {
+    cwd: opts.cwd ?? ROOT, input: opts.input, encoding: "utf8", maxBuffer: 256 * 1024 * 1024,
+    env: { ...process.env, ...(opts.env ?? {}) }, timeout: opts.timeoutMs ?? 300000,
+  });
+  if (r.error) throw r.error;
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Like run, but throws with the command's output when it fails. */
+export function mustRun(cmd: string, args: string[], opts: Parameters<typeof run>[2] = {}): string {
+  const r = run(cmd, args, opts);
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+export const kubectl = (args: string[], input?: string): string => mustRun("kubectl", args, { input });
+
+/** The pinned Istio source module (Go module cache), from scripts/e2e/istio-module.sh. */
+export function istioModuleDir(): string {
+  return mustRun("bash", [path.join(ROOT, "scripts/e2e/istio-module.sh")], { timeoutMs: 600000 }).trim();
+}
+
+/** Removes ANSI colour codes (the engine colours program stack traces). */
+export const plain = (s: string): string => s.replace(/\u001b\[[0-9;]*m/g, "");
