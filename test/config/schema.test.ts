@@ -1,18 +1,9 @@
-import { ConfigError, parseStackConfig, plaintextPrivateKeys } from "../../config/load";
+import { parseStackConfig, plaintextPrivateKeys } from "../../config/load";
 import { runProgram, stackConfig } from "../harness/program";
+import { configProblems } from "../harness/configProblems";
 
 const minimal = { ca: { backend: "selfSigned" } };
 
-/** The messages a config yields, or [] when it is valid. */
-function problems(raw: Record<string, unknown>): string[] {
-  try {
-    parseStackConfig(raw);
-    return [];
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems;
-    throw e;
-  }
-}
 
 describe("stack config validation", () => {
   it("accepts every committed self-signed stack file and fills Istio's common.mk defaults", () => {
@@ -67,18 +58,18 @@ describe("stack config validation", () => {
     ["port out of range", { ...minimal, namespaces: [{ name: "a" }], sidecarIngressTls: [{ name: "web", namespace: "a", selector: { app: "web" }, port: 70000, appPort: 80 }] },
       /istio-mesh-ca:sidecarIngressTls\[0\]\.port: .*(<=|65535).*got 70000/],
   ])("refuses %s, naming the key, the value and what is allowed", (_label, raw, expected) => {
-    const ps = problems(raw as Record<string, unknown>);
+    const ps = configProblems(raw as Record<string, unknown>);
     expect(ps.join("\n")).toMatch(expected);
   });
 
   it("reports every problem at once, not only the first", () => {
-    const ps = problems({ ca: { backend: "selfSigned", root: { validityDays: "x" } }, mtls: { mode: "NOPE" } });
+    const ps = configProblems({ ca: { backend: "selfSigned", root: { validityDays: "x" } }, mtls: { mode: "NOPE" } });
     expect(ps.length).toBeGreaterThanOrEqual(2);
   });
 
   it("never echoes a private key in an error", () => {
     const key = "-----BEGIN RSA PRIVATE KEY-----\nMIIsecret\n-----END RSA PRIVATE KEY-----";
-    const ps = problems({ ...minimal, namespaces: [{ name: "a" }], sidecarIngressTls: [{ name: "web", namespace: "a", selector: { app: "web" }, port: 70000, appPort: 80,
+    const ps = configProblems({ ...minimal, namespaces: [{ name: "a" }], sidecarIngressTls: [{ name: "web", namespace: "a", selector: { app: "web" }, port: 70000, appPort: 80,
       certificates: { source: "provided", serverCertPem: 42, serverKeyPem: key } }] });
     expect(ps.join("\n")).not.toContain("MIIsecret");
   });

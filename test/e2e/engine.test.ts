@@ -4,8 +4,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import { ConfigError, parseProgramConfig } from "../../config/load";
 import { ROOT, e2eEnv, mustRun, plain, run } from "./support";
+import { configProblems } from "../harness/configProblems";
 
 /**
  * The REAL Pulumi engine (tools/bin/pulumi v3.259.0, built from Go modules) runs our program
@@ -70,16 +70,6 @@ describe("the real Pulumi engine runs our program (pulumi preview, local backend
       errorsOn: (json.diagnostics ?? []).filter((d: any) => d.severity === "error" && d.urn).map((d: any) => String(d.urn).split("::").slice(-2).join("::")),
     };
   };
-  /** Problems our config validation reports for the same config, computed in-process (config/load.ts). */
-  const expectedProblems = (raw: Record<string, unknown>): string[] => {
-    try {
-      parseProgramConfig(raw);
-    } catch (e) {
-      if (e instanceof ConfigError) return e.problems;
-      throw e;
-    }
-    return [];
-  };
   const expectRejectedBeforeAnyResource = (p: Preview, ...problems: string[]) => {
     expect(p.code).not.toBe(0);
     expect(p.errors).toContain("ConfigError: invalid stack config:");
@@ -106,7 +96,7 @@ describe("the real Pulumi engine runs our program (pulumi preview, local backend
     useConfig("dev");
     configSet("--path", "ca.backend", "bogus");
     const p = preview();
-    expectRejectedBeforeAnyResource(p, ...expectedProblems(programConfig()));
+    expectRejectedBeforeAnyResource(p, ...configProblems(programConfig()));
     expect(p.errors).toContain('istio-mesh-ca:ca.backend: unknown backend "bogus"; allowed: selfSigned, azureKeyVault, vault, certManager');
   });
 
@@ -115,7 +105,7 @@ describe("the real Pulumi engine runs our program (pulumi preview, local backend
     configSet("--path", "--type", "int", "ca.intermediate.validityDays", "5000");
     const raw = programConfig();
     expect((raw.ca as any).intermediate.validityDays).toBe(5000);
-    const problems = expectedProblems(raw);
+    const problems = configProblems(raw);
     expect(problems.join("\n")).toMatch(/istio-mesh-ca:ca\.intermediate\.validityDays/);
     expectRejectedBeforeAnyResource(preview(), ...problems);
   });

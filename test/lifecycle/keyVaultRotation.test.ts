@@ -3,9 +3,9 @@ import { azureMocks } from "../ca/azureKeyVaultFixtures";
 import { ProgramRun, byName, ofType, privateKeyOccurrences, runProgram, stackConfig } from "../harness/program";
 import { OpensslDir } from "../harness/openssl";
 import { pemsOf, withStackReferences } from "./backendSupport";
-import { ConfigError, parseProgramConfig } from "../../config/load";
 import { historicRootAlias } from "../../components/ca/azureKeyVault/material";
 import { EC, ROOT_STACK, asReference, changes, refusal, rootConfig, subjects } from "./support";
+import { configProblems } from "../harness/configProblems";
 
 /**
  * The Azure Key Vault backend (Pulumi.prod.yaml, fast keys) walked through an intermediate rotation
@@ -182,34 +182,25 @@ describe("azureKeyVault backend, material from a root CA stack", () => {
 });
 
 describe("azureKeyVault lifecycle config and refusals name istio-mesh-ca:ca.material", () => {
-  const problems = (raw: Record<string, unknown>): string[] => {
-    try {
-      parseProgramConfig(raw);
-    } catch (e) {
-      if (e instanceof ConfigError) return e.problems;
-      throw e;
-    }
-    return [];
-  };
 
   it("accepts Pulumi.prod.yaml unchanged and rotation keys next to the generated root", () => {
-    expect(problems(stackConfig("prod"))).toEqual([]);
-    expect(problems(keyVaultConfig({ rotation: { rootPhase: "dual", newRoot: NEW_ROOT } }))).toEqual([]);
+    expect(configProblems(stackConfig("prod"))).toEqual([]);
+    expect(configProblems(keyVaultConfig({ rotation: { rootPhase: "dual", newRoot: NEW_ROOT } }))).toEqual([]);
   });
 
   it("refuses root params with a root stack source, and an intermediate outliving the incoming root", () => {
-    expect(problems(keyVaultConfig({ intermediateSource: { kind: "rootStack", stack: ROOT_STACK } }))).toEqual([
+    expect(configProblems(keyVaultConfig({ intermediateSource: { kind: "rootStack", stack: ROOT_STACK } }))).toEqual([
       expect.stringMatching(/^istio-mesh-ca:ca.material.root: not used with intermediateSource rootStack/),
       expect.stringMatching(/^istio-mesh-ca:ca.material.intermediate: not used with intermediateSource rootStack/),
     ]);
-    expect(problems(keyVaultConfig({ rotation: { rootPhase: "dual", newRoot: { validityDays: 100 } } }))).toEqual([
+    expect(configProblems(keyVaultConfig({ rotation: { rootPhase: "dual", newRoot: { validityDays: 100 } } }))).toEqual([
       expect.stringMatching(/^istio-mesh-ca:ca.material.intermediate.validityDays: intermediate.validityDays is 730, longer than rotation.newRoot.validityDays \(100\)/),
     ]);
   });
 
   it("refuses rotation settings with PEMs supplied as config (no lifecycle there)", () => {
     const cfg = stackConfig("prod") as Record<string, any>;
-    const p = problems({ ...cfg, ca: { ...cfg.ca, material: { source: "provided", rootCertPem: "x", caCertPem: "x", caKeyPem: "x", rotation: {} } } });
+    const p = configProblems({ ...cfg, ca: { ...cfg.ca, material: { source: "provided", rootCertPem: "x", caCertPem: "x", caKeyPem: "x", rotation: {} } } });
     expect(p.join("\n")).toMatch(/istio-mesh-ca:ca.material: unknown key\(s\) "rotation"/);
   });
 

@@ -1,7 +1,8 @@
-import { ConfigError, parseProgramConfig } from "../../config/load";
+import { parseProgramConfig } from "../../config/load";
 import { ProgramRun, byName, isSecretValue, ofType, privateKeyOccurrences, stackConfig } from "../harness/program";
 import { OpensslDir } from "../harness/openssl";
 import { ROOT_STACK, asReference, cacerts, changes, deploy, rootConfig, subjects } from "./support";
+import { configProblems } from "../harness/configProblems";
 
 /**
  * A root CA stack signing intermediates for two clusters, and cluster stacks taking their material
@@ -23,30 +24,21 @@ describe("example stack configs", () => {
 });
 
 describe("root stack config errors name the key", () => {
-  const problems = (raw: Record<string, unknown>) => {
-    try {
-      parseProgramConfig(raw);
-    } catch (e) {
-      if (e instanceof ConfigError) return e.problems;
-      throw e;
-    }
-    return [];
-  };
 
   it("refuses mesh keys next to rootCa", () => {
-    expect(problems({ ...stackConfig("root"), clusters: [{ name: "x" }] }))
+    expect(configProblems({ ...stackConfig("root"), clusters: [{ name: "x" }] }))
       .toEqual([expect.stringMatching(/^istio-mesh-ca:clusters: not used in a root CA stack \(istio-mesh-ca:rootCa is set\)/)]);
   });
 
   it("refuses an unknown phase", () => {
     const base = stackConfig("root") as { rootCa: Record<string, any> };
-    expect(problems({ rootCa: { ...base.rootCa, rotation: { rootPhase: "half" } } }))
+    expect(configProblems({ rootCa: { ...base.rootCa, rotation: { rootPhase: "half" } } }))
       .toEqual([expect.stringMatching(/^istio-mesh-ca:rootCa.rotation.rootPhase: must be one of steady, dual, cutover, finalize \(got "half"\)/)]);
   });
 
   it("refuses an intermediate outliving the root, duplicate clusters and restarts", () => {
     const base = stackConfig("root") as { rootCa: Record<string, any> };
-    const p = problems({ rootCa: { ...base.rootCa, rotation: { restartDeployments: [{ namespace: "a", name: "b" }] },
+    const p = configProblems({ rootCa: { ...base.rootCa, rotation: { restartDeployments: [{ namespace: "a", name: "b" }] },
       root: { validityDays: 100 }, clusters: [{ name: "cluster-a" }, { name: "cluster-a" }] } });
     expect(p).toEqual(expect.arrayContaining([
       expect.stringMatching(/^istio-mesh-ca:rootCa.intermediate.validityDays: intermediate.validityDays is 730, longer than root.validityDays \(100\)/),
@@ -57,7 +49,7 @@ describe("root stack config errors name the key", () => {
 
   it("refuses root and rotation settings in a cluster stack that reads from a root stack", () => {
     const cluster = stackConfig("cluster-a") as { ca: Record<string, any> };
-    expect(problems({ ...cluster, ca: { ...cluster.ca, root: { validityDays: 3650 }, rotation: { rootPhase: "dual" } } })).toEqual([
+    expect(configProblems({ ...cluster, ca: { ...cluster.ca, root: { validityDays: 3650 }, rotation: { rootPhase: "dual" } } })).toEqual([
       expect.stringMatching(/^istio-mesh-ca:ca.root: not used with intermediateSource rootStack: the root is decided by the root stack/),
       expect.stringMatching(/^istio-mesh-ca:ca.rotation.rootPhase: not used with intermediateSource rootStack/),
     ]);
@@ -65,7 +57,7 @@ describe("root stack config errors name the key", () => {
 
   it("refuses a stack name that is not fully qualified", () => {
     const cluster = stackConfig("cluster-a") as { ca: Record<string, any> };
-    expect(problems({ ...cluster, ca: { ...cluster.ca, intermediateSource: { kind: "rootStack", stack: "root" } } }))
+    expect(configProblems({ ...cluster, ca: { ...cluster.ca, intermediateSource: { kind: "rootStack", stack: "root" } } }))
       .toEqual([expect.stringMatching(/^istio-mesh-ca:ca.intermediateSource.stack: must be a fully qualified stack name <organization>\/<project>\/<stack> \(got "root"\)/)]);
   });
 });
