@@ -24,6 +24,18 @@ describe("vault config errors fail before any resource, naming the key, value an
     ["intermediate outliving the offline root", (ca) => { ca.root.validityDays = 100; },
       [/istio-mesh-ca:ca\.intermediate\.ttl: intermediate\.ttl \(365 days\) is longer than root\.validityDays \(100\)/]],
     ["misspelt key", (ca) => { ca.adress = ca.address; }, [/istio-mesh-ca:ca: unknown key\(s\) "adress"/]],
+    ["lifecycle settings with an internal root", (ca) => {
+      ca.root = { mode: "internal" }; ca.rotation = { rootPhase: "dual", restartDeployments: [{ namespace: "apps", name: "web" }] };
+      ca.intermediateSource = { kind: "rootStack", stack: "organization/istio-mesh-ca/root" };
+    }, [/istio-mesh-ca:ca\.rotation\.rootPhase: not used with root\.mode internal: Vault holds that root/,
+      /istio-mesh-ca:ca\.rotation\.restartDeployments: not used with root\.mode internal/, /istio-mesh-ca:ca\.intermediateSource: not used with root\.mode internal/]],
+    ["expiry guards with an internal root", (ca) => { ca.root = { mode: "internal" }; ca.expiry = { warnDays: 30 }; },
+      [/istio-mesh-ca:ca\.expiry: not used with root\.mode internal/]],
+    ["intermediate outliving the incoming root", (ca) => { ca.rotation = { rootPhase: "dual", newRoot: { validityDays: 100 } }; },
+      [/istio-mesh-ca:ca\.intermediate\.ttl: intermediate\.validityDays is 365, longer than rotation\.newRoot\.validityDays \(100\)/]],
+    ["rotation phases in a stack reading from a root stack", (ca) => {
+      ca.intermediateSource = { kind: "rootStack", stack: "organization/istio-mesh-ca/root" }; ca.rotation = { intermediateGeneration: 2 };
+    }, [/istio-mesh-ca:ca\.rotation\.intermediateGeneration: not used with intermediateSource rootStack/]],
     ["plaintext token", (ca) => { ca.token = "hvs.plaintext-token-value"; },
       [/istio-mesh-ca:ca\.token: a Vault token in plain config/, /pulumi config set --secret --path 'istio-mesh-ca:ca\.token'/], ["hvs.plaintext-token-value"]],
   ];
@@ -80,31 +92,32 @@ describe("pure checks", () => {
 });
 
 describe("policy", () => {
-  const mounts = { rootMount: "pki", intermediateMount: "istioca", kvMount: "kv", kvPath: "istioca" };
-  it("grants read/list on exactly three paths, KV v2 under data/", () => {
-    const hcl = readOnlyPolicy(policyPaths(vaultReadPaths({ ...mounts, kvVersion: 2 }), "istioca"));
-    expect(hcl).toBe([
-      'path "kv/data/istioca" {\n  capabilities = ["read", "list"]\n}\n',
-      'path "istioca/cert/*" {\n  capabilities = ["read", "list"]\n}\n',
-      'path "pki/cert/ca" {\n  capabilities = ["read", "list"]\n}\n',
-    ].join("\n"));
-    expect(hcl).not.toMatch(/create|update|delete|sudo|\bdeny\b/);
+  const kv = { kvMount: "kv", kvPath: "istioca" };
+  it("grants read, and nothing else, on exactly the KV secret (KV v2 under data/); no PKI path", () => {
+    const hcl = readOnlyPolicy(policyPaths(vaultReadPaths({ ...kv, kvVersion: 2 })));
+    expect(hcl).toBe('path "kv/data/istioca" {\n  capabilities = ["read"]\n}\n');
+    expect(hcl).not.toMatch(/create|update|delete|list|sudo|\bdeny\b|cert\/|pki|istioca\/cert/);
   });
   it("uses the KV v1 path as is", () => {
-    expect(policyPaths(vaultReadPaths({ ...mounts, kvVersion: 1 }), "istioca")[0]).toBe("kv/istioca");
+    expect(policyPaths(vaultReadPaths({ ...kv, kvVersion: 1 }))).toEqual(["kv/istioca"]);
+    expect(readOnlyPolicy(policyPaths(vaultReadPaths({ kvMount: "secret", kvPath: "istio/ca", kvVersion: 1 }))))
+      .toBe('path "secret/istio/ca" {\n  capabilities = ["read"]\n}\n');
   });
 });
 
 describe("agent templates and annotations", () => {
-  const paths = vaultReadPaths({ rootMount: "pki", intermediateMount: "istioca", kvMount: "kv", kvPath: "istioca", kvVersion: 2 });
-  it("read each file from the path its secret annotation names", () => {
+  const paths = vaultReadPaths({ kvMount: "kv", kvPath: "istioca", kvVersion: 2 });
+  it("read every file from the one KV secret the policy grants, each from its own field", () => {
     const t = agentTemplates(paths);
     expect(Object.fromEntries(Object.entries(t).map(([f, x]) => [f, x.secretPath]))).toEqual({
-      "ca-cert.pem": "istioca/cert/ca", "ca-key.pem": "kv/data/istioca", "cert-chain.pem": "istioca/cert/ca_chain", "root-cert.pem": "pki/cert/ca",
+      "ca-cert.pem": "kv/data/istioca", "ca-key.pem": "kv/data/istioca", "cert-chain.pem": "kv/data/istioca", "root-cert.pem": "kv/data/istioca",
     });
-    for (const x of Object.values(t)) expect(x.template).toContain(`secret "${x.secretPath}"`);
-    expect(t["ca-key.pem"].template).toContain('index .Data.data "ca-key.pem"');
-    expect(agentTemplates({ ...paths, kvV2: false })["ca-key.pem"].template).toContain('index .Data "ca-key.pem"');
+    for (const [f, x] of Object.entries(t)) {
+      expect(policyPaths(paths)).toContain(x.secretPath);
+      expect(x.template).toBe(`{{- with secret "kv/data/istioca" -}}\n{{ index .Data.data "${f}" }}\n{{- end -}}\n`);
+    }
+    expect(JSON.stringify(t)).not.toMatch(/cert\/ca|ca_chain|\.Data\.certificate/);
+    expect(agentTemplates({ ...paths, kvV2: false })["ca-cert.pem"].template).toContain('index .Data "ca-cert.pem"');
   });
   it("omit the namespace annotation unless Vault has one", () => {
     const args = { paths, role: "istiod", authPath: "kubernetes", secretVolumePath: "/vault/secrets", address: "https://v:8200" };

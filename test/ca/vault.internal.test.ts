@@ -78,15 +78,25 @@ describe("vault backend, root generated in Vault (internal), KV v1, token from s
     expect(opensslVerify(out.rootCertBundle, out.intermediateCert)).toContain("cert.pem: OK");
   });
 
-  it("keeps the key in the KV v1 secret only, and the policy on the KV v1 path", () => {
+  it("writes the four files together into the KV v1 secret (the Vault-signed certificate with its key), the key only there, the policy on that path only", () => {
     const kv = byName(run, "mesh-pki-intermediate-key");
     expect(kv.type).toBe(T.kvV1);
     expect(kv.inputs.path).toBe("secret/istio/ca");
     expect(isSecretValue(kv.rawInputs.dataJson)).toBe(true);
+    const data = JSON.parse(kv.inputs.dataJson);
+    expect(data).toEqual({
+      "ca-cert.pem": `${vs.signedCert}\n`,
+      "ca-key.pem": `${vs.intermediateKey}\n`,
+      "cert-chain.pem": `${vs.signedCert}\n${vs.rootCert}\n`,
+      "root-cert.pem": `${vs.rootCert}\n`,
+    });
+    expect(new crypto.X509Certificate(data["ca-cert.pem"]).checkPrivateKey(crypto.createPrivateKey(data["ca-key.pem"]))).toBe(true);
+    expect(opensslVerify(data["root-cert.pem"], data["cert-chain.pem"])).toContain("cert.pem: OK");
     const found = privateKeyOccurrences(run).map((o) => `${o.resource.name}:${o.path}:${o.secret}`);
     expect(found).toEqual(["mesh-pki-intermediate-key:dataJson:true"]);
     const policy = byName(run, "mesh-pki-policy").inputs.policy as string;
-    expect([...policy.matchAll(/path "([^"]+)"/g)].map((m) => m[1])).toEqual(["secret/istio/ca", "mesh-int/cert/*", "root-pki/cert/ca"]);
+    expect(policy).toBe('path "secret/istio/ca" {\n  capabilities = ["read"]\n}\n');
+    expect(run.dependsOn.get("staging-istio-istiod")).toEqual(expect.arrayContaining(["mesh-pki-intermediate-key", "mesh-pki-policy"]));
   });
 
   it("binds the configured service account, auth path, volume path and no injector chart", () => {
@@ -99,21 +109,25 @@ describe("vault backend, root generated in Vault (internal), KV v1, token from s
     expect(values.pilot.env.ROOT_CA_DIR).toBe("/etc/cacerts-vault");
     expect(values.pilot.podAnnotations).toMatchObject({
       [`${A}/secret-volume-path`]: "/etc/cacerts-vault", [`${A}/auth-path`]: "auth/k8s-staging", [`${A}/namespace`]: "platform",
-      [`${A}/agent-inject-secret-ca-key.pem`]: "secret/istio/ca", [`${A}/agent-inject-secret-root-cert.pem`]: "root-pki/cert/ca",
+      [`${A}/agent-inject-secret-ca-cert.pem`]: "secret/istio/ca", [`${A}/agent-inject-secret-ca-key.pem`]: "secret/istio/ca",
+      [`${A}/agent-inject-secret-cert-chain.pem`]: "secret/istio/ca", [`${A}/agent-inject-secret-root-cert.pem`]: "secret/istio/ca",
     });
   });
 
   const go = goBinary();
-  (go ? it : it.skip)(`renders the four PEMs from Vault-made certificates and a KV v1 key${go ? "" : " (SKIPPED: no Go toolchain found)"}`, () => {
+  (go ? it : it.skip)(`renders the four PEMs from the KV v1 secret alone (no PKI read)${go ? "" : " (SKIPPED: no Go toolchain found)"}`, () => {
     const ann = byName(run, "staging-istio-istiod").inputs.values.pilot.podAnnotations as Record<string, string>;
     const files = ["ca-cert.pem", "ca-key.pem", "cert-chain.pem", "root-cert.pem"];
-    const rendered = renderTemplates(go!, Object.fromEntries(files.map((f) => [f, ann[`${A}/agent-inject-template-${f}`]])),
-      vaultReads(run, { rootMount: "root-pki", intermediateMount: "mesh-int", rootPem: vs.rootCert! }));
+    const reads = vaultReads(run);
+    expect(Object.keys(reads)).toEqual(["secret/istio/ca"]);
+    const rendered = renderTemplates(go!, Object.fromEntries(files.map((f) => [f, ann[`${A}/agent-inject-template-${f}`]])), reads);
     expect(rendered).toEqual({
       "ca-cert.pem": out.intermediateCert,
       "ca-key.pem": `${vs.intermediateKey}\n`,
       "cert-chain.pem": out.intermediateCert + out.rootCertBundle,
       "root-cert.pem": out.rootCertBundle,
     });
+    expect(rendered["ca-cert.pem"]).toBe(`${vs.signedCert}\n`);
+    expect(new crypto.X509Certificate(rendered["ca-cert.pem"]).checkPrivateKey(crypto.createPrivateKey(rendered["ca-key.pem"]))).toBe(true);
   }, 240_000);
 });

@@ -88,19 +88,28 @@ describe("staging stack (Pulumi.staging.yaml, vault backend, offline root)", () 
     expect(text).toMatch(/CA:TRUE, pathlen:0/);
   });
 
-  it("sets the signed intermediate back with the root appended, so ca_chain is intermediate then root", () => {
+  it("sets the signed intermediate back with the root appended (Vault stays the PKI for other consumers)", () => {
     const set = byName(run, "mesh-pki-intermediate-set-signed");
     expect(set.inputs.backend).toBe("istioca");
     expect(set.inputs.certificate).toBe(out.intermediateCert + out.rootCertBundle);
     expect(out.certChain).toBe(out.intermediateCert + out.rootCertBundle);
   });
 
-  it("stores the intermediate key in the KV v2 secret as ca-key.pem, and nowhere else, always secret", () => {
+  it("writes the four files together into the KV v2 secret (the key nowhere else, always secret)", () => {
     const kv = byName(run, "mesh-pki-intermediate-key");
     expect(kv.type).toBe(T.kvV2);
     expect(kv.inputs).toMatchObject({ mount: "kv", name: "istioca" });
     expect(isSecretValue(kv.rawInputs.dataJson)).toBe(true);
-    expect(JSON.parse(kv.inputs.dataJson)).toEqual({ "ca-key.pem": `${vaultState.intermediateKey}\n` });
+    // One write: the certificate and its key (never the PKI mount's default issuer), the chain, the trust bundle.
+    const data = JSON.parse(kv.inputs.dataJson);
+    expect(data).toEqual({
+      "ca-cert.pem": out.intermediateCert,
+      "ca-key.pem": `${vaultState.intermediateKey}\n`,
+      "cert-chain.pem": out.intermediateCert + out.rootCertBundle,
+      "root-cert.pem": out.rootCertBundle,
+    });
+    expect(new crypto.X509Certificate(data["ca-cert.pem"]).checkPrivateKey(crypto.createPrivateKey(data["ca-key.pem"]))).toBe(true);
+    expect(opensslVerify(data["root-cert.pem"], data["cert-chain.pem"])).toContain("OK");
 
     const occurrences = privateKeyOccurrences(run);
     expect(occurrences.every((o) => o.secret)).toBe(true);
@@ -114,12 +123,12 @@ describe("staging stack (Pulumi.staging.yaml, vault backend, offline root)", () 
     expect(JSON.stringify(run.outputs)).not.toMatch(/PRIVATE KEY/);
   });
 
-  it("writes a read-only policy on exactly the KV secret, istioca/cert/* and pki/cert/ca", () => {
+  it("writes a policy granting only read, on exactly the KV secret (every file comes from it; no PKI path)", () => {
     const policy = byName(run, "mesh-pki-policy");
     expect(policy.inputs.name).toBe("istioca");
     const blocks = policyBlocks(policy.inputs.policy);
-    expect(blocks.map((b) => b.path).sort()).toEqual(["istioca/cert/*", "kv/data/istioca", "pki/cert/ca"]);
-    for (const b of blocks) expect(b.capabilities.sort()).toEqual(["list", "read"]);
+    expect(blocks).toEqual([{ path: "kv/data/istioca", capabilities: ["read"] }]);
+    for (const f of CA_FILES) expect(istiodValues.pilot.podAnnotations[`${A}/agent-inject-secret-${f}`]).toBe("kv/data/istioca");
     // Nothing outside the parsed blocks (no second syntax sneaking in a grant).
     expect(policy.inputs.policy.replace(/path\s+"[^"]+"\s*\{\s*capabilities\s*=\s*\[[^\]]*\]\s*\}/g, "").trim()).toBe("");
   });
@@ -180,7 +189,10 @@ describe("staging stack (Pulumi.staging.yaml, vault backend, offline root)", () 
     const ann = istiodValues.pilot.podAnnotations as Record<string, string>;
     const templates = Object.fromEntries(CA_FILES.map((f) => [f, ann[`${A}/agent-inject-template-${f}`]]));
     for (const f of CA_FILES) expect(ann[`${A}/agent-inject-template-${f}`]).toContain(`secret "${ann[`${A}/agent-inject-secret-${f}`]}"`);
-    const files = renderTemplates(go!, templates, vaultReads(run, { rootMount: "pki", intermediateMount: "istioca", rootPem: out.rootCertBundle }));
+    // Only the KV secret is served: a template reading a PKI path would fail the render.
+    const reads = vaultReads(run);
+    expect(Object.keys(reads)).toEqual(["kv/data/istioca"]);
+    const files = renderTemplates(go!, templates, reads);
     expect(files["ca-cert.pem"]).toBe(out.intermediateCert);
     expect(files["ca-key.pem"]).toBe(`${vaultState.intermediateKey}\n`);
     expect(files["cert-chain.pem"]).toBe(out.intermediateCert + out.rootCertBundle);

@@ -2,8 +2,9 @@ import { VaultReadPaths } from "./paths";
 
 /**
  * vault-agent injector annotations that render Istio's four plug-in CA files. Templates use only
- * consul-template's `secret` and Go's builtins; PKI fetches return PEMs without a trailing newline
- * (Vault trims them), so each certificate template adds one, and the key is stored with one.
+ * consul-template's `secret` and Go's builtins. Every file is a field of the one KV secret (stored
+ * with its trailing newline, as the file holds it), so a certificate and its key always come from
+ * the same KV version: never a new key next to the PKI mount's (possibly stale) default issuer.
  */
 
 export const CA_FILES = ["ca-cert.pem", "ca-key.pem", "cert-chain.pem", "root-cert.pem"] as const;
@@ -16,17 +17,17 @@ export interface AgentTemplate {
   readonly template: string;
 }
 
-const certTemplate = (path: string): string => `{{- with secret "${path}" -}}\n{{ .Data.certificate }}\n{{ end -}}\n`;
+/** A field of the KV secret, rendered byte for byte. */
+const kvTemplate = (path: string, keyData: string, field: string): string => `{{- with secret "${path}" -}}\n{{ index ${keyData} "${field}" }}\n{{- end -}}\n`;
 
-/** Pure: one template per file. `cert-chain.pem` is `ca_chain`: the intermediate, then the root. */
+/**
+ * Pure: one template per file, each the same-named field of the KV secret: `ca-cert.pem` the
+ * intermediate, `ca-key.pem` its key, `cert-chain.pem` the intermediate then its root(s),
+ * `root-cert.pem` the whole trust bundle (two roots during a rotation).
+ */
 export function agentTemplates(p: VaultReadPaths): Record<CaFile, AgentTemplate> {
   const keyData = p.kvV2 ? ".Data.data" : ".Data";
-  return {
-    "ca-cert.pem": { secretPath: p.intermediateCert, template: certTemplate(p.intermediateCert) },
-    "ca-key.pem": { secretPath: p.keySecret, template: `{{- with secret "${p.keySecret}" -}}\n{{ index ${keyData} "ca-key.pem" }}\n{{- end -}}\n` },
-    "cert-chain.pem": { secretPath: p.intermediateChain, template: certTemplate(p.intermediateChain) },
-    "root-cert.pem": { secretPath: p.rootCert, template: certTemplate(p.rootCert) },
-  };
+  return Object.fromEntries(CA_FILES.map((file) => [file, { secretPath: p.caSecret, template: kvTemplate(p.caSecret, keyData, file) }])) as Record<CaFile, AgentTemplate>;
 }
 
 export interface InjectorAnnotationArgs {

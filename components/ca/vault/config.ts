@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { intermediateOutlivesRoot, keySpecSchema, rootParamsSchema, subjectSchema } from "../certParams";
+import { ConfigIssue, OfflineCaConfig, expirySchema, offlineCaFields, offlineCaIssues } from "../lifecycle/config";
 
 /**
  * The `istio-mesh-ca:ca` config of the Vault backend (seed 003): where Vault is, how the root is
@@ -112,12 +113,76 @@ export const vaultConfigSchema = z.strictObject({
   }).prefault({}),
   /** Where vault-agent writes the four PEMs; also istiod's ROOT_CA_DIR, so the two cannot disagree. */
   secretVolumePath: z.string().regex(/^\/[^\s]*[^/\s]$/, "must be an absolute directory path without a trailing '/'").default("/vault/secrets"),
+  /**
+   * The CA lifecycle (root.mode offline only): where the intermediate comes from (signed here by the
+   * offline root, or issued by a root CA stack), rotation phases and generations, expiry guards.
+   * `root` and `intermediate` keep their Vault shapes above; the lifecycle reads its params from them.
+   */
+  intermediateSource: offlineCaFields.intermediateSource,
+  rotation: offlineCaFields.rotation,
+  expiry: offlineCaFields.expiry,
 }).superRefine((cfg, ctx) => {
   for (const p of ttlProblems(cfg)) ctx.addIssue({ code: "custom", ...p });
+  for (const p of lifecycleProblems(cfg)) ctx.addIssue({ code: "custom", ...p });
 });
 export type VaultConfig = z.infer<typeof vaultConfigSchema>;
 
 type Problem = { path: (string | number)[]; message: string; input?: unknown };
+
+/** Whole days a well-formed Vault duration covers (rounded up). */
+const durationDays = (ttl: string): number => Math.ceil(durationSeconds(ttl) / 86400);
+
+/**
+ * Pure: the lifecycle view of an offline-root Vault config — root params from `root`, the
+ * intermediate's lifetime, key and subject from `intermediate` (as Vault's CSR carries them); none
+ * with a root stack source. Undefined in internal mode (Vault owns that root).
+ */
+export function vaultOfflineCaConfig(cfg: VaultConfig): OfflineCaConfig | undefined {
+  if (cfg.root.mode !== "offline") return undefined;
+  const lifecycle = { intermediateSource: cfg.intermediateSource, rotation: cfg.rotation, expiry: cfg.expiry };
+  if (cfg.intermediateSource.kind === "rootStack") return lifecycle;
+  const { key, validityDays, subject } = cfg.root;
+  const inter = cfg.intermediate;
+  return {
+    ...lifecycle,
+    root: { key, validityDays, subject },
+    intermediate: DURATION.test(inter.ttl)
+      ? { key: inter.key, validityDays: durationDays(inter.ttl), subject: { ...inter.subject, commonName: inter.commonName }, dnsNames: inter.dnsNames }
+      : undefined,
+  };
+}
+
+const ROTATION_KEYS = ["rootPhase", "rootGeneration", "intermediateGeneration", "newRoot"] as const;
+const INTERNAL_ROOT = "not used with root.mode internal: Vault holds that root (pki/root/generate/internal) and the CA lifecycle "
+  + "(rotation phases, generations, root stack source, restarts, expiry guards) applies to an offline root only; "
+  + "set root.mode offline to use it, or rotate the internal root in Vault (see docs/vault.md)";
+
+/**
+ * Pure: the lifecycle checks of `offlineCaIssues` for an offline root (the intermediate outliving
+ * `rotation.newRoot` reported at `intermediate.ttl`; outliving `root` is ttlProblems' job), and the
+ * refusal of lifecycle settings with an internal root.
+ */
+export function lifecycleProblems(cfg: VaultConfig): Problem[] {
+  if (cfg.root.mode === "internal") {
+    const out: Problem[] = [];
+    for (const k of ROTATION_KEYS) {
+      if (cfg.rotation[k] !== undefined) out.push({ path: ["rotation", k], input: cfg.rotation[k], message: INTERNAL_ROOT });
+    }
+    if (cfg.rotation.restartDeployments.length > 0) {
+      out.push({ path: ["rotation", "restartDeployments"], input: cfg.rotation.restartDeployments, message: INTERNAL_ROOT });
+    }
+    if (cfg.intermediateSource.kind !== "generate") out.push({ path: ["intermediateSource"], input: cfg.intermediateSource, message: INTERNAL_ROOT });
+    if (JSON.stringify(cfg.expiry) !== JSON.stringify(expirySchema.parse(undefined))) out.push({ path: ["expiry"], input: cfg.expiry, message: INTERNAL_ROOT });
+    return out;
+  }
+  const lc = vaultOfflineCaConfig(cfg)!;
+  if (lc.intermediateSource.kind === "generate" && !lc.intermediate) return [];
+  return offlineCaIssues(lc).flatMap((p: ConfigIssue): Problem[] => {
+    if (p.path[0] !== "intermediate") return [p];
+    // Outliving `root` is reported by ttlProblems in Vault's terms; keep the `rotation.newRoot` one.
+    return p.message.includes("rotation.newRoot") ? [{ ...p, path: ["intermediate", "ttl"], input: cfg.intermediate.ttl }] : [];
+  });
+}
 
 /** Pure: lifetimes that Vault would cut short, or an intermediate outliving its root. */
 export function ttlProblems(cfg: VaultConfig): Problem[] {

@@ -3,8 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import { defineBackend } from "../backend";
 import { CaBackend, CaMaterial, IstiodContribution } from "../contract";
+import { DeploymentRef, LifecycleState, OfflineCa, offlineCaMaterial, withLifecycle } from "../lifecycle";
 import { injectorAnnotations } from "./agentTemplates";
-import { VaultConfig, clusterProblems, durationSeconds, plaintextTokenProblems, vaultConfigSchema } from "./config";
+import { VaultConfig, clusterProblems, durationSeconds, plaintextTokenProblems, vaultConfigSchema, vaultOfflineCaConfig } from "./config";
 import { VaultPki } from "./pki";
 import { vaultProvider } from "./provider";
 
@@ -17,10 +18,18 @@ export type { VaultConfig } from "./config";
  */
 const TOKEN_REVIEW_RULE = { apiGroups: ["authentication.k8s.io"], resources: ["tokenreviews"], verbs: ["create"] };
 
-/** What every cluster of the stack shares: the provider and the PKI in Vault. */
+/**
+ * What every cluster of the stack shares: the provider and the PKI in Vault, and with an offline root
+ * the stack's CA lifecycle. `caLifecycle` and `restartDeployments` are the OfflineCa's, exposed so
+ * that the mesh composition records the phase and restarts workloads (components/ca/lifecycle `lifecycleOf`).
+ */
 export interface VaultShared {
   readonly provider: vault.Provider;
   readonly pki: VaultPki;
+  /** root.mode offline only. */
+  readonly offlineCa?: OfflineCa;
+  readonly caLifecycle?: pulumi.Output<LifecycleState>;
+  readonly restartDeployments?: readonly DeploymentRef[];
 }
 
 export interface VaultCaArgs {
@@ -30,6 +39,8 @@ export interface VaultCaArgs {
   readonly shared: VaultShared;
   /** The cluster's Kubernetes provider (for the injector chart). */
   readonly provider: k8s.Provider;
+  /** The cluster's name (the lifecycle's per-cluster material). */
+  readonly clusterName: string;
   /** Namespace istiod runs in: the default namespace its Vault role is bound to. */
   readonly istioNamespace: string;
 }
@@ -71,8 +82,18 @@ export class VaultCa extends pulumi.ComponentResource implements CaBackend {
 
     const injector = cfg.injector.install ? this.injectorChart(name, cfg, args.provider) : [];
 
-    this.material = shared.pki.material;
-    this.istiod = {
+    // Offline root: the lifecycle's roots for the phase; Vault's CSR signed by the phase's signing root
+    // (withIntermediate false), or the root stack's intermediate imported (its material needed here).
+    const lc = shared.offlineCa && offlineCaMaterial(`${name}-intermediate`, {
+      shared: shared.offlineCa,
+      clusterName: args.clusterName,
+      istioNamespace: args.istioNamespace,
+      parent: this,
+      withIntermediate: cfg.intermediateSource.kind === "rootStack",
+    });
+    const issued = shared.pki.issue(lc, shared.offlineCa);
+    this.material = issued.material;
+    const contribution: IstiodContribution = {
       env: { ROOT_CA_DIR: cfg.secretVolumePath },
       podAnnotations: injectorAnnotations({
         paths: shared.pki.paths,
@@ -85,8 +106,9 @@ export class VaultCa extends pulumi.ComponentResource implements CaBackend {
       meshConfig: { defaultConfig: { holdApplicationUntilProxyStarts: true } },
       clusterRoleRules: [TOKEN_REVIEW_RULE],
       usesCacertsSecret: false,
-      dependsOn: [...shared.pki.ready, role, ...injector],
+      dependsOn: [...issued.ready, role, ...injector],
     };
+    this.istiod = lc ? withLifecycle(contribution, lc.istiodChartValues) : contribution;
     this.registerOutputs({ rootCertBundle: this.material.rootCertBundle, certChain: this.material.certChain });
   }
 
@@ -131,9 +153,15 @@ export const vaultBackend = defineBackend<VaultConfig, VaultShared>({
     const leaks = plaintextTokenProblems(config, caConfigIsSecret());
     if (leaks.length > 0) refuse(leaks);
     const provider = vaultProvider(name, config, opts);
-    return { provider, pki: new VaultPki(`${name}-pki`, { config, provider }, opts) };
+    const pki = new VaultPki(`${name}-pki`, { config, provider }, opts);
+    const lifecycle = vaultOfflineCaConfig(config);
+    if (!lifecycle) return { provider, pki };
+    // Named and parented like the root this backend always had (`mesh-pki-root` under the PKI
+    // component), so that existing stacks keep their root; later generations are `mesh-pki-root-g<n>`.
+    const offlineCa = new OfflineCa(`${name}-pki`, { config: lifecycle, configKey: "istio-mesh-ca:ca" }, { parent: pki });
+    return { provider, pki, offlineCa, caLifecycle: offlineCa.caLifecycle, restartDeployments: offlineCa.restartDeployments };
   },
   create: (name, config, ctx, opts) => new VaultCa(name, {
-    config, shared: ctx.shared, provider: ctx.provider, istioNamespace: ctx.istioNamespace,
+    config, shared: ctx.shared, provider: ctx.provider, clusterName: ctx.clusterName, istioNamespace: ctx.istioNamespace,
   }, opts),
 });

@@ -4,7 +4,9 @@ import * as vault from "@pulumi/vault";
 import { CA_ALLOWED_USES, KeySpec } from "../certParams";
 import { CaMaterial, joinPems } from "../contract";
 import { VaultConfig, durationSeconds } from "./config";
-import { offlineRoot } from "./offlineRoot";
+import { OfflineCa, OfflineCaMaterial, expiryFindings } from "../lifecycle";
+import { SigningRoot } from "../tlsCa";
+import { CA_FILES, CaFile } from "./agentTemplates";
 import { VaultReadPaths, policyPaths, readOnlyPolicy, vaultReadPaths } from "./paths";
 
 export interface VaultPkiArgs {
@@ -24,45 +26,102 @@ function vaultKey(spec: KeySpec): { keyType: string; keyBits: number } {
 /** A PEM ending in exactly one newline, as the files on disk hold it. */
 const pemFile = (pem: string): string => joinPems([pem.trim()]);
 
+/** The intermediate this backend made or imported, and what istiod waits for. */
+export interface IssuedIntermediate {
+  readonly material: Required<CaMaterial>;
+  /** Everything istiod's agent needs in Vault before istiod starts. */
+  readonly ready: pulumi.Resource[];
+}
+
 /**
- * Vault as Istio's CA source, once per stack: audit device, root mount and root (in Vault, or an
- * offline root whose certificate alone is imported), intermediate mount with an exported key signed
- * by the root, that key copied to KV as `ca-key.pem`, and a read-only policy for istiod.
+ * Vault as Istio's CA source, once per stack: audit device, root mount, intermediate mount, KV mount,
+ * and a read-only policy for istiod. The intermediate itself:
+ * - `root.mode: internal`: generated here — root in Vault, an exported-key CSR signed by it.
+ * - `root.mode: offline`: issued per cluster through `issue()` from the CA lifecycle (the signing root
+ *   of the current phase signs Vault's CSR, or a root stack's intermediate is imported).
+ * In every mode the PKI mounts get the certificates (set-signed / imported: Vault stays the PKI for
+ * other consumers), and the four files istiod reads are written together into the one KV secret
+ * (`issuedFrom`): the agent renders all of them from there, so certificate and key change atomically
+ * whatever the PKI mount's default issuer is (see paths.ts).
  */
 export class VaultPki extends pulumi.ComponentResource {
-  public readonly material: Required<CaMaterial>;
-  /** The paths istiod's agent reads (the policy grants exactly these). */
+  /** The one KV path istiod's agent reads (the policy grants read on exactly it). */
   public readonly paths: VaultReadPaths;
   public readonly policy: vault.Policy;
-  /** Everything istiod's agent needs in Vault before istiod starts. */
-  public readonly ready: pulumi.Resource[];
+
+  private readonly name: string;
+  private readonly cfg: VaultConfig;
+  private readonly vopts: pulumi.CustomResourceOptions;
+  private readonly rootMount: vault.Mount;
+  private readonly interMount: vault.Mount;
+  private readonly kvMount?: vault.Mount;
+  private issued?: IssuedIntermediate;
 
   constructor(name: string, args: VaultPkiArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-mesh-ca:ca:VaultPki", name, {}, opts);
     const { config: cfg } = args;
+    this.name = name;
+    this.cfg = cfg;
     const vopts = { parent: this, provider: args.provider };
+    this.vopts = vopts;
 
     // Audit first, so that everything below is in the audit log.
     const audit = cfg.audit.enabled
       ? [new vault.Audit(`${name}-audit`, { type: "file", path: cfg.audit.path, options: { file_path: cfg.audit.filePath } }, vopts)]
       : [];
 
-    const rootMount = new vault.Mount(`${name}-root-mount`, {
+    this.rootMount = new vault.Mount(`${name}-root-mount`, {
       path: cfg.root.mount,
       type: "pki",
       description: cfg.root.mode === "internal" ? "Istio root CA" : "Istio root CA certificate (the key is kept offline)",
       maxLeaseTtlSeconds: durationSeconds(cfg.root.maxLeaseTtl),
     }, { ...vopts, dependsOn: audit });
-    const interMount = new vault.Mount(`${name}-intermediate-mount`, {
+    this.interMount = new vault.Mount(`${name}-intermediate-mount`, {
       path: cfg.intermediate.mount,
       type: "pki",
       description: "Istio intermediate CA (istiod signs workload certificates with it)",
       maxLeaseTtlSeconds: durationSeconds(cfg.intermediate.maxLeaseTtl),
     }, { ...vopts, dependsOn: audit });
+    this.kvMount = cfg.kv.createMount
+      ? new vault.Mount(`${name}-kv-mount`, {
+        path: cfg.kv.mount,
+        type: "kv",
+        options: { version: String(cfg.kv.version) },
+        description: "Holds istiod's CA files (intermediate certificate and key, chain, roots) for its vault-agent",
+      }, { ...vopts, dependsOn: audit })
+      : undefined;
 
-    const inter = cfg.intermediate;
-    const csr = new vault.pkisecret.SecretBackendIntermediateCertRequest(`${name}-intermediate-csr`, {
-      backend: interMount.path,
+    this.paths = vaultReadPaths({ kvMount: cfg.kv.mount, kvPath: cfg.kv.path, kvVersion: cfg.kv.version });
+    this.policy = new vault.Policy(`${name}-policy`, {
+      name: cfg.kubernetesAuth.policyName,
+      policy: readOnlyPolicy(policyPaths(this.paths)),
+    }, vopts);
+
+    if (cfg.root.mode === "internal") this.issued = this.internalRoot();
+    this.registerOutputs({});
+  }
+
+  /**
+   * The intermediate istiod's agent reads. Internal root: what the constructor made (`lc` must be
+   * undefined). Offline root: made now from the cluster's lifecycle material — once per stack (the
+   * backend serves one cluster), as children of this component so that names stay stable.
+   */
+  public issue(lc: OfflineCaMaterial | undefined, offlineCa: OfflineCa | undefined): IssuedIntermediate {
+    if (this.cfg.root.mode === "internal") {
+      if (lc) throw new Error("istio-mesh-ca:ca: the CA lifecycle does not apply to root.mode internal");
+      return this.issued!;
+    }
+    if (this.issued) throw new Error("istio-mesh-ca:ca: the vault backend issues one intermediate per stack (one cluster)");
+    if (!lc || !offlineCa) throw new Error("istio-mesh-ca:ca: root.mode offline needs the stack's CA lifecycle");
+    this.issued = lc.signingRoot ? this.signedByOfflineRoot(lc, lc.signingRoot, offlineCa) : this.fromRootStack(lc);
+    return this.issued;
+  }
+
+  /** An exported-key CSR from the intermediate mount (its key is only ever read from the CSR's output). */
+  private csr(resourceName: string): { csr: vault.pkisecret.SecretBackendIntermediateCertRequest; key: pulumi.Output<string> } {
+    const inter = this.cfg.intermediate;
+    const csr = new vault.pkisecret.SecretBackendIntermediateCertRequest(resourceName, {
+      backend: this.interMount.path,
       type: "exported",
       commonName: inter.commonName,
       organization: inter.subject.organization,
@@ -72,92 +131,128 @@ export class VaultPki extends pulumi.ComponentResource {
       country: inter.subject.country,
       altNames: inter.dnsNames,
       ...vaultKey(inter.key),
-    }, { ...vopts, additionalSecretOutputs: ["privateKey"] });
-    const intermediateKey = pulumi.secret(csr.privateKey.apply(pemFile));
+    }, { ...this.vopts, additionalSecretOutputs: ["privateKey"] });
+    return { csr, key: pulumi.secret(csr.privateKey.apply(pemFile)) };
+  }
 
-    // Sign the CSR with the root; `rootReady` is what serves `<root mount>/cert/ca`.
-    let rootPem: pulumi.Output<string>;
-    let signedPem: pulumi.Output<string>;
-    let rootReady: pulumi.Resource;
-    if (cfg.root.mode === "internal") {
-      const root = new vault.pkisecret.SecretBackendRootCert(`${name}-root-cert`, {
-        backend: rootMount.path,
-        type: "internal",
-        commonName: cfg.root.commonName,
-        organization: cfg.root.organization,
-        ttl: cfg.root.ttl,
-        ...vaultKey(cfg.root.key),
-      }, vopts);
-      rootPem = root.certificate.apply(pemFile);
-      rootReady = root;
-      const signed = new vault.pkisecret.SecretBackendRootSignIntermediate(`${name}-intermediate-sign`, {
-        backend: rootMount.path,
-        csr: csr.csr,
-        commonName: inter.commonName,
-        organization: inter.subject.organization,
-        ttl: inter.ttl,
-        format: "pem",
-        maxPathLength: 0,
-      }, { ...vopts, dependsOn: [root] });
-      signedPem = signed.certificate.apply(pemFile);
-    } else {
-      const root = offlineRoot(name, cfg.root, { parent: this });
-      rootPem = pulumi.output(root.certPem).apply(pemFile);
-      // Only the certificate goes in: `<root mount>/cert/ca` serves it, the key stays offline.
-      rootReady = new vault.pkisecret.SecretBackendConfigCa(`${name}-root-import`, { backend: rootMount.path, pemBundle: rootPem }, vopts);
-      const signed = new tls.LocallySignedCert(`${name}-intermediate-sign`, {
-        certRequestPem: csr.csr,
-        caCertPem: root.certPem,
-        caPrivateKeyPem: pulumi.secret(root.keyPem),
-        validityPeriodHours: Math.ceil(durationSeconds(inter.ttl) / 3600),
-        isCaCertificate: true,
-        maxPathLength: 0,
-        allowedUses: [...CA_ALLOWED_USES, "crl_signing"],
-        setSubjectKeyId: true,
-      }, { parent: this });
-      signedPem = signed.certPem.apply(pemFile);
-    }
+  /** With the root appended, Vault keeps the chain (for Vault's other consumers; istiod reads the KV secret). */
+  private setSigned(signedPem: pulumi.Output<string>, rootPem: pulumi.Input<string>): vault.pkisecret.SecretBackendIntermediateSetSigned {
+    return new vault.pkisecret.SecretBackendIntermediateSetSigned(`${this.name}-intermediate-set-signed`, {
+      backend: this.interMount.path,
+      certificate: pulumi.all([signedPem, rootPem]).apply(([c, r]) => joinPems([c, pemFile(r)])),
+    }, this.vopts);
+  }
 
-    // With the root appended, Vault keeps the chain: `<intermediate mount>/cert/ca_chain` = intermediate, root.
-    const setSigned = new vault.pkisecret.SecretBackendIntermediateSetSigned(`${name}-intermediate-set-signed`, {
-      backend: interMount.path,
-      certificate: pulumi.all([signedPem, rootPem]).apply(([c, r]) => joinPems([c, r])),
-    }, vopts);
-
-    const kvMount = cfg.kv.createMount
-      ? new vault.Mount(`${name}-kv-mount`, {
-        path: cfg.kv.mount,
-        type: "kv",
-        options: { version: String(cfg.kv.version) },
-        description: "Holds the Istio intermediate key for istiod's vault-agent",
-      }, { ...vopts, dependsOn: audit })
-      : undefined;
-    const kvData = pulumi.secret(intermediateKey.apply((k) => JSON.stringify({ "ca-key.pem": k })));
-    const kvSecret = cfg.kv.version === 2
-      ? new vault.kv.SecretV2(`${name}-intermediate-key`, { mount: kvMount?.path ?? cfg.kv.mount, name: cfg.kv.path, dataJson: kvData },
-        { ...vopts, additionalSecretOutputs: ["dataJson", "data"] })
-      : new vault.kv.Secret(`${name}-intermediate-key`, {
-        path: (kvMount?.path ?? pulumi.output(cfg.kv.mount)).apply((m) => `${m}/${cfg.kv.path}`),
+  /** The KV secret istiod's agent renders all four files from, written in one go; always secret. */
+  private kvSecret(data: pulumi.Output<Record<CaFile, string>>): pulumi.CustomResource {
+    const cfg = this.cfg;
+    const kvData = pulumi.secret(data.apply((d) => JSON.stringify(d)));
+    const opts = { ...this.vopts, additionalSecretOutputs: ["dataJson", "data"] };
+    return cfg.kv.version === 2
+      ? new vault.kv.SecretV2(`${this.name}-intermediate-key`, { mount: this.kvMount?.path ?? cfg.kv.mount, name: cfg.kv.path, dataJson: kvData }, opts)
+      : new vault.kv.Secret(`${this.name}-intermediate-key`, {
+        path: (this.kvMount?.path ?? pulumi.output(cfg.kv.mount)).apply((m) => `${m}/${cfg.kv.path}`),
         dataJson: kvData,
-      }, { ...vopts, additionalSecretOutputs: ["dataJson", "data"] });
+      }, opts);
+  }
 
-    this.paths = vaultReadPaths({
-      rootMount: cfg.root.mount, intermediateMount: inter.mount, kvMount: cfg.kv.mount, kvPath: cfg.kv.path, kvVersion: cfg.kv.version,
+  /** The root's certificate(s) only: `<root mount>` knows the roots, the keys stay offline. */
+  private importRoots(bundle: pulumi.Output<string>): pulumi.Resource {
+    return new vault.pkisecret.SecretBackendConfigCa(`${this.name}-root-import`, { backend: this.rootMount.path, pemBundle: bundle }, this.vopts);
+  }
+
+  /**
+   * The material, and the KV secret holding its four files: the intermediate, its key, the chain
+   * (intermediate then root(s)) and the trust bundle — one write, so istiod never sees a certificate
+   * without its key. `ready`: the PKI resources written for Vault's other consumers.
+   */
+  private issuedFrom(rootCerts: pulumi.Output<string[]>, rootCertBundle: pulumi.Output<string>, intermediateCert: pulumi.Output<string>,
+    intermediateKey: pulumi.Output<string>, certChain: pulumi.Output<string>, ready: pulumi.Resource[]): IssuedIntermediate {
+    const files = pulumi.all([intermediateCert, intermediateKey, certChain, rootCertBundle]).apply(([cert, key, chain, bundle]) => {
+      const data: Record<CaFile, string> = { "ca-cert.pem": cert, "ca-key.pem": key, "cert-chain.pem": chain, "root-cert.pem": bundle };
+      for (const f of CA_FILES) if (!data[f].trim()) throw new Error(`istio-mesh-ca:ca: no ${f} to write to the KV secret`);
+      return data;
     });
-    this.policy = new vault.Policy(`${name}-policy`, {
-      name: cfg.kubernetesAuth.policyName,
-      policy: readOnlyPolicy(policyPaths(this.paths, inter.mount)),
-    }, vopts);
+    const kv = this.kvSecret(files);
+    return { material: { rootCerts, rootCertBundle, intermediateCert, intermediateKey, certChain }, ready: [...ready, kv, this.policy] };
+  }
 
+  /** Root generated and kept in Vault: Vault signs its own CSR. Unchanged by the CA lifecycle. */
+  private internalRoot(): IssuedIntermediate {
+    const cfg = this.cfg;
+    if (cfg.root.mode !== "internal") throw new Error("unreachable");
+    const inter = cfg.intermediate;
+    const { csr, key } = this.csr(`${this.name}-intermediate-csr`);
+    const root = new vault.pkisecret.SecretBackendRootCert(`${this.name}-root-cert`, {
+      backend: this.rootMount.path,
+      type: "internal",
+      commonName: cfg.root.commonName,
+      organization: cfg.root.organization,
+      ttl: cfg.root.ttl,
+      ...vaultKey(cfg.root.key),
+    }, this.vopts);
+    const rootPem = root.certificate.apply(pemFile);
+    const signed = new vault.pkisecret.SecretBackendRootSignIntermediate(`${this.name}-intermediate-sign`, {
+      backend: this.rootMount.path,
+      csr: csr.csr,
+      commonName: inter.commonName,
+      organization: inter.subject.organization,
+      ttl: inter.ttl,
+      format: "pem",
+      maxPathLength: 0,
+    }, { ...this.vopts, dependsOn: [root] });
+    const signedPem = signed.certificate.apply(pemFile);
+    const setSigned = this.setSigned(signedPem, rootPem);
     const rootCerts = rootPem.apply((r) => [r]);
-    this.material = {
-      rootCerts,
-      rootCertBundle: rootCerts.apply(joinPems),
-      intermediateCert: signedPem,
-      intermediateKey,
-      certChain: pulumi.all([signedPem, rootPem]).apply(([c, r]) => joinPems([c, r])),
-    };
-    this.ready = [rootReady, setSigned, kvSecret, this.policy];
-    this.registerOutputs({ rootCertBundle: this.material.rootCertBundle, certChain: this.material.certChain });
+    return this.issuedFrom(rootCerts, rootCerts.apply(joinPems), signedPem, key,
+      pulumi.all([signedPem, rootPem]).apply(([c, r]) => joinPems([c, r])), [root, setSigned]);
+  }
+
+  /**
+   * Offline root, intermediate issued in this stack: the signing root of the phase signs Vault's CSR.
+   * CSR and certificate are named by signer and generation (`-r<s>i<n>` after the first), so a
+   * generation bump or a cutover is a new key and certificate.
+   */
+  private signedByOfflineRoot(lc: OfflineCaMaterial, signingRoot: SigningRoot, offlineCa: OfflineCa): IssuedIntermediate {
+    const inter = this.cfg.intermediate;
+    const base = offlineCa.intermediateResourceName(`${this.name}-intermediate`);
+    const { csr, key } = this.csr(`${base}-csr`);
+    const signed = new tls.LocallySignedCert(`${base}-sign`, {
+      certRequestPem: csr.csr,
+      caCertPem: signingRoot.certPem,
+      caPrivateKeyPem: pulumi.secret(signingRoot.keyPem),
+      validityPeriodHours: Math.ceil(durationSeconds(inter.ttl) / 3600),
+      isCaCertificate: true,
+      maxPathLength: 0,
+      allowedUses: [...CA_ALLOWED_USES, "crl_signing"],
+      setSubjectKeyId: true,
+    }, { parent: this });
+    // The same expiry guard the lifecycle applies to the intermediates it issues itself.
+    const signedPem = signed.certPem.apply((pem) => {
+      const { warnings, errors } = expiryFindings([{ role: "intermediate (Vault)", pem }], this.cfg.expiry, new Date());
+      for (const w of warnings) pulumi.log.warn(`istio-mesh-ca:ca.expiry: ${w}`);
+      if (errors.length > 0) throw new Error(`istio-mesh-ca:ca.expiry:\n  - ${errors.join("\n  - ")}`);
+      return pemFile(pem);
+    });
+    const signerPem = pulumi.output(signingRoot.certPem).apply(pemFile);
+    const rootImport = this.importRoots(lc.rootCertBundle);
+    const setSigned = this.setSigned(signedPem, signerPem);
+    return this.issuedFrom(lc.rootCerts, lc.rootCertBundle, signedPem, key,
+      pulumi.all([signedPem, signerPem]).apply(([c, r]) => joinPems([c, r])), [rootImport, setSigned]);
+  }
+
+  /**
+   * Offline root in a root CA stack: no signing here. The root stack's intermediate (certificate, key
+   * and chain) is imported into the intermediate mount as a PEM bundle (a secret).
+   */
+  private fromRootStack(lc: OfflineCaMaterial): IssuedIntermediate {
+    const m = lc.material;
+    if (!m) throw new Error("istio-mesh-ca:ca.intermediateSource: the root stack's material is missing");
+    const key = pulumi.secret(m.intermediateKey.apply(pemFile));
+    const bundle = pulumi.secret(pulumi.all([key, m.certChain]).apply(([k, chain]) => joinPems([chain.trim(), k.trim()])));
+    const imported = new vault.pkisecret.SecretBackendConfigCa(`${this.name}-intermediate-import`, { backend: this.interMount.path, pemBundle: bundle },
+      { ...this.vopts, additionalSecretOutputs: ["pemBundle"] });
+    const rootImport = this.importRoots(lc.rootCertBundle);
+    return this.issuedFrom(lc.rootCerts, lc.rootCertBundle, m.intermediateCert, key, m.certChain, [rootImport, imported]);
   }
 }
