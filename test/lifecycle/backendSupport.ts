@@ -1,7 +1,5 @@
-import * as path from "path";
-import * as vm from "vm";
-import { ROOT, RunOptions, runUnderMocks } from "../harness/program";
-import { SELF, StackState } from "./support";
+import { RunOptions } from "../harness/program";
+import { SELF, StackState, refusalUnder } from "./support";
 
 /**
  * StackReference answers (this stack's previous outputs, other stacks' outputs) on top of a backend's
@@ -28,18 +26,5 @@ export function pemsOf(bundle: string): string[] {
  * inside an apply and resolves with the first error it raised (unhandled rejections collected meanwhile).
  */
 export async function refusalWith(config: Record<string, unknown>, extraState: NonNullable<RunOptions["extraState"]>): Promise<Error | undefined> {
-  const real = vm.runInThisContext("process") as NodeJS.Process;
-  const saved = real.listeners("unhandledRejection");
-  real.removeAllListeners("unhandledRejection");
-  const errors: Error[] = [];
-  const collect = (e: unknown) => { errors.push(e as Error); };
-  real.on("unhandledRejection", collect);
-  try {
-    const run = await runUnderMocks(() => { require(path.join(ROOT, "index")); return {}; }, config, { extraState });
-    await new Promise((r) => setTimeout(r, 50));
-    return run.error ?? errors[0];
-  } finally {
-    real.off("unhandledRejection", collect);
-    for (const l of saved) real.on("unhandledRejection", l as (...a: unknown[]) => void);
-  }
+  return refusalUnder(config, { extraState });
 }

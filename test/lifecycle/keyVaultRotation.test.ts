@@ -4,7 +4,7 @@ import { ProgramRun, byName, ofType, privateKeyOccurrences, runProgram, stackCon
 import { OpensslDir } from "../harness/openssl";
 import { pemsOf, withStackReferences } from "./backendSupport";
 import { historicRootAlias } from "../../components/ca/azureKeyVault/material";
-import { EC, ROOT_STACK, asReference, changes, refusal, rootConfig, subjects } from "./support";
+import { EC, ROOT_STACK, asReference, changes, refusal, rootConfig, subjects, rotationSteps } from "./support";
 import { configProblems } from "../harness/configProblems";
 
 /**
@@ -37,14 +37,7 @@ function keyVaultConfig(material: Record<string, unknown>, clusters?: unknown[])
   };
 }
 
-const steps: { label: string; rotation: Record<string, unknown>; root?: Record<string, unknown> }[] = [
-  { label: "steady", rotation: {} },
-  { label: "intermediate generation 2", rotation: { intermediateGeneration: 2 } },
-  { label: "dual", rotation: { intermediateGeneration: 2, rootPhase: "dual", newRoot: NEW_ROOT } },
-  { label: "cutover", rotation: { intermediateGeneration: 2, rootPhase: "cutover", newRoot: NEW_ROOT } },
-  { label: "finalize", rotation: { intermediateGeneration: 2, rootPhase: "finalize", newRoot: NEW_ROOT } },
-  { label: "steady, root generation 2", rotation: { intermediateGeneration: 2, rootGeneration: 2 }, root: NEW_ROOT },
-];
+const steps = rotationSteps(NEW_ROOT);
 
 const runs: ProgramRun[] = [];
 const azure = azureMocks();

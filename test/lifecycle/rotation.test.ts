@@ -1,6 +1,6 @@
 import { ProgramRun, byName, ofType } from "../harness/program";
 import { OpensslDir } from "../harness/openssl";
-import { EC, cacerts, changes, deploy, fingerprint, issuedIntermediate, meshConfig, subjects } from "./support";
+import { EC, cacerts, changes, deploy, fingerprint, issuedIntermediate, meshConfig, subjects, rotationSteps } from "./support";
 
 /**
  * Walks one mesh stack (self-signed backend) through an intermediate rotation and a full root
@@ -21,14 +21,7 @@ const I11 = "cluster-a-ca-intermediate";
 const I12 = "cluster-a-ca-intermediate-r1i2";
 const I22 = "cluster-a-ca-intermediate-r2i2";
 
-const steps: { label: string; rotation: Record<string, unknown>; root?: Record<string, unknown> }[] = [
-  { label: "steady, first deployment", rotation: {} },
-  { label: "intermediate generation 2", rotation: { intermediateGeneration: 2 } },
-  { label: "dual", rotation: { intermediateGeneration: 2, rootPhase: "dual", newRoot: NEW_ROOT } },
-  { label: "cutover", rotation: { intermediateGeneration: 2, rootPhase: "cutover", newRoot: NEW_ROOT } },
-  { label: "finalize", rotation: { intermediateGeneration: 2, rootPhase: "finalize", newRoot: NEW_ROOT } },
-  { label: "steady, root generation 2", rotation: { intermediateGeneration: 2, rootGeneration: 2 }, root: NEW_ROOT },
-];
+const steps = rotationSteps(NEW_ROOT);
 
 const runs: ProgramRun[] = [];
 const o = new OpensslDir();

@@ -90,6 +90,11 @@ export function fingerprint(pem: string): string {
  */
 export async function refusal(config: Record<string, unknown>, previous: Record<string, unknown> | undefined,
   others: Record<string, StackState> = {}, opts: RunOptions = {}): Promise<Error | undefined> {
+  return refusalUnder(config, { ...opts, extraState: stackReferences(previous, others) });
+}
+
+/** Runs index.ts expecting a refusal inside an apply; resolves with the first error it raised. */
+export async function refusalUnder(config: Record<string, unknown>, opts: RunOptions): Promise<Error | undefined> {
   // Jest gives tests a copy of `process`; rejections are reported on the real one.
   const real = vm.runInThisContext("process") as NodeJS.Process;
   const saved = real.listeners("unhandledRejection");
@@ -98,12 +103,23 @@ export async function refusal(config: Record<string, unknown>, previous: Record<
   const collect = (e: unknown) => { errors.push(e as Error); };
   real.on("unhandledRejection", collect);
   try {
-    const run = await runUnderMocks(() => { require(path.join(ROOT, "index")); return {}; }, config,
-      { ...opts, extraState: stackReferences(previous, others) });
+    const run = await runUnderMocks(() => { require(path.join(ROOT, "index")); return {}; }, config, opts);
     await new Promise((r) => setTimeout(r, 50));
     return run.error ?? errors[0];
   } finally {
     real.off("unhandledRejection", collect);
     for (const l of saved) real.on("unhandledRejection", l as (...a: unknown[]) => void);
   }
+}
+
+/** The rotation walk every backend's rotation test follows. */
+export function rotationSteps(newRoot: Record<string, unknown>): { label: string; rotation: Record<string, unknown>; root?: Record<string, unknown> }[] {
+  return [
+    { label: "steady", rotation: {} },
+    { label: "intermediate generation 2", rotation: { intermediateGeneration: 2 } },
+    { label: "dual", rotation: { intermediateGeneration: 2, rootPhase: "dual", newRoot } },
+    { label: "cutover", rotation: { intermediateGeneration: 2, rootPhase: "cutover", newRoot } },
+    { label: "finalize", rotation: { intermediateGeneration: 2, rootPhase: "finalize", newRoot } },
+    { label: "steady, root generation 2", rotation: { intermediateGeneration: 2, rootGeneration: 2 }, root: newRoot },
+  ];
 }
