@@ -41,13 +41,9 @@ export function resourceArgs(r: FakeResource, config: object = {}): ResourceVali
 }
 
 export function policyResource(r: FakeResource): PolicyResource {
-  const name = r.name ?? "res";
+  const { type, props, urn, name, opts } = resourceArgs(r);
   return {
-    type: r.type,
-    props: r.props,
-    urn: urnOf(r.stack ?? "dev", r.type, name),
-    name,
-    opts: resourceArgs(r).opts,
+    type, props, urn, name, opts,
     dependencies: [],
     propertyDependencies: r.propertyDependencies ?? {},
     isType: isTypeOf(r.type),
