@@ -51,6 +51,14 @@ export interface IstiodContribution {
    * deep-merged before the user's own overrides.
    */
   readonly chartValues?: pulumi.Input<Record<string, unknown>>;
+  /**
+   * Values for env entries that the istiod chart's Deployment writes itself from other values (e.g.
+   * `PILOT_CERT_PROVIDER`, from `global.pilotCertProvider`, which the sidecar injection template also
+   * reads). Never in `env`: that would duplicate the entry. The install replaces the chart's own entry
+   * in the rendered Deployment (components/istio/deploymentEnv.ts), as Istio's
+   * `components.pilot.k8s.env` overlay does.
+   */
+  readonly deploymentEnvOverrides?: Record<string, string>;
 }
 
 /** The output shape of every CA backend component. */

@@ -4,6 +4,7 @@ import * as path from "path";
 import { CaBackend } from "../ca/contract";
 import { Transform, transformed } from "../shared/transform";
 import { CacertsSecret } from "./cacerts";
+import { deploymentEnvPostRenderer, istiodName } from "./deploymentEnv";
 import { EnvSource, Values, deepMerge, istiodValues } from "./values";
 
 /** Where charts come from: the official repository at a pinned version, or a local directory. */
@@ -101,7 +102,8 @@ export class IstioInstall extends pulumi.ComponentResource {
     // Extra RBAC the backend asks for, bound to istiod's service account.
     const rbac: pulumi.Resource[] = [];
     if (contribution.clusterRoleRules.length > 0) {
-      const sa = args.revision ? `istiod-${args.revision}` : "istiod";
+      // The chart names istiod's service account (and Deployment) after the revision.
+      const sa = istiodName(args.revision);
       const role = new k8s.rbac.v1.ClusterRole(`${name}-istiod-ca`, {
         metadata: { name: `istiod-ca-${args.namespace}` },
         rules: contribution.clusterRoleRules,
@@ -128,6 +130,8 @@ export class IstioInstall extends pulumi.ComponentResource {
       namespace: args.namespace,
       values: this.istiodValues,
       skipAwait: args.skipAwait,
+      ...(Object.keys(contribution.deploymentEnvOverrides ?? {}).length > 0
+        ? { postRenderer: deploymentEnvPostRenderer(istiodName(args.revision), contribution.deploymentEnvOverrides!) } : {}),
     }, { ...k8sOpts, dependsOn: [base, ...(this.cacerts ? [this.cacerts] : []), ...rbac, ...contribution.dependsOn] });
     this.istiod = new k8s.helm.v4.Chart(`${name}-istiod`, istiodArgs, istiodOpts);
 

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { IstiodContribution } from "../ca/contract";
+import { chartWrittenEnvIn } from "./deploymentEnv";
 
 /** Plain JSON-ish object. */
 export type Values = Record<string, unknown>;
@@ -59,6 +60,13 @@ export interface IstiodValuesArgs {
 /** Values for the istiod chart: backend contribution, features, then user overrides. */
 export function istiodValues(args: IstiodValuesArgs): pulumi.Output<Values> {
   const env = mergeEnv([{ source: "the CA backend", env: args.contribution.env }, ...args.featureEnv]);
+  const overrideEnv = ((args.overrides?.pilot as Values | undefined)?.env ?? {}) as Values;
+  const duplicated = chartWrittenEnvIn({ ...env, ...overrideEnv });
+  if (duplicated.length > 0) {
+    throw new Error(`istiod env ${duplicated.join(", ")}: the istiod chart's Deployment writes ${duplicated.length > 1 ? "these entries" : "this entry"} itself, `
+      + "so setting it in pilot.env duplicates it and server-side apply rejects the Deployment; "
+      + "set the chart value it comes from, or (backends) IstiodContribution.deploymentEnvOverrides");
+  }
   return pulumi.all([
     pulumi.output(env),
     pulumi.output({ ...args.contribution.podAnnotations, ...(args.extraPodAnnotations ?? {}) }),

@@ -11,6 +11,8 @@ import {
   caCertificates,
   certManagerChartValues,
   istioCsrChartValues,
+  kubernetesCsrChartValues,
+  kubernetesCsrDeploymentEnv,
   kubernetesCsrEnv,
   kubernetesCsrRules,
   namespaceProxyEnv,
@@ -88,9 +90,11 @@ describe("istiod, cert-manager and istio-csr values (pure)", () => {
   const cfg = parse({ signers: [{ name: "istio-system" }, { name: "foo" }, { name: "bar" }], namespaceSigners: { foo: "foo", bar: "bar" } });
 
   it("builds the seed's istiod env and one caCertificates entry per signer", () => {
-    expect(kubernetesCsrEnv(cfg.signers[0])).toEqual({
-      CERT_SIGNER_DOMAIN: "clusterissuers.cert-manager.io", EXTERNAL_CA: "ISTIOD_RA_KUBERNETES_API", PILOT_CERT_PROVIDER: "k8s.io/clusterissuers.cert-manager.io/istio-system",
-    });
+    expect(kubernetesCsrEnv(cfg.signers[0])).toEqual({ CERT_SIGNER_DOMAIN: "clusterissuers.cert-manager.io", EXTERNAL_CA: "ISTIOD_RA_KUBERNETES_API" });
+    // The chart writes PILOT_CERT_PROVIDER itself: overridden on the Deployment, never in pilot.env.
+    expect(kubernetesCsrDeploymentEnv(cfg.signers[0])).toEqual({ PILOT_CERT_PROVIDER: "k8s.io/clusterissuers.cert-manager.io/istio-system" });
+    expect(kubernetesCsrChartValues(cfg.signers)).toEqual({ global: { certSigners: [
+      "clusterissuers.cert-manager.io/istio-system", "clusterissuers.cert-manager.io/foo", "clusterissuers.cert-manager.io/bar"] } });
     expect(caCertificates(cfg.signers, ["P1", "P2", "P3"])).toEqual([
       { pem: "P1", certSigners: ["clusterissuers.cert-manager.io/istio-system"] },
       { pem: "P2", certSigners: ["clusterissuers.cert-manager.io/foo"] },

@@ -88,7 +88,10 @@ describe("cert-manager backend, existing install and existing ClusterIssuers", (
       { pem: corp.certPem, certSigners: ["clusterissuers.cert-manager.io/corp"] },
       { pem: team.certPem, certSigners: ["clusterissuers.cert-manager.io/team"] },
     ]);
-    expect(values.pilot.env.PILOT_CERT_PROVIDER).toBe("k8s.io/clusterissuers.cert-manager.io/corp");
+    expect(values.pilot.env.PILOT_CERT_PROVIDER).toBeUndefined();
+    expect(JSON.parse(byName(run, "cluster1-istio-istiod").inputs.postRenderer.args.at(-1)).env)
+      .toEqual({ PILOT_CERT_PROVIDER: "k8s.io/clusterissuers.cert-manager.io/corp" });
+    expect(values.global.certSigners).toEqual(["clusterissuers.cert-manager.io/corp", "clusterissuers.cert-manager.io/team"]);
     const pcs = ofType(run, "networking.istio.io/v1beta1:ProxyConfig");
     expect(pcs.map((p) => [p.inputs.metadata.namespace, p.inputs.spec.environmentVariables])).toEqual([["foo", { ISTIO_META_CERT_SIGNER: "team" }]]);
   });
@@ -126,7 +129,10 @@ describe("cert-manager backend, namespaced Issuers", () => {
 
   it("uses the issuers.cert-manager.io domain and <namespace>.<name> signers", () => {
     const values = byName(run, "cluster1-istio-istiod").inputs.values;
-    expect(values.pilot.env).toMatchObject({ CERT_SIGNER_DOMAIN: "issuers.cert-manager.io", PILOT_CERT_PROVIDER: "k8s.io/issuers.cert-manager.io/foo.mesh" });
+    expect(values.pilot.env).toMatchObject({ CERT_SIGNER_DOMAIN: "issuers.cert-manager.io" });
+    expect(JSON.parse(byName(run, "cluster1-istio-istiod").inputs.postRenderer.args.at(-1)).env)
+      .toEqual({ PILOT_CERT_PROVIDER: "k8s.io/issuers.cert-manager.io/foo.mesh" });
+    expect(values.global.certSigners).toEqual(["issuers.cert-manager.io/foo.mesh", "issuers.cert-manager.io/bar.bar-ca"]);
     expect(values.meshConfig.defaultConfig.proxyMetadata.ISTIO_META_CERT_SIGNER).toBe("foo.mesh");
     expect(values.meshConfig.caCertificates.map((c: { certSigners: string[] }) => c.certSigners))
       .toEqual([["issuers.cert-manager.io/foo.mesh"], ["issuers.cert-manager.io/bar.bar-ca"]]);

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { deepMerge, mergeEnv } from "../../components/istio/values";
+import { deepMerge, istiodValues, mergeEnv } from "../../components/istio/values";
 
 describe("deepMerge", () => {
   it("merges nested objects and lets the override win on leaves", () => {
@@ -45,5 +45,20 @@ describe("mergeEnv", () => {
   });
   it("accepts agreeing sources", () => {
     expect(mergeEnv([{ source: "a", env: { X: "true" } }, { source: "b", env: { X: "true" } }])).toEqual({ X: "true" });
+  });
+});
+
+describe("istiodValues refuses env entries the istiod chart writes itself", () => {
+  const contribution = (env: Record<string, string>) => ({ env, podAnnotations: {}, meshConfig: {}, clusterRoleRules: [], usesCacertsSecret: false, dependsOn: [] });
+  it("from a backend's env (pilot.env would duplicate the chart's entry; server-side apply rejects it)", () => {
+    expect(() => istiodValues({ istioNamespace: "istio-system", contribution: contribution({ PILOT_CERT_PROVIDER: "k8s.io/x" }), featureEnv: [] }))
+      .toThrow(/istiod env PILOT_CERT_PROVIDER: the istiod chart's Deployment writes this entry itself/);
+  });
+  it("from the user's istio.values.istiod overrides", () => {
+    expect(() => istiodValues({ istioNamespace: "istio-system", contribution: contribution({}), featureEnv: [], overrides: { pilot: { env: { CLUSTER_ID: "c1", REVISION: "x" } } } }))
+      .toThrow(/istiod env CLUSTER_ID, REVISION: .* writes these entries itself/);
+  });
+  it("accepts env the chart does not write", () => {
+    expect(() => istiodValues({ istioNamespace: "istio-system", contribution: contribution({ EXTERNAL_CA: "ISTIOD_RA_KUBERNETES_API" }), featureEnv: [] })).not.toThrow();
   });
 });

@@ -66,9 +66,26 @@ describe("certmanager stack (Pulumi.certmanager.yaml)", () => {
     expect(istiodValues().pilot.env).toMatchObject({
       CERT_SIGNER_DOMAIN: "clusterissuers.cert-manager.io",
       EXTERNAL_CA: "ISTIOD_RA_KUBERNETES_API",
-      PILOT_CERT_PROVIDER: "k8s.io/clusterissuers.cert-manager.io/istio-system",
     });
     expect(istiodValues().meshConfig.defaultConfig.proxyMetadata.ISTIO_META_CERT_SIGNER).toBe("istio-system");
+  });
+
+  it("sets PILOT_CERT_PROVIDER on istiod's Deployment only, never in pilot.env or global.pilotCertProvider (Istio's external_ca test)", () => {
+    // pilot.env would duplicate the entry the chart writes from global.pilotCertProvider (SSA rejects it);
+    // global.pilotCertProvider would change what the injection template mounts into every proxy.
+    expect(istiodValues().pilot.env.PILOT_CERT_PROVIDER).toBeUndefined();
+    expect(istiodValues().global.pilotCertProvider).toBeUndefined();
+    const postRenderer = byName(run, "cluster1-istio-istiod").inputs.postRenderer;
+    expect(postRenderer.command).toBe("node");
+    expect(JSON.parse(postRenderer.args[postRenderer.args.length - 1])).toEqual({
+      kind: "Deployment", name: "istiod", env: { PILOT_CERT_PROVIDER: "k8s.io/clusterissuers.cert-manager.io/istio-system" },
+    });
+  });
+
+  it("limits the chart's own approve rule to exactly the declared signers (global.certSigners)", () => {
+    // With EXTERNAL_CA the istiod chart's ClusterRole grants approve on signers with resourceNames
+    // from global.certSigners; empty, it would allow approving for any signer.
+    expect(istiodValues().global.certSigners).toEqual(SIGNERS.map((s) => `clusterissuers.cert-manager.io/${s}`));
   });
 
   it("trusts each signer's CA only for that signer, with the PEM read from its Secret", () => {

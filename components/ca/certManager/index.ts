@@ -9,6 +9,8 @@ import {
   certManagerChartValues,
   istioCsrAddress,
   istioCsrChartValues,
+  kubernetesCsrChartValues,
+  kubernetesCsrDeploymentEnv,
   kubernetesCsrEnv,
   kubernetesCsrMeshConfig,
   kubernetesCsrRules,
@@ -81,8 +83,10 @@ export class CertManagerCa extends pulumi.ComponentResource implements CaBackend
       this.material = { rootCerts: pems, rootCertBundle: pems.apply(joinPems) };
       this.istiod = {
         env: kubernetesCsrEnv(defaultSigner),
+        deploymentEnvOverrides: kubernetesCsrDeploymentEnv(defaultSigner),
         podAnnotations: {},
         meshConfig: pems.apply((p) => kubernetesCsrMeshConfig(config.signers, defaultSigner, p)),
+        chartValues: kubernetesCsrChartValues(config.signers),
         clusterRoleRules: kubernetesCsrRules(config.signers),
         usesCacertsSecret: false,
         dependsOn: [...install, ...issuers],

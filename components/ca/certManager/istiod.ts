@@ -6,13 +6,39 @@ import { SignerConfig, isNamespaced, signerDomain, signerName, signerRef } from 
  * strings. The component wraps them in Outputs.
  */
 
-/** istiod as a registration authority in front of the Kubernetes CSR API (seed 000). */
+/**
+ * istiod as a registration authority in front of the Kubernetes CSR API (seed 000), as Istio's own
+ * tests/integration/security/external_ca configures it: `EXTERNAL_CA` in `pilot.env`,
+ * `CERT_SIGNER_DOMAIN` in istiod's env. `PILOT_CERT_PROVIDER` is not here: see
+ * `kubernetesCsrDeploymentEnv`.
+ */
 export function kubernetesCsrEnv(defaultSigner: SignerConfig): Record<string, string> {
   return {
     CERT_SIGNER_DOMAIN: signerDomain(defaultSigner),
     EXTERNAL_CA: "ISTIOD_RA_KUBERNETES_API",
-    PILOT_CERT_PROVIDER: `k8s.io/${signerName(defaultSigner)}`,
   };
+}
+
+/**
+ * `PILOT_CERT_PROVIDER=k8s.io/<default signer>` (istiod's own serving certificate from the signer),
+ * for istiod's Deployment only. The chart writes that entry itself from `global.pilotCertProvider`,
+ * so `pilot.env` would duplicate it (server-side apply rejects the Deployment), and changing
+ * `global.pilotCertProvider` would also change the injection template (proxies would no longer mount
+ * `istiod-ca-cert`). Istio's external_ca test overrides the Deployment's entry only (operator
+ * `components.pilot.k8s.env`) and leaves `global.pilotCertProvider` at `istiod`; so do we, through
+ * the contract's `deploymentEnvOverrides` (a post-renderer).
+ */
+export function kubernetesCsrDeploymentEnv(defaultSigner: SignerConfig): Record<string, string> {
+  return { PILOT_CERT_PROVIDER: `k8s.io/${signerName(defaultSigner)}` };
+}
+
+/**
+ * istiod chart values: `global.certSigners`, the `resourceNames` of the chart's own ClusterRole rule
+ * that lets istiod `approve` for signers (rendered whenever `EXTERNAL_CA` is set). Left empty, that
+ * rule has no `resourceNames` and allows approving for **any** signer.
+ */
+export function kubernetesCsrChartValues(signers: SignerConfig[]): Record<string, unknown> {
+  return { global: { certSigners: signers.map(signerName) } };
 }
 
 /** One trust entry per signer: proxies signed by a signer trust only that signer's CA. */
