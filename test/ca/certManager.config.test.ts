@@ -21,6 +21,7 @@ import { caCertFromSecretData, certManagerPrivateKey, generatedCaObjects } from 
 
 const parse = (ca: Record<string, unknown>) => certManagerConfigSchema.parse({ backend: "certManager", ...ca });
 const stack = (namespaces: string[]) => ({ clusters: [{ name: "c1" }], namespaces: namespaces.map((name) => ({ name })), istio: { namespace: "istio-system", install: "helm" as const } });
+const PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 
 describe("cert-manager config schema", () => {
   it("defaults to the seed's shape: Kubernetes CSR mode, cert-manager installed, self-signed CA ClusterIssuers", () => {
@@ -83,6 +84,14 @@ describe("namespaceProblems (pure, cross-key)", () => {
     expect(namespaceProblems({ namespaceSigners: { bar: "a", "istio-system": "a" } }, stack(["foo"])).map((p) => p.path)).toEqual([
       ["ca", "namespaceSigners", "bar"], ["ca", "namespaceSigners", "istio-system"],
     ]);
+  });
+
+  it("refuses istio-csr with a namespaced Issuer outside the Istio namespace, and accepts one inside it", () => {
+    const csr = (ns: string) => parse({ mode: "istioCsr", signers: [{ name: "corp" }, { name: "mesh", kind: "existingIssuer", namespace: ns, caPem: PEM }], defaultSigner: "mesh" });
+    expect(namespaceProblems(csr("foo"), stack(["foo"]))).toEqual([expect.objectContaining({ path: ["ca", "signers", 1, "namespace"], input: "foo" })]);
+    expect(namespaceProblems(csr("istio-system"), stack(["foo"]))).toEqual([]);
+    // ClusterIssuers and kubernetesCsr mode are not affected.
+    expect(namespaceProblems(parse({ mode: "istioCsr", signers: [{ name: "corp" }] }), stack([]))).toEqual([]);
   });
 });
 

@@ -167,9 +167,20 @@ export function signerProblems(cfg: Pick<CertManagerConfig, "mode" | "signers" |
 }
 
 /** Cross-key checks against the rest of the stack config; paths are relative to the whole config. */
-export function namespaceProblems(cfg: Pick<CertManagerConfig, "namespaceSigners">, stack: StackConfigView): Problem[] {
+export function namespaceProblems(cfg: Pick<CertManagerConfig, "namespaceSigners"> & Partial<Pick<CertManagerConfig, "mode" | "signers" | "defaultSigner">>,
+  stack: StackConfigView): Problem[] {
   const declared = stack.namespaces.map((n) => n.name);
   const problems: Problem[] = [];
+  if (cfg.mode === "istioCsr" && cfg.signers && cfg.signers.length > 0) {
+    // istio-csr's chart creates istiod's serving Certificate (`istiod`) in app.istio.namespace with
+    // the issuer as issuerRef; a namespaced Issuer is only found in the Certificate's own namespace.
+    const issuer = defaultSignerOf({ signers: cfg.signers, defaultSigner: cfg.defaultSigner });
+    if (isNamespaced(issuer) && issuer.namespace !== stack.istio.namespace) {
+      problems.push({ path: ["ca", "signers", cfg.signers.indexOf(issuer), "namespace"], input: issuer.namespace,
+        message: `istio-csr issues istiod's certificate in the Istio namespace ${JSON.stringify(stack.istio.namespace)}, where it cannot use an Issuer in ${JSON.stringify(issuer.namespace)}: `
+          + `put the Issuer in ${JSON.stringify(stack.istio.namespace)} (kind ${issuer.kind}) or use a ClusterIssuer (kind selfSignedCa or existingClusterIssuer)` });
+    }
+  }
   for (const ns of Object.keys(cfg.namespaceSigners)) {
     const path = ["ca", "namespaceSigners", ns];
     if (ns === stack.istio.namespace) {
