@@ -2,6 +2,7 @@ import { z } from "zod";
 import { BackendDefinition } from "./backend";
 import { azureKeyVaultBackend, azureKeyVaultConfigSchema } from "./azureKeyVault";
 import { certManagerBackend, certManagerConfigSchema } from "./certManager";
+import { providedBackend, providedConfigSchema } from "./provided";
 import { selfSignedBackend, selfSignedConfigSchema } from "./selfSigned";
 import { vaultBackend, vaultConfigSchema } from "./vault";
 
@@ -14,6 +15,7 @@ export const backends: Record<string, BackendDefinition<any, any>> = {
   azureKeyVault: azureKeyVaultBackend,
   vault: vaultBackend,
   certManager: certManagerBackend,
+  provided: providedBackend,
 };
 
 /** The `istio-mesh-ca:ca` config: one shape per backend, chosen by `backend`. */
@@ -22,6 +24,7 @@ export const caConfigSchema = z.discriminatedUnion("backend", [
   azureKeyVaultConfigSchema,
   vaultConfigSchema,
   certManagerConfigSchema,
+  providedConfigSchema,
 ], {
   error: (iss) => iss.code === "invalid_union"
     ? `unknown backend ${JSON.stringify((iss.input as { backend?: unknown })?.backend)}; allowed: ${Object.keys(backends).join(", ")}`

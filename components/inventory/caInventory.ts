@@ -1,4 +1,5 @@
 import { X509Certificate } from "crypto";
+import { caExtensions, splitPemCerts } from "../ca/pem";
 
 /**
  * A CA inventory: what every cluster of a stack trusts and signs with, and when it expires.
@@ -24,6 +25,8 @@ export interface CaInventoryEntry {
   readonly daysLeft: number;
   /** The CA backend's config name (selfSigned, vault, ...). */
   readonly backend: string;
+  /** basicConstraints pathlen (`pathlen:0` on Makefile.selfsigned.mk intermediates); absent when unconstrained. */
+  readonly pathLenConstraint?: number;
 }
 
 /** Stack output `inventory`: entries per cluster. */
@@ -38,12 +41,9 @@ export interface ClusterCaPems {
 }
 
 const DAY_MS = 86_400_000;
-const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
 /** Splits a bundle into its certificates (X509Certificate parses only the first of a bundle). */
-export function splitPemBundle(bundle: string): string[] {
-  return (bundle.match(PEM_CERT) ?? []).map((pem) => `${pem}\n`);
-}
+export const splitPemBundle = splitPemCerts;
 
 /** Whole days left until `notAfter`, counted from `now`; floors, so "0" means it expires within a day. */
 export function daysLeft(notAfter: Date, now: Date): number {
@@ -55,6 +55,7 @@ const dn = (name: string) => name.split("\n").filter(Boolean).join(", ");
 function entry(cluster: string, role: CaRole, pem: string, backend: string, now: Date): CaInventoryEntry {
   const cert = new X509Certificate(pem);
   const notAfter = new Date(cert.validTo);
+  const { pathLenConstraint } = caExtensions(cert);
   return {
     cluster,
     role,
@@ -66,6 +67,7 @@ function entry(cluster: string, role: CaRole, pem: string, backend: string, now:
     notAfter: notAfter.toISOString(),
     daysLeft: daysLeft(notAfter, now),
     backend,
+    ...(pathLenConstraint !== undefined ? { pathLenConstraint } : {}),
   };
 }
 

@@ -1,7 +1,7 @@
 import { inPlaceSwitchProblem } from "../../components/ca/azureKeyVault/cluster";
 import { parseVaultId, revisionProblems } from "../../components/ca/azureKeyVault/config";
 import { meshClusterFragments } from "../../components/ca/azureKeyVault/fragments";
-import { providedMaterialProblems } from "../../components/ca/azureKeyVault/pemChecks";
+import { providedMaterialProblems } from "../../components/ca/pem";
 import { secretsUserRoleDefinitionId } from "../../components/ca/azureKeyVault/vault";
 import { ConfigError, parseStackConfig } from "../../config/load";
 import { runProgram, stackConfig } from "../harness/program";

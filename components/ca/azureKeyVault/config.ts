@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { offlineCaFields, offlineCaIssues } from "../lifecycle/config";
-import { providedMaterialProblems } from "./pemChecks";
+import { providedMaterialProblems } from "../pem";
 
 /**
  * The `istio-mesh-ca:ca` config of the Azure Key Vault backend (seed 001): the AKS Istio add-on

@@ -1,10 +1,9 @@
-import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { CaMaterial, joinPems } from "../contract";
 import { OfflineCa, offlineCaMaterial, rootResourceName } from "../lifecycle";
 import { Values } from "../../istio/values";
 import { MaterialConfig } from "./config";
-import { signingRoot, splitPemCerts } from "./pemChecks";
+import { defaultCertChain, splitPemCerts } from "../pem";
 
 export interface MaterialTarget {
   /** The cluster the intermediate serves (its `L=`). */
@@ -56,16 +55,9 @@ export function caMaterialFor(name: string, source: MaterialConfig, target: Mate
       rootCertBundle: rootCerts.apply(joinPems),
       intermediateCert: pulumi.output(source.caCertPem),
       intermediateKey: pulumi.secret(source.caKeyPem),
-      certChain: pulumi.output(source.certChainPem ?? defaultChain(source.caCertPem, rootPems)),
+      certChain: pulumi.output(source.certChainPem ?? defaultCertChain(source.caCertPem, source.rootCertPem)),
     },
   };
-}
-
-/** `cert-chain.pem` when none is given: the intermediate, then the root that signed it. */
-function defaultChain(caCertPem: string, rootPems: string[]): string {
-  const intermediate = new crypto.X509Certificate(caCertPem);
-  const root = signingRoot(intermediate, rootPems.map((p) => new crypto.X509Certificate(p)));
-  return joinPems([caCertPem, ...(root ? [root.toString()] : [])]);
 }
 
 /** The per-cluster component's type, whose child the root used to be. */

@@ -1,5 +1,6 @@
 import * as crypto from "crypto";
 import { ExpiryConfig } from "./config";
+import { WORKLOAD_TTL_MS, fingerprintOf, signingRoot, subjectOf, weakKey } from "../pem";
 
 /**
  * Guards on actual CA certificates (PEM), for material this stack did not choose itself (a root
@@ -7,23 +8,8 @@ import { ExpiryConfig } from "./config";
  */
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-/** Istio's default workload certificate TTL: a CA that lives shorter cannot back a single leaf. */
-export const WORKLOAD_TTL_MS = DAY_MS;
-
-/** Splits a PEM bundle into its certificates. */
-export function splitPems(bundle: string): string[] {
-  return bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n?/g)?.map((p) => (p.endsWith("\n") ? p : `${p}\n`)) ?? [];
-}
-
-/** How a certificate is named in messages: its subject on one line, as openssl prints it. */
-export function subjectOf(cert: crypto.X509Certificate): string {
-  return cert.subject.split("\n").join(", ");
-}
-
-/** SHA-256 fingerprint without colons, lowercase. */
-export function fingerprintOf(cert: crypto.X509Certificate): string {
-  return cert.fingerprint256.replace(/:/g, "").toLowerCase();
-}
+// PEM handling and key strength live in components/ca/pem.ts (one implementation for every backend).
+export { WORKLOAD_TTL_MS, fingerprintOf, splitPemCerts as splitPems, subjectOf, weakKey } from "../pem";
 
 function isAcknowledged(cert: crypto.X509Certificate, acknowledge: readonly string[]): boolean {
   const fp = fingerprintOf(cert);
@@ -65,18 +51,6 @@ export function expiryFindings(certs: readonly CheckedCert[], cfg: ExpiryConfig,
   return { warnings, errors };
 }
 
-/** Refuses keys below RSA 2048 or P-256 (the same floor as the config schema). */
-export function weakKey(cert: crypto.X509Certificate): string | undefined {
-  const k = cert.publicKey;
-  const d = k.asymmetricKeyDetails ?? {};
-  if (k.asymmetricKeyType === "rsa" && (d.modulusLength ?? 0) < 2048) return `an RSA key of ${d.modulusLength} bits (at least 2048 required)`;
-  if (k.asymmetricKeyType === "ec" && !["prime256v1", "secp384r1", "secp521r1"].includes(d.namedCurve ?? "")) {
-    return `an EC key on curve ${d.namedCurve} (P-256, P-384 or P-521 required)`;
-  }
-  if (k.asymmetricKeyType !== "rsa" && k.asymmetricKeyType !== "ec") return `a ${k.asymmetricKeyType} key (RSA or ECDSA required)`;
-  return undefined;
-}
-
 /**
  * Checks an intermediate against the roots it will be served with: it chains to one of them, does not
  * outlive it, lives longer than a workload certificate, and every key is strong enough.
@@ -95,7 +69,7 @@ export function materialIssues(intermediatePem: string, rootPems: readonly strin
   if (lifetime <= WORKLOAD_TTL_MS) {
     issues.push(`${context}: ${name(inter)} is valid for ${Math.round(lifetime / 3_600_000)} hours, not longer than the 24h workload certificate TTL`);
   }
-  const issuer = roots.find((r) => inter.checkIssued(r) && inter.verify(r.publicKey));
+  const issuer = signingRoot(inter, roots);
   if (!issuer) {
     issues.push(`${context}: ${name(inter)} is not signed by any trusted root (${roots.map(name).join(", ") || "none"})`);
   } else if (Date.parse(inter.validTo) > Date.parse(issuer.validTo)) {

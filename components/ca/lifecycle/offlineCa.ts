@@ -34,7 +34,16 @@ export function intermediateResourceName(name: string, signerGen: number, interm
 /** Pure: istiod values for a phase (see OfflineCa.istiodChartValues). */
 export function istiodValuesFor(state: LifecycleState, rootBundle: string): Values {
   if (state.rootPhase === "steady" && state.rootGeneration === 1) return {};
-  const env = phasePlan(state.rootPhase).multiRoot ? { env: { ISTIO_MULTIROOT_MESH: "true" } } : {};
+  return trustBundleValues(rootBundle, phasePlan(state.rootPhase).multiRoot);
+}
+
+/**
+ * Pure: what istiod needs for a trust bundle — `ISTIO_MULTIROOT_MESH=true` while proxies must trust
+ * more than one root, and the bundle's hash as a pod annotation, so istiod restarts once whenever the
+ * trusted roots change. Also used by backends whose roots are supplied rather than phased (`provided`).
+ */
+export function trustBundleValues(rootBundle: string, multiRoot: boolean): Values {
+  const env = multiRoot ? { env: { ISTIO_MULTIROOT_MESH: "true" } } : {};
   return { pilot: { ...env, podAnnotations: { [ROOT_BUNDLE_ANNOTATION]: sha256(rootBundle) } } };
 }
 

@@ -1,0 +1,321 @@
+import * as crypto from "crypto";
+
+/**
+ * The one implementation of PEM handling and of checks on CA material supplied as PEMs (the
+ * `provided` backend, Key Vault's `material.source: provided`, a root stack's published
+ * intermediates): split bundles, read the CA extensions, verify chains link by link, match keys,
+ * refuse weak keys and impossible lifetimes. Pure: PEM strings and a time in, problems out. Messages
+ * name certificates by subject and fingerprint, never print a key.
+ */
+
+const DAY_MS = 86_400_000;
+/** Istio's default workload certificate TTL: a CA that lives shorter cannot back a single leaf. */
+export const WORKLOAD_TTL_MS = DAY_MS;
+
+/** The PEM certificates of a bundle, in order, each ending in a newline. */
+export function splitPemCerts(bundle: string): string[] {
+  return bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g)?.map((p) => `${p}\n`) ?? [];
+}
+
+/** The certificates of a bundle; undefined when it holds none or one does not parse. */
+export function parseCertBundle(bundle: string): crypto.X509Certificate[] | undefined {
+  try {
+    const pems = splitPemCerts(bundle);
+    return pems.length > 0 ? pems.map((p) => new crypto.X509Certificate(p)) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** How a certificate is named in messages: its subject on one line, as openssl prints it. */
+export function subjectOf(cert: crypto.X509Certificate): string {
+  return cert.subject.split("\n").filter(Boolean).join(", ");
+}
+
+/** SHA-256 fingerprint without colons, lowercase. */
+export function fingerprintOf(cert: crypto.X509Certificate): string {
+  return cert.fingerprint256.replace(/:/g, "").toLowerCase();
+}
+
+/** `"O=Istio, CN=Root CA" (sha256 ab12…)`: a certificate as messages name it. */
+export function describeCert(cert: crypto.X509Certificate): string {
+  return `"${subjectOf(cert)}" (sha256 ${fingerprintOf(cert).slice(0, 16)}…)`;
+}
+
+/** Whether `issuer` issued `cert`: names match and the signature verifies with the issuer's key. */
+export function signedBy(cert: crypto.X509Certificate, issuer: crypto.X509Certificate): boolean {
+  try {
+    return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
+  } catch {
+    return false;
+  }
+}
+
+/** The certificate among `roots` that signed `cert`, if any. */
+export function signingRoot(cert: crypto.X509Certificate, roots: readonly crypto.X509Certificate[]): crypto.X509Certificate | undefined {
+  return roots.find((r) => signedBy(cert, r));
+}
+
+// ---- CA extensions (DER), which Node's X509Certificate does not expose --------------------------
+
+interface Tlv { readonly tag: number; readonly start: number; readonly end: number }
+
+function readTlv(der: Buffer, off: number): Tlv {
+  const tag = der[off];
+  let len = der[off + 1];
+  let p = off + 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    if (n === 0 || n > 4) throw new Error("unsupported DER length");
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + der[p++];
+  }
+  if (p + len > der.length) throw new Error("truncated DER");
+  return { tag, start: p, end: p + len };
+}
+
+function childrenOf(der: Buffer, t: Tlv): Tlv[] {
+  const out: Tlv[] = [];
+  for (let off = t.start; off < t.end;) {
+    const c = readTlv(der, off);
+    out.push(c);
+    off = c.end;
+  }
+  return out;
+}
+
+/** What a CA certificate's basicConstraints and keyUsage say. */
+export interface CaExtensions {
+  /** basicConstraints cA (false when the extension is absent). */
+  readonly ca: boolean;
+  /** basicConstraints pathLenConstraint; undefined when unconstrained. */
+  readonly pathLenConstraint?: number;
+  /** Whether a keyUsage extension is present at all (absent means any use, RFC 5280 4.2.1.3). */
+  readonly hasKeyUsage: boolean;
+  /** keyUsage keyCertSign (true when keyUsage is absent). */
+  readonly keyCertSign: boolean;
+}
+
+const OID_BASIC_CONSTRAINTS = "551d13"; // 2.5.29.19
+const OID_KEY_USAGE = "551d0f"; // 2.5.29.15
+
+/** Reads basicConstraints and keyUsage from the certificate's DER. */
+export function caExtensions(cert: crypto.X509Certificate): CaExtensions {
+  const der = cert.raw;
+  let ca = false;
+  let pathLenConstraint: number | undefined;
+  let hasKeyUsage = false;
+  let keyCertSign = true;
+  try {
+    const [tbs] = childrenOf(der, readTlv(der, 0));
+    const extsWrapper = childrenOf(der, tbs).find((c) => c.tag === 0xa3);
+    const exts = extsWrapper ? childrenOf(der, childrenOf(der, extsWrapper)[0]) : [];
+    for (const ext of exts) {
+      const parts = childrenOf(der, ext);
+      const oid = der.subarray(parts[0].start, parts[0].end).toString("hex");
+      const value = readTlv(der, parts[parts.length - 1].start);
+      if (oid === OID_BASIC_CONSTRAINTS) {
+        for (const f of childrenOf(der, value)) {
+          if (f.tag === 0x01) ca = der[f.start] !== 0;
+          if (f.tag === 0x02) pathLenConstraint = der.subarray(f.start, f.end).reduce((n, b) => n * 256 + b, 0);
+        }
+      } else if (oid === OID_KEY_USAGE && value.tag === 0x03) {
+        hasKeyUsage = true;
+        // BIT STRING: unused-bits byte, then bits from digitalSignature (0x80) on; keyCertSign is bit 5.
+        keyCertSign = value.end - value.start > 1 && (der[value.start + 1] & 0x04) !== 0;
+      }
+    }
+  } catch {
+    // Malformed extensions: report the certificate as Node sees it (CA flag only).
+    return { ca: cert.ca, hasKeyUsage: false, keyCertSign: cert.ca };
+  }
+  return { ca, ...(pathLenConstraint !== undefined ? { pathLenConstraint } : {}), hasKeyUsage, keyCertSign };
+}
+
+// ---- keys ----------------------------------------------------------------------------------------
+
+/**
+ * Refuses keys istiod cannot or should not sign with: RSA below 2048 bits, EC curves other than
+ * P-256/P-384/P-521, anything but RSA or ECDSA (istio's pkg/security/pkg/pki/util loads RSA and EC keys only).
+ */
+export function weakKey(cert: crypto.X509Certificate): string | undefined {
+  const k = cert.publicKey;
+  const d = k.asymmetricKeyDetails ?? {};
+  if (k.asymmetricKeyType === "rsa" && (d.modulusLength ?? 0) < 2048) return `an RSA key of ${d.modulusLength} bits (at least 2048 required)`;
+  if (k.asymmetricKeyType === "ec" && !["prime256v1", "secp384r1", "secp521r1"].includes(d.namedCurve ?? "")) {
+    return `an EC key on curve ${d.namedCurve} (P-256, P-384 or P-521 required)`;
+  }
+  if (k.asymmetricKeyType !== "rsa" && k.asymmetricKeyType !== "ec") return `a ${k.asymmetricKeyType} key (RSA or ECDSA required: istiod signs with RSA or ECDSA CA keys only)`;
+  return undefined;
+}
+
+/** Why `keyPem` cannot be the key of `cert`, or undefined when it is. Never includes the key. */
+export function keyMismatch(cert: crypto.X509Certificate, keyPem: string, certKey = "the certificate"): string | undefined {
+  if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(keyPem)) {
+    return "is an encrypted private key; istiod needs it unencrypted (it is stored encrypted as a Pulumi secret): openssl pkey -in key.pem -out plain-key.pem";
+  }
+  let key: crypto.KeyObject;
+  try {
+    key = crypto.createPrivateKey(keyPem);
+  } catch {
+    return "must be an unencrypted PEM private key (PKCS#1 RSA, SEC1 EC or PKCS#8)";
+  }
+  return cert.checkPrivateKey(key) ? undefined : `does not match the public key of ${certKey}`;
+}
+
+// ---- supplied material ---------------------------------------------------------------------------
+
+/** CA material as a team supplies it (the four `cacerts` files, the chain optional). */
+export interface SuppliedMaterial {
+  /** The trusted roots, concatenated (old + new during a root rotation). */
+  readonly rootCertPem: string;
+  /** The CA certificate istiod signs with. */
+  readonly caCertPem: string;
+  readonly caKeyPem: string;
+  /** The CA certificate, then every certificate up to (and optionally including) a root; default: the CA and the root that signed it. */
+  readonly certChainPem?: string;
+}
+export type SuppliedKey = keyof SuppliedMaterial;
+
+export interface MaterialProblem { readonly key: SuppliedKey; readonly message: string }
+
+/** One certificate of the verified path, with what the checks read from it. */
+export interface PathCert {
+  readonly cert: crypto.X509Certificate;
+  readonly pem: string;
+  /** `intermediate` = the CA istiod signs with; `chain` = further intermediates; `root` = the anchor from the bundle. */
+  readonly position: "intermediate" | "chain" | "root";
+  readonly pathLenConstraint?: number;
+}
+
+export interface MaterialCheck {
+  readonly problems: MaterialProblem[];
+  /** The path from the CA certificate to its root in the bundle, when it verified. */
+  readonly path?: PathCert[];
+  /** `cert-chain.pem`: as supplied, or the CA certificate then the root that signed it (as Makefile.selfsigned.mk does). */
+  readonly certChainPem?: string;
+  /** The root of the bundle the path ends at. */
+  readonly anchor?: crypto.X509Certificate;
+}
+
+const iso = (d: string) => new Date(d).toISOString();
+
+/**
+ * Checks supplied material as istiod will use it: the CA certificate is a CA allowed to sign
+ * certificates; the key is its key; it chains — directly, or through `certChainPem`'s intermediates,
+ * each link verified — to one of the roots in `rootCertPem`; path length constraints allow the path;
+ * every certificate is valid now, none outlives its issuer, keys are RSA >= 2048 or ECDSA P-256/384/521.
+ */
+export function checkSuppliedMaterial(m: SuppliedMaterial, now: Date = new Date()): MaterialCheck {
+  const problems: MaterialProblem[] = [];
+  const add = (key: SuppliedKey, message: string) => problems.push({ key, message });
+  const roots = parseCertBundle(m.rootCertPem);
+  const ca = parseCertBundle(m.caCertPem);
+  if (!roots) add("rootCertPem", "must hold one or more PEM certificates (the trusted roots)");
+  if (!ca || ca.length !== 1) add("caCertPem", "must hold exactly one PEM certificate (the intermediate istiod signs with)");
+  const suppliedChain = m.certChainPem === undefined ? undefined : parseCertBundle(m.certChainPem);
+  if (m.certChainPem !== undefined && !suppliedChain) add("certChainPem", "must hold PEM certificates: caCertPem first, then the certificates up to the root");
+  for (const r of roots ?? []) {
+    const weak = weakKey(r);
+    if (weak) add("rootCertPem", `root ${describeCert(r)} has ${weak}`);
+    if (!caExtensions(r).ca) add("rootCertPem", `${describeCert(r)} is not a CA certificate (basicConstraints CA:true is required of a root)`);
+    if (Date.parse(r.validTo) < now.getTime()) add("rootCertPem", `root ${describeCert(r)} expired on ${iso(r.validTo)}; remove it from the bundle`);
+    if (Date.parse(r.validFrom) > now.getTime()) add("rootCertPem", `root ${describeCert(r)} is not valid before ${iso(r.validFrom)}`);
+  }
+  if (!roots || !ca || ca.length !== 1 || (m.certChainPem !== undefined && !suppliedChain)) return { problems };
+  const [intermediate] = ca;
+
+  const mismatch = keyMismatch(intermediate, m.caKeyPem, "caCertPem");
+  if (mismatch) add("caKeyPem", mismatch);
+
+  // The path from the intermediate to an anchor in the bundle, each link verified.
+  const path: PathCert[] = [];
+  const link = (cert: crypto.X509Certificate, position: PathCert["position"]) =>
+    path.push({ cert, pem: cert.toString(), position, ...pick(caExtensions(cert).pathLenConstraint) });
+  let anchor: crypto.X509Certificate | undefined;
+  let chainPem: string | undefined;
+  if (suppliedChain) {
+    if (suppliedChain[0].fingerprint256 !== intermediate.fingerprint256) {
+      add("certChainPem", `must start with caCertPem ${describeCert(intermediate)}, got ${describeCert(suppliedChain[0])} first`);
+      return { problems };
+    }
+    link(intermediate, "intermediate");
+    const isRoot = (c: crypto.X509Certificate) => roots.some((r) => r.fingerprint256 === c.fingerprint256);
+    for (let i = 1; i < suppliedChain.length; i++) {
+      const [child, parent] = [suppliedChain[i - 1], suppliedChain[i]];
+      if (!signedBy(child, parent)) {
+        add("certChainPem", `certificate ${i} ${describeCert(child)} is not signed by the next one, certificate ${i + 1} ${describeCert(parent)}; list the chain from caCertPem up to the root, each certificate followed by its issuer`);
+        return { problems };
+      }
+      if (isRoot(parent)) {
+        if (i !== suppliedChain.length - 1) add("certChainPem", `continues after the root ${describeCert(parent)}; end the chain at the root`);
+        anchor = parent;
+        break;
+      }
+      link(parent, "chain");
+    }
+    if (!anchor) {
+      const last = suppliedChain[suppliedChain.length - 1];
+      anchor = isRoot(last) ? last : signingRoot(last, roots);
+      if (!anchor) {
+        add("certChainPem", `ends with ${describeCert(last)} (issuer "${last.issuer.split("\n").join(", ")}"), which is neither a root in rootCertPem nor signed by one; add the missing intermediates, or the issuing root to rootCertPem`);
+        return { problems };
+      }
+    }
+    chainPem = m.certChainPem;
+  } else {
+    link(intermediate, "intermediate");
+    anchor = signingRoot(intermediate, roots);
+    if (!anchor) {
+      const issuer = intermediate.issuer.split("\n").join(", ");
+      add("caCertPem", `${describeCert(intermediate)} is not signed by any root in rootCertPem (its issuer is "${issuer}"; roots: ${roots.map(describeCert).join(", ")}); if further intermediates sit between it and the root, list them in certChainPem`);
+      return { problems };
+    }
+    chainPem = [intermediate.toString(), anchor.toString()].map((p) => (p.endsWith("\n") ? p : `${p}\n`)).join("");
+  }
+  link(anchor, "root");
+
+  // Every CA of the path: allowed to sign, path length, lifetimes, keys.
+  path.forEach((p, j) => {
+    const key: SuppliedKey = p.position === "intermediate" ? "caCertPem" : p.position === "chain" ? "certChainPem" : "rootCertPem";
+    const what = `${p.position === "root" ? "root" : p.position === "chain" ? "chain certificate" : ""} ${describeCert(p.cert)}`.trim();
+    const ext = caExtensions(p.cert);
+    if (p.position !== "root") {
+      if (!ext.ca) add(key, `${what} is not a CA certificate (basicConstraints CA:true is required to sign workload certificates)`);
+      else if (!ext.keyCertSign) add(key, `${what} has a keyUsage without keyCertSign, so it may not sign certificates`);
+      const weak = weakKey(p.cert);
+      if (weak) add(key, `${what} has ${weak}`);
+      if (Date.parse(p.cert.validTo) < now.getTime()) add(key, `${what} expired on ${iso(p.cert.validTo)}`);
+      if (Date.parse(p.cert.validFrom) > now.getTime()) add(key, `${what} is not valid before ${iso(p.cert.validFrom)}`);
+      const issuer = path[j + 1].cert;
+      if (Date.parse(p.cert.validTo) > Date.parse(issuer.validTo)) {
+        add(key, `${what} expires on ${iso(p.cert.validTo)}, after its issuer ${describeCert(issuer)} (${iso(issuer.validTo)}); a CA certificate cannot outlive its issuer: issue it with a shorter lifetime (Makefile.selfsigned.mk: INTERMEDIATE_DAYS below ROOTCA_DAYS)`);
+      }
+    }
+    // `j` CA certificates below this one in the path: its pathLenConstraint must allow them.
+    if (p.pathLenConstraint !== undefined && p.pathLenConstraint < j) {
+      add(key, `${what} has pathlen:${p.pathLenConstraint} but ${j} CA certificate(s) below it in the chain; the workload certificates istiod issues would not verify`);
+    }
+  });
+  const lifetime = Date.parse(intermediate.validTo) - Date.parse(intermediate.validFrom);
+  if (lifetime <= WORKLOAD_TTL_MS) {
+    add("caCertPem", `${describeCert(intermediate)} is valid for ${Math.round(lifetime / 3_600_000)} hours, not longer than the 24h workload certificate TTL`);
+  }
+  return { problems, path, certChainPem: chainPem, anchor };
+}
+
+function pick(pathLenConstraint: number | undefined): { pathLenConstraint?: number } {
+  return pathLenConstraint === undefined ? {} : { pathLenConstraint };
+}
+
+/** The problems of `checkSuppliedMaterial` alone. */
+export function providedMaterialProblems(m: SuppliedMaterial, now: Date = new Date()): MaterialProblem[] {
+  return checkSuppliedMaterial(m, now).problems;
+}
+
+/** `cert-chain.pem` when none is given: the intermediate, then the root of the bundle that signed it (empty root part when none did). */
+export function defaultCertChain(caCertPem: string, rootCertPem: string): string {
+  const intermediate = new crypto.X509Certificate(caCertPem);
+  const root = signingRoot(intermediate, (parseCertBundle(rootCertPem) ?? []));
+  return [caCertPem, ...(root ? [root.toString()] : [])].map((p) => (p.endsWith("\n") ? p : `${p}\n`)).join("");
+}
