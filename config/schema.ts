@@ -65,7 +65,7 @@ export const namespaceSchema = z.strictObject({
   name: dnsLabel,
   /** Create it (with sidecar injection) or only reference an existing one. */
   create: z.boolean().default(true),
-  /** Label `istio-injection=enabled`. */
+  /** Sidecar injection: label `istio-injection=enabled`, or `istio.io/rev=<istio.revision>` when a revision is set. */
   injection: z.boolean().default(true),
   /** Namespace-wide PeerAuthentication mode; omitted means the mesh-wide mode applies. */
   mtls: wideMtlsMode.optional(),
@@ -160,6 +160,22 @@ export const stackConfigSchema = z.strictObject({
     }
   });
   dup(cfg.sidecarIngressTls.map((s) => `${s.namespace}/${s.name}`), ["sidecarIngressTls"], "sidecarIngressTls entry");
+  const rev = cfg.istio.revision;
+  if (rev !== undefined) {
+    // A revisioned istiod injects namespaces labelled istio.io/rev=<rev> (what injection: true sets)
+    // and skips any namespace labelled istio-injection.
+    cfg.namespaces.forEach((n, i) => {
+      const labels = n.labels ?? {};
+      if ("istio-injection" in labels) {
+        ctx.addIssue({ code: "custom", path: ["namespaces", i, "labels", "istio-injection"], input: labels["istio-injection"],
+          message: `with istio.revision ${JSON.stringify(rev)} the injection webhook skips namespaces labelled istio-injection; remove the label (injection: true sets istio.io/rev=${rev})` });
+      }
+      if (n.injection && "istio.io/rev" in labels && labels["istio.io/rev"] !== rev) {
+        ctx.addIssue({ code: "custom", path: ["namespaces", i, "labels", "istio.io/rev"], input: labels["istio.io/rev"],
+          message: `injection: true labels the namespace istio.io/rev=${rev} (istio.revision); remove this label or set injection: false` });
+      }
+    });
+  }
   for (const p of backends[cfg.ca.backend]?.validate?.(cfg.ca, cfg) ?? []) {
     ctx.addIssue({ code: "custom", path: p.path, message: p.message, input: p.input });
   }

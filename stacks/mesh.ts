@@ -40,6 +40,7 @@ export function meshStack(config: StackConfig): { clusters: Record<string, Clust
       clusterName: cluster.name,
       provider,
       istioNamespace: config.istio.namespace,
+      istioRevision: config.istio.revision,
       namespacesReady,
       shared,
     }, {});

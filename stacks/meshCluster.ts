@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CaBackend } from "../components/ca/contract";
 import { CacertsSecret } from "../components/istio/cacerts";
 import { IstioInstall } from "../components/istio/istioInstall";
-import { EnvSource } from "../components/istio/values";
+import { EnvSource, injectionLabels } from "../components/istio/values";
 import { MeshMtls } from "../components/policy/mtls";
 import { NamespaceProxyConfigs } from "../components/policy/proxyConfig";
 import { SIDECAR_INGRESS_TLS_ENV, SidecarIngressTls } from "../components/policy/sidecarIngressTls";
@@ -36,7 +36,9 @@ export class MeshCluster extends pulumi.ComponentResource {
     const namespaces = config.namespaces.filter((n) => n.create).map((n) => new k8s.core.v1.Namespace(`${name}-ns-${n.name}`, {
       metadata: {
         name: n.name,
-        labels: { ...(n.labels ?? {}), ...(n.injection ? { "istio-injection": "enabled" } : {}) },
+        // With istio.revision, injection means `istio.io/rev=<revision>`: no webhook of a revisioned
+        // install selects `istio-injection=enabled`.
+        labels: { ...(n.labels ?? {}), ...(n.injection ? injectionLabels(config.istio.revision) : {}) },
       },
     }, k8sOpts));
 

@@ -24,6 +24,8 @@ export interface BackendContext<Shared> {
   readonly provider: k8s.Provider;
   /** The namespace istiod runs in. */
   readonly istioNamespace: string;
+  /** `istio.revision`: istiod's Deployment and service account are then `istiod-<revision>`. */
+  readonly istioRevision?: string;
   /**
    * The Namespaces of this cluster (Istio's and the declared ones), created after the backend:
    * namespaced children the backend puts into them must depend on this. Resolves once the

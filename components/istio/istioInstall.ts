@@ -5,7 +5,7 @@ import { CaBackend } from "../ca/contract";
 import { Transform, transformed } from "../shared/transform";
 import { CacertsSecret } from "./cacerts";
 import { deploymentEnvPostRenderer, istiodName } from "./deploymentEnv";
-import { EnvSource, Values, deepMerge, istiodValues } from "./values";
+import { EnvSource, Values, deepMerge, injectionLabels, istiodValues } from "./values";
 
 /** Where charts come from: the official repository at a pinned version, or a local directory. */
 export type ChartSource =
@@ -137,13 +137,15 @@ export class IstioInstall extends pulumi.ComponentResource {
 
     if (args.gateway) {
       const gwNs = new k8s.core.v1.Namespace(`${name}-gateway-namespace`, {
-        metadata: { name: args.gateway.namespace, labels: { "istio-injection": "enabled" } },
+        metadata: { name: args.gateway.namespace, labels: injectionLabels(args.revision) },
       }, k8sOpts);
       const [gwArgs, gwOpts] = transformed(args.transform?.gateway, {
         ...chartRef(args.chartSource, "gateway"),
         name: args.gateway.name,
         namespace: args.gateway.namespace,
-        values: deepMerge({ service: { type: args.gateway.serviceType } }, args.values?.gateway ?? {}),
+        // The gateway's pods carry `istio.io/rev: <revision>` from this value, so that revision injects them.
+        values: deepMerge({ service: { type: args.gateway.serviceType }, ...(args.revision ? { revision: args.revision } : {}) },
+          args.values?.gateway ?? {}),
         skipAwait: args.skipAwait,
       }, { ...k8sOpts, dependsOn: [gwNs, this.istiod] });
       new k8s.helm.v4.Chart(`${name}-gateway`, gwArgs, gwOpts);

@@ -18,6 +18,16 @@ export function deepMerge(base: Values, override: Values): Values {
   return out;
 }
 
+/**
+ * Pure: the namespace label that turns on sidecar injection by istiod's chart webhook: without a
+ * revision `istio-injection=enabled`; with one, `istio.io/rev=<revision>` (the revisioned
+ * `istio-sidecar-injector-<revision>` webhook selects that label and requires `istio-injection` to
+ * be absent; no webhook of a revisioned install selects `istio-injection=enabled`).
+ */
+export function injectionLabels(revision?: string): Record<string, string> {
+  return revision ? { "istio.io/rev": revision } : { "istio-injection": "enabled" };
+}
+
 /** A named set of istiod environment variables (a backend, a feature). */
 export interface EnvSource {
   readonly source: string;

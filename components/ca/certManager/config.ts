@@ -81,8 +81,8 @@ export const certManagerConfigSchema = z.strictObject({
     chartRepository: z.url().default(JETSTACK_CHARTS),
     /** Must equal istio-mesh-ca:istio.trustDomain when that is set. */
     trustDomain: z.string().min(1).default("cluster.local"),
-    /** istiod revisions that get a serving certificate (`default` when istio.revision is unset). */
-    revisions: z.array(z.string().min(1)).min(1).default(["default"]),
+    /** istiod revisions that get a serving certificate; default: `[istio.revision]`, or `[default]` without one. */
+    revisions: z.array(z.string().min(1)).min(1).optional(),
     /** Istio cluster ID istio-csr accepts CSRs from (istiod's default is `Kubernetes`). */
     clusterId: z.string().min(1).default("Kubernetes"),
     values: chartValues.default({}),
@@ -167,10 +167,17 @@ export function signerProblems(cfg: Pick<CertManagerConfig, "mode" | "signers" |
 }
 
 /** Cross-key checks against the rest of the stack config; paths are relative to the whole config. */
-export function namespaceProblems(cfg: Pick<CertManagerConfig, "namespaceSigners"> & Partial<Pick<CertManagerConfig, "mode" | "signers" | "defaultSigner">>,
+export function namespaceProblems(cfg: Pick<CertManagerConfig, "namespaceSigners"> & Partial<Pick<CertManagerConfig, "mode" | "signers" | "defaultSigner" | "istioCsr">>,
   stack: StackConfigView): Problem[] {
   const declared = stack.namespaces.map((n) => n.name);
   const problems: Problem[] = [];
+  const revs = cfg.istioCsr?.revisions;
+  const rev = stack.istio.revision ?? "default";
+  if (cfg.mode === "istioCsr" && stack.istio.install === "helm" && revs !== undefined && !revs.includes(rev)) {
+    // istio-csr issues istiod's serving certificate (istiod[-<rev>].<ns>.svc) for these revisions only.
+    problems.push({ path: ["ca", "istioCsr", "revisions"], input: revs,
+      message: `istiod is installed as revision ${JSON.stringify(rev)} (istio.revision), which istio-csr would not issue a serving certificate for; include ${JSON.stringify(rev)} or leave istioCsr.revisions unset (it follows istio.revision)` });
+  }
   if (cfg.mode === "istioCsr" && cfg.signers && cfg.signers.length > 0) {
     // istio-csr's chart creates istiod's serving Certificate (`istiod`) in app.istio.namespace with
     // the issuer as issuerRef; a namespaced Issuer is only found in the Certificate's own namespace.

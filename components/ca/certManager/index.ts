@@ -28,6 +28,8 @@ export interface CertManagerCaArgs {
   readonly provider: k8s.Provider;
   /** The namespace istiod runs in (istio-csr creates istiod's serving certificate there). */
   readonly istioNamespace: string;
+  /** `istio.revision`: istio-csr's default `revisions`. */
+  readonly istioRevision?: string;
   /** The cluster's Namespaces: namespaced Issuers and istio-csr's objects in istiod's namespace wait for them. */
   readonly namespacesReady?: Promise<pulumi.Resource[]>;
 }
@@ -111,7 +113,7 @@ export class CertManagerCa extends pulumi.ComponentResource implements CaBackend
           certManagerNamespace: cm.namespace,
           istioNamespace: args.istioNamespace,
           trustDomain: csr.trustDomain,
-          revisions: csr.revisions,
+          revisions: csr.revisions ?? [args.istioRevision ?? "default"],
           clusterId: csr.clusterId,
         }), csr.values),
       }, { ...k8sOpts, dependsOn: afterNamespaces([...install, ...issuers, rootCa]) });
@@ -135,6 +137,6 @@ export const certManagerBackend = defineBackend<CertManagerConfig>({
   schema: certManagerConfigSchema,
   validate: (config, stack) => namespaceProblems(config, stack),
   create: (name, config, ctx, opts) => new CertManagerCa(name, {
-    config, provider: ctx.provider, istioNamespace: ctx.istioNamespace, namespacesReady: ctx.namespacesReady,
+    config, provider: ctx.provider, istioNamespace: ctx.istioNamespace, istioRevision: ctx.istioRevision, namespacesReady: ctx.namespacesReady,
   }, opts),
 });

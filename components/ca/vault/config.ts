@@ -97,8 +97,11 @@ export const vaultConfigSchema = z.strictObject({
     /** The CA of the API server (public). */
     caCertPem: z.string().includes("-----BEGIN CERTIFICATE-----", { message: "must be a PEM certificate" }),
     role: vaultPath.default("istiod"),
-    /** Current Istio names it `istiod`; older guides `istiod-service-account`. */
-    serviceAccount: k8sName.default("istiod"),
+    /**
+     * istiod's service account. Default: what the istiod chart names it, `istiod`, or `istiod-<rev>`
+     * with istio.revision (older guides: `istiod-service-account`).
+     */
+    serviceAccount: k8sName.optional(),
     /** Defaults to the Istio namespace. */
     serviceAccountNamespace: k8sName.optional(),
     policyName: vaultPath.default("istioca"),
@@ -211,6 +214,19 @@ export function ttlProblems(cfg: VaultConfig): Problem[] {
     if (err) out.push({ path: ["intermediate", "ttl"], input: inter.ttl, message: `intermediate.ttl (${days} days) is longer than root.validityDays (${cfg.root.validityDays}); an intermediate cannot outlive its root` });
   }
   return out;
+}
+
+/**
+ * Pure, cross-key: when this stack installs istiod from the chart, the role must be bound to the
+ * service account the chart creates (`istiod`, or `istiod-<rev>` with istio.revision); another name
+ * would make every login of istiod's vault-agent fail.
+ */
+export function serviceAccountProblems(cfg: Pick<VaultConfig, "kubernetesAuth">, istio: { install: "helm" | "external"; revision?: string }): Problem[] {
+  const sa = cfg.kubernetesAuth.serviceAccount;
+  const expected = istio.revision ? `istiod-${istio.revision}` : "istiod";
+  if (istio.install !== "helm" || sa === undefined || sa === expected) return [];
+  return [{ path: ["ca", "kubernetesAuth", "serviceAccount"], input: sa,
+    message: `the istiod chart names istiod's service account ${JSON.stringify(expected)}${istio.revision ? ` (istio.revision ${istio.revision})` : ""}; set ${JSON.stringify(expected)} or leave serviceAccount unset` }];
 }
 
 /** Pure: the one-cluster rule (one Kubernetes auth mount, one istiod identity per stack). */

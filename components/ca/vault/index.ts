@@ -5,7 +5,8 @@ import { defineBackend } from "../backend";
 import { CaBackend, CaMaterial, IstiodContribution } from "../contract";
 import { DeploymentRef, LifecycleState, OfflineCa, offlineCaMaterial, withLifecycle } from "../lifecycle";
 import { injectorAnnotations } from "./agentTemplates";
-import { VaultConfig, clusterProblems, durationSeconds, plaintextTokenProblems, vaultConfigSchema, vaultOfflineCaConfig } from "./config";
+import { istiodName } from "../../istio/deploymentEnv";
+import { VaultConfig, clusterProblems, durationSeconds, plaintextTokenProblems, serviceAccountProblems, vaultConfigSchema, vaultOfflineCaConfig } from "./config";
 import { VaultPki } from "./pki";
 import { vaultProvider } from "./provider";
 
@@ -43,6 +44,8 @@ export interface VaultCaArgs {
   readonly clusterName: string;
   /** Namespace istiod runs in: the default namespace its Vault role is bound to. */
   readonly istioNamespace: string;
+  /** `istio.revision`: the default service account is then `istiod-<revision>`, as the chart names it. */
+  readonly istioRevision?: string;
 }
 
 /**
@@ -74,7 +77,7 @@ export class VaultCa extends pulumi.ComponentResource implements CaBackend {
     const role = new vault.kubernetes.AuthBackendRole(`${name}-k8s-auth-role`, {
       backend: authBackend.path,
       roleName: auth.role,
-      boundServiceAccountNames: [auth.serviceAccount],
+      boundServiceAccountNames: [auth.serviceAccount ?? istiodName(args.istioRevision)],
       boundServiceAccountNamespaces: [auth.serviceAccountNamespace ?? args.istioNamespace],
       tokenPolicies: [shared.pki.policy.name],
       tokenPeriod: durationSeconds(auth.tokenPeriod),
@@ -148,7 +151,7 @@ function refuse(problems: string[]): never {
 
 export const vaultBackend = defineBackend<VaultConfig, VaultShared>({
   schema: vaultConfigSchema,
-  validate: (_config, stack) => clusterProblems(stack.clusters.length),
+  validate: (config, stack) => [...clusterProblems(stack.clusters.length), ...serviceAccountProblems(config, stack.istio)],
   shared: (name, config, opts) => {
     const leaks = plaintextTokenProblems(config, caConfigIsSecret());
     if (leaks.length > 0) refuse(leaks);
@@ -163,5 +166,6 @@ export const vaultBackend = defineBackend<VaultConfig, VaultShared>({
   },
   create: (name, config, ctx, opts) => new VaultCa(name, {
     config, shared: ctx.shared, provider: ctx.provider, clusterName: ctx.clusterName, istioNamespace: ctx.istioNamespace,
+    istioRevision: ctx.istioRevision,
   }, opts),
 });
