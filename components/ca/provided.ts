@@ -5,9 +5,9 @@ import { StackConfigView, defineBackend } from "./backend";
 import { CaBackend, CaMaterial, IstiodContribution, cacertsOnlyContribution, joinPems } from "./contract";
 import { ExpiryConfig, expirySchema } from "./lifecycle/config";
 import { expiryFindings } from "./lifecycle/guards";
-import { trustBundleValues, withLifecycle } from "./lifecycle/offlineCa";
+import { selfStackName, trustBundleValues, withLifecycle } from "./lifecycle/offlineCa";
 import { Values } from "../istio/values";
-import { MaterialCheck, PathCert, SuppliedKey, checkSuppliedMaterial, fingerprintOf, splitPemCerts, subjectOf } from "./pem";
+import { MaterialCheck, PathCert, SuppliedKey, checkSuppliedMaterial, describeCert, fingerprintOf, signingRoot, splitPemCerts, subjectOf } from "./pem";
 
 /**
  * `provided` backend: the team brings its own CA material — the output of Istio's
@@ -162,12 +162,58 @@ export function providedStackProblems(cfg: ProvidedConfig, stack: StackConfigVie
   return problems;
 }
 
+/** What the last deployment of this stack exported for a cluster (`clusters.<name>`). */
+export interface DeployedMaterial { readonly rootCertBundle?: string; readonly intermediateCert?: string }
+
+/**
+ * Pure: whether going from the material deployed last time to the supplied material keeps every
+ * workload's trust — the order of a root rotation, which config alone cannot show:
+ * - a new intermediate must chain to a root the workloads already trust (deployed bundle): add the
+ *   new root to rootCertPem first (dual), then switch intermediates (cutover);
+ * - the root that signed the deployed intermediate must stay in the bundle: switch intermediates to
+ *   the new root first (cutover), then drop the old root (finalize).
+ * Returns why not, naming the step to apply first; undefined on the first deployment.
+ */
+export function deploymentOrderProblem(cluster: string, deployed: DeployedMaterial | undefined, rootCertPem: string, caCertPem: string): string | undefined {
+  if (!deployed?.rootCertBundle || !deployed.intermediateCert) return undefined;
+  const parse = (bundle: string) => splitPemCerts(bundle).map((p) => new crypto.X509Certificate(p));
+  const [oldRoots, newRoots] = [parse(deployed.rootCertBundle), parse(rootCertPem)];
+  const has = (set: crypto.X509Certificate[], c: crypto.X509Certificate) => set.some((x) => x.fingerprint256 === c.fingerprint256);
+  const list = (set: crypto.X509Certificate[]) => set.map(describeCert).join(", ");
+  const inter = new crypto.X509Certificate(caCertPem);
+  const newAnchor = signingRoot(inter, newRoots);
+  if (newAnchor && !has(oldRoots, newAnchor)) {
+    return `${KEY}.clusters.${cluster}.caCertPem: the intermediate ${describeCert(inter)} chains to root ${describeCert(newAnchor)}, which the deployed trust bundle (${list(oldRoots)}) does not hold yet: workloads would reject every certificate it issues. Root rotation step 1 first: deploy rootCertPem with old and new root and the current intermediate, wait 24h (or restart workloads), then switch the intermediate (docs/rotation.md)`;
+  }
+  const oldInter = new crypto.X509Certificate(deployed.intermediateCert);
+  const oldAnchor = signingRoot(oldInter, oldRoots);
+  if (oldAnchor && !has(newRoots, oldAnchor)) {
+    return `${KEY}.rootCertPem: drops root ${describeCert(oldAnchor)}, which signed the deployed intermediate ${describeCert(oldInter)} of cluster ${cluster}: workload certificates it issued would stop verifying. Root rotation step 2 first: keep both roots, deploy intermediates signed by the new root, wait 24h (or restart workloads), then drop the old root (docs/rotation.md)`;
+  }
+  return undefined;
+}
+
+/** The `clusters` output of this stack's last deployment, certificates only; undefined on the first one. */
+function deployedMaterial(ref: pulumi.StackReference): pulumi.Output<Record<string, DeployedMaterial> | undefined> {
+  // Certificates are public; `clusters` may be a secret output because of other values in it.
+  return pulumi.unsecret(ref.outputs.apply((outputs) => {
+    const clusters = (outputs as Record<string, unknown> | undefined)?.clusters as Record<string, Record<string, unknown>> | undefined;
+    if (!clusters || typeof clusters !== "object") return undefined;
+    return Object.fromEntries(Object.entries(clusters).map(([name, c]) => [name, {
+      ...(typeof c?.rootCertBundle === "string" ? { rootCertBundle: c.rootCertBundle } : {}),
+      ...(typeof c?.intermediateCert === "string" ? { intermediateCert: c.intermediateCert } : {}),
+    }]));
+  }));
+}
+
 /** What the backend's shared step holds: the checked roots and istiod's values for the bundle. */
 export interface ProvidedRoots {
   readonly rootCerts: string[];
   readonly rootCertBundle: string;
   /** Verified paths per cluster (config validation already refused anything broken). */
   readonly checks: Record<string, MaterialCheck>;
+  /** What the last deployment exported per cluster (read back through a StackReference to this stack). */
+  readonly deployed: pulumi.Output<Record<string, DeployedMaterial> | undefined>;
 }
 
 export interface ProvidedCaArgs {
@@ -194,13 +240,19 @@ export class ProvidedCa extends pulumi.ComponentResource implements CaBackend {
     if (!check?.certChainPem || !m.caCertPem || !m.caKeyPem) {
       throw new Error(`${KEY}.clusters.${args.clusterName}: no checked CA material for this cluster; set it with: ${setCommands(args.clusterName)}`);
     }
-    const rootCerts = pulumi.output(args.roots.rootCerts);
+    // Every value waits for the deployment-order check: a refused step changes nothing.
+    const ok = args.roots.deployed.apply((deployed) => {
+      const why = deploymentOrderProblem(args.clusterName, deployed?.[args.clusterName], args.roots.rootCertBundle, m.caCertPem!);
+      if (why) throw new Error(why);
+      return true;
+    });
+    const gate = <T>(v: T) => ok.apply(() => v);
     this.material = {
-      rootCerts,
-      rootCertBundle: pulumi.output(args.roots.rootCertBundle),
-      intermediateCert: pulumi.output(m.caCertPem),
-      intermediateKey: pulumi.secret(m.caKeyPem),
-      certChain: pulumi.output(check.certChainPem),
+      rootCerts: gate(args.roots.rootCerts),
+      rootCertBundle: gate(args.roots.rootCertBundle),
+      intermediateCert: gate(m.caCertPem),
+      intermediateKey: pulumi.secret(gate(m.caKeyPem)),
+      certChain: gate(check.certChainPem),
     };
     const multiRoot = args.roots.rootCerts.length > 1;
     this.istiod = withLifecycle(cacertsOnlyContribution(), this.material.rootCertBundle.apply((bundle): Values => trustBundleValues(bundle, multiRoot)));
@@ -223,12 +275,13 @@ export class ProvidedCa extends pulumi.ComponentResource implements CaBackend {
 export const providedBackend = defineBackend<ProvidedConfig, ProvidedRoots>({
   schema: providedConfigSchema,
   validate: (config, stack) => providedStackProblems(config, stack),
-  shared: (_name, config) => {
+  shared: (name, config, opts) => {
     // Validation refused anything broken; run the same checks again for their warnings and paths.
     const { warnings, checks } = providedIssues(config, new Date());
     for (const w of warnings) void pulumi.log.warn(`${KEY}.expiry: ${w}`);
     const rootCerts = splitPemCerts(config.rootCertPem ?? "");
-    return { rootCerts, rootCertBundle: joinPems(rootCerts), checks };
+    const previous = new pulumi.StackReference(`${name}-provided-previous`, { name: selfStackName() }, opts);
+    return { rootCerts, rootCertBundle: joinPems(rootCerts), checks, deployed: deployedMaterial(previous) };
   },
   create: (name, config, ctx, opts) => new ProvidedCa(name, {
     roots: ctx.shared,
