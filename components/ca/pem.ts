@@ -209,6 +209,12 @@ const iso = (d: string) => new Date(d).toISOString();
 export function checkSuppliedMaterial(m: SuppliedMaterial, now: Date = new Date()): MaterialCheck {
   const problems: MaterialProblem[] = [];
   const add = (key: SuppliedKey, message: string) => problems.push({ key, message });
+  // Certificates end up in plain stack outputs: a key pasted into a certificate field must stop here.
+  const keyIn = (["rootCertPem", "caCertPem", "certChainPem"] as const).filter((k) => /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(m[k] ?? ""));
+  for (const k of keyIn) {
+    add(k, `holds a private key; it takes certificates only${k === "rootCertPem" ? " (root-cert.pem): the root key (root-key.pem) must never be given to Pulumi" : ""}`);
+  }
+  if (keyIn.length > 0) return { problems };
   const roots = parseCertBundle(m.rootCertPem);
   const ca = parseCertBundle(m.caCertPem);
   if (!roots) add("rootCertPem", "must hold one or more PEM certificates (the trusted roots)");
