@@ -145,7 +145,10 @@ export function weakKey(cert: crypto.X509Certificate): string | undefined {
   if (k.asymmetricKeyType === "ec" && !["prime256v1", "secp384r1", "secp521r1"].includes(d.namedCurve ?? "")) {
     return `an EC key on curve ${d.namedCurve} (P-256, P-384 or P-521 required)`;
   }
-  if (k.asymmetricKeyType !== "rsa" && k.asymmetricKeyType !== "ec") return `a ${k.asymmetricKeyType} key (RSA or ECDSA required: istiod signs with RSA or ECDSA CA keys only)`;
+  if (k.asymmetricKeyType !== "rsa" && k.asymmetricKeyType !== "ec") {
+    const t = String(k.asymmetricKeyType);
+    return `${/^[aeiou]/.test(t) ? "an" : "a"} ${t} key (RSA or ECDSA required: istiod signs with RSA or ECDSA CA keys only)`;
+  }
   return undefined;
 }
 
@@ -153,6 +156,12 @@ export function weakKey(cert: crypto.X509Certificate): string | undefined {
 export function keyMismatch(cert: crypto.X509Certificate, keyPem: string, certKey = "the certificate"): string | undefined {
   if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(keyPem)) {
     return "is an encrypted private key; istiod needs it unencrypted (it is stored encrypted as a Pulumi secret): openssl pkey -in key.pem -out plain-key.pem";
+  }
+  // istiod (security/pkg/pki/util ParsePemEncodedKey) reads the first PEM block only, e.g. not past the
+  // EC PARAMETERS block `openssl ecparam -genkey` writes first.
+  const first = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(keyPem)?.[1];
+  if (first && !["PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"].includes(first)) {
+    return `starts with ${/^[AEIOU]/.test(first) ? "an" : "a"} ${first} block; istiod reads only the first PEM block, which must be the key (PRIVATE KEY, RSA or EC PRIVATE KEY): openssl pkey -in key.pem -out ca-key.pem`;
   }
   let key: crypto.KeyObject;
   try {
@@ -199,6 +208,8 @@ export interface MaterialCheck {
 }
 
 const iso = (d: string) => new Date(d).toISOString();
+const EKU_SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
+const EKU_ANY = "2.5.29.37.0";
 
 /**
  * Checks supplied material as istiod will use it: the CA certificate is a CA allowed to sign
@@ -291,6 +302,11 @@ export function checkSuppliedMaterial(m: SuppliedMaterial, now: Date = new Date(
       else if (!ext.keyCertSign) add(key, `${what} has a keyUsage without keyCertSign, so it may not sign certificates`);
       const weak = weakKey(p.cert);
       if (weak) add(key, `${what} has ${weak}`);
+      // istiod verifies its CA chain with Go's x509 defaults (keycertbundle.go Verify): server auth.
+      const eku = p.cert.keyUsage;
+      if (eku && !eku.includes(EKU_SERVER_AUTH) && !eku.includes(EKU_ANY)) {
+        add(key, `${what} has an extendedKeyUsage (${eku.join(", ")}) without serverAuth (${EKU_SERVER_AUTH}); istiod verifies its CA chain for server authentication and would refuse to load it: issue it without extendedKeyUsage, or with serverAuth`);
+      }
       if (Date.parse(p.cert.validTo) < now.getTime()) add(key, `${what} expired on ${iso(p.cert.validTo)}`);
       if (Date.parse(p.cert.validFrom) > now.getTime()) add(key, `${what} is not valid before ${iso(p.cert.validFrom)}`);
       const issuer = path[j + 1].cert;

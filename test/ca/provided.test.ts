@@ -103,7 +103,7 @@ describe("provided backend", () => {
         "istio-mesh-ca:ca.clusters.cluster1.caCertPem: intermediate of cluster cluster1 \"O=Istio, CN=Expiring Soon, L=cluster1\""],
       ["weak RSA 1024", () => withCluster1({ caCertPem: f.weakRsa.cert, caKeyPem: f.weakRsa.key }),
         "istio-mesh-ca:ca.clusters.cluster1.caCertPem: \"O=Istio, CN=Weak RSA, L=cluster1\" (sha256"],
-      ["Ed25519", () => withCluster1({ caCertPem: f.ed25519.cert, caKeyPem: f.ed25519.key }), "a ed25519 key (RSA or ECDSA required"],
+      ["Ed25519", () => withCluster1({ caCertPem: f.ed25519.cert, caKeyPem: f.ed25519.key }), "an ed25519 key (RSA or ECDSA required"],
       ["outliving its root", () => withCluster1({ caCertPem: f.outliving.cert, caKeyPem: f.outliving.key }, f.shortRoot.cert), "cannot outlive its issuer"],
     ])("%s", async (_what, config, expected) => {
       const msg = await refused(config());

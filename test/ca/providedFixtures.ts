@@ -42,6 +42,8 @@ export interface ProvidedFixtures {
   /** Root C lives 30 days; its intermediate 60. */
   shortRoot: Pair;
   outliving: Pair;
+  /** A CA restricted to clientAuth by extendedKeyUsage (istiod's Go verification needs serverAuth). */
+  ekuClient: Pair;
   /** An encrypted key (istiod needs it plain). */
   encryptedKeyA: string;
 }
@@ -94,9 +96,10 @@ export function makeProvidedFixtures(): ProvidedFixtures {
     d.run("ca", "-batch", "-config", "ca.cnf", "-cert", "rootA.pem", "-keyfile", "rootA.key", "-in", "expired.csr", "-out", "expired.pem",
       "-startdate", "20200101000000Z", "-enddate", "20200301000000Z", "-extfile", "expired.ext", "-notext");
     const expired = pair("expired");
+    ec("ekuClient"); const ekuClient = issue("ekuClient", "/O=Istio/CN=Client Only CA/L=cluster1", "rootA", 365, `${intermediateExt(0)}extendedKeyUsage=clientAuth\n`);
     d.run("pkey", "-in", "interA.key", "-aes256", "-passout", "pass:secret", "-out", "interA-enc.key");
     return { rootA, interA, interA2, rootB, interB, corpRoot, corpPolicy, corpInter, tightPolicy, tightInter, notCa, noCertSign,
-      expired, soon, weakRsa, ed25519, shortRoot, outliving, encryptedKeyA: d.read("interA-enc.key") };
+      expired, soon, weakRsa, ed25519, shortRoot, outliving, ekuClient, encryptedKeyA: d.read("interA-enc.key") };
   } finally {
     d.cleanup();
   }
