@@ -139,25 +139,36 @@ describe("staging stack (Pulumi.staging.yaml, vault backend, offline root)", () 
     expect(cfg).toMatchObject({ backend: "kubernetes", kubernetesHost: "https://staging-api.example.internal:6443" });
     expect(cfg.kubernetesCaCert).toMatch(/^-----BEGIN CERTIFICATE-----/);
     expect(cfg.tokenReviewerJwt).toBeUndefined();
+    // Explicit: a Vault running in a pod must not review istiod's login with its own pod's token.
+    expect(cfg.disableLocalCaJwt).toBe(true);
     expect(byName(run, "staging-ca-k8s-auth-role").inputs).toEqual(expect.objectContaining({
       backend: "kubernetes", roleName: "istiod", boundServiceAccountNames: ["istiod"],
       boundServiceAccountNamespaces: ["istio-system"], tokenPolicies: ["istioca"], tokenPeriod: 600,
     }));
   });
 
-  it("installs only the injector from HashiCorp's pinned chart, pointed at the external Vault", () => {
+  it("installs only the injector from HashiCorp's pinned chart, pointed at the external Vault, failing closed for istiod only", () => {
     const chart = byName(run, "staging-ca-injector");
     expect(chart.type).toBe("kubernetes:helm.sh/v4:Chart");
     expect(chart.inputs).toMatchObject({ chart: "vault", version: "0.30.1", namespace: "vault",
       repositoryOpts: { repo: "https://helm.releases.hashicorp.com" } });
     expect(chart.inputs.values).toEqual({
       server: { enabled: false },
-      injector: { enabled: true, externalVaultAddr: "https://vault.example.internal:8200" },
+      injector: {
+        enabled: true, externalVaultAddr: "https://vault.example.internal:8200",
+        // failurePolicy Ignore (the chart's default) would let istiod start without its CA files, self-signed.
+        failurePolicy: "Fail",
+        webhook: {
+          failurePolicy: "Fail",
+          namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "istio-system" } },
+          objectSelector: { matchLabels: { app: "istiod" } },
+        },
+      },
       global: { externalVaultAddr: "https://vault.example.internal:8200" },
     });
   });
 
-  it("configures istiod: ROOT_CA_DIR = secret-volume-path, injector annotations, hold until proxy starts, no cacerts", () => {
+  it("configures istiod: ROOT_CA_DIR = secret-volume-path, injector annotations, no mesh-wide proxy setting, no cacerts", () => {
     const ann = istiodValues.pilot.podAnnotations;
     expect(istiodValues.pilot.env.ROOT_CA_DIR).toBe("/vault/secrets");
     expect(ann[`${A}/secret-volume-path`]).toBe(istiodValues.pilot.env.ROOT_CA_DIR);
@@ -165,7 +176,10 @@ describe("staging stack (Pulumi.staging.yaml, vault backend, offline root)", () 
       [`${A}/auth-path`]: "auth/kubernetes", [`${A}/service`]: "https://vault.example.internal:8200" });
     expect(Object.keys(ann).filter((k) => k.startsWith(`${A}/agent-inject-secret-`)).map((k) => k.split("secret-")[1]).sort()).toEqual(CA_FILES);
     expect(Object.keys(ann).filter((k) => k.startsWith(`${A}/agent-inject-template-`)).map((k) => k.split("template-")[1]).sort()).toEqual(CA_FILES);
-    expect(istiodValues.meshConfig.defaultConfig.holdApplicationUntilProxyStarts).toBe(true);
+    // Nothing mesh-wide that the CA does not need (holdApplicationUntilProxyStarts used to be set here).
+    expect(istiodValues.meshConfig.defaultConfig?.holdApplicationUntilProxyStarts).toBeUndefined();
+    expect(ann[`${A}/tls-secret`]).toBeUndefined();
+    expect(ann[`${A}/ca-cert`]).toBeUndefined();
     expect(JSON.stringify(istiodValues)).not.toMatch(/-----BEGIN/);
     expect(ofType(run, "kubernetes:core/v1:Secret")).toHaveLength(0);
   });

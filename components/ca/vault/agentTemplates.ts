@@ -41,6 +41,16 @@ export interface InjectorAnnotationArgs {
   /** The Vault address the agent talks to (also right when the injector was installed by someone else). */
   readonly address: string;
   readonly vaultNamespace?: string;
+  /** How the agent verifies Vault's TLS certificate (config `agentTls`). */
+  readonly tls?: {
+    /** A Secret in istiod's namespace, mounted by the injector at /vault/tls. */
+    readonly caCertSecret?: string;
+    /** The CA bundle's key in that Secret. */
+    readonly caCertKey?: string;
+    /** Or a CA bundle file that already exists in the pod. */
+    readonly caCertPath?: string;
+    readonly serverName?: string;
+  };
 }
 
 const A = "vault.hashicorp.com";
@@ -57,6 +67,15 @@ export function injectorAnnotations(args: InjectorAnnotationArgs): Record<string
     [`${A}/secret-volume-path`]: args.secretVolumePath,
   };
   if (args.vaultNamespace) out[`${A}/namespace`] = args.vaultNamespace;
+  const tls = args.tls ?? {};
+  if (tls.caCertSecret) {
+    // The injector mounts the Secret at /vault/tls; ca-cert is a path in the pod.
+    out[`${A}/tls-secret`] = tls.caCertSecret;
+    out[`${A}/ca-cert`] = `/vault/tls/${tls.caCertKey ?? "ca.crt"}`;
+  } else if (tls.caCertPath) {
+    out[`${A}/ca-cert`] = tls.caCertPath;
+  }
+  if (tls.serverName) out[`${A}/tls-server-name`] = tls.serverName;
   for (const [file, t] of Object.entries(agentTemplates(args.paths))) {
     out[`${A}/agent-inject-secret-${file}`] = t.secretPath;
     out[`${A}/agent-inject-template-${file}`] = t.template;

@@ -51,6 +51,7 @@ const offlineRootSchema = rootParamsSchema.unwrap().extend({
 });
 
 export const ROOT_MODES = ["internal", "offline"] as const;
+export const TOKEN_REVIEWERS = ["clientJwt", "vaultPod", "reviewerJwt"] as const;
 
 export const vaultConfigSchema = z.strictObject({
   backend: z.literal("vault"),
@@ -106,7 +107,32 @@ export const vaultConfigSchema = z.strictObject({
     serviceAccountNamespace: k8sName.optional(),
     policyName: vaultPath.default("istioca"),
     tokenPeriod: ttlSchema.default("600s"),
+    /**
+     * Which JWT Vault sends to the TokenReview API to check istiod's login (never left to Vault's
+     * implicit default: a Vault running in a pod would use its own pod's token, which the cluster
+     * here may not know):
+     * - `clientJwt` (default): istiod's own login JWT; `disable_local_ca_jwt` is set, and istiod's
+     *   service account is allowed to create TokenReviews.
+     * - `vaultPod`: Vault runs in a pod of this cluster and reviews with its own service account
+     *   token (that account needs `system:auth-delegator`); `disable_local_ca_jwt` stays false.
+     * - `reviewerJwt`: the token in `tokenReviewerJwt` (secret config), `disable_local_ca_jwt` set.
+     */
+    tokenReviewer: z.enum(TOKEN_REVIEWERS, { error: `must be one of ${TOKEN_REVIEWERS.join(", ")}` }).default("clientJwt"),
+    /** With `tokenReviewer: reviewerJwt` only, and only as secret config. */
+    tokenReviewerJwt: z.string().min(1).optional(),
   }),
+  /**
+   * How istiod's vault-agent verifies Vault's TLS certificate (`caCertFile` configures only Pulumi's
+   * provider): a Secret in the Istio namespace the injector mounts at /vault/tls
+   * (`vault.hashicorp.com/tls-secret`, with `ca-cert` pointing at its `caCertKey`), or a path that
+   * already exists in the pod (`vault.hashicorp.com/ca-cert`); `serverName` for SNI/verification.
+   */
+  agentTls: z.strictObject({
+    caCertSecret: k8sName.optional(),
+    caCertKey: z.string().regex(/^[-._a-zA-Z0-9]+$/, "must be a Secret key (letters, digits, '-', '_', '.')").default("ca.crt"),
+    caCertPath: z.string().regex(/^\/\S+$/, "must be an absolute file path in the istiod pod").optional(),
+    serverName: z.string().min(1).optional(),
+  }).prefault({}),
   injector: z.strictObject({
     /** Install HashiCorp's injector; false when the cluster already runs one. */
     install: z.boolean().default(false),
@@ -126,11 +152,44 @@ export const vaultConfigSchema = z.strictObject({
   expiry: offlineCaFields.expiry,
 }).superRefine((cfg, ctx) => {
   for (const p of ttlProblems(cfg)) ctx.addIssue({ code: "custom", ...p });
+  for (const p of authAndTlsProblems(cfg)) ctx.addIssue({ code: "custom", ...p });
   for (const p of lifecycleProblems(cfg)) ctx.addIssue({ code: "custom", ...p });
 });
 export type VaultConfig = z.infer<typeof vaultConfigSchema>;
 
 type Problem = { path: (string | number)[]; message: string; input?: unknown };
+
+/** Where the vault-agent mounts `vault.hashicorp.com/tls-secret`. */
+export const AGENT_TLS_DIR = "/vault/tls";
+
+/**
+ * Pure: the token reviewer settings fit together, and an https Vault with its own CA bundle
+ * (`caCertFile`) also tells istiod's vault-agent how to verify it (otherwise vault-agent-init fails
+ * TLS and istiod never starts). Never echoes a token.
+ */
+export function authAndTlsProblems(cfg: Pick<VaultConfig, "address" | "caCertFile" | "kubernetesAuth" | "agentTls">): Problem[] {
+  const out: Problem[] = [];
+  const auth = cfg.kubernetesAuth;
+  if (auth?.tokenReviewer === "reviewerJwt" && !auth.tokenReviewerJwt) {
+    out.push({ path: ["kubernetesAuth", "tokenReviewerJwt"],
+      message: "required with tokenReviewer reviewerJwt: a service account token allowed to create TokenReviews, set with `pulumi config set --secret --path 'istio-mesh-ca:ca.kubernetesAuth.tokenReviewerJwt'`" });
+  }
+  if (auth?.tokenReviewerJwt && auth.tokenReviewer !== "reviewerJwt") {
+    out.push({ path: ["kubernetesAuth", "tokenReviewerJwt"],
+      message: `only used with tokenReviewer reviewerJwt (tokenReviewer is ${auth.tokenReviewer}); set tokenReviewer: reviewerJwt or remove it (value not shown)` });
+  }
+  const tls = cfg.agentTls;
+  if (tls?.caCertSecret && tls.caCertPath) {
+    out.push({ path: ["agentTls", "caCertPath"], input: tls.caCertPath,
+      message: `set caCertSecret (mounted at ${AGENT_TLS_DIR}, ca-cert = ${AGENT_TLS_DIR}/<caCertKey>) or caCertPath, not both` });
+  }
+  if (cfg.caCertFile && /^https:/.test(cfg.address ?? "") && !tls?.caCertSecret && !tls?.caCertPath) {
+    out.push({ path: ["caCertFile"], input: cfg.caCertFile,
+      message: "Vault's CA bundle reaches only Pulumi's provider; istiod's vault-agent must verify Vault too, or vault-agent-init fails TLS: "
+        + "set agentTls.caCertSecret (a Secret with that bundle in the Istio namespace, key agentTls.caCertKey, default ca.crt) or agentTls.caCertPath (a file in the istiod pod)" });
+  }
+  return out;
+}
 
 /** Whole days a well-formed Vault duration covers (rounded up). */
 const durationDays = (ttl: string): number => Math.ceil(durationSeconds(ttl) / 86400);
@@ -238,7 +297,14 @@ export function clusterProblems(clusterCount: number): Problem[] {
 }
 
 /** Pure: a token in config must have been set as a secret. */
-export function plaintextTokenProblems(cfg: Pick<VaultConfig, "token">, caKeyIsSecret: boolean): string[] {
-  if (cfg.token === undefined || caKeyIsSecret) return [];
-  return ["istio-mesh-ca:ca.token: a Vault token in plain config (not shown); set it with `pulumi config set --secret --path 'istio-mesh-ca:ca.token'` or leave it unset and export VAULT_TOKEN"];
+export function plaintextTokenProblems(cfg: Pick<VaultConfig, "token"> & { kubernetesAuth?: { tokenReviewerJwt?: string } }, caKeyIsSecret: boolean): string[] {
+  if (caKeyIsSecret) return [];
+  const out: string[] = [];
+  if (cfg.token !== undefined) {
+    out.push("istio-mesh-ca:ca.token: a Vault token in plain config (not shown); set it with `pulumi config set --secret --path 'istio-mesh-ca:ca.token'` or leave it unset and export VAULT_TOKEN");
+  }
+  if (cfg.kubernetesAuth?.tokenReviewerJwt !== undefined) {
+    out.push("istio-mesh-ca:ca.kubernetesAuth.tokenReviewerJwt: a token in plain config (not shown); set it with `pulumi config set --secret --path 'istio-mesh-ca:ca.kubernetesAuth.tokenReviewerJwt'`");
+  }
+  return out;
 }

@@ -68,11 +68,14 @@ export class VaultCa extends pulumi.ComponentResource implements CaBackend {
       path: auth.path,
       description: "istiod logs in here to read its CA",
     }, vopts);
-    // No token_reviewer_jwt to store: Vault reviews istiod's login JWT with that same JWT (see TOKEN_REVIEW_RULE).
+    // The reviewer is explicit (kubernetesAuth.tokenReviewer): unless Vault is meant to review with its own
+    // pod's token (vaultPod), disable_local_ca_jwt stops a Vault running in a pod from doing so.
     const authConfig = new vault.kubernetes.AuthBackendConfig(`${name}-k8s-auth-config`, {
       backend: authBackend.path,
       kubernetesHost: auth.host,
       kubernetesCaCert: auth.caCertPem,
+      disableLocalCaJwt: auth.tokenReviewer !== "vaultPod",
+      ...(auth.tokenReviewer === "reviewerJwt" && auth.tokenReviewerJwt ? { tokenReviewerJwt: pulumi.secret(auth.tokenReviewerJwt) } : {}),
     }, vopts);
     const role = new vault.kubernetes.AuthBackendRole(`${name}-k8s-auth-role`, {
       backend: authBackend.path,
@@ -83,7 +86,12 @@ export class VaultCa extends pulumi.ComponentResource implements CaBackend {
       tokenPeriod: durationSeconds(auth.tokenPeriod),
     }, { ...vopts, dependsOn: [authConfig] });
 
-    const injector = cfg.injector.install ? this.injectorChart(name, cfg, args.provider) : [];
+    const injector = cfg.injector.install ? this.injectorChart(name, cfg, args.provider, args.istioNamespace) : [];
+    if (!cfg.injector.install) {
+      void pulumi.log.warn("istio-mesh-ca:ca.injector.install is false: if the existing vault-agent injector's webhook has failurePolicy Ignore "
+        + "and misses istiod's pod, ROOT_CA_DIR stays empty and istiod silently starts its own self-signed CA; make its webhook fail closed "
+        + "for istiod (docs/vault.md, \"The injector must fail closed\")", this);
+    }
 
     // Offline root: the lifecycle's roots for the phase; Vault's CSR signed by the phase's signing root
     // (withIntermediate false), or the root stack's intermediate imported (its material needed here).
@@ -105,9 +113,11 @@ export class VaultCa extends pulumi.ComponentResource implements CaBackend {
         secretVolumePath: cfg.secretVolumePath,
         address: cfg.address,
         vaultNamespace: cfg.namespace,
+        tls: cfg.agentTls,
       }),
-      meshConfig: { defaultConfig: { holdApplicationUntilProxyStarts: true } },
-      clusterRoleRules: [TOKEN_REVIEW_RULE],
+      meshConfig: {},
+      // Only when Vault reviews istiod's JWT with that same JWT.
+      clusterRoleRules: auth.tokenReviewer === "clientJwt" ? [TOKEN_REVIEW_RULE] : [],
       usesCacertsSecret: false,
       dependsOn: [...issued.ready, role, ...injector],
     };
@@ -115,8 +125,11 @@ export class VaultCa extends pulumi.ComponentResource implements CaBackend {
     this.registerOutputs({ rootCertBundle: this.material.rootCertBundle, certChain: this.material.certChain });
   }
 
-  /** HashiCorp's chart with only the injector, pointed at the external Vault. */
-  private injectorChart(name: string, cfg: VaultConfig, provider: k8s.Provider): pulumi.Resource[] {
+  /**
+   * HashiCorp's chart with only the injector, pointed at the external Vault, its webhook failing
+   * closed for istiod and only for istiod (injectorWebhookValues).
+   */
+  private injectorChart(name: string, cfg: VaultConfig, provider: k8s.Provider, istioNamespace: string): pulumi.Resource[] {
     const k8sOpts = { parent: this, provider };
     const ns = new k8s.core.v1.Namespace(`${name}-injector-namespace`, { metadata: { name: cfg.injector.namespace } }, k8sOpts);
     const chart = new k8s.helm.v4.Chart(`${name}-injector`, {
@@ -124,15 +137,36 @@ export class VaultCa extends pulumi.ComponentResource implements CaBackend {
       version: cfg.injector.chartVersion,
       repositoryOpts: { repo: cfg.injector.chartRepository },
       namespace: cfg.injector.namespace,
-      values: {
-        server: { enabled: false },
-        // `injector.externalVaultAddr` is deprecated in favour of `global.externalVaultAddr` (chart 0.21+); set both.
-        injector: { enabled: true, externalVaultAddr: cfg.address },
-        global: { externalVaultAddr: cfg.address },
-      },
+      values: injectorChartValues(cfg.address, istioNamespace),
     }, { ...k8sOpts, dependsOn: [ns] });
     return [chart];
   }
+}
+
+/**
+ * Pure: values of HashiCorp's `vault` chart (0.30.1) with only the injector. Its webhook defaults to
+ * `failurePolicy: Ignore`: a pod created while the injector is unreachable starts without its agent.
+ * For istiod that means an empty ROOT_CA_DIR and a silently self-signed CA, so the webhook fails
+ * closed (`injector.webhook.failurePolicy`, and the deprecated `injector.failurePolicy`, both `Fail`)
+ * and, so that an injector outage blocks nothing else in the cluster, it only sees istiod's pods:
+ * `namespaceSelector` the Istio namespace, `objectSelector` `app: istiod` (every revision's label).
+ */
+export function injectorChartValues(address: string, istioNamespace: string): Record<string, unknown> {
+  return {
+    server: { enabled: false },
+    // `injector.externalVaultAddr` is deprecated in favour of `global.externalVaultAddr` (chart 0.21+); set both.
+    injector: {
+      enabled: true,
+      externalVaultAddr: address,
+      failurePolicy: "Fail",
+      webhook: {
+        failurePolicy: "Fail",
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": istioNamespace } },
+        objectSelector: { matchLabels: { app: "istiod" } },
+      },
+    },
+    global: { externalVaultAddr: address },
+  };
 }
 
 /** Whether `istio-mesh-ca:ca` was set as a secret (SDK bookkeeping, internal in 3.x — hence the guard). */
