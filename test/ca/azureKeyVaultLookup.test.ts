@@ -1,4 +1,4 @@
-import { teamClusterIdentityFrom } from "../../components/ca/azureKeyVault/cluster";
+import { addonIdentityObjectId, teamClusterIdentityFrom } from "../../components/ca/azureKeyVault/cluster";
 import { FragmentsClusterConfig } from "../../components/ca/azureKeyVault/config";
 import { ofType, runProgram } from "../harness/program";
 import { ADDON_OBJECT_ID, OfflineCa, SECRETS_USER_ROLE, TENANT, azureMocks, makeOfflineCa } from "./azureKeyVaultFixtures";
@@ -54,6 +54,20 @@ describe("fragments mode with a lookup of the team's cluster", () => {
     expect(teamClusterIdentityFrom(fragmentsCluster("plugin"), meshedWith(true))).toBe(ADDON_OBJECT_ID);
     expect(teamClusterIdentityFrom(fragmentsCluster("none"), { ...meshedWith(true), serviceMeshProfile: { mode: "Disabled" } })).toBe(ADDON_OBJECT_ID);
     expect(teamClusterIdentityFrom({ ...fragmentsCluster("none"), addonIdentityObjectId: TEAM_OBJECT_ID }, {})).toBe(TEAM_OBJECT_ID);
+  });
+
+  it("finds the add-on identity whatever casing ARM gives the add-on key", () => {
+    for (const key of ["AzureKeyvaultSecretsProvider", "azurekeyvaultsecretsprovider", "AZUREKEYVAULTSECRETSPROVIDER"]) {
+      const state = { ...meshedWith(true), addonProfiles: { [key]: { enabled: true, identity: { objectId: ADDON_OBJECT_ID } } } };
+      expect(teamClusterIdentityFrom(fragmentsCluster("plugin"), state)).toBe(ADDON_OBJECT_ID);
+      expect(addonIdentityObjectId(state.addonProfiles)).toBe(ADDON_OBJECT_ID);
+    }
+    // The exact spelling wins; a same-named key without identity does not hide one that has it.
+    expect(addonIdentityObjectId({ azurekeyvaultsecretsprovider: { enabled: true, identity: { objectId: TEAM_OBJECT_ID } },
+      azureKeyvaultSecretsProvider: { enabled: true, identity: { objectId: ADDON_OBJECT_ID } } } as never)).toBe(ADDON_OBJECT_ID);
+    expect(addonIdentityObjectId({ azureKeyvaultSecretsProvider: { enabled: false }, AzureKeyvaultSecretsProvider: { enabled: true, identity: { objectId: ADDON_OBJECT_ID } } } as never))
+      .toBe(ADDON_OBJECT_ID);
+    expect(addonIdentityObjectId({ azurepolicy: { enabled: true, identity: { objectId: TEAM_OBJECT_ID } } } as never)).toBeUndefined();
   });
 
   it("asks for the add-on first when the looked-up cluster has no secrets-provider identity", () => {

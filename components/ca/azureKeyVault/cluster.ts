@@ -7,9 +7,22 @@ import { MeshClusterFragments, SECRETS_PROVIDER_ADDON } from "./fragments";
 
 type AddonProfiles = { [key: string]: outputs.containerservice.ManagedClusterAddonProfileResponse } | undefined;
 
-/** Pure: the secrets-provider add-on identity's objectId, or undefined while the add-on is off. */
+/**
+ * Pure: the secrets-provider add-on identity's objectId, or undefined while the add-on is off. ARM
+ * does not guarantee the casing of add-on keys (`azureKeyvaultSecretsProvider`,
+ * `AzureKeyvaultSecretsProvider`, `azurekeyvaultsecretsprovider` are all seen): the key is matched
+ * case-insensitively, the exact spelling first.
+ */
 export function addonIdentityObjectId(profiles: AddonProfiles): string | undefined {
-  return profiles?.[SECRETS_PROVIDER_ADDON]?.identity?.objectId;
+  if (!profiles) return undefined;
+  const wanted = SECRETS_PROVIDER_ADDON.toLowerCase();
+  const keys = Object.keys(profiles).filter((k) => k.toLowerCase() === wanted)
+    .sort((a, b) => Number(b === SECRETS_PROVIDER_ADDON) - Number(a === SECRETS_PROVIDER_ADDON));
+  for (const k of keys) {
+    const id = profiles[k]?.identity?.objectId;
+    if (id) return id;
+  }
+  return undefined;
 }
 
 /** Pure: seed 001's rule — a mesh running the add-on's self-signed CA cannot switch to a plug-in CA in place. */
