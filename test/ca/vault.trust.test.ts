@@ -3,6 +3,8 @@ import { authAndTlsProblems, plaintextTokenProblems, vaultConfigSchema } from ".
 import { vaultReadPaths } from "../../components/ca/vault/paths";
 import { ProgramRun, byName, isSecretValue, ofType, runProgram, stackConfig } from "../harness/program";
 import { fakeVault } from "../vault/fakeVault";
+import { injectorChartValues } from "../../components/ca/vault";
+import { find, istiodChartDir, parseManifests, renderChart, selects } from "../istio/istiodChart";
 
 /**
  * What the Vault backend must make explicit so that istiod gets its CA from Vault or does not start:
@@ -100,6 +102,24 @@ describe("vault-agent TLS: a Vault on a private CA", () => {
     // Plain http: nothing to verify.
     expect(authAndTlsProblems({ ...base, address: "http://vault:8200", caCertFile: "/x" })).toEqual([]);
   });
+});
+
+describe("the injector this stack installs fails closed, for istiod only", () => {
+  it("Fail, and its webhook selectors match the pods of Istio's real istiod chart (every revision) and nothing else", () => {
+    const values = injectorChartValues("https://vault:8200", "istio-system") as any;
+    expect(values.injector.webhook.failurePolicy).toBe("Fail");
+    expect(values.injector.failurePolicy).toBe("Fail");
+    const { namespaceSelector, objectSelector } = values.injector.webhook;
+    for (const revision of ["", "canary"]) {
+      const objects = parseManifests(renderChart(istiodChartDir(), "istiod", "istio-system", { revision }));
+      const pod = find(objects, "Deployment", revision ? `istiod-${revision}` : "istiod").spec.template.metadata.labels;
+      expect(selects(objectSelector, pod)).toBe(true);
+    }
+    // The namespace label the API server sets on every namespace.
+    expect(selects(namespaceSelector, { "kubernetes.io/metadata.name": "istio-system" })).toBe(true);
+    expect(selects(namespaceSelector, { "kubernetes.io/metadata.name": "kube-system" })).toBe(false);
+    expect(selects(objectSelector, { app: "httpbin" })).toBe(false);
+  }, 600_000);
 });
 
 describe("injector that the stack does not install", () => {

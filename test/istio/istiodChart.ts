@@ -70,6 +70,22 @@ export function find(objects: K8sObject[], kind: string, name: string): K8sObjec
   return found[0];
 }
 
+export type Selector = { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] };
+
+/** Kubernetes label selector semantics (what admission webhooks' namespace/object selectors use). */
+export function selects(sel: Selector | undefined, labels: Record<string, string>): boolean {
+  if (!sel) return true;
+  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) if (labels[k] !== v) return false;
+  for (const e of sel.matchExpressions ?? []) {
+    const has = e.key in labels;
+    if (e.operator === "In" && !(has && e.values!.includes(labels[e.key]))) return false;
+    if (e.operator === "NotIn" && has && e.values!.includes(labels[e.key])) return false;
+    if (e.operator === "Exists" && !has) return false;
+    if (e.operator === "DoesNotExist" && has) return false;
+  }
+  return true;
+}
+
 /** Env names that occur more than once in any container of a Deployment (what server-side apply rejects). */
 export function duplicateEnvNames(deployment: K8sObject): string[] {
   const dups: string[] = [];

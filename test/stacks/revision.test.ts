@@ -4,7 +4,7 @@ import { caSecretReads, seedConfig } from "../ca/certManager.fixtures";
 import { configProblems } from "../harness/configProblems";
 import { ProgramRun, byName, ofType, runProgram, stackConfig } from "../harness/program";
 import { fakeVault } from "../vault/fakeVault";
-import { K8sObject, find, gatewayChartDir, istiodChartDir, parseManifests, renderChart } from "../istio/istiodChart";
+import { K8sObject, Selector, find, gatewayChartDir, istiodChartDir, parseManifests, renderChart, selects } from "../istio/istiodChart";
 
 /**
  * istio.revision: the istiod chart then names its Deployment and service account `istiod-<rev>` and
@@ -14,22 +14,6 @@ import { K8sObject, find, gatewayChartDir, istiodChartDir, parseManifests, rende
  */
 
 const REV = "canary";
-
-type Selector = { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] };
-
-/** Kubernetes label selector semantics (the parts the Istio webhooks use). */
-function selects(sel: Selector | undefined, labels: Record<string, string>): boolean {
-  if (!sel) return true;
-  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) if (labels[k] !== v) return false;
-  for (const e of sel.matchExpressions ?? []) {
-    const has = e.key in labels;
-    if (e.operator === "In" && !(has && e.values!.includes(labels[e.key]))) return false;
-    if (e.operator === "NotIn" && has && e.values!.includes(labels[e.key])) return false;
-    if (e.operator === "Exists" && !has) return false;
-    if (e.operator === "DoesNotExist" && has) return false;
-  }
-  return true;
-}
 
 /** Whether any webhook of the chart's injector configs would inject a plain pod in a namespace with these labels. */
 function injects(objects: K8sObject[], nsLabels: Record<string, string>, podLabels: Record<string, string> = {}): boolean {
