@@ -81,7 +81,11 @@ export interface IntermediateCaArgs {
 
 /**
  * A per-cluster intermediate (`make <cluster>-cacerts`): RSA 4096, 2 years, O=Istio,
- * CN=Intermediate CA, L=<cluster>, CA:true with path length 0, SAN istiod.<ns>.svc.
+ * CN=Intermediate CA, L=<cluster>, CA:true, SAN istiod.<ns>.svc.
+ * Unlike `make`, WITHOUT a path length constraint: `maxPathLength: 0` below is not encoded by
+ * @pulumi/tls (terraform-provider-tls internal/provider/common_cert.go copies it to Go's
+ * x509 MaxPathLen, never MaxPathLenZero, and Go writes MaxPathLen 0 as "no limit"). The input is
+ * kept as it is so existing stacks see no diff.
  */
 export class IntermediateCa extends pulumi.ComponentResource {
   public readonly material: Required<CaMaterial>;

@@ -3,7 +3,7 @@ import * as tls from "@pulumi/tls";
 import { X509Certificate } from "crypto";
 import { MANDATORY, configWithDefaults, known, stringList } from "./common";
 
-/** CA material made with @pulumi/tls: key strength, intermediate path length, intermediate lifetime. */
+/** CA material made with @pulumi/tls: key strength, intermediate path length (as really encoded), intermediate lifetime. */
 
 export interface KeyStrengthConfig {
   minRsaBits: number;
@@ -37,23 +37,66 @@ export const tlsKeyStrength: ResourceValidationPolicy = {
   }),
 };
 
+/**
+ * The path length constraint a tls.LocallySignedCert really carries, from its inputs.
+ * terraform-provider-tls (behind @pulumi/tls) copies maxPathLength to Go's x509 `MaxPathLen` only
+ * when it is >= 0 and never sets `MaxPathLenZero` (internal/provider/common_cert.go,
+ * createCertificate); Go writes `MaxPathLen == 0` without `MaxPathLenZero` as "no limit". So 0, -1
+ * and unset all give a certificate WITHOUT pathlen: only values >= 1 are encoded.
+ */
+export function encodedPathLength(maxPathLength: unknown): number | undefined {
+  return typeof maxPathLength === "number" && maxPathLength >= 1 ? maxPathLength : undefined;
+}
+
+export interface IntermediatePathLengthConfig {
+  /** Largest path length constraint accepted on an intermediate. */
+  maxPathLength: number;
+  /** Whether an intermediate that carries no path length constraint at all passes. */
+  allowUnconstrained: boolean;
+}
+
+/**
+ * maxPathLength 1 is the tightest constraint @pulumi/tls can put in a certificate; 0 (what Istio's
+ * two-level hierarchy calls for) it cannot, so unconstrained intermediates are tolerated by default:
+ * the product's own tls intermediates are unconstrained.
+ */
+const PATH_LENGTH_DEFAULTS: IntermediatePathLengthConfig = { maxPathLength: 1, allowUnconstrained: true };
+
+const NO_PATHLEN_0 = "@pulumi/tls cannot encode pathlen:0: maxPathLength 0, -1 or unset all give a certificate without a path length constraint";
+
 export const intermediatePathLength: ResourceValidationPolicy = {
   name: "ca-intermediate-path-length",
-  description: "A locally signed CA certificate (an intermediate) sets maxPathLength 0: it signs workloads, never further CAs.",
+  description: "A locally signed CA certificate (an intermediate) carries no path length constraint looser than allowed, judged on " +
+    `what the certificate really gets: ${NO_PATHLEN_0}; only maxPathLength >= 1 is encoded. ` +
+    "Intermediates without any constraint pass unless allowUnconstrained is false.",
   enforcementLevel: MANDATORY,
   severity: "high",
   configSchema: {
     properties: {
-      maxPathLength: { type: "integer", default: 0, minimum: 0, description: "Largest path length accepted on intermediates (0 for Istio's two-level hierarchy)." },
+      maxPathLength: {
+        type: "integer", default: PATH_LENGTH_DEFAULTS.maxPathLength, minimum: 0,
+        description: "Largest encoded path length accepted on intermediates. 1 is the tightest @pulumi/tls can encode; 0 accepts no tls-made intermediate with allowUnconstrained false.",
+      },
+      allowUnconstrained: {
+        type: "boolean", default: PATH_LENGTH_DEFAULTS.allowUnconstrained,
+        description: "Accept intermediates without any path length constraint (maxPathLength 0, -1 or unset). false requires an encoded constraint: maxPathLength >= 1, or pathlen:0 from outside @pulumi/tls (Vault, your own PKI).",
+      },
     },
   },
   validateResource: validateResourceOfType(tls.LocallySignedCert, (cert, args, reportViolation) => {
     if (cert.isCaCertificate !== true) return;
-    const { maxPathLength } = configWithDefaults(args.getConfig, { maxPathLength: 0 });
-    const pathLength = cert.maxPathLength;
-    // Unset or -1 means no pathlen constraint at all in the certificate.
-    if (pathLength === undefined || pathLength < 0 || pathLength > maxPathLength) {
-      reportViolation(`intermediate CA with ${pathLength === undefined || pathLength < 0 ? "no path length constraint" : `path length ${pathLength}`}; set maxPathLength: ${maxPathLength}.`);
+    const cfg = configWithDefaults<IntermediatePathLengthConfig>(args.getConfig, PATH_LENGTH_DEFAULTS);
+    const declared = cert.maxPathLength;
+    const encoded = encodedPathLength(declared);
+    if (encoded === undefined) {
+      if (cfg.allowUnconstrained) return;
+      const what = declared === 0 ? "maxPathLength 0 is not encoded" : `maxPathLength ${declared ?? "unset"}`;
+      reportViolation(`intermediate CA without a path length constraint (${what}; ${NO_PATHLEN_0}). ` +
+        (cfg.maxPathLength >= 1 ? `Set maxPathLength between 1 and ${cfg.maxPathLength}, or issue` : "Issue") +
+        " the intermediate where pathlen:0 can be set (Vault, or your own PKI with the provided backend).");
+    } else if (encoded > cfg.maxPathLength) {
+      reportViolation(`intermediate CA with path length ${encoded}; at most ${cfg.maxPathLength} allowed` +
+        (cfg.maxPathLength >= 1 ? "." : ` (and ${NO_PATHLEN_0}).`));
     }
   }),
 };

@@ -2,7 +2,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { intermediatePathLength, intermediateWithinRootPolicy, tlsKeyStrength } from "../../policy-pack/policies/caMaterial";
+import { encodedPathLength, intermediatePathLength, intermediateWithinRootPolicy, tlsKeyStrength } from "../../policy-pack/policies/caMaterial";
 import { policyResource, stackViolations, violations } from "./fakeArgs";
 
 const KEY = "tls:index/privateKey:PrivateKey";
@@ -30,18 +30,35 @@ describe("tls-key-strength", () => {
 
 describe("ca-intermediate-path-length", () => {
   const cert = (props: Record<string, unknown>) => ({ type: LSC, props: { validityPeriodHours: 24, ...props } });
-  it("accepts an intermediate with maxPathLength 0 and ignores leaf certificates", async () => {
-    expect(await violations(intermediatePathLength, cert({ isCaCertificate: true, maxPathLength: 0 }))).toEqual([]);
-    expect(await violations(intermediatePathLength, cert({ isCaCertificate: false }))).toEqual([]);
+  const strict = { allowUnconstrained: false };
+
+  it("knows what @pulumi/tls encodes: only maxPathLength >= 1 (0, -1 and unset give no pathlen)", () => {
+    expect([undefined, -1, 0, 1, 2].map(encodedPathLength)).toEqual([undefined, undefined, undefined, 1, 2]);
+  });
+  it("ignores leaf certificates", async () => {
+    expect(await violations(intermediatePathLength, cert({ isCaCertificate: false, maxPathLength: 5 }))).toEqual([]);
     expect(await violations(intermediatePathLength, cert({}))).toEqual([]);
   });
-  it("refuses an intermediate without a path length constraint or with a larger one", async () => {
-    expect(await violations(intermediatePathLength, cert({ isCaCertificate: true }))).toEqual([expect.stringMatching(/no path length constraint/)]);
-    expect(await violations(intermediatePathLength, cert({ isCaCertificate: true, maxPathLength: -1 }))).toHaveLength(1);
-    expect(await violations(intermediatePathLength, cert({ isCaCertificate: true, maxPathLength: 1 }))).toEqual([expect.stringMatching(/path length 1/)]);
+  it("by default tolerates unconstrained intermediates (tls cannot do pathlen:0) and accepts pathlen:1, the tightest it can", async () => {
+    for (const maxPathLength of [undefined, -1, 0, 1]) {
+      expect(await violations(intermediatePathLength, cert({ isCaCertificate: true, maxPathLength }))).toEqual([]);
+    }
   });
-  it("accepts a deeper hierarchy when configured", async () => {
-    expect(await violations(intermediatePathLength, cert({ isCaCertificate: true, maxPathLength: 1 }), { maxPathLength: 1 })).toEqual([]);
+  it("refuses an encoded constraint looser than allowed", async () => {
+    expect(await violations(intermediatePathLength, cert({ isCaCertificate: true, maxPathLength: 2 }))).toEqual([expect.stringMatching(/path length 2; at most 1/)]);
+    expect(await violations(intermediatePathLength, cert({ isCaCertificate: true, maxPathLength: 2 }), { maxPathLength: 2 })).toEqual([]);
+  });
+  it("with allowUnconstrained false, refuses maxPathLength 0 / -1 / unset as unconstrained, saying 0 is not encoded", async () => {
+    expect(await violations(intermediatePathLength, cert({ isCaCertificate: true, maxPathLength: 0 }), strict))
+      .toEqual([expect.stringMatching(/without a path length constraint \(maxPathLength 0 is not encoded; @pulumi\/tls cannot encode pathlen:0/)]);
+    expect(await violations(intermediatePathLength, cert({ isCaCertificate: true, maxPathLength: -1 }), strict)).toHaveLength(1);
+    expect(await violations(intermediatePathLength, cert({ isCaCertificate: true }), strict)).toEqual([expect.stringMatching(/maxPathLength unset/)]);
+    expect(await violations(intermediatePathLength, cert({ isCaCertificate: true, maxPathLength: 1 }), strict)).toEqual([]);
+  });
+  it("with maxPathLength 0 and allowUnconstrained false, no tls-made intermediate passes", async () => {
+    const none = { maxPathLength: 0, allowUnconstrained: false };
+    expect(await violations(intermediatePathLength, cert({ isCaCertificate: true, maxPathLength: 0 }), none)).toEqual([expect.stringMatching(/Issue the intermediate where pathlen:0 can be set/)]);
+    expect(await violations(intermediatePathLength, cert({ isCaCertificate: true, maxPathLength: 1 }), none)).toEqual([expect.stringMatching(/path length 1; at most 0 allowed \(and @pulumi\/tls cannot encode pathlen:0/)]);
   });
 });
 

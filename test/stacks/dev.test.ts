@@ -29,6 +29,8 @@ describe("dev stack (Pulumi.dev.yaml)", () => {
       subject: { organization: "Istio", commonName: "Intermediate CA", locality: "cluster1" },
       dnsNames: ["istiod.istio-system.svc"],
     });
+    // maxPathLength 0 is the declared input (kept: changing it would churn existing stacks), but
+    // @pulumi/tls does not encode 0: the certificate has no pathlen (test/ca/selfSignedCrypto.test.ts).
     expect(byName(run, "cluster1-ca-intermediate-cert").inputs).toMatchObject({
       validityPeriodHours: 730 * 24, isCaCertificate: true, maxPathLength: 0, setSubjectKeyId: true,
     });
