@@ -279,7 +279,7 @@ export function checkSuppliedMaterial(m: SuppliedMaterial, now: Date = new Date(
         return { problems };
       }
     }
-    chainPem = m.certChainPem;
+    chainPem = splitPemCerts(m.certChainPem!).join(""); // the certificates only, without any text around them
   } else {
     link(intermediate, "intermediate");
     anchor = signingRoot(intermediate, roots);

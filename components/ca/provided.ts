@@ -250,7 +250,7 @@ export class ProvidedCa extends pulumi.ComponentResource implements CaBackend {
     this.material = {
       rootCerts: gate(args.roots.rootCerts),
       rootCertBundle: gate(args.roots.rootCertBundle),
-      intermediateCert: gate(m.caCertPem),
+      intermediateCert: gate(splitPemCerts(m.caCertPem)[0]), // the certificate only, without any text around it
       intermediateKey: pulumi.secret(gate(m.caKeyPem)),
       certChain: gate(check.certChainPem),
     };

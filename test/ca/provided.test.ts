@@ -81,6 +81,16 @@ describe("provided backend", () => {
     expect(run.outputs.clusters.cluster1.backendOutputs.chain.map((e: any) => e.pathLenConstraint)).toEqual([0, 1, undefined]);
   });
 
+  it("writes the certificates only, without text around them (e.g. `openssl pkcs12` bag attributes)", async () => {
+    const noisy = (pem: string) => `Bag Attributes\n    friendlyName: istio\nsubject=O=Istio\n${pem}`;
+    const run = await runProgram(providedConfig(f.rootA.cert, { cluster1: { caCertPem: noisy(f.interA.cert), caKeyPem: f.interA.key,
+      certChainPem: noisy(f.interA.cert) + noisy(f.rootA.cert) } }), { secretKeys: ["ca"] });
+    expect(run.error).toBeUndefined();
+    const data = byName(run, "cluster1-istio-cacerts-secret").inputs.stringData;
+    expect(data["ca-cert.pem"]).toBe(f.interA.cert);
+    expect(data["cert-chain.pem"]).toBe(f.interA.cert + f.rootA.cert);
+  });
+
   describe("refusals: before any resource, naming the key, the value and what is allowed", () => {
     const refused = async (config: Record<string, unknown>, secret = true) => {
       const run = await runProgram(config, { secretKeys: secret ? ["ca"] : [] });
