@@ -93,6 +93,8 @@ describe("istio.revision: refused combinations", () => {
     ]);
     expect(serviceAccountProblems({ kubernetesAuth: {} } as never, { install: "helm", revision: REV })).toEqual([]);
     expect(serviceAccountProblems({ kubernetesAuth: { serviceAccount: "istiod" } } as never, { install: "helm" })).toEqual([]);
+    // Without a revision an explicit name stays the user's call (older Istio: istiod-service-account).
+    expect(serviceAccountProblems({ kubernetesAuth: { serviceAccount: "istiod-service-account" } } as never, { install: "helm" })).toEqual([]);
     expect(serviceAccountProblems({ kubernetesAuth: { serviceAccount: "custom" } } as never, { install: "external", revision: REV })).toEqual([]);
   });
 

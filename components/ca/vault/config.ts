@@ -276,14 +276,15 @@ export function ttlProblems(cfg: VaultConfig): Problem[] {
 }
 
 /**
- * Pure, cross-key: when this stack installs istiod from the chart, the role must be bound to the
- * service account the chart creates (`istiod`, or `istiod-<rev>` with istio.revision); another name
- * would make every login of istiod's vault-agent fail.
+ * Pure, cross-key: when this stack installs a revisioned istiod from the chart, the role must be
+ * bound to the service account the chart creates for it, `istiod-<rev>`; another name would make
+ * every login of istiod's vault-agent fail. (Without a revision an explicit name is left alone: it
+ * is documented for older Istio, `istiod-service-account`, and custom charts.)
  */
 export function serviceAccountProblems(cfg: Pick<VaultConfig, "kubernetesAuth">, istio: { install: "helm" | "external"; revision?: string }): Problem[] {
   const sa = cfg.kubernetesAuth.serviceAccount;
-  const expected = istio.revision ? `istiod-${istio.revision}` : "istiod";
-  if (istio.install !== "helm" || sa === undefined || sa === expected) return [];
+  const expected = `istiod-${istio.revision}`;
+  if (istio.install !== "helm" || istio.revision === undefined || sa === undefined || sa === expected) return [];
   return [{ path: ["ca", "kubernetesAuth", "serviceAccount"], input: sa,
     message: `the istiod chart names istiod's service account ${JSON.stringify(expected)}${istio.revision ? ` (istio.revision ${istio.revision})` : ""}; set ${JSON.stringify(expected)} or leave serviceAccount unset` }];
 }
