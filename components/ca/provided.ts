@@ -251,7 +251,8 @@ export class ProvidedCa extends pulumi.ComponentResource implements CaBackend {
       rootCerts: gate(args.roots.rootCerts),
       rootCertBundle: gate(args.roots.rootCertBundle),
       intermediateCert: gate(splitPemCerts(m.caCertPem)[0]), // the certificate only, without any text around it
-      intermediateKey: pulumi.secret(gate(m.caKeyPem)),
+      // `pulumi config set` strips the trailing newline of piped files: give the PEM its newline back.
+      intermediateKey: pulumi.secret(gate(m.caKeyPem.endsWith("\n") ? m.caKeyPem : `${m.caKeyPem}\n`)),
       certChain: gate(check.certChainPem),
     };
     const multiRoot = args.roots.rootCerts.length > 1;

@@ -91,6 +91,16 @@ describe("provided backend", () => {
     expect(data["cert-chain.pem"]).toBe(f.interA.cert + f.rootA.cert);
   });
 
+  it("takes values as `pulumi config set < file` stores them (trailing newline stripped) and writes proper PEM files", async () => {
+    const strip = (pem: string) => pem.replace(/\n+$/, "");
+    const run = await runProgram(providedConfig(strip(f.rootA.cert + f.rootB.cert), { cluster1: { caCertPem: strip(f.interA.cert), caKeyPem: strip(f.interA.key),
+      certChainPem: strip(f.interA.cert + f.rootA.cert) } }), { secretKeys: ["ca"] });
+    expect(run.error).toBeUndefined();
+    const data = byName(run, "cluster1-istio-cacerts-secret").inputs.stringData;
+    expect(data).toEqual({ "ca-cert.pem": f.interA.cert, "ca-key.pem": f.interA.key, "root-cert.pem": f.rootA.cert + f.rootB.cert,
+      "cert-chain.pem": f.interA.cert + f.rootA.cert });
+  });
+
   describe("refusals: before any resource, naming the key, the value and what is allowed", () => {
     const refused = async (config: Record<string, unknown>, secret = true) => {
       const run = await runProgram(config, { secretKeys: secret ? ["ca"] : [] });
