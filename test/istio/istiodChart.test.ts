@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { CHART_WRITTEN_ENV, deploymentEnvPostRenderer } from "../../components/istio/deploymentEnv";
+import { CHART_WRITTEN_ENV, PostRenderer, deploymentEnvPostRenderer } from "../../components/istio/deploymentEnv";
 import { caSecretReads } from "../ca/certManager.fixtures";
 import { ProgramRun, byName, runProgram, stackConfig } from "../harness/program";
 import {
@@ -46,7 +46,8 @@ describe("istiod chart rendered with the certmanager stack's values (kubernetesC
   beforeAll(async () => {
     run = await runProgram(stackConfig("certmanager"), { stack: "certmanager", extraState: reads.extraState });
     const chart = byName(run, "cluster1-istio-istiod").inputs;
-    objects = parseManifests(postRender(renderChart(istiodChartDir(), chart.name, chart.namespace, chart.values), chart.postRenderer));
+    // The Chart's own postRenderer input, run by Helm (as helm.v4.Chart does).
+    objects = parseManifests(renderChart(istiodChartDir(), chart.name, chart.namespace, chart.values, chart.postRenderer));
   }, 600_000);
 
   it("renders a Deployment without duplicate env names, PILOT_CERT_PROVIDER once, from the signer", () => {
@@ -80,8 +81,12 @@ describe("istiod chart rendered with the certmanager stack's values (kubernetesC
   });
 
   it("post-renderer fails closed when the entry it replaces is not rendered exactly once", () => {
-    const manifests = renderChart(istiodChartDir(), "istiod", "istio-system", {});
-    expect(() => postRender(manifests, deploymentEnvPostRenderer("istiod", { NOT_WRITTEN_BY_CHART: "x" }))).toThrow(/expected one env entry NOT_WRITTEN_BY_CHART/);
-    expect(() => postRender(manifests, deploymentEnvPostRenderer("istiod-canary", { PILOT_CERT_PROVIDER: "x" }))).toThrow(/expected one Deployment istiod-canary/);
+    // Run by Helm: a failing post-renderer fails the render (and so the preview).
+    const render = (pr: PostRenderer) => renderChart(istiodChartDir(), "istiod", "istio-system", {}, pr);
+    expect(() => render(deploymentEnvPostRenderer("istiod", { NOT_WRITTEN_BY_CHART: "x" }))).toThrow(/expected one env entry NOT_WRITTEN_BY_CHART/);
+    expect(() => render(deploymentEnvPostRenderer("istiod-canary", { PILOT_CERT_PROVIDER: "x" }))).toThrow(/expected one Deployment istiod-canary/);
+    // The same script, outside Helm, on the rendered text.
+    expect(() => postRender(renderChart(istiodChartDir(), "istiod", "istio-system", {}), deploymentEnvPostRenderer("istiod", { NOT_WRITTEN_BY_CHART: "x" })))
+      .toThrow(/expected one env entry NOT_WRITTEN_BY_CHART/);
   });
 });

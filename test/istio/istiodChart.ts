@@ -45,9 +45,12 @@ function helmRenderer(): string {
   return out;
 }
 
-/** `helm template <release> <chartDir> -n <namespace>` with these values: the manifests as text. */
-export function renderChart(chartDir: string, release: string, namespace: string, values: Record<string, unknown>): string {
-  return execFileSync(helmRenderer(), [chartDir, release, namespace], {
+/**
+ * `helm template <release> <chartDir> -n <namespace> [--post-renderer ...]` with these values: the
+ * manifests as text. A post-renderer is run by Helm's own code, as helm.v4.Chart runs it.
+ */
+export function renderChart(chartDir: string, release: string, namespace: string, values: Record<string, unknown>, pr?: PostRenderer): string {
+  return execFileSync(helmRenderer(), [chartDir, release, namespace, ...(pr ? [pr.command, ...pr.args] : [])], {
     input: JSON.stringify(values), encoding: "utf8", maxBuffer: 64 * 1024 * 1024, stdio: ["pipe", "pipe", "pipe"],
   });
 }

@@ -2,7 +2,9 @@
 // does: helm's action.Install with DryRun and ClientOnly. Used by test/istio/istiodChart.test.ts to
 // render Istio's real istiod chart with the values this program computes.
 //
-// Usage: helmrender <chartDir> <releaseName> <namespace> < values.json  (manifests on stdout)
+// Usage: helmrender <chartDir> <releaseName> <namespace> [<postRendererCommand> <arg>...] < values.json
+// (manifests on stdout). A post-renderer is run by Helm itself (postrender.NewExec), as
+// helm.v4.Chart's `postRenderer` input is.
 package main
 
 import (
@@ -14,6 +16,7 @@ import (
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/postrender"
 )
 
 func fail(err error) {
@@ -22,8 +25,8 @@ func fail(err error) {
 }
 
 func main() {
-	if len(os.Args) != 4 {
-		fmt.Fprintln(os.Stderr, "usage: helmrender <chartDir> <release> <namespace> < values.json")
+	if len(os.Args) < 4 {
+		fmt.Fprintln(os.Stderr, "usage: helmrender <chartDir> <release> <namespace> [<postRenderer> <arg>...] < values.json")
 		os.Exit(2)
 	}
 	ch, err := loader.Load(os.Args[1])
@@ -47,6 +50,13 @@ func main() {
 	inst.ReleaseName = os.Args[2]
 	inst.Namespace = os.Args[3]
 	inst.KubeVersion = &chartutil.KubeVersion{Version: "v1.33.0", Major: "1", Minor: "33"}
+	if len(os.Args) > 4 {
+		pr, err := postrender.NewExec(os.Args[4], os.Args[5:]...)
+		if err != nil {
+			fail(err)
+		}
+		inst.PostRenderer = pr
+	}
 	rel, err := inst.Run(ch, vals)
 	if err != nil {
 		fail(err)
