@@ -1,0 +1,296 @@
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { performance } from "perf_hooks";
+import { parse, stringify } from "yaml";
+
+/**
+ * `npm run bench:engine [-- --reps 3]` (= scripts/e2e/with-toolchain.sh npx ts-node --transpile-only bench/engine.ts):
+ * wall time of the REAL engine (tools/bin/pulumi) and the REAL Kubernetes provider (plus the TLS
+ * provider TEST DOUBLE) applying our `local` stack, against the same engine and provider applying a
+ * bare program with as many plain ConfigMaps as the local stack has custom Kubernetes + tls resources.
+ *
+ * 1. `pulumi up` of a `local` stack once (warm-up), count the resources in its state, destroy it.
+ * 2. Generate the bare program (own Pulumi.yaml, nodejs + typescript, explicit k8s.Provider, its own
+ *    namespace, N ConfigMaps); one warm-up up/destroy of it too.
+ * 3. R reps, interleaved phase by phase (which program goes first alternates per rep): `pulumi preview`
+ *    on a fresh stack, `pulumi up --skip-preview`, `pulumi preview` again (expects no changes),
+ *    `pulumi destroy --skip-preview`. Prints medians and the local/bare ratio per phase.
+ *
+ * Figures only: nothing is asserted about times. Between destroys and the next phase, the bench waits
+ * (untimed) until the API server has finished terminating namespaces and removes the Istio CRDs the
+ * base chart leaves behind (helm.sh/resource-policy: keep), so every rep starts from the same cluster.
+ *
+ * Self-contained on purpose (no import from test/): the few lines of test/e2e/project.ts it needs
+ * (copy the program, `stack init`, write the stack config) are repeated here.
+ */
+
+const ROOT = path.resolve(__dirname, "..");
+/** What a user's checkout needs to run the program (as test/e2e/project.ts copies it). */
+const PROGRAM_FILES = ["index.ts", "Pulumi.yaml", "tsconfig.json", "package.json", "components", "config", "stacks"];
+const PHASES = ["preview (fresh stack)", "up (create all)", "preview (no changes)", "destroy"] as const;
+type Phase = (typeof PHASES)[number];
+
+interface Ran { code: number; stdout: string; stderr: string; ms: number }
+
+function run(cmd: string, args: string[], opts: { cwd?: string; input?: string; timeoutMs?: number } = {}): Ran {
+  const t0 = performance.now();
+  const r = spawnSync(cmd, args, {
+    cwd: opts.cwd ?? ROOT, input: opts.input, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, timeout: opts.timeoutMs ?? 1800000,
+  });
+  const ms = performance.now() - t0;
+  if (r.error) {
+    const cwd = opts.cwd ?? ROOT;
+    throw new Error(`${cmd} ${args.join(" ")}: ${r.error.message} (cwd ${cwd}${fs.existsSync(cwd) ? "" : " does not exist"})`);
+  }
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, ms };
+}
+
+const plain = (s: string): string => s.replace(/\u001b\[[0-9;]*m/g, "");
+const tail = (r: Ran, n = 6000): string => plain(`${r.stdout}\n${r.stderr}`).slice(-n);
+
+function must(cmd: string, args: string[], opts: Parameters<typeof run>[2] = {}): Ran {
+  const r = run(cmd, args, opts);
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${r.code}\n${tail(r)}`);
+  return r;
+}
+
+interface StateResource { urn: string; type: string; custom?: boolean }
+
+/** One Pulumi project directory (a copy of ours, or the generated bare program) and its stacks. */
+class Program {
+  constructor(readonly label: string, readonly dir: string, private readonly config: () => Record<string, unknown> | undefined) {}
+
+  pulumi(stack: string, args: string[]): Ran {
+    return run("pulumi", [...args, "--stack", stack, "--cwd", this.dir, "--non-interactive"], { cwd: this.dir });
+  }
+
+  must(stack: string, args: string[]): Ran {
+    const r = this.pulumi(stack, args);
+    if (r.code !== 0) throw new Error(`[${this.label}] pulumi ${args.join(" ")} -s ${stack} exited ${r.code}\n${tail(r)}`);
+    return r;
+  }
+
+  /** `pulumi stack init`, then the stack's config (the encryption salt the engine wrote is kept). */
+  init(stack: string): void {
+    const r = run("pulumi", ["stack", "init", stack, "--cwd", this.dir, "--non-interactive"], { cwd: this.dir });
+    if (r.code !== 0) throw new Error(`[${this.label}] pulumi stack init ${stack} exited ${r.code}\n${tail(r)}`);
+    const config = this.config();
+    if (!config) return;
+    const file = path.join(this.dir, `Pulumi.${stack}.yaml`);
+    const salt = (parse(fs.readFileSync(file, "utf8")) as { encryptionsalt?: string }).encryptionsalt;
+    fs.writeFileSync(file, stringify({ ...(salt ? { encryptionsalt: salt } : {}), config }));
+  }
+
+  resources(stack: string): StateResource[] {
+    return (JSON.parse(this.must(stack, ["stack", "export"]).stdout).deployment.resources ?? []) as StateResource[];
+  }
+
+  remove(stack: string): void {
+    this.pulumi(stack, ["stack", "rm", "--yes", "--force"]);
+    fs.rmSync(path.join(this.dir, `Pulumi.${stack}.yaml`), { force: true });
+  }
+}
+
+interface Counts { custom: number; byPackage: Record<string, number>; components: number; providers: number; stack: number }
+
+/** Custom resources (providers excluded), component resources (the Stack excluded), providers. */
+function count(resources: StateResource[]): Counts {
+  const c: Counts = { custom: 0, byPackage: {}, components: 0, providers: 0, stack: 0 };
+  for (const r of resources) {
+    if (r.type === "pulumi:pulumi:Stack") c.stack++;
+    else if (r.type.startsWith("pulumi:providers:")) c.providers++;
+    else if (r.custom) {
+      c.custom++;
+      const pkg = r.type.split(":")[0];
+      c.byPackage[pkg] = (c.byPackage[pkg] ?? 0) + 1;
+    } else c.components++;
+  }
+  return c;
+}
+
+const describeCounts = (c: Counts) =>
+  `${c.custom} custom (${Object.entries(c.byPackage).map(([k, v]) => `${k} ${v}`).join(", ")}), ${c.components} components, ` +
+  `${c.providers} provider(s), ${c.stack} stack`;
+
+function env(): { dir: string } {
+  const missing = ["E2E_DIR", "PULUMI_BACKEND_URL", "PULUMI_HOME", "KUBECONFIG"].filter((k) => !process.env[k]);
+  if (missing.length > 0) throw new Error(`${missing.join(", ")} not set: run it as \`npm run bench:engine\` (scripts/e2e/with-toolchain.sh)`);
+  if (!fs.existsSync(process.env.KUBECONFIG!)) throw new Error(`KUBECONFIG ${process.env.KUBECONFIG} does not exist (E2E_NO_APISERVER=1?)`);
+  return { dir: process.env.E2E_DIR! };
+}
+
+/** A copy of our program (node_modules linked) whose stacks take Pulumi.local.yaml with the charts linked here. */
+function localProgram(base: string): Program {
+  const dir = path.join(base, "local");
+  fs.mkdirSync(dir, { recursive: true });
+  for (const f of PROGRAM_FILES) fs.cpSync(path.join(ROOT, f), path.join(dir, f), { recursive: true });
+  fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
+  const charts = path.join(base, "istio-charts");
+  must("bash", [path.join(ROOT, "scripts/e2e/istio-module.sh"), "--charts", charts], { timeoutMs: 600000 });
+  const config = (parse(fs.readFileSync(path.join(ROOT, "Pulumi.local.yaml"), "utf8")) as { config: Record<string, any> }).config;
+  config["istio-mesh-ca:istio"].chartPath = charts;
+  return new Program("local", dir, () => config);
+}
+
+export const BARE_NAMESPACE = "bench-bare";
+
+/** The bare program's index.ts: an explicit provider (default kubeconfig, like the local stack's), one namespace, n ConfigMaps. */
+export function bareIndex(n: number): string {
+  return `import * as k8s from "@pulumi/kubernetes";
+
+// Generated by bench/engine.ts: ${n} plain ConfigMaps through an explicit provider, in their own namespace.
+const provider = new k8s.Provider("bare-k8s", {});
+const ns = new k8s.core.v1.Namespace("bare", { metadata: { name: "${BARE_NAMESPACE}" } }, { provider });
+for (let i = 0; i < ${n}; i++) {
+  new k8s.core.v1.ConfigMap(\`cm-\${i}\`, {
+    metadata: { name: \`cm-\${i}\`, namespace: ns.metadata.name },
+    data: { index: String(i) },
+  }, { provider });
+}
+`;
+}
+
+function bareProgram(base: string, n: number): Program {
+  const dir = path.join(base, "bare");
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), stringify({ name: "bench-bare", runtime: { name: "nodejs", options: { typescript: true } } }));
+  fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "bench-bare", private: true, main: "index.ts" }, null, 2));
+  // The same compiler settings as ours (tsconfig.json), minus jest's types: ts-node type-checks both programs.
+  fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({
+    compilerOptions: { strict: true, target: "es2022", module: "commonjs", moduleResolution: "node", lib: ["es2022"], types: ["node"],
+      esModuleInterop: true, skipLibCheck: true, noEmit: true, isolatedModules: true },
+    include: ["index.ts"],
+  }, null, 2));
+  fs.writeFileSync(path.join(dir, "index.ts"), bareIndex(n));
+  fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
+  return new Program("bare", dir, () => undefined);
+}
+
+/**
+ * Untimed, after a destroy: waits until no namespace is Terminating (the namespace controller empties
+ * them) and deletes the Istio CRDs the base chart keeps, so the next rep starts from the same cluster.
+ * Returns what it did.
+ */
+function settleCluster(): string {
+  const t0 = performance.now();
+  let terminating: string[] = [];
+  while (performance.now() - t0 < 300000) {
+    const nss = JSON.parse(must("kubectl", ["get", "namespaces", "-o", "json"]).stdout).items as { metadata: { name: string }; status?: { phase?: string } }[];
+    terminating = nss.filter((n) => n.status?.phase === "Terminating").map((n) => n.metadata.name);
+    if (terminating.length === 0) break;
+    spawnSync("sleep", ["1"]);
+  }
+  if (terminating.length > 0) throw new Error(`namespaces still Terminating after 300 s: ${terminating.join(" ")}`);
+  const waited = (performance.now() - t0) / 1000;
+  const crds = must("kubectl", ["get", "crd", "-o", "name"]).stdout.split("\n").filter((c) => /\.istio\.io$/.test(c));
+  if (crds.length > 0) must("kubectl", ["delete", "--wait=true", ...crds]);
+  return `namespaces settled in ${fmt(waited)} s, ${crds.length} Istio CRDs deleted`;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (n: number, digits = 1) => n.toFixed(digits);
+const load = () => os.loadavg().map((l) => fmt(l, 2)).join(" ");
+const table = (rows: string[][]) => {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ")).join("\n");
+};
+
+function versions(): string {
+  const pulumi = must("pulumi", ["version"]).stdout.trim();
+  const plugins = JSON.parse(must("pulumi", ["plugin", "ls", "--json"]).stdout) as { name: string; kind: string; version: string }[];
+  const list = plugins.filter((p) => p.kind === "resource").map((p) => `${p.name} v${p.version.replace(/^v/, "")}${p.name === "tls" ? " (TEST DOUBLE)" : ""}`);
+  const host = fs.existsSync(path.join(ROOT, "tools/bin/pulumi-language-nodejs")) ? "tools/bin/pulumi-language-nodejs" : "?";
+  const k8s = run("kubectl", ["version", "-o", "json"]);
+  const server = k8s.code === 0 ? (JSON.parse(k8s.stdout).serverVersion?.gitVersion ?? "?") : "?";
+  return `pulumi ${pulumi} (language host ${host}), providers: ${list.join(", ")}, kube-apiserver ${server}, node ${process.version}`;
+}
+
+type Samples = Record<"local" | "bare", Record<Phase, number[]>>;
+
+function main(argv: string[]): void {
+  const repsArg = argv.indexOf("--reps");
+  const reps = repsArg >= 0 ? Number(argv[repsArg + 1]) : 3;
+  if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps must be a positive integer, got ${argv[repsArg + 1]}`);
+  const base = path.join(env().dir, "bench-engine");
+  fs.mkdirSync(base, { recursive: true });
+  const loadStart = load();
+  const started = new Date();
+  console.log(`machine: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"}), ${fmt(os.totalmem() / 2 ** 30)} GiB RAM; load average at start ${loadStart}`);
+  console.log(versions());
+
+  // 1. The local stack once: warm-up, and the resource count the bare program must match.
+  const local = localProgram(base);
+  local.init("count");
+  const warmUp = local.must("count", ["up", "--yes", "--skip-preview"]);
+  const localCounts = count(local.resources("count"));
+  const warmDown = local.must("count", ["destroy", "--yes", "--skip-preview"]);
+  local.remove("count");
+  console.log(`\nlocal stack (warm-up up ${fmt(warmUp.ms / 1000)} s, destroy ${fmt(warmDown.ms / 1000)} s; ${settleCluster()}): ${describeCounts(localCounts)}`);
+  const n = (localCounts.byPackage.kubernetes ?? 0) + (localCounts.byPackage.tls ?? 0);
+
+  // 2. The bare program with n ConfigMaps, warmed up the same way.
+  const bare = bareProgram(base, n);
+  bare.init("count");
+  const bareUp = bare.must("count", ["up", "--yes", "--skip-preview"]);
+  const bareCounts = count(bare.resources("count"));
+  const bareDown = bare.must("count", ["destroy", "--yes", "--skip-preview"]);
+  bare.remove("count");
+  console.log(`bare program, N = ${n} ConfigMaps (warm-up up ${fmt(bareUp.ms / 1000)} s, destroy ${fmt(bareDown.ms / 1000)} s; ${settleCluster()}): ${describeCounts(bareCounts)}`);
+
+  // 3. Interleaved reps.
+  const samples: Samples = {
+    local: Object.fromEntries(PHASES.map((p) => [p, []])) as unknown as Record<Phase, number[]>,
+    bare: Object.fromEntries(PHASES.map((p) => [p, []])) as unknown as Record<Phase, number[]>,
+  };
+  const notes: string[] = [];
+  let maxLoad = os.loadavg()[0];
+  for (let rep = 1; rep <= reps; rep++) {
+    const order: Program[] = rep % 2 === 1 ? [local, bare] : [bare, local];
+    const stack = `bench-r${rep}`;
+    for (const p of order) p.init(stack);
+    const phase = (name: Phase, args: string[], mustSucceed = true) => {
+      for (const p of order) {
+        const r = p.pulumi(stack, args);
+        if (r.code !== 0) {
+          if (mustSucceed) throw new Error(`[${p.label}] rep ${rep} ${name}: pulumi ${args.join(" ")} exited ${r.code}\n${tail(r)}`);
+          notes.push(`rep ${rep} ${p.label} ${name}: exit ${r.code} (changes planned?)\n${tail(r, 2000)}`);
+        }
+        samples[p.label as "local" | "bare"][name].push(r.ms / 1000);
+        if (name === "destroy") notes.push(`rep ${rep} ${p.label} after destroy: ${settleCluster()}`);
+        maxLoad = Math.max(maxLoad, os.loadavg()[0]);
+      }
+    };
+    phase("preview (fresh stack)", ["preview"]);
+    phase("up (create all)", ["up", "--yes", "--skip-preview"]);
+    phase("preview (no changes)", ["preview", "--expect-no-changes"], false);
+    phase("destroy", ["destroy", "--yes", "--skip-preview"]);
+    for (const p of order) p.remove(stack);
+    console.log(`rep ${rep}/${reps} done (${order.map((p) => p.label).join(" first, then ")}), load average ${load()}`);
+  }
+
+  // 4. Report.
+  const perRep = (label: "local" | "bare", phases: readonly Phase[]) =>
+    Array.from({ length: reps }, (_, i) => phases.reduce((s, p) => s + samples[label][p][i], 0));
+  const rows = [["phase", "local s (median)", "local runs", "bare s (median)", "bare runs", "local/bare"]];
+  const row = (name: string, l: number[], b: number[]) =>
+    rows.push([name, fmt(median(l)), l.map((x) => fmt(x)).join(" "), fmt(median(b)), b.map((x) => fmt(x)).join(" "), fmt(median(l) / median(b), 2)]);
+  for (const p of PHASES) row(p, samples.local[p], samples.bare[p]);
+  row("all four (per-rep sum)", perRep("local", PHASES), perRep("bare", PHASES));
+  console.log(`\nwall time, median of ${reps} interleaved reps; local = Pulumi.local.yaml (${localCounts.custom} custom + ${localCounts.components} components), ` +
+    `bare = ${n} ConfigMaps + 1 Namespace (${bareCounts.custom} custom + ${bareCounts.components} components)\n`);
+  console.log(table(rows));
+  console.log(`\nload average (1, 5, 15 min): start ${loadStart}, end ${load()}; highest 1-min value seen between phases ${fmt(maxLoad, 2)}`);
+  console.log(`started ${started.toISOString()}, took ${fmt((Date.now() - started.getTime()) / 60000)} min`);
+  if (notes.length > 0) console.log(`\nnotes:\n${notes.map((n) => `  ${n}`).join("\n")}`);
+}
+
+if (require.main === module) {
+  try {
+    main(process.argv.slice(2));
+  } catch (e) {
+    console.error((e as Error).message);
+    process.exitCode = 1;
+  }
+}
