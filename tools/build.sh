@@ -2,12 +2,14 @@
 # Builds the local e2e toolchain from pinned Go modules into tools/bin/:
 #   pulumi, pulumi-language-nodejs        (module tools/pulumi, pulumi v3.259.0)
 #   kube-apiserver, kube-controller-manager, kubectl, etcd   (module tools/kube)
+#   pulumi-resource-kubernetes            (module tools/k8sprovider, provider/v4 master commit,
+#                                          reporting the npm SDK's version)
 # Versions are pinned by tools/*/go.mod + go.sum (nothing is resolved at build
 # time). Uses the default Go caches (GOCACHE, GOMODCACHE), so CI can cache them.
 # A group is skipped when its binaries exist and its inputs (go.mod, go.sum,
 # *.go, ldflags, go version) are unchanged; FORCE=1 rebuilds everything.
 #
-# Usage: bash tools/build.sh [pulumi] [kube]      (default: both)
+# Usage: bash tools/build.sh [pulumi] [kube] [k8sprovider] [tlsdouble]   (default: all)
 set -euo pipefail
 TOOLS="$(cd "$(dirname "$0")" && pwd)"
 BIN="$TOOLS/bin"
@@ -29,13 +31,14 @@ build() {
   fi
   echo "== $group: building $outs"
   t0=$(date +%s)
-  (cd "$dir" && go build -trimpath -buildvcs=false -ldflags "-s -w $ldflags" -o "$BIN/" "$@")
+  local out="$BIN/"; [ "$#" = 1 ] && [ "$(wc -w <<<"$outs")" = 1 ] && out="$BIN/$outs" # one binary: name it
+  (cd "$dir" && go build -trimpath -buildvcs=false -ldflags "-s -w $ldflags" -o "$out" "$@")
   echo "$key" > "$STAMPS/$group"
   echo "== $group: built in $(( $(date +%s) - t0 ))s"
 }
 
 T0=$(date +%s)
-groups=("$@"); [ ${#groups[@]} -gt 0 ] || groups=(pulumi kube)
+groups=("$@"); [ ${#groups[@]} -gt 0 ] || groups=(pulumi kube k8sprovider tlsdouble)
 for g in "${groups[@]}"; do
   case "$g" in
   pulumi)
@@ -54,7 +57,22 @@ for g in "${groups[@]}"; do
       k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
       k8s.io/kubernetes/cmd/kubectl ./etcd
     ;;
-  *) echo "unknown group $g (expected: pulumi kube)" >&2; exit 2 ;;
+  k8sprovider)
+    # The engine matches a plugin by the version the npm SDK requests, so the binary reports
+    # @pulumi/kubernetes's version (package-lock.json), not the module's pseudo-version.
+    v="$(node -p 'require("'"$TOOLS"'/../package-lock.json").packages["node_modules/@pulumi/kubernetes"].version')"
+    src="$(cd "$TOOLS/k8sprovider" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi-kubernetes/provider/v4)/cmd/pulumi-resource-kubernetes"
+    (cd "$TOOLS/k8sprovider" && go run ./embedgen "$src" "$v" .)
+    build k8sprovider "$TOOLS/k8sprovider" \
+      "-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$v" \
+      "pulumi-resource-kubernetes" .
+    ;;
+  tlsdouble)
+    # TEST DOUBLE of pulumi-resource-tls for the e2e tier only (tools/tlsdouble/README.md).
+    # Installed into the e2e tier's PULUMI_HOME, never on a user's machine.
+    build tlsdouble "$TOOLS/tlsdouble" "" "pulumi-resource-tls-double" .
+    ;;
+  *) echo "unknown group $g (expected: pulumi kube k8sprovider tlsdouble)" >&2; exit 2 ;;
   esac
 done
 echo "== total: $(( $(date +%s) - T0 ))s; binaries in $BIN"

@@ -3,7 +3,8 @@
 #   1. bash tools/build.sh (no-op when tools/bin is up to date)
 #   2. starts etcd + kube-apiserver + kube-controller-manager (tools/start-apiserver.sh)
 #      unless E2E_NO_APISERVER=1
-#   3. exports the env below and runs the command; always stops the apiserver after.
+#   3. installs the provider plugins from tools/bin into PULUMI_HOME (scripts/e2e/install-plugins.sh)
+#   4. exports the env below and runs the command; always stops the apiserver after.
 #
 # Usage: bash scripts/e2e/with-toolchain.sh <command> [args...]
 #   e.g. "test:e2e": "bash scripts/e2e/with-toolchain.sh npx jest --config jest.e2e.config.js" (docs/e2e.md)
@@ -35,10 +36,18 @@ trap cleanup EXIT
 export PATH="$ROOT/tools/bin:$PATH"
 export KUBECONFIG="$E2E_DIR/kubeconfig"
 export PULUMI_HOME="$E2E_DIR/pulumi-home"
-export PULUMI_BACKEND_URL="file://$E2E_DIR/state"
+# metadata=skip: no .attrs sidecar files. gocloud's fileblob rewrites them in place (os.Create), so a
+# stack reading its OWN state during an update (the lifecycle's StackReference) can read an empty
+# one: "failed to load checkpoint: EOF" (seen on a first `pulumi up`; docs/e2e.md).
+export PULUMI_BACKEND_URL="file://$E2E_DIR/state?metadata=skip"
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-e2e}"
 export PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 mkdir -p "$E2E_DIR/state" "$PULUMI_HOME"
+
+# Provider plugins, from tools/bin, into this run's PULUMI_HOME only (no download):
+#   kubernetes: the real provider built from its Go module, reporting the npm SDK's version;
+#   tls: the TEST DOUBLE (tools/tlsdouble/README.md) — the real one can't be built here.
+bash "$ROOT/scripts/e2e/install-plugins.sh" > /dev/null
 
 [ "${E2E_NO_APISERVER:-0}" = 1 ] || bash "$ROOT/tools/start-apiserver.sh" "$KUBECONFIG"
 
