@@ -9,7 +9,8 @@ import { MeshMtls } from "../components/policy/mtls";
 const caConfig = selfSignedConfigSchema.parse({ backend: "selfSigned", root: { validityDays: 3650 } });
 const offlineCa = new OfflineCa("corp", { config: caConfig, configKey: "my-stack:ca" });
 
-const provider = new k8s.Provider("prod-eu", { context: "prod-eu" });
+// enableSecretMutable: a CA rotation updates `cacerts` in place instead of deleting and re-creating it.
+const provider = new k8s.Provider("prod-eu", { context: "prod-eu", enableSecretMutable: true });
 const ca = new SelfSignedCa("prod-eu-ca", { offlineCa, clusterName: "prod-eu", istioNamespace: "istio-system" });
 const istio = new IstioInstall("prod-eu-istio", {
   provider, namespace: "istio-system", createNamespace: true,

@@ -6,6 +6,7 @@ import { StackInventory } from "../components/inventory/caInventory";
 import { inventoryOutput } from "../components/inventory/stackInventory";
 import { StackConfig } from "../config/schema";
 import { MeshCluster } from "./meshCluster";
+import { MESH_PROVIDER_OPTIONS } from "../components/istio/cacerts";
 
 /** What a cluster stack exports per cluster. Certificates are public; keys are never exported. */
 export interface ClusterOutputs {
@@ -31,6 +32,7 @@ export function meshStack(config: StackConfig): { clusters: Record<string, Clust
     const provider = new k8s.Provider(`${cluster.name}-k8s`, {
       context: cluster.kubeContext,
       kubeconfig: cluster.kubeconfig,
+      ...MESH_PROVIDER_OPTIONS,
     });
     // The backend is declared before the namespaces (istiod waits for it, namespaces may need the
     // cluster it creates); what it puts into those namespaces waits for this promise.

@@ -2,12 +2,22 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CaMaterial } from "../ca/contract";
 
+/**
+ * Options every Kubernetes provider that carries a `cacerts` Secret needs. Without
+ * `enableSecretMutable`, the provider REPLACES a Secret whose data changes, and since `cacerts` has a
+ * fixed name it deletes it first (pulumi-kubernetes `provider.go` Diff: deleteBeforeReplace for named
+ * objects): every rotation would leave istio-system without `cacerts` for a moment, and an istiod
+ * starting then falls back to a self-signed CA. With it, a rotation is one in-place update (found by
+ * test/e2e/localStack.test.ts through the real provider). Pass it to your own providers too.
+ */
+export const MESH_PROVIDER_OPTIONS = { enableSecretMutable: true } as const;
+
 export interface CacertsSecretArgs {
   /** The namespace istiod runs in. */
   readonly namespace: pulumi.Input<string>;
   /** Complete CA material; the key must already be a Pulumi secret. */
   readonly material: CaMaterial;
-  /** The Kubernetes provider of the target cluster. */
+  /** The Kubernetes provider of the target cluster, created with `MESH_PROVIDER_OPTIONS` (see there). */
   readonly provider: k8s.Provider;
 }
 

@@ -1,6 +1,7 @@
 import * as containerservice from "@pulumi/azure-native/containerservice";
 import type * as outputs from "@pulumi/azure-native/types/output";
 import * as k8s from "@pulumi/kubernetes";
+import { MESH_PROVIDER_OPTIONS } from "../../istio/cacerts";
 import * as pulumi from "@pulumi/pulumi";
 import { CreateClusterConfig, FragmentsClusterConfig, inPlaceSwitchMessage } from "./config";
 import { MeshClusterFragments, SECRETS_PROVIDER_ADDON } from "./fragments";
@@ -69,7 +70,7 @@ export function createAksCluster(
     if (!value) throw new Error(`AKS returned no ${cfg.credentials} kubeconfig for cluster ${cfg.name}`);
     return Buffer.from(value, "base64").toString("utf8");
   }));
-  const provider = new k8s.Provider(`${name}-aks-k8s`, { kubeconfig }, { parent });
+  const provider = new k8s.Provider(`${name}-aks-k8s`, { kubeconfig, ...MESH_PROVIDER_OPTIONS }, { parent });
 
   const addonIdentity = cluster.addonProfiles.apply((p) => {
     const id = addonIdentityObjectId(p);
