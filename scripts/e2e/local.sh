@@ -1,21 +1,22 @@
 #!/usr/bin/env bash
-# `npm run local`: the mesh CA's Kubernetes objects on a local API server, for a newcomer with no
-# cluster and no Pulumi account. Leaves the API server running.
+# `npm run local`: `pulumi up -s local` for real, on a local Kubernetes control plane, for a newcomer
+# with no cluster and no Pulumi account. Leaves the API server and the stack running.
 #
-#   1. builds (or reuses) the toolchain: bash tools/build.sh  (Go modules; ~20 min the first time)
+#   1. builds (or reuses) the toolchain: bash tools/build.sh  (Go modules; ~45 min the first time)
 #   2. starts etcd + kube-apiserver + kube-controller-manager on loopback (tools/start-apiserver.sh),
 #      or reuses the one a previous `npm run local` left running
-#   3. applies Istio's CRDs from the pinned istio.io/istio module (scripts/e2e/istio-module.sh) and
-#      links its charts to $LOCAL_DIR/istio-charts (istio.chartPath of Pulumi.local.yaml)
-#   4. runs our program under Pulumi mocks for the stack (default dev; keys and certificates are
-#      real, made with openssl) and applies every Kubernetes object it declares with
-#      `kubectl apply --server-side`, namespaces first (scripts/e2e/render-k8s.ts)
-#   5. prints what exists and how to look at it
+#   3. links Istio's charts from the pinned istio.io/istio module to $LOCAL_DIR/istio-charts
+#      (istio.chartPath of Pulumi.local.yaml; nothing is downloaded from a Helm repository)
+#   4. installs the provider plugins into $LOCAL_DIR/pulumi-home: the real Kubernetes provider (built
+#      from its Go module) and, for @pulumi/tls, the TEST DOUBLE of tools/tlsdouble (the real TLS
+#      provider can't be built here; on a normal machine Pulumi installs the real one)
+#   5. `pulumi up -s local` with a file backend in $LOCAL_DIR/state, then prints the outputs
 #
-# Usage: npm run local [-- <stack>]          e.g. npm run local -- local
-#        bash scripts/e2e/local.sh stop      stops the API server and deletes $LOCAL_DIR
+# Usage: npm run local                 up (again: a no-op or the changes you made to Pulumi.local.yaml)
+#        npm run local -- stop         pulumi destroy, stop the API server, delete $LOCAL_DIR
 # Env:   LOCAL_DIR (/tmp/istio-mesh-ca-local), APISERVER_PORT (26543), ETCD_PORT (23890),
-#        ETCD_PEER_PORT (23900) — not the e2e wrapper's ports, so `npm run test:e2e` can run meanwhile.
+#        ETCD_PEER_PORT (23900) — not the e2e wrapper's ports, so `npm run test:e2e` can run meanwhile;
+#        PULUMI_CONFIG_PASSPHRASE (default "local": Pulumi.local.yaml's encryptionsalt is for it).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 export PATH="$ROOT/tools/bin:$PATH:/usr/local/go/bin"
@@ -23,26 +24,32 @@ LOCAL_DIR="${LOCAL_DIR:-/tmp/istio-mesh-ca-local}"
 export KUBE_STATE_DIR="$LOCAL_DIR/kube"
 export APISERVER_PORT="${APISERVER_PORT:-26543}" ETCD_PORT="${ETCD_PORT:-23890}" ETCD_PEER_PORT="${ETCD_PEER_PORT:-23900}"
 export KUBECONFIG="$LOCAL_DIR/kubeconfig"
-STACK="${1:-dev}"
-FM=istio-mesh-ca-local
+export PULUMI_HOME="$LOCAL_DIR/pulumi-home" PULUMI_BACKEND_URL="file://$LOCAL_DIR/state?metadata=skip" # why: docs/e2e.md
+export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-local}"
+export PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+STACK=local
+pulumi_() { pulumi "$@" --stack "$STACK" --cwd "$ROOT" --non-interactive; }
 
-if [ "$STACK" = stop ]; then
+step() { printf '\n== %s\n' "$*"; }
+ready() { [ -f "$KUBE_STATE_DIR/pids" ] && [ -f "$KUBECONFIG" ] && kubectl get --raw /readyz > /dev/null 2>&1; }
+
+if [ "${1:-}" = stop ]; then
+  if ready && [ -d "$LOCAL_DIR/state" ]; then
+    step "pulumi destroy -s $STACK"
+    pulumi_ destroy --yes --skip-preview || echo "destroy failed; the API server is stopped anyway" >&2
+  fi
   bash "$ROOT/tools/stop-apiserver.sh"
   rm -rf "$LOCAL_DIR"
   exit 0
 fi
-[ -f "$ROOT/Pulumi.$STACK.yaml" ] || { echo "no Pulumi.$STACK.yaml" >&2; exit 2; }
+[ $# -eq 0 ] || { echo "usage: npm run local [-- stop]" >&2; exit 2; }
 [ -d "$ROOT/node_modules/@pulumi/pulumi" ] || { echo "run npm ci in $ROOT first" >&2; exit 1; }
-command -v openssl > /dev/null || { echo "openssl is needed (apt-get install openssl)" >&2; exit 1; }
-
-step() { printf '\n== %s\n' "$*"; }
-ready() { [ -f "$KUBE_STATE_DIR/pids" ] && [ -f "$KUBECONFIG" ] && kubectl get --raw /readyz > /dev/null 2>&1; }
 
 step "toolchain (tools/build.sh: no-op when up to date)"
 bash "$ROOT/tools/build.sh"
 
 step "local API server"
-mkdir -p "$LOCAL_DIR"
+mkdir -p "$LOCAL_DIR/state"
 if ready; then
   echo "reusing the API server already running (state: $KUBE_STATE_DIR)"
 else
@@ -50,58 +57,38 @@ else
   bash "$ROOT/tools/start-apiserver.sh" "$KUBECONFIG"
 fi
 
-step "Istio CRDs and charts from the istio.io/istio Go module"
-ISTIO_DIR="$(bash "$ROOT/scripts/e2e/istio-module.sh" --charts "$LOCAL_DIR/istio-charts")"
-echo "module: $ISTIO_DIR"
-kubectl apply --server-side --field-manager="$FM" -f "$ISTIO_DIR/manifests/charts/base/files/crd-all.gen.yaml" > /dev/null
-kubectl wait --for condition=Established --timeout=120s crd \
-  peerauthentications.security.istio.io sidecars.networking.istio.io proxyconfigs.networking.istio.io > /dev/null
-echo "$(kubectl get crd -o name | grep -c istio.io) Istio CRDs established; charts linked in $LOCAL_DIR/istio-charts"
+step "Istio charts from the istio.io/istio Go module"
+bash "$ROOT/scripts/e2e/istio-module.sh" --charts "$LOCAL_DIR/istio-charts" | sed 's/^/module: /'
 
-step "our program, stack '$STACK', under Pulumi mocks (real keys and certificates from openssl)"
-OUT="$LOCAL_DIR/rendered-$STACK"
-rm -rf "$OUT"
-(cd "$ROOT" && npx --no-install ts-node --transpile-only scripts/e2e/render-k8s.ts "$STACK" "$OUT") | sed 's/^/  /'
+step "provider plugins into $PULUMI_HOME"
+bash "$ROOT/scripts/e2e/install-plugins.sh"
 
-step "kubectl apply --server-side, namespaces first"
-for f in "$OUT"/1-namespaces.json "$OUT"/2-cluster.json "$OUT"/3-namespaced.json "$OUT"/4-custom.json; do
-  n="$(node -e 'console.log(require(process.argv[1]).items.length)' "$f")"
-  [ "$n" -gt 0 ] && kubectl apply --server-side --field-manager="$FM" -f "$f"
-done
-# The rendered files hold private keys (cacerts): they are on the server now, drop the copies.
-rm -f "$OUT"/[1-4]-*.json
-
-step "checking the cacerts chain with openssl"
-CHK="$LOCAL_DIR/cacerts-check"; mkdir -p "$CHK"
-for k in root-cert.pem cert-chain.pem ca-cert.pem; do
-  kubectl get secret cacerts -n istio-system -o "jsonpath={.data.${k//./\\.}}" | base64 -d > "$CHK/$k"
-done
-openssl verify -CAfile "$CHK/root-cert.pem" "$CHK/cert-chain.pem"
+step "pulumi up -s $STACK"
+pulumi stack select --create "$STACK" --cwd "$ROOT" --non-interactive
+pulumi_ up --yes
 
 cat <<EOF
 
-== done: stack '$STACK' objects are on the local API server (left running)
+== done: stack '$STACK' is deployed on the local API server (left running)
 
-What was created (kubectl get ns,secrets,peerauthentications,sidecars,proxyconfigs -A):
-$(kubectl get ns,secrets,peerauthentications.security.istio.io,sidecars.networking.istio.io,proxyconfigs.networking.istio.io -A 2>/dev/null \
-  | grep -Ev '^(NAMESPACE|NAME)|kube-|default +namespace|^namespace/default|kube-root-ca|^$' | sed 's/^/  /')
+$(pulumi_ stack output 2>/dev/null | sed 's/^/  /' | cut -c1-160)
 
-Inspect it:
+Look at it:
   export KUBECONFIG=$KUBECONFIG PATH=$ROOT/tools/bin:\$PATH
+  export PULUMI_HOME=$PULUMI_HOME PULUMI_BACKEND_URL=$PULUMI_BACKEND_URL PULUMI_CONFIG_PASSPHRASE=$PULUMI_CONFIG_PASSPHRASE
+  pulumi stack -s $STACK                    # the resources Pulumi manages
   kubectl get secret cacerts -n istio-system
   kubectl get peerauthentication -A
-  kubectl get sidecar -n test -o yaml
-  kubectl get secret cacerts -n istio-system -o jsonpath='{.data.cert-chain\.pem}' | base64 -d > /tmp/cert-chain.pem
-  kubectl get secret cacerts -n istio-system -o jsonpath='{.data.root-cert\.pem}' | base64 -d > /tmp/root-cert.pem
+  kubectl get deploy istiod -n istio-system  # stored, never running: this control plane has no nodes
+  pulumi stack output -s $STACK --json | jq -r '.clusters.cluster1.certChain' > /tmp/cert-chain.pem
+  pulumi stack output -s $STACK --json | jq -r '.clusters.cluster1.rootCertBundle' > /tmp/root-cert.pem
   openssl verify -CAfile /tmp/root-cert.pem /tmp/cert-chain.pem
-  openssl x509 -in /tmp/cert-chain.pem -noout -subject -issuer -enddate
 
-Stop it:  bash scripts/e2e/local.sh stop      (or: KUBE_STATE_DIR=$KUBE_STATE_DIR bash tools/stop-apiserver.sh)
+Change Pulumi.local.yaml (e.g. rotate: pulumi config set -s $STACK --path 'istio-mesh-ca:ca.rotation.intermediateGeneration' 2),
+then: pulumi preview -s $STACK --diff; npm run local
 
-NOTE: these are the objects our program DECLARES, rendered under Pulumi mocks and applied with
-kubectl, because the Pulumi provider plugins (pulumi-resource-kubernetes, pulumi-resource-tls)
-cannot be built in this environment (the Go module proxy refuses them; see docs/e2e.md).
-Istio itself (the base/istiod Helm charts) is not installed: that is the provider's Helm engine's job.
-On a normal machine with the plugins, \`pulumi up -s dev\` does all of this through Pulumi
-(or \`pulumi up -s local\` against this API server: Pulumi.local.yaml).
+Stop it:  npm run local -- stop   (pulumi destroy, then stops the API server and deletes $LOCAL_DIR)
+
+NOTE: the TLS resources were made by the e2e TEST DOUBLE of the TLS provider (tools/tlsdouble);
+everything else is the real Pulumi engine and the real Kubernetes provider.
 EOF

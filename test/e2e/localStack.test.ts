@@ -1,42 +1,138 @@
-import * as fs from "fs";
-import * as path from "path";
-import { parse } from "yaml";
-import { parseProgramConfig } from "../../config/load";
-import { byName, runProgram, stackConfig } from "../harness/program";
-import { ROOT, e2eEnv, mustRun } from "./support";
+import { E2eProject, E2eStack, EngineEvent, SELF_REFERENCE_STEP, istioCharts, plaintextKeys, refreshNoDrift, urnName, whenFinished, whenStarted } from "./project";
+import { checkCacerts, secretFiles, verifyChain } from "./cacertsChecks";
+import { e2eEnv, kubectl, run } from "./support";
 
-/** Pulumi.local.yaml (the stack `npm run local` prepares for) is valid and its chartPath layout is real. */
-describe("the local stack (Pulumi.local.yaml)", () => {
-  const raw = stackConfig("local");
+/**
+ * `pulumi up -s local` for real: the REAL engine, the REAL Kubernetes provider (built from its Go
+ * module) against the local control plane, Istio's charts from the pinned istio.io/istio module, and
+ * the TLS provider TEST DOUBLE for @pulumi/tls (tools/tlsdouble: the real one can't be built here).
+ * Then: a clean second preview, a refresh without drift, what the server holds equals what was
+ * declared, the engine's own order (cacerts before istiod), no plaintext key in the state, an
+ * intermediate rotation whose preview touches only CA material, and a destroy that leaves nothing.
+ */
 
-  it("validates, targets $KUBECONFIG (no kubeconfig/context of its own), skips awaits and uses a local chart directory", () => {
-    const cfg = parseProgramConfig(raw);
-    expect(cfg.kind).toBe("mesh");
-    if (cfg.kind !== "mesh") return;
-    expect(cfg.config.clusters).toEqual([{ name: "cluster1" }]);
-    expect(cfg.config.istio).toMatchObject({ skipAwait: true, chartPath: "/tmp/istio-mesh-ca-local/istio-charts" });
-    expect(cfg.config.ca.backend).toBe("selfSigned");
+const getJson = (...args: string[]) => JSON.parse(kubectl(["get", ...args, "-o", "json", "--show-managed-fields"]));
+const OURS = "app.kubernetes.io/managed-by=istio-mesh-ca";
+
+describe("pulumi up -s local (self-signed CA, TLS test double, real Kubernetes provider)", () => {
+  let stack: E2eStack;
+  let firstUp: EngineEvent[];
+
+  beforeAll(() => {
+    e2eEnv({ apiserver: true });
+    const charts = istioCharts();
+    stack = new E2eProject("local").stack("local", "local", (c) => { c["istio-mesh-ca:istio"].chartPath = charts; });
+    firstUp = stack.mustUp();
   });
 
-  it("the program points the charts at chartPath/{base,istiod} and does not wait for Deployments", async () => {
-    const run = await runProgram(raw, { stack: "local" });
-    expect(run.error).toBeUndefined();
-    for (const chart of ["base", "istiod"]) {
-      const c = byName(run, `cluster1-istio-${chart}`).inputs;
-      expect(c.chart).toBe(`/tmp/istio-mesh-ca-local/istio-charts/${chart}`);
-      expect(c.skipAwait).toBe(true);
-      expect(c.repositoryOpts).toBeUndefined();
+  afterAll(() => {
+    stack?.pulumi(["destroy", "--yes", "--skip-preview"]);
+    stack?.remove();
+  });
+
+  it("created our components, the Helm-rendered Istio objects and our Kubernetes objects", () => {
+    const types = new Set(stack.exportState().resources.map((r) => r.type));
+    for (const t of ["istio-mesh-ca:ca:RootCa", "istio-mesh-ca:ca:SelfSignedCa", "istio-mesh-ca:istio:IstioInstall", "istio-mesh-ca:istio:CacertsSecret",
+      "tls:index/privateKey:PrivateKey", "tls:index/selfSignedCert:SelfSignedCert", "tls:index/locallySignedCert:LocallySignedCert",
+      "kubernetes:helm.sh/v4:Chart", "kubernetes:apps/v1:Deployment", "kubernetes:core/v1:Secret",
+      "kubernetes:security.istio.io/v1:PeerAuthentication", "kubernetes:networking.istio.io/v1:Sidecar"]) {
+      expect([...types]).toContain(t);
     }
   });
 
-  it("scripts/e2e/istio-module.sh --charts lays out base/, istiod/, gateway/ from the Istio module (as local.sh does)", () => {
-    const dir = path.join(e2eEnv().dir, "istio-charts");
-    mustRun("bash", [path.join(ROOT, "scripts/e2e/istio-module.sh"), "--charts", dir]);
-    for (const chart of ["base", "istiod", "gateway"]) {
-      const meta = parse(fs.readFileSync(path.join(dir, chart, "Chart.yaml"), "utf8")) as { name: string };
-      expect(meta.name).toBe(chart);
-      expect(fs.existsSync(path.join(dir, chart, "templates"))).toBe(true);
+  it("a second preview plans no change (pulumi preview --expect-no-changes)", () => {
+    const r = stack.pulumi(["preview", "--expect-no-changes", "--diff"]);
+    expect({ code: r.code, out: r.code === 0 ? "" : r.stdout.slice(-4000) + r.stderr }).toEqual({ code: 0, out: "" });
+  });
+
+  it("a refresh finds no drift in any object; only the lifecycle's self-reference catches up with the last outputs", () => {
+    const r = refreshNoDrift(stack);
+    expect(r.firstUpdated.filter((l) => l !== "~ pulumi:pulumi:StackReference: (update)")).toEqual([]);
+    expect(r.second).toEqual({ code: 0, out: "" });
+  });
+
+  it("the engine finished the cacerts Secret before it started istiod's Deployment", () => {
+    const cacerts = whenFinished(firstUp, (u) => u.includes("kubernetes:core/v1:Secret::") && u.includes("cacerts"));
+    const istiod = whenStarted(firstUp, (u) => u.includes("kubernetes:apps/v1:Deployment::") && u.endsWith("istiod"));
+    expect(Number.isFinite(cacerts) && Number.isFinite(istiod)).toBe(true);
+    expect(cacerts).toBeLessThan(istiod);
+  });
+
+  it("cacerts on the server: the four files, a chain to the root, and the same root the stack exports", () => {
+    const files = secretFiles("istio-system", "cacerts");
+    checkCacerts(files);
+    const out = stack.outputs();
+    expect(out.clusters.cluster1.rootCertBundle).toBe(files["root-cert.pem"]);
+    expect(verifyChain(out.clusters.cluster1.rootCertBundle, out.clusters.cluster1.certChain).ok).toBe(true);
+    const secret = getJson("secret", "cacerts", "-n", "istio-system");
+    expect(secret.metadata.labels).toMatchObject({ "app.kubernetes.io/managed-by": "istio-mesh-ca", "istio.io/ca-source": "plugged-in" });
+    // Server-side apply by the provider (not kubectl), and no key copied into an annotation.
+    expect(secret.metadata.managedFields.map((f: any) => f.manager)).toEqual(expect.arrayContaining([expect.stringMatching(/^pulumi-kubernetes/)]));
+    expect(JSON.stringify(secret.metadata.annotations ?? {})).not.toMatch(/PRIVATE KEY/);
+  });
+
+  it("istiod's Deployment, as the chart rendered it through the provider, mounts cacerts and has no duplicate env", () => {
+    const d = getJson("deployment", "istiod", "-n", "istio-system");
+    const pod = d.spec.template.spec;
+    const discovery = pod.containers.find((c: any) => c.name === "discovery");
+    const names = discovery.env.map((e: any) => e.name);
+    expect(names.length).toBe(new Set(names).size);
+    expect(pod.volumes).toEqual(expect.arrayContaining([expect.objectContaining({ name: "cacerts", secret: expect.objectContaining({ secretName: "cacerts" }) })]));
+    expect(discovery.volumeMounts).toEqual(expect.arrayContaining([expect.objectContaining({ name: "cacerts", mountPath: "/etc/cacerts" })]));
+  });
+
+  it("the PeerAuthentications and the Sidecar on the server equal what the stack declared", () => {
+    const state = stack.exportState().resources;
+    for (const type of ["kubernetes:security.istio.io/v1:PeerAuthentication", "kubernetes:networking.istio.io/v1:Sidecar"]) {
+      const declared = state.filter((r) => r.type === type);
+      expect(declared.length).toBeGreaterThan(0);
+      for (const r of declared) {
+        const m = r.inputs as any;
+        const kind = type.split(":").pop()!.toLowerCase() + "s." + type.split(":")[1].split("/")[0];
+        const got = getJson(kind, m.metadata.name, "-n", m.metadata.namespace);
+        expect(got.spec).toEqual(m.spec);
+      }
     }
-    expect(fs.realpathSync(path.join(dir, "base"))).toMatch(/\/istio\.io\/istio@v[^/]+\/manifests\/charts\/base$/);
+    expect(getJson("peerauthentication.security.istio.io", "default", "-n", "istio-system").spec).toEqual({ mtls: { mode: "STRICT" } });
+  });
+
+  it("the exported state holds no PEM private key or token in plaintext; the keys are secrets", () => {
+    const { text, resources } = stack.exportState();
+    expect(plaintextKeys(text)).toEqual([]);
+    const key = resources.find((r) => r.type === "tls:index/privateKey:PrivateKey")!;
+    expect((key.outputs as any).privateKeyPem).toMatchObject({ "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270" });
+    const cacerts = resources.find((r) => r.type === "kubernetes:core/v1:Secret" && r.urn.includes("cacerts"))!;
+    expect(JSON.stringify(cacerts.inputs)).not.toMatch(/BEGIN/);
+  });
+
+  it("an intermediate rotation previews as changes to CA material only, applies, and keeps the root", () => {
+    const before = checkCacerts(secretFiles("istio-system", "cacerts"));
+    stack.config("ca.rotation.intermediateGeneration", "2", { type: "int" });
+    const p = stack.preview();
+    expect(p.code).toBe(0);
+    const changed = p.steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${urnName(s.urn)}`).sort();
+    // New key + new certificate for the intermediate, the Secret carrying them, the lifecycle
+    // record in the stack outputs; the root and everything Istio renders stay untouched.
+    expect({ changed }).toEqual({ changed: expect.arrayContaining([expect.stringMatching(/^create .*intermediate/), expect.stringMatching(/^delete .*intermediate/),
+      expect.stringMatching(/^update .*cacerts/)]) });
+    for (const c of changed.filter((x) => !SELF_REFERENCE_STEP.test(x))) expect(c).toMatch(/intermediate|cacerts|istio-mesh-ca-local$/);
+    expect(changed.join("\n")).not.toMatch(/root/);
+    stack.mustUp();
+    const after = checkCacerts(secretFiles("istio-system", "cacerts"));
+    expect(after.roots).toEqual(before.roots);
+    expect(after.intermediate).not.toBe(before.intermediate);
+    expect(stack.pulumi(["preview", "--expect-no-changes"]).code).toBe(0);
+  });
+
+  it("a destroy removes everything of ours from the server (Istio's CRDs stay: helm.sh/resource-policy keep)", () => {
+    stack.destroy();
+    expect(stack.exportState().resources.filter((r) => r.type !== "pulumi:pulumi:Stack")).toEqual([]);
+    expect(getJson("secrets", "-A", "-l", OURS).items).toEqual([]);
+    for (const ns of ["istio-demo", "test", "istio-system"]) {
+      const r = run("kubectl", ["get", "namespace", ns, "-o", "jsonpath={.status.phase}"]);
+      expect(r.code === 0 ? r.stdout : "gone").toMatch(/gone|Terminating/);
+    }
+    expect(getJson("peerauthentications.security.istio.io", "-A").items).toEqual([]);
+    expect(getJson("deployments", "-A").items.filter((d: any) => d.metadata.name.startsWith("istiod"))).toEqual([]);
   });
 });

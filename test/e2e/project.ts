@@ -1,0 +1,191 @@
+import * as fs from "fs";
+import * as path from "path";
+import { parse, stringify } from "yaml";
+import { ROOT, Ran, e2eEnv, mustRun, plain, run } from "./support";
+
+/**
+ * Our program as a user runs it, through the REAL Pulumi engine (tools/bin/pulumi), the real
+ * Kubernetes provider and the TLS test double (installed into PULUMI_HOME by
+ * scripts/e2e/install-plugins.sh), with the wrapper's file backend.
+ *
+ * Each project is a copy of the program's sources in $E2E_DIR (node_modules linked), so stack
+ * files the engine writes (encryption salt, config set by tests) never touch the repository, and
+ * stacks of one project share the backend: `organization/istio-mesh-ca/root` resolves for real.
+ */
+
+/**
+ * The deployment tests run the program transpile-only: `npm test` type-checks the same sources
+ * (tsc), and a type-checking ts-node doubles every engine run (~30 runs in this tier).
+ * engine.test.ts runs with type checking, as a user's `pulumi up` does.
+ */
+export const DEPLOY_ENV = { PULUMI_NODEJS_TRANSPILE_ONLY: "true" };
+
+const PROGRAM_FILES = ["index.ts", "Pulumi.yaml", "tsconfig.json", "package.json", "components", "config", "stacks"];
+
+export class E2eProject {
+  readonly dir: string;
+
+  constructor(label: string) {
+    const env = e2eEnv();
+    this.dir = path.join(env.dir, "projects", label);
+    fs.rmSync(this.dir, { recursive: true, force: true });
+    fs.mkdirSync(this.dir, { recursive: true });
+    for (const f of PROGRAM_FILES) fs.cpSync(path.join(ROOT, f), path.join(this.dir, f), { recursive: true });
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(this.dir, "node_modules"));
+  }
+
+  /**
+   * A new stack of this project, its config taken from the repository's Pulumi.<configFrom>.yaml
+   * (comments dropped), then adjusted by `edit`.
+   */
+  stack(name: string, configFrom: string = name, edit?: (config: Record<string, any>) => void): E2eStack {
+    const stack = new E2eStack(this, name);
+    stack.must(["stack", "init"]);
+    const file = path.join(this.dir, `Pulumi.${name}.yaml`);
+    const salt = (parse(fs.readFileSync(file, "utf8")) as { encryptionsalt: string }).encryptionsalt;
+    const config = (parse(fs.readFileSync(path.join(ROOT, `Pulumi.${configFrom}.yaml`), "utf8")) as { config: Record<string, any> }).config;
+    edit?.(config);
+    fs.writeFileSync(file, stringify({ encryptionsalt: salt, config }));
+    return stack;
+  }
+}
+
+/** One engine event from `--event-log` (only the fields the tests read). */
+export interface EngineEvent {
+  sequence: number;
+  resourcePreEvent?: { metadata: { op: string; urn: string; type: string } };
+  resOutputsEvent?: { metadata: { op: string; urn: string; type: string } };
+  diagnosticEvent?: { severity: string; message: string; urn?: string };
+}
+
+export interface PreviewStep { op: string; urn: string; type: string; diffs?: string[]; replaceReasons?: string[] }
+
+export class E2eStack {
+  constructor(readonly project: E2eProject, readonly name: string) {}
+
+  /** `pulumi <args> --stack <name> --cwd <project> --non-interactive`; never throws. */
+  pulumi(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Ran {
+    return run("pulumi", [...args, "--stack", this.name, "--cwd", this.project.dir, "--non-interactive"],
+      { cwd: this.project.dir, timeoutMs: 900000, ...opts, env: { ...DEPLOY_ENV, ...(opts.env ?? {}) } });
+  }
+
+  /** Like pulumi(), but throws with the engine's output when it fails. */
+  must(args: string[], opts: Parameters<E2eStack["pulumi"]>[1] = {}): string {
+    const r = this.pulumi(args, opts);
+    if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} -s ${this.name} exited ${r.code}\n${plain(r.stdout)}\n${plain(r.stderr)}`);
+    return r.stdout;
+  }
+
+  /** `pulumi config set --path`, the value on stdin (how PEM files are set: `... < key.pem`). */
+  config(key: string, value: string, opts: { secret?: boolean; type?: "int" | "bool" } = {}): void {
+    this.must(["config", "set", "--path", ...(opts.secret ? ["--secret"] : []), ...(opts.type ? ["--type", opts.type] : []), `istio-mesh-ca:${key}`], { input: value });
+  }
+
+  /** `pulumi up --json`: the engine's events, one JSON object per line, in order. */
+  up(extra: string[] = []): { run: Ran; events: EngineEvent[] } {
+    const r = this.pulumi(["up", "--yes", "--skip-preview", "--json", ...extra]);
+    return { run: r, events: parseEvents(r.stdout) };
+  }
+
+  /** `pulumi up` that must succeed. */
+  mustUp(extra: string[] = []): EngineEvent[] {
+    const { run: r, events } = this.up(extra);
+    if (r.code !== 0) throw new Error(`pulumi up -s ${this.name} exited ${r.code}\n${plain(r.stdout).slice(-20000)}\n${plain(r.stderr)}`);
+    return events;
+  }
+
+  /** `pulumi preview --json`: the planned steps (same ops are omitted) and error diagnostics. */
+  preview(extra: string[] = []): { code: number; steps: PreviewStep[]; errors: string; raw: Ran } {
+    const r = this.pulumi(["preview", "--json", ...extra]);
+    let json: any = {};
+    try { json = JSON.parse(r.stdout); } catch { /* not JSON: errors say why */ }
+    return {
+      code: r.code,
+      steps: (json.steps ?? []).map((s: any) => ({ op: s.op, urn: s.urn, type: s.newState?.type ?? s.oldState?.type, diffs: s.diffs, replaceReasons: s.replaceReasons })),
+      errors: plain([...(json.diagnostics ?? []).filter((d: any) => d.severity === "error").map((d: any) => d.message), r.stderr].join("\n")),
+      raw: r,
+    };
+  }
+
+  /** Stack outputs (secrets stay `[secret]`). */
+  outputs(showSecrets = false): Record<string, any> {
+    return JSON.parse(this.must(["stack", "output", "--json", ...(showSecrets ? ["--show-secrets"] : [])]));
+  }
+
+  /** The state as `pulumi stack export` writes it (secrets encrypted). */
+  exportState(): { text: string; resources: { urn: string; type: string; outputs?: Record<string, unknown>; inputs?: Record<string, unknown> }[] } {
+    const text = this.must(["stack", "export"]);
+    return { text, resources: JSON.parse(text).deployment.resources ?? [] };
+  }
+
+  /** URNs of the managed resources of one type in the state. */
+  urnsOf(type: string): string[] {
+    return this.exportState().resources.filter((r) => r.type === type).map((r) => r.urn);
+  }
+
+  destroy(): void {
+    this.must(["destroy", "--yes", "--skip-preview"]);
+  }
+
+  remove(): void {
+    this.pulumi(["stack", "rm", "--yes", "--force"]);
+  }
+}
+
+/**
+ * The lifecycle's read of this stack's own previous outputs (`mesh-lifecycle-previous`,
+ * `mesh-provided-previous`): a StackReference the engine reads on every run ("read" step).
+ */
+export const SELF_REFERENCE_STEP = /^read mesh-[a-z]+-previous$/;
+
+/**
+ * `pulumi refresh` twice: the first may update only the self-references (they hold the outputs of
+ * the deployment before the last, by design), the second must find no change at all. Returns the
+ * resources the first refresh updated.
+ */
+export function refreshNoDrift(stack: E2eStack): { firstUpdated: string[]; second: { code: number; out: string } } {
+  const first = stack.pulumi(["refresh", "--yes", "--skip-preview", "--diff"]);
+  if (first.code !== 0) throw new Error(`pulumi refresh -s ${stack.name} exited ${first.code}\n${plain(first.stdout).slice(-3000)}\n${first.stderr}`);
+  const firstUpdated = plain(first.stdout).split("\n").filter((l) => /^\s*~ \S+: \(update\)/.test(l)).map((l) => l.trim());
+  const again = stack.pulumi(["refresh", "--yes", "--skip-preview", "--expect-no-changes", "--diff"]);
+  return { firstUpdated, second: { code: again.code, out: again.code === 0 ? "" : plain(again.stdout).slice(-3000) } };
+}
+
+/** Engine events from `pulumi up --json` output (lines that are not JSON are ignored). */
+export function parseEvents(stdout: string): EngineEvent[] {
+  return stdout.split("\n").filter((l) => l.startsWith("{")).flatMap((l) => {
+    try { return [JSON.parse(l) as EngineEvent]; } catch { return []; }
+  });
+}
+
+/** `type::name` of a URN. */
+export const urnName = (urn: string): string => urn.split("::").slice(-1)[0];
+
+/** The order in which the engine finished (resOutputs) and started (resourcePre) each resource. */
+export function eventOrder(events: EngineEvent[]): { started: string[]; finished: string[] } {
+  const sorted = [...events].sort((a, b) => a.sequence - b.sequence);
+  return {
+    started: sorted.filter((e) => e.resourcePreEvent && e.resourcePreEvent.metadata.op !== "same").map((e) => e.resourcePreEvent!.metadata.urn),
+    finished: sorted.filter((e) => e.resOutputsEvent).map((e) => e.resOutputsEvent!.metadata.urn),
+  };
+}
+
+/** Index in the event sequence at which a URN matching `pred` first started / finished. */
+export function whenStarted(events: EngineEvent[], pred: (urn: string) => boolean): number {
+  return Math.min(...events.filter((e) => e.resourcePreEvent && pred(e.resourcePreEvent.metadata.urn)).map((e) => e.sequence));
+}
+export function whenFinished(events: EngineEvent[], pred: (urn: string) => boolean): number {
+  return Math.min(...events.filter((e) => e.resOutputsEvent && pred(e.resOutputsEvent.metadata.urn)).map((e) => e.sequence));
+}
+
+/** Every place a PEM private key appears in plaintext in a text (an exported state, a log). */
+export function plaintextKeys(text: string): string[] {
+  return text.match(/-----BEGIN [A-Z ]*PRIVATE KEY-----/g) ?? [];
+}
+
+/** The Istio source module's charts, linked in the layout `istio.chartPath` expects. */
+export function istioCharts(): string {
+  const dir = path.join(e2eEnv().dir, "istio-charts");
+  mustRun("bash", [path.join(ROOT, "scripts/e2e/istio-module.sh"), "--charts", dir], { timeoutMs: 600000 });
+  return dir;
+}
