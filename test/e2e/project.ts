@@ -81,6 +81,14 @@ export class E2eStack {
     this.must(["config", "set", "--path", ...(opts.secret ? ["--secret"] : []), ...(opts.type ? ["--type", opts.type] : []), `istio-mesh-ca:${key}`], { input: value });
   }
 
+  /** Sets an object leaf by leaf (`pulumi config set --path` takes scalars; numbers as `--type int`). */
+  configObject(key: string, value: Record<string, unknown>): void {
+    for (const [k, v] of Object.entries(value)) {
+      if (v && typeof v === "object") this.configObject(`${key}.${k}`, v as Record<string, unknown>);
+      else this.config(`${key}.${k}`, String(v), typeof v === "number" ? { type: "int" } : {});
+    }
+  }
+
   /** `pulumi up --json`: the engine's events, one JSON object per line, in order. */
   up(extra: string[] = []): { run: Ran; events: EngineEvent[] } {
     const r = this.pulumi(["up", "--yes", "--skip-preview", "--json", ...extra]);
@@ -90,7 +98,11 @@ export class E2eStack {
   /** `pulumi up` that must succeed. */
   mustUp(extra: string[] = []): EngineEvent[] {
     const { run: r, events } = this.up(extra);
-    if (r.code !== 0) throw new Error(`pulumi up -s ${this.name} exited ${r.code}\n${plain(r.stdout).slice(-20000)}\n${plain(r.stderr)}`);
+    if (r.code !== 0) {
+      const diagnostics = events.filter((e) => e.diagnosticEvent && e.diagnosticEvent.severity === "error")
+        .map((e) => `${e.diagnosticEvent!.urn ?? ""}: ${plain(e.diagnosticEvent!.message)}`);
+      throw new Error(`pulumi up -s ${this.name} exited ${r.code}\n${diagnostics.join("\n")}\n${plain(r.stderr)}`);
+    }
     return events;
   }
 

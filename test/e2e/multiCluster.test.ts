@@ -1,0 +1,165 @@
+import { X509Certificate } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { parse, stringify } from "yaml";
+import { E2eProject, E2eStack, SELF_REFERENCE_STEP, istioCharts, plaintextKeys, urnName } from "./project";
+import { checkCacerts, secretFiles, verifyChain } from "./cacertsChecks";
+import { ROOT, e2eEnv, mustRun } from "./support";
+
+/**
+ * The root CA stack and two cluster stacks (Pulumi.root.yaml, Pulumi.cluster-a.yaml,
+ * Pulumi.cluster-b.yaml) through the REAL engine: real StackReferences on one file backend, each
+ * cluster stack on its own local control plane (contexts `cluster-a`, `cluster-b` of one
+ * kubeconfig, as the stack files name them). Then the whole runbook of docs/rotation.md: an
+ * intermediate rotation, and root phases dual → cutover → finalize → steady applied on the root
+ * stack and then on every cluster stack, a skipped phase refused by the real preview, and the
+ * chain checked with openssl on both servers after every step.
+ */
+
+const SECOND = { APISERVER_PORT: "26643", ETCD_PORT: "23990", ETCD_PEER_PORT: "24000" };
+
+describe("root + cluster-a + cluster-b through the real engine, with the root rotation runbook", () => {
+  let root: E2eStack;
+  let clusters: Record<"cluster-a" | "cluster-b", E2eStack>;
+  let kubeconfigs: Record<"cluster-a" | "cluster-b", string>;
+  let secondState: string;
+
+  const cacerts = (c: "cluster-a" | "cluster-b") => secretFiles("istio-system", "cacerts", kubeconfigs[c]);
+  const rootConfig = (key: string, value: string, type?: "int") => root.config(`rootCa.${key}`, value, type ? { type } : {});
+
+  beforeAll(() => {
+    const env = e2eEnv({ apiserver: true });
+    // A second control plane for cluster-b (ports apart from the wrapper's and npm run local's).
+    secondState = path.join(env.dir, "kube-b");
+    const kubeB = path.join(env.dir, "kubeconfig-b");
+    mustRun("bash", [path.join(ROOT, "tools/start-apiserver.sh"), kubeB], { env: { ...SECOND, KUBE_STATE_DIR: secondState } });
+    kubeconfigs = { "cluster-a": env.kubeconfig, "cluster-b": kubeB };
+    // One kubeconfig with the two contexts the stack files name.
+    const merged: any = { apiVersion: "v1", kind: "Config", clusters: [], users: [], contexts: [], "current-context": "cluster-a" };
+    for (const [ctx, file] of Object.entries(kubeconfigs)) {
+      const k = parse(fs.readFileSync(file, "utf8"));
+      merged.clusters.push({ name: ctx, cluster: k.clusters[0].cluster });
+      merged.users.push({ name: ctx, user: k.users[0].user });
+      merged.contexts.push({ name: ctx, context: { cluster: ctx, user: ctx } });
+    }
+    const multi = path.join(env.dir, "kubeconfig-multi");
+    fs.writeFileSync(multi, stringify(merged), { mode: 0o600 });
+    process.env.KUBECONFIG = multi;
+
+    const charts = istioCharts();
+    const project = new E2eProject("multi");
+    root = project.stack("root");
+    clusters = {
+      "cluster-a": project.stack("cluster-a", "cluster-a", (c) => { c["istio-mesh-ca:istio"].chartPath = charts; c["istio-mesh-ca:istio"].skipAwait = true; }),
+      "cluster-b": project.stack("cluster-b", "cluster-b", (c) => { c["istio-mesh-ca:istio"].chartPath = charts; c["istio-mesh-ca:istio"].skipAwait = true; }),
+    };
+    root.mustUp();
+    for (const s of Object.values(clusters)) s.mustUp();
+  });
+
+  afterAll(() => {
+    for (const s of [...Object.values(clusters ?? {}), root]) {
+      s?.pulumi(["destroy", "--yes", "--skip-preview"]);
+      s?.remove();
+    }
+    if (secondState) mustRun("bash", [path.join(ROOT, "tools/stop-apiserver.sh")], { env: { KUBE_STATE_DIR: secondState } });
+  });
+
+  /** Both clusters trust the same roots, and each cacerts chains to them. */
+  const checkBoth = () => {
+    const a = checkCacerts(cacerts("cluster-a"));
+    const b = checkCacerts(cacerts("cluster-b"));
+    expect(b.roots).toEqual(a.roots);
+    expect(b.intermediate).not.toBe(a.intermediate);
+    return { a, b };
+  };
+  const upAll = () => { root.mustUp(); for (const s of Object.values(clusters)) s.mustUp(); };
+  const noChanges = (s: E2eStack) => expect(s.pulumi(["preview", "--expect-no-changes"]).code).toBe(0);
+
+  it("the root stack exports certificates and secret keys only; its state and the clusters' hold no plaintext key", () => {
+    const out = root.outputs();
+    expect(Object.keys(out.intermediates ?? {}).sort()).toEqual(["cluster-a", "cluster-b"]);
+    expect(JSON.stringify(out)).not.toMatch(/PRIVATE KEY/);
+    for (const s of [root, ...Object.values(clusters)]) expect(plaintextKeys(s.exportState().text)).toEqual([]);
+  });
+
+  it("each cluster's cacerts chains to the one shared root; second previews are clean everywhere", () => {
+    checkBoth();
+    for (const s of [root, ...Object.values(clusters)]) noChanges(s);
+  });
+
+  it("a cluster stack reads the root stack through a real StackReference", () => {
+    const refs = clusters["cluster-a"].exportState().resources.filter((r) => r.type === "pulumi:pulumi:StackReference");
+    expect(refs.map((r) => (r.outputs as any).name)).toContain("organization/istio-mesh-ca/root");
+  });
+
+  it("intermediate rotation: new intermediates under the same root; cluster previews change only cacerts", () => {
+    const before = checkBoth();
+    rootConfig("rotation.intermediateGeneration", "2", "int");
+    root.mustUp();
+    for (const s of Object.values(clusters)) {
+      const changed = s.preview().steps.filter((x) => x.op !== "same").map((x) => `${x.op} ${urnName(x.urn)}`).filter((x) => !SELF_REFERENCE_STEP.test(x));
+      for (const c of changed) expect(c).toMatch(/^(update|read|refresh) .*(cacerts|istio-mesh-ca-cluster-[ab]|root-stack|lifecycle)/);
+      expect(changed.join("\n")).toMatch(/update .*cacerts/);
+      s.mustUp();
+    }
+    const after = checkBoth();
+    expect(after.a.roots).toEqual(before.a.roots);
+    expect(after.a.intermediate).not.toBe(before.a.intermediate);
+  });
+
+  it("a skipped root phase is refused by the real preview, naming the phase to apply first", () => {
+    rootConfig("rotation.rootPhase", "finalize");
+    const p = root.preview();
+    expect(p.code).not.toBe(0);
+    expect(p.errors).toContain('rootPhase cannot go from "steady" to "finalize": apply rootPhase "dual" first');
+  });
+
+  it("root rotation dual → cutover → finalize → steady, root stack first, every cluster after, chains checked at each step", () => {
+    const [oldRoot] = checkBoth().a.roots;
+    root.configObject("rootCa.rotation.newRoot", { key: { algorithm: "RSA", rsaBits: 4096 }, validityDays: 3650,
+      subject: { organization: "Istio", commonName: "Root CA 2" } });
+    // dual: both roots trusted, intermediates still from the old root.
+    rootConfig("rotation.rootPhase", "dual");
+    upAll();
+    const dual = checkBoth();
+    expect(dual.a.roots).toHaveLength(2);
+    expect(dual.a.roots[0]).toBe(oldRoot);
+    const newRoot = dual.a.roots[1];
+    const istiodEnv = (c: "cluster-a" | "cluster-b") => JSON.parse(mustRun("kubectl", ["--kubeconfig", kubeconfigs[c], "get", "deploy", "istiod", "-n", "istio-system", "-o", "json"]))
+      .spec.template.spec.containers.find((x: any) => x.name === "discovery").env as { name: string; value?: string }[];
+    for (const c of ["cluster-a", "cluster-b"] as const) expect(istiodEnv(c)).toEqual(expect.arrayContaining([{ name: "ISTIO_MULTIROOT_MESH", value: "true" }]));
+    // cutover: intermediates re-issued under the new root; both roots still trusted.
+    rootConfig("rotation.rootPhase", "cutover");
+    upAll();
+    const cut = checkBoth();
+    expect(cut.a.roots).toEqual([oldRoot, newRoot]);
+    for (const c of ["cluster-a", "cluster-b"] as const) {
+      const files = cacerts(c);
+      expect(verifyChain(files["root-cert.pem"], files["cert-chain.pem"]).ok).toBe(true);
+      // The intermediate is now issued by the NEW root.
+      const issuer = (files["root-cert.pem"].match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [])
+        .map((p) => new X509Certificate(p)).find((r) => new X509Certificate(files["ca-cert.pem"]).checkIssued(r));
+      expect(issuer?.fingerprint256).toBe(newRoot);
+    }
+    // finalize: only the new root.
+    rootConfig("rotation.rootPhase", "finalize");
+    upAll();
+    const fin = checkBoth();
+    expect(fin.a.roots).toEqual([newRoot]);
+    for (const c of ["cluster-a", "cluster-b"] as const) expect(istiodEnv(c).map((e) => e.name)).not.toContain("ISTIO_MULTIROOT_MESH");
+    // steady at generation 2: the new root becomes `root`, the old root's key and certificate go.
+    const rootCa = (parse(fs.readFileSync(path.join(root.project.dir, "Pulumi.root.yaml"), "utf8")) as any).config["istio-mesh-ca:rootCa"];
+    root.must(["config", "rm", "--path", "istio-mesh-ca:rootCa.root"]);
+    root.configObject("rootCa.root", rootCa.rotation.newRoot);
+    root.must(["config", "rm", "--path", "istio-mesh-ca:rootCa.rotation.newRoot"]);
+    rootConfig("rotation.rootPhase", "steady");
+    rootConfig("rotation.rootGeneration", "2", "int");
+    const steady = root.preview().steps.filter((x) => x.op !== "same").map((x) => `${x.op} ${urnName(x.urn)}`);
+    expect(steady.filter((c) => c.startsWith("delete"))).toEqual(expect.arrayContaining([expect.stringMatching(/^delete mesh-root/)]));
+    expect(steady.join("\n")).not.toMatch(/^create /m);
+    upAll();
+    expect(checkBoth().a.roots).toEqual([newRoot]);
+    for (const s of [root, ...Object.values(clusters)]) noChanges(s);
+  });
+});
