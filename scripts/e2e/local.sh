@@ -75,7 +75,7 @@ $(pulumi_ stack output 2>/dev/null | sed 's/^/  /' | cut -c1-160)
 
 Look at it:
   export KUBECONFIG=$KUBECONFIG PATH=$ROOT/tools/bin:\$PATH
-  export PULUMI_HOME=$PULUMI_HOME PULUMI_BACKEND_URL=$PULUMI_BACKEND_URL PULUMI_CONFIG_PASSPHRASE=$PULUMI_CONFIG_PASSPHRASE
+  export PULUMI_HOME=$PULUMI_HOME PULUMI_BACKEND_URL='$PULUMI_BACKEND_URL' PULUMI_CONFIG_PASSPHRASE=$PULUMI_CONFIG_PASSPHRASE
   pulumi stack -s $STACK                    # the resources Pulumi manages
   kubectl get secret cacerts -n istio-system
   kubectl get peerauthentication -A
