@@ -154,7 +154,7 @@ export function weakKey(cert: crypto.X509Certificate): string | undefined {
 
 /** Why `keyPem` cannot be the key of `cert`, or undefined when it is. Never includes the key. */
 export function keyMismatch(cert: crypto.X509Certificate, keyPem: string, certKey = "the certificate"): string | undefined {
-  if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(keyPem)) {
+  if (/-{5}BEGIN ENCRYPTED PRIVATE KEY-{5}|Proc-Type: 4,ENCRYPTED/.test(keyPem)) {
     return "is an encrypted private key; istiod needs it unencrypted (it is stored encrypted as a Pulumi secret): openssl pkey -in key.pem -out plain-key.pem";
   }
   // istiod (security/pkg/pki/util ParsePemEncodedKey) reads the first PEM block only, e.g. not past the
@@ -221,7 +221,7 @@ export function checkSuppliedMaterial(m: SuppliedMaterial, now: Date = new Date(
   const problems: MaterialProblem[] = [];
   const add = (key: SuppliedKey, message: string) => problems.push({ key, message });
   // Certificates end up in plain stack outputs: a key pasted into a certificate field must stop here.
-  const keyIn = (["rootCertPem", "caCertPem", "certChainPem"] as const).filter((k) => /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(m[k] ?? ""));
+  const keyIn = (["rootCertPem", "caCertPem", "certChainPem"] as const).filter((k) => /-{5}BEGIN [A-Z ]*PRIVATE KEY-{5}/.test(m[k] ?? ""));
   for (const k of keyIn) {
     add(k, `holds a private key; it takes certificates only${k === "rootCertPem" ? " (root-cert.pem): the root key (root-key.pem) must never be given to Pulumi" : ""}`);
   }

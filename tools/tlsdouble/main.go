@@ -107,19 +107,7 @@ func (*server) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulumirpc
 }
 
 func (*server) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
-	s, err := schemaFor(req.GetType())
-	if err != nil {
-		return nil, err
-	}
-	olds, err := unmarshal(req.GetOlds())
-	if err != nil {
-		return nil, err
-	}
-	news, err := unmarshal(req.GetNews())
-	if err != nil {
-		return nil, err
-	}
-	p, err := plan(s, olds, news, now())
+	p, err := planRequest(req.GetType(), req.GetOlds(), req.GetNews())
 	if err != nil {
 		return nil, err
 	}
@@ -195,19 +183,7 @@ func (*server) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.R
 // Update: only attributes without RequiresReplace get here (earlyRenewalHours, maxPathLength):
 // updatedUsingPlan (common.go) copies the plan into the state; the certificate is NOT re-issued.
 func (*server) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
-	s, err := schemaFor(req.GetType())
-	if err != nil {
-		return nil, err
-	}
-	olds, err := unmarshal(req.GetOlds())
-	if err != nil {
-		return nil, err
-	}
-	news, err := unmarshal(req.GetNews())
-	if err != nil {
-		return nil, err
-	}
-	p, err := plan(s, olds, news, now())
+	p, err := planRequest(req.GetType(), req.GetOlds(), req.GetNews())
 	if err != nil {
 		return nil, err
 	}
@@ -219,6 +195,23 @@ func (*server) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulumir
 		return nil, err
 	}
 	return &pulumirpc.UpdateResponse{Properties: out}, nil
+}
+
+// planRequest: the plan of a Diff or Update request (old state, new inputs, now).
+func planRequest(typ string, oldsPB, newsPB *structpb.Struct) (*planResult, error) {
+	s, err := schemaFor(typ)
+	if err != nil {
+		return nil, err
+	}
+	olds, err := unmarshal(oldsPB)
+	if err != nil {
+		return nil, err
+	}
+	news, err := unmarshal(newsPB)
+	if err != nil {
+		return nil, err
+	}
+	return plan(s, olds, news, now())
 }
 
 // Delete: a no-op in the provider (the state entry just goes away).
