@@ -35,6 +35,10 @@ export interface ProgramRun {
   dependsOn: Map<string, string[]>;
   parentOf: Map<string, string>;
   warnings: string[];
+  /** Every URN the run registered, in registration order (the engine's identity of a resource). */
+  urns: string[];
+  /** Aliases a registration carried, by resource name (alias URNs as the SDK sent them). */
+  aliases: Map<string, string[]>;
 }
 
 export function isSecretValue(v: unknown): v is { value: unknown } {
@@ -90,6 +94,8 @@ export async function runUnderMocks(entry: () => Record<string, any>, config: Re
   const dependsOn = new Map<string, string[]>();
   const parentOf = new Map<string, string>();
   const warnings: string[] = [];
+  const urns: string[] = [];
+  const aliases = new Map<string, string[]>();
   let outputs: Record<string, any> = {};
   const secretOutputPaths: string[] = [];
   let error: Error | undefined;
@@ -136,7 +142,13 @@ export async function runUnderMocks(entry: () => Record<string, any>, config: Re
       const name = req.getName();
       if (req.getParent()) parentOf.set(name, nameOfUrn(req.getParent()));
       dependsOn.set(name, (req.getDependenciesList() as string[]).map(nameOfUrn));
-      return orig(req, cb);
+      const aliasUrns = [...(req.getAliasurnsList() as string[]),
+        ...(req.getAliasesList() as any[]).map((a) => a.getUrn() || JSON.stringify(a.getSpec()?.toObject()))];
+      if (aliasUrns.length > 0) aliases.set(name, aliasUrns);
+      return orig(req, (err: unknown, resp: any) => {
+        if (!err && resp) urns.push(resp.getUrn());
+        return cb(err, resp);
+      });
     };
     const log = require("@pulumi/pulumi/log");
     const warn = log.warn;
@@ -158,7 +170,7 @@ export async function runUnderMocks(entry: () => Record<string, any>, config: Re
   await new Promise((r) => setImmediate(r));
   realProcess.setUncaughtExceptionCaptureCallback(null);
   error ??= asyncErrors[0];
-  return { resources, outputs, secretOutputPaths, error, dependsOn, parentOf, warnings };
+  return { resources, outputs, secretOutputPaths, error, dependsOn, parentOf, warnings, urns, aliases };
 }
 
 function nameOfUrn(urn: string): string {
