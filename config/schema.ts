@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ISTIO_CHART_REPOSITORY, ISTIO_VERSION } from "../components/istio/versions";
 import { rootCaConfigSchema } from "../components/ca/lifecycle/config";
 import { backends, caConfigSchema } from "../components/ca/registry";
 
@@ -7,9 +8,7 @@ import { backends, caConfigSchema } from "../components/ca/registry";
  * Each top-level key of this object is one Pulumi config key.
  */
 
-/** The pinned Istio release (charts and, on the AKS add-on, nothing: that has its own revisions). */
-export const ISTIO_VERSION = "1.29.2";
-export const ISTIO_CHART_REPOSITORY = "https://istio-release.storage.googleapis.com/charts";
+export { ISTIO_CHART_REPOSITORY, ISTIO_VERSION };
 
 /** A DNS-1123 label: Kubernetes names of namespaces, clusters and our resources. */
 export const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,

@@ -50,13 +50,13 @@ export function meshStack(config: StackConfig): { clusters: Record<string, Clust
     namespacesDeclared(mesh.namespaces);
     if (lifecycle && lifecycle.restartDeployments.length > 0) {
       new WorkloadRestarts(`${cluster.name}-restarts`, { provider: ca.clusterProvider ?? provider, clusterName: cluster.name,
-        deployments: lifecycle.restartDeployments, material: ca.material }, { dependsOn: [mesh] });
+        deployments: lifecycle.restartDeployments, material: ca.delivery.material }, { dependsOn: [mesh] });
     }
     clusters[cluster.name] = {
-      backend: ca.kind,
-      rootCertBundle: ca.material.rootCertBundle,
-      intermediateCert: ca.material.intermediateCert,
-      certChain: ca.material.certChain,
+      backend: ca.backendName,
+      rootCertBundle: ca.delivery.material.rootCertBundle,
+      intermediateCert: ca.delivery.material.intermediateCert,
+      certChain: ca.delivery.material.certChain,
       ...(ca.stackOutputs ? { backendOutputs: ca.stackOutputs } : {}),
       sidecarIngressTls: Object.fromEntries(Object.entries(mesh.sidecarIngressTls).map(([k, s]) => [k, {
         podAnnotations: s.podAnnotations,

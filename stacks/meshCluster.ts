@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { CaBackend } from "../components/ca/contract";
 import { CacertsSecret } from "../components/istio/cacerts";
 import { IstioInstall } from "../components/istio/istioInstall";
-import { EnvSource, injectionLabels } from "../components/istio/values";
+import { injectionLabels } from "../components/istio/values";
+import { NamedMap } from "../components/shared/stringMaps";
 import { MeshMtls } from "../components/policy/mtls";
 import { NamespaceProxyConfigs } from "../components/policy/proxyConfig";
 import { SIDECAR_INGRESS_TLS_ENV, SidecarIngressTls } from "../components/policy/sidecarIngressTls";
@@ -42,19 +43,19 @@ export class MeshCluster extends pulumi.ComponentResource {
       },
     }, k8sOpts));
 
-    const featureEnv: EnvSource[] = config.sidecarIngressTls.length > 0
-      ? [{ source: "sidecarIngressTls", env: SIDECAR_INGRESS_TLS_ENV }] : [];
+    const featureEnv: NamedMap[] = config.sidecarIngressTls.length > 0
+      ? [{ source: "sidecarIngressTls", values: SIDECAR_INGRESS_TLS_ENV }] : [];
     if (config.istio.install === "external" && featureEnv.length > 0) {
       // We don't render istiod's values here: say what the external install must set.
       void pulumi.log.warn(`istio-mesh-ca:istio.install is external: the istiod installed elsewhere must run with ${featureEnv
-        .flatMap((f) => Object.entries(f.env).map(([k, v]) => `${k}=${v}`)).join(", ")} for istio-mesh-ca:sidecarIngressTls to work`, this);
+        .flatMap((f) => Object.entries(f.values as Record<string, string>).map(([k, v]) => `${k}=${v}`)).join(", ")} for istio-mesh-ca:sidecarIngressTls to work`, this);
     }
     const istio = config.istio;
     // What the mesh policies wait for: Istio (its CRDs) when we install it, the cacerts otherwise.
     const installed: pulumi.Resource[] = [];
     if (istio.install === "external") {
-      if (args.ca.istiod.usesCacertsSecret) {
-        installed.push(new CacertsSecret(`${name}-cacerts`, { namespace: istio.namespace, material: args.ca.material, provider }, { parent: this }));
+      if (args.ca.delivery.kind === "cacerts") {
+        installed.push(new CacertsSecret(`${name}-cacerts`, { namespace: istio.namespace, material: args.ca.delivery.material, provider }, { parent: this }));
       }
     } else {
       this.istio = new IstioInstall(`${name}-istio`, {
@@ -85,7 +86,7 @@ export class MeshCluster extends pulumi.ComponentResource {
       dependsOn: policyDeps,
     }, { parent: this });
 
-    const proxyEnv = args.ca.istiod.namespaceProxyEnv ?? {};
+    const proxyEnv = args.ca.istiodSettings.namespaceProxyEnv ?? {};
     if (Object.keys(proxyEnv).length > 0) {
       new NamespaceProxyConfigs(`${name}-proxyconfig`, { provider, env: proxyEnv, dependsOn: policyDeps }, { parent: this });
     }

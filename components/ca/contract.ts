@@ -2,9 +2,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 /**
- * The contract every CA backend yields. The Istio install consumes it and never asks
- * which backend produced it: adding a backend is one new file under components/ca/
- * plus one entry in components/ca/registry.ts.
+ * The contract every CA backend yields. The Istio install consumes it and never asks which backend
+ * produced it: a new backend is one component under components/ca/ plus its config adapter under
+ * config/backends/.
  */
 
 /** The CA material Istio works with, as PEM strings. */
@@ -13,10 +13,7 @@ export interface CaMaterial {
   readonly rootCerts: pulumi.Output<string[]>;
   /** `root-cert.pem`: the roots above, concatenated. */
   readonly rootCertBundle: pulumi.Output<string>;
-  /**
-   * The signing (intermediate) certificate istiod uses, `ca-cert.pem`. Undefined for backends where
-   * istiod does not sign (for example when an external signer issues workload certificates).
-   */
+  /** `ca-cert.pem`: the certificate that signs workload leaves, when the backend knows it. */
   readonly intermediateCert?: pulumi.Output<string>;
   /** `ca-key.pem`, always a Pulumi secret. */
   readonly intermediateKey?: pulumi.Output<string>;
@@ -24,21 +21,39 @@ export interface CaMaterial {
   readonly certChain?: pulumi.Output<string>;
 }
 
+/** Material complete enough for istiod's plugged-in CA: the four `cacerts` files. */
+export type CompleteCaMaterial = Required<CaMaterial>;
+
+/**
+ * How istiod gets its signing CA:
+ * - `cacerts`: from the `cacerts` Secret in its namespace, which the Istio install writes from `material`;
+ * - `external`: from somewhere the backend arranged itself (files a Vault agent renders, the AKS
+ *   add-on's CSI mount, a Kubernetes CSR signer, istio-csr); `material` holds what the backend knows
+ *   (always the roots) for outputs and inventories.
+ */
+export type CaDelivery =
+  | { readonly kind: "cacerts"; readonly material: CompleteCaMaterial }
+  | { readonly kind: "external"; readonly material: CaMaterial };
+
 /** A ClusterRole rule, as Kubernetes spells it. */
 export type PolicyRule = k8s.types.input.rbac.v1.PolicyRule;
 
+/** Environment variables (or pod annotations) for istiod; the map itself may be an output. */
+export type StringMap = pulumi.Input<Record<string, pulumi.Input<string>>>;
+
 /** What istiod needs from a backend, as data. */
-export interface IstiodContribution {
-  /** Environment variables for the `discovery` container (istiod chart `pilot.env`). */
-  readonly env: Record<string, pulumi.Input<string>>;
+export interface IstiodSettings {
+  /**
+   * The one channel for istiod's environment (`discovery` container, istiod chart `pilot.env`).
+   * The Istio install merges it with the features' env and refuses two sources that disagree.
+   */
+  readonly env: StringMap;
   /** Pod annotations for istiod (istiod chart `pilot.podAnnotations`). */
-  readonly podAnnotations: Record<string, pulumi.Input<string>>;
+  readonly podAnnotations: StringMap;
   /** A fragment deep-merged into `meshConfig`. */
   readonly meshConfig: pulumi.Input<Record<string, unknown>>;
   /** Extra ClusterRole rules for istiod's service account. */
   readonly clusterRoleRules: PolicyRule[];
-  /** Whether istiod reads its CA from the `cacerts` Secret (then `material` must be complete). */
-  readonly usesCacertsSecret: boolean;
   /** Resources that must exist before istiod starts (issuers, external signers, ...). */
   readonly dependsOn: pulumi.Resource[];
   /**
@@ -47,8 +62,9 @@ export interface IstiodContribution {
    */
   readonly namespaceProxyEnv?: Record<string, Record<string, pulumi.Input<string>>>;
   /**
-   * istiod chart values that have no env/meshConfig equivalent (extra volumes, `global.caAddress`),
-   * deep-merged before the user's own overrides.
+   * istiod chart values that are neither env nor pod annotations nor meshConfig (extra volumes,
+   * `global.caAddress`, `global.certSigners`), deep-merged before the user's own overrides.
+   * `pilot.env` and `pilot.podAnnotations` are refused here: they go through `env`/`podAnnotations`.
    */
   readonly chartValues?: pulumi.Input<Record<string, unknown>>;
   /**
@@ -63,13 +79,15 @@ export interface IstiodContribution {
 
 /** The output shape of every CA backend component. */
 export interface CaBackend {
-  /** The backend's config name, for inventories and messages (never for branching). */
-  readonly kind: string;
-  readonly material: CaMaterial;
-  readonly istiod: IstiodContribution;
+  /** The backend's name (`selfSigned`, `vault`, ...), for inventories and messages; never for branching. */
+  readonly backendName: string;
+  /** Where istiod's CA comes from, with the material this backend knows. */
+  readonly delivery: CaDelivery;
+  /** What istiod's install must carry for this backend. */
+  readonly istiodSettings: IstiodSettings;
   /**
    * Set when the backend itself created the cluster (e.g. an AKS ManagedCluster): the provider
-   * for that cluster, used instead of the one built from `clusters[]` config.
+   * for that cluster, used instead of the one the composition built.
    */
   readonly clusterProvider?: k8s.Provider;
   /**
@@ -79,9 +97,9 @@ export interface CaBackend {
   readonly stackOutputs?: Record<string, pulumi.Input<unknown>>;
 }
 
-/** Shortcut for the common contribution of backends that only fill the `cacerts` Secret. */
-export function cacertsOnlyContribution(): IstiodContribution {
-  return { env: {}, podAnnotations: {}, meshConfig: {}, clusterRoleRules: [], usesCacertsSecret: true, dependsOn: [] };
+/** istiod settings of a backend that asks nothing of istiod beyond its CA delivery. */
+export function noIstiodSettings(dependsOn: pulumi.Resource[] = []): IstiodSettings {
+  return { env: {}, podAnnotations: {}, meshConfig: {}, clusterRoleRules: [], dependsOn };
 }
 
 /** `root-cert.pem` is the roots concatenated, each ending in a newline. */

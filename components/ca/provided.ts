@@ -2,11 +2,10 @@ import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { StackConfigView, defineBackend } from "./backend";
-import { CaBackend, CaMaterial, IstiodContribution, cacertsOnlyContribution, joinPems } from "./contract";
+import { CaBackend, CaDelivery, IstiodSettings, joinPems, noIstiodSettings } from "./contract";
 import { ExpiryConfig, expirySchema } from "./lifecycle/config";
 import { expiryFindings } from "./lifecycle/guards";
-import { selfStackName, trustBundleValues, withLifecycle } from "./lifecycle/offlineCa";
-import { Values } from "../istio/values";
+import { selfStackName, trustBundleAdditions, withIstiodAdditions } from "./lifecycle/offlineCa";
 import { MaterialCheck, PathCert, SuppliedKey, checkSuppliedMaterial, describeCert, fingerprintOf, signingRoot, splitPemCerts, subjectOf } from "./pem";
 
 /**
@@ -225,12 +224,12 @@ export interface ProvidedCaArgs {
 /**
  * A cluster's CA from supplied PEMs, for the `cacerts` Secret. Two roots in the bundle (a root
  * rotation) make istiod trust both (`ISTIO_MULTIROOT_MESH`) and restart once per bundle change
- * (the lifecycle layer's `trustBundleValues`).
+ * (the lifecycle layer's `trustBundleAdditions`).
  */
 export class ProvidedCa extends pulumi.ComponentResource implements CaBackend {
-  public readonly kind = "provided";
-  public readonly material: Required<CaMaterial>;
-  public readonly istiod: IstiodContribution;
+  public readonly backendName = "provided";
+  public readonly delivery: CaDelivery;
+  public readonly istiodSettings: IstiodSettings;
   public readonly stackOutputs: Record<string, pulumi.Input<unknown>>;
 
   constructor(name: string, args: ProvidedCaArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -247,7 +246,7 @@ export class ProvidedCa extends pulumi.ComponentResource implements CaBackend {
       return true;
     });
     const gate = <T>(v: T) => ok.apply(() => v);
-    this.material = {
+    const material = {
       rootCerts: gate(args.roots.rootCerts),
       rootCertBundle: gate(args.roots.rootCertBundle),
       intermediateCert: gate(splitPemCerts(m.caCertPem)[0]), // the certificate only, without any text around it
@@ -256,7 +255,8 @@ export class ProvidedCa extends pulumi.ComponentResource implements CaBackend {
       certChain: gate(check.certChainPem),
     };
     const multiRoot = args.roots.rootCerts.length > 1;
-    this.istiod = withLifecycle(cacertsOnlyContribution(), this.material.rootCertBundle.apply((bundle): Values => trustBundleValues(bundle, multiRoot)));
+    this.delivery = { kind: "cacerts", material };
+    this.istiodSettings = withIstiodAdditions(noIstiodSettings(), material.rootCertBundle.apply((bundle) => trustBundleAdditions(bundle, multiRoot)));
     this.stackOutputs = {
       /** The verified path, intermediate first: public facts only (subjects, fingerprints, validity, path length). */
       chain: (check.path ?? []).map((p) => ({
@@ -269,7 +269,7 @@ export class ProvidedCa extends pulumi.ComponentResource implements CaBackend {
       })),
       rootCount: args.roots.rootCerts.length,
     };
-    this.registerOutputs({ rootCertBundle: this.material.rootCertBundle, certChain: this.material.certChain });
+    this.registerOutputs({ rootCertBundle: material.rootCertBundle, certChain: material.certChain });
   }
 }
 

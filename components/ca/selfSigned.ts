@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { defineBackend } from "./backend";
-import { CaBackend, CaMaterial, IstiodContribution, cacertsOnlyContribution } from "./contract";
-import { OfflineCa, offlineCaFields, offlineCaIssues, offlineCaMaterial, withLifecycle } from "./lifecycle";
+import { CaBackend, CaDelivery, IstiodSettings, noIstiodSettings } from "./contract";
+import { OfflineCa, offlineCaFields, offlineCaIssues, offlineCaMaterial, withIstiodAdditions } from "./lifecycle";
 
 /**
  * Self-signed backend (seed 004): an offline-style root in this stack and one intermediate per
@@ -29,9 +29,9 @@ export interface SelfSignedCaArgs {
 
 /** A cluster's CA from the self-signed root: the intermediate goes into `cacerts`. */
 export class SelfSignedCa extends pulumi.ComponentResource implements CaBackend {
-  public readonly kind = "selfSigned";
-  public readonly material: CaMaterial;
-  public readonly istiod: IstiodContribution;
+  public readonly backendName = "selfSigned";
+  public readonly delivery: CaDelivery;
+  public readonly istiodSettings: IstiodSettings;
 
   constructor(name: string, args: SelfSignedCaArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-mesh-ca:ca:SelfSignedCa", name, {}, opts);
@@ -41,9 +41,10 @@ export class SelfSignedCa extends pulumi.ComponentResource implements CaBackend 
       istioNamespace: args.istioNamespace,
       parent: this,
     });
-    this.material = offline.material!;
-    this.istiod = withLifecycle(cacertsOnlyContribution(), offline.istiodChartValues);
-    this.registerOutputs({ rootCertBundle: this.material.rootCertBundle, certChain: this.material.certChain });
+    const material = offline.material!;
+    this.delivery = { kind: "cacerts", material };
+    this.istiodSettings = withIstiodAdditions(noIstiodSettings(), offline.istiodAdditions);
+    this.registerOutputs({ rootCertBundle: material.rootCertBundle, certChain: material.certChain });
   }
 }
 

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { CaMaterial } from "../ca/contract";
+import { CompleteCaMaterial } from "../ca/contract";
+import { MANAGED_BY_LABELS, MeshComponent } from "../shared/meshComponent";
 
 /**
  * Options every Kubernetes provider that carries a `cacerts` Secret needs. Without
@@ -15,36 +16,27 @@ export const MESH_PROVIDER_OPTIONS = { enableSecretMutable: true } as const;
 export interface CacertsSecretArgs {
   /** The namespace istiod runs in. */
   readonly namespace: pulumi.Input<string>;
-  /** Complete CA material; the key must already be a Pulumi secret. */
-  readonly material: CaMaterial;
+  /** The four files; the key must already be a Pulumi secret. */
+  readonly material: CompleteCaMaterial;
   /** The Kubernetes provider of the target cluster, created with `MESH_PROVIDER_OPTIONS` (see there). */
   readonly provider: k8s.Provider;
-}
-
-/** Fails early when a backend claims `cacerts` but leaves part of the material out. */
-export function requireCompleteMaterial(material: CaMaterial, context: string): Required<CaMaterial> {
-  const missing = (["intermediateCert", "intermediateKey", "certChain"] as const).filter((k) => material[k] === undefined);
-  if (missing.length > 0) {
-    throw new Error(`${context}: the CA backend uses the cacerts Secret but provides no ${missing.join(", ")}`);
-  }
-  return material as Required<CaMaterial>;
 }
 
 /**
  * The `cacerts` Secret istiod reads its plugged-in CA from (istio `pilot/pkg/bootstrap/istio_ca.go`).
  * The whole data map is a Pulumi secret.
  */
-export class CacertsSecret extends pulumi.ComponentResource {
+export class CacertsSecret extends MeshComponent {
   public readonly secret: k8s.core.v1.Secret;
 
   constructor(name: string, args: CacertsSecretArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("istio-mesh-ca:istio:CacertsSecret", name, {}, opts);
-    const m = requireCompleteMaterial(args.material, name);
-    this.secret = new k8s.core.v1.Secret(`${name}-secret`, {
+    super("istio", "CacertsSecret", name, opts);
+    const m = args.material;
+    this.secret = new k8s.core.v1.Secret(this.childName("secret"), {
       metadata: {
         name: "cacerts",
         namespace: args.namespace,
-        labels: { "app.kubernetes.io/managed-by": "istio-mesh-ca", "istio.io/ca-source": "plugged-in" },
+        labels: { ...MANAGED_BY_LABELS, "istio.io/ca-source": "plugged-in" },
       },
       type: "Opaque",
       stringData: pulumi.secret({

@@ -2,52 +2,83 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { CaBackend } from "../ca/contract";
+import { MeshComponent } from "../shared/meshComponent";
+import { NamedMap } from "../shared/stringMaps";
 import { Transform, transformed } from "../shared/transform";
-import { CacertsSecret } from "./cacerts";
+import { CacertsSecret, CacertsSecretArgs } from "./cacerts";
 import { deploymentEnvPostRenderer, istiodName } from "./deploymentEnv";
-import { EnvSource, Values, deepMerge, injectionLabels, istiodValues } from "./values";
+import { Values, deepMerge, injectionLabels, istiodValues } from "./values";
+import { DEFAULT_ISTIO_NAMESPACE, ISTIO_CHART_REPOSITORY, ISTIO_VERSION } from "./versions";
 
-/** Where charts come from: the official repository at a pinned version, or a local directory. */
+/** Where charts come from: a Helm repository at a pinned version, or a local directory. */
 export type ChartSource =
   | { readonly repository: string; readonly version: string }
   /** A directory holding `base/`, `istiod/` and `gateway/` (air-gapped installs, an unpacked release). */
   | { readonly path: string };
 
 export interface IngressGatewayArgs {
-  /** Release name, also the gateway's Deployment and Service name. */
-  readonly name: string;
-  readonly namespace: string;
-  /** Service type of the gateway. */
-  readonly serviceType: "LoadBalancer" | "ClusterIP" | "NodePort";
+  /**
+   * Release name, also the gateway's Deployment and Service name.
+   * @default "istio-ingressgateway"
+   */
+  readonly name?: string;
+  /** @default "istio-ingress" */
+  readonly namespace?: string;
+  /** @default "LoadBalancer" */
+  readonly serviceType?: "LoadBalancer" | "ClusterIP" | "NodePort";
 }
 
 export interface IstioInstallArgs {
-  /** Provider of the target cluster. */
+  /** Provider of the target cluster; every child uses it. */
   readonly provider: k8s.Provider;
-  /** The namespace istiod runs in. */
-  readonly namespace: string;
-  /** Create the namespace (false when another stack owns it). */
-  readonly createNamespace: boolean;
-  readonly chartSource: ChartSource;
-  /** Optional revision (canary upgrades). */
+  /**
+   * The namespace istiod runs in.
+   * @default "istio-system"
+   */
+  readonly namespace?: string;
+  /**
+   * Create the namespace (false when another stack owns it).
+   * @default true
+   */
+  readonly createNamespace?: boolean;
+  /**
+   * Where the `base`, `istiod` and `gateway` charts come from.
+   * @default { repository: "https://istio-release.storage.googleapis.com/charts", version: "1.29.2" }
+   * @example { path: "/opt/istio-1.29.2/manifests/charts" }
+   */
+  readonly chartSource?: ChartSource;
+  /** Istio revision (canary upgrades): istiod, its service account and the injection label follow it. */
   readonly revision?: string;
+  /** `meshConfig.trustDomain` (SPIFFE IDs `spiffe://<trustDomain>/ns/<ns>/sa/<sa>`); Istio's default is `cluster.local`. */
   readonly trustDomain?: string;
-  /** The CA backend's contract. Whatever backend it is, it is consumed the same way. */
+  /** The CA backend. Whatever backend it is, it is consumed the same way. */
   readonly ca: CaBackend;
-  /** Env that enabled features need in istiod. */
-  readonly featureEnv?: EnvSource[];
-  /** Extra istiod pod annotations, e.g. a restart trigger when the root bundle changes. */
-  readonly extraPodAnnotations?: Record<string, pulumi.Input<string>>;
+  /**
+   * istiod env that enabled features need, by feature (conflicts with the backend's env are refused).
+   * @example [{ source: "sidecarIngressTls", values: { ENABLE_TLS_ON_SIDECAR_INGRESS: "true" } }]
+   */
+  readonly featureEnv?: NamedMap[];
   /** An ingress gateway, if wanted. */
   readonly gateway?: IngressGatewayArgs;
-  /** Don't wait for Deployments to become ready (clusters without nodes, fast previews). */
+  /**
+   * Don't wait for Deployments to become ready (API servers without nodes, fast previews).
+   * @default false
+   */
   readonly skipAwait?: boolean;
-  /** Per-chart value overrides, merged last. */
+  /** Per-chart value overrides, merged last (they win over everything, including the backend's values). */
   readonly values?: { readonly base?: Values; readonly istiod?: Values; readonly gateway?: Values };
-  /** Per-child escape hatches. */
+  /**
+   * Per-child escape hatches: partial args merged over ours, or a function editing args and options.
+   * @example { istiod: { skipAwait: false } }
+   */
   readonly transform?: {
+    readonly namespace?: Transform<k8s.core.v1.NamespaceArgs>;
+    readonly cacerts?: Transform<CacertsSecretArgs>;
     readonly base?: Transform<k8s.helm.v4.ChartArgs>;
+    readonly istiodClusterRole?: Transform<k8s.rbac.v1.ClusterRoleArgs>;
+    readonly istiodClusterRoleBinding?: Transform<k8s.rbac.v1.ClusterRoleBindingArgs>;
     readonly istiod?: Transform<k8s.helm.v4.ChartArgs>;
+    readonly gatewayNamespace?: Transform<k8s.core.v1.NamespaceArgs>;
     readonly gateway?: Transform<k8s.helm.v4.ChartArgs>;
   };
 }
@@ -60,96 +91,114 @@ function chartRef(source: ChartSource, chart: string): Pick<k8s.helm.v4.ChartArg
 
 /**
  * Istio from its Helm charts (`base`, `istiod`, optional `gateway`), with istiod configured from the
- * CA backend's contribution. `helm.v4.Chart` registers every rendered object as its own resource,
- * so `pulumi preview` shows Istio objects individually rather than one release blob.
+ * CA backend's settings. `helm.v4.Chart` registers every rendered object as its own resource, so
+ * `pulumi preview` shows Istio objects individually rather than one release blob.
  */
-export class IstioInstall extends pulumi.ComponentResource {
-  public readonly istiod: k8s.helm.v4.Chart;
-  public readonly cacerts?: CacertsSecret;
+export class IstioInstall extends MeshComponent {
   /** The Istio namespace, when this component created it. */
   public readonly namespace?: k8s.core.v1.Namespace;
+  /** The `cacerts` Secret, for backends that deliver their CA that way. */
+  public readonly cacerts?: CacertsSecret;
+  public readonly base: k8s.helm.v4.Chart;
+  /** The ClusterRole (and binding) with the rules the backend asks for istiod, if any. */
+  public readonly istiodClusterRole?: k8s.rbac.v1.ClusterRole;
+  public readonly istiodClusterRoleBinding?: k8s.rbac.v1.ClusterRoleBinding;
+  public readonly istiod: k8s.helm.v4.Chart;
+  public readonly gatewayNamespace?: k8s.core.v1.Namespace;
+  public readonly gateway?: k8s.helm.v4.Chart;
   /** Final istiod values, for inspection and tests. */
   public readonly istiodValues: pulumi.Output<Values>;
 
   constructor(name: string, args: IstioInstallArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("istio-mesh-ca:istio:IstioInstall", name, {}, opts);
+    super("istio", "IstioInstall", name, opts);
+    const istioNamespace = args.namespace ?? DEFAULT_ISTIO_NAMESPACE;
+    const source = args.chartSource ?? { repository: ISTIO_CHART_REPOSITORY, version: ISTIO_VERSION };
+    const skipAwait = args.skipAwait ?? false;
+    const t = args.transform ?? {};
     const k8sOpts = { parent: this, provider: args.provider };
-    const contribution = args.ca.istiod;
+    const settings = args.ca.istiodSettings;
 
-    const ns = this.namespace = args.createNamespace
-      ? new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: args.namespace } }, k8sOpts)
-      : undefined;
-    const nsDeps = ns ? [ns] : [];
-    // Children don't inherit a component's dependsOn: take the name from the Namespace so every
-    // namespaced child waits for it.
-    const namespace = ns ? ns.metadata.name : pulumi.output(args.namespace);
-
-    // istiod must find cacerts at start: a cacerts created after a self-signed start is not picked up.
-    this.cacerts = contribution.usesCacertsSecret
-      ? new CacertsSecret(`${name}-cacerts`, { namespace, material: args.ca.material, provider: args.provider },
-        { parent: this, dependsOn: nsDeps })
-      : undefined;
-
-    const [baseArgs, baseOpts] = transformed(args.transform?.base, {
-      ...chartRef(args.chartSource, "base"),
-      name: "istio-base",
-      namespace: args.namespace,
-      values: deepMerge({ global: { istioNamespace: args.namespace } }, args.values?.base ?? {}),
-      skipAwait: args.skipAwait,
-    }, { ...k8sOpts, dependsOn: nsDeps });
-    const base = new k8s.helm.v4.Chart(`${name}-base`, baseArgs, baseOpts);
-
-    // Extra RBAC the backend asks for, bound to istiod's service account.
-    const rbac: pulumi.Resource[] = [];
-    if (contribution.clusterRoleRules.length > 0) {
-      // The chart names istiod's service account (and Deployment) after the revision.
-      const sa = istiodName(args.revision);
-      const role = new k8s.rbac.v1.ClusterRole(`${name}-istiod-ca`, {
-        metadata: { name: `istiod-ca-${args.namespace}` },
-        rules: contribution.clusterRoleRules,
-      }, k8sOpts);
-      rbac.push(role, new k8s.rbac.v1.ClusterRoleBinding(`${name}-istiod-ca`, {
-        metadata: { name: `istiod-ca-${args.namespace}` },
-        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role.metadata.name },
-        subjects: [{ kind: "ServiceAccount", name: sa, namespace: args.namespace }],
-      }, k8sOpts));
-    }
-
+    // First, so that settings refused now (conflicting env, chart-written env) register no child.
     this.istiodValues = istiodValues({
-      istioNamespace: args.namespace,
+      istioNamespace,
       revision: args.revision,
       trustDomain: args.trustDomain,
-      contribution,
+      settings,
       featureEnv: args.featureEnv ?? [],
-      extraPodAnnotations: args.extraPodAnnotations,
       overrides: args.values?.istiod,
     });
-    const [istiodArgs, istiodOpts] = transformed(args.transform?.istiod, {
-      ...chartRef(args.chartSource, "istiod"),
+
+    if (args.createNamespace ?? true) {
+      const [nArgs, nOpts] = transformed(t.namespace, this.childName("namespace"), { metadata: { name: istioNamespace } }, k8sOpts);
+      this.namespace = new k8s.core.v1.Namespace(this.childName("namespace"), nArgs, nOpts);
+    }
+    const nsDeps = this.namespace ? [this.namespace] : [];
+    // Children don't inherit a component's dependsOn: take the name from the Namespace so every
+    // namespaced child waits for it.
+    const namespace = this.namespace ? this.namespace.metadata.name : pulumi.output(istioNamespace);
+
+    // istiod must find cacerts at start: a cacerts created after a self-signed start is not picked up.
+    if (args.ca.delivery.kind === "cacerts") {
+      const [cArgs, cOpts] = transformed(t.cacerts, this.childName("cacerts"),
+        { namespace, material: args.ca.delivery.material, provider: args.provider }, { parent: this, dependsOn: nsDeps });
+      this.cacerts = new CacertsSecret(this.childName("cacerts"), cArgs, cOpts);
+    }
+
+    this.base = this.chart("base", t.base, {
+      ...chartRef(source, "base"),
+      name: "istio-base",
+      namespace: istioNamespace,
+      values: deepMerge({ global: { istioNamespace } }, args.values?.base ?? {}),
+      skipAwait,
+    }, { ...k8sOpts, dependsOn: nsDeps });
+
+    // Extra RBAC the backend asks for, bound to istiod's service account (named after the revision by the chart).
+    if (settings.clusterRoleRules.length > 0) {
+      const [rArgs, rOpts] = transformed(t.istiodClusterRole, this.childName("istiod-ca"), {
+        metadata: { name: `istiod-ca-${istioNamespace}` },
+        rules: settings.clusterRoleRules,
+      }, k8sOpts);
+      this.istiodClusterRole = new k8s.rbac.v1.ClusterRole(this.childName("istiod-ca"), rArgs, rOpts);
+      const [bArgs, bOpts] = transformed(t.istiodClusterRoleBinding, this.childName("istiod-ca"), {
+        metadata: { name: `istiod-ca-${istioNamespace}` },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: this.istiodClusterRole.metadata.name },
+        subjects: [{ kind: "ServiceAccount", name: istiodName(args.revision), namespace: istioNamespace }],
+      }, k8sOpts);
+      this.istiodClusterRoleBinding = new k8s.rbac.v1.ClusterRoleBinding(this.childName("istiod-ca"), bArgs, bOpts);
+    }
+
+    const overrides = settings.deploymentEnvOverrides ?? {};
+    this.istiod = this.chart("istiod", t.istiod, {
+      ...chartRef(source, "istiod"),
       name: "istiod",
-      namespace: args.namespace,
+      namespace: istioNamespace,
       values: this.istiodValues,
-      skipAwait: args.skipAwait,
-      ...(Object.keys(contribution.deploymentEnvOverrides ?? {}).length > 0
-        ? { postRenderer: deploymentEnvPostRenderer(istiodName(args.revision), contribution.deploymentEnvOverrides!) } : {}),
-    }, { ...k8sOpts, dependsOn: [base, ...(this.cacerts ? [this.cacerts] : []), ...rbac, ...contribution.dependsOn] });
-    this.istiod = new k8s.helm.v4.Chart(`${name}-istiod`, istiodArgs, istiodOpts);
+      skipAwait,
+      ...(Object.keys(overrides).length > 0 ? { postRenderer: deploymentEnvPostRenderer(istiodName(args.revision), overrides) } : {}),
+    }, { ...k8sOpts, dependsOn: [this.base, ...(this.cacerts ? [this.cacerts] : []),
+      ...(this.istiodClusterRole ? [this.istiodClusterRole, this.istiodClusterRoleBinding!] : []), ...settings.dependsOn] });
 
     if (args.gateway) {
-      const gwNs = new k8s.core.v1.Namespace(`${name}-gateway-namespace`, {
-        metadata: { name: args.gateway.namespace, labels: injectionLabels(args.revision) },
-      }, k8sOpts);
-      const [gwArgs, gwOpts] = transformed(args.transform?.gateway, {
-        ...chartRef(args.chartSource, "gateway"),
-        name: args.gateway.name,
-        namespace: args.gateway.namespace,
+      const gw = { name: "istio-ingressgateway", namespace: "istio-ingress", serviceType: "LoadBalancer" as const, ...args.gateway };
+      const [nArgs, nOpts] = transformed(t.gatewayNamespace, this.childName("gateway-namespace"),
+        { metadata: { name: gw.namespace, labels: injectionLabels(args.revision) } }, k8sOpts);
+      this.gatewayNamespace = new k8s.core.v1.Namespace(this.childName("gateway-namespace"), nArgs, nOpts);
+      this.gateway = this.chart("gateway", t.gateway, {
+        ...chartRef(source, "gateway"),
+        name: gw.name,
+        namespace: gw.namespace,
         // The gateway's pods carry `istio.io/rev: <revision>` from this value, so that revision injects them.
-        values: deepMerge({ service: { type: args.gateway.serviceType }, ...(args.revision ? { revision: args.revision } : {}) },
+        values: deepMerge({ service: { type: gw.serviceType }, ...(args.revision ? { revision: args.revision } : {}) },
           args.values?.gateway ?? {}),
-        skipAwait: args.skipAwait,
-      }, { ...k8sOpts, dependsOn: [gwNs, this.istiod] });
-      new k8s.helm.v4.Chart(`${name}-gateway`, gwArgs, gwOpts);
+        skipAwait,
+      }, { ...k8sOpts, dependsOn: [this.gatewayNamespace, this.istiod] });
     }
     this.registerOutputs({ istiodValues: this.istiodValues });
+  }
+
+  private chart(suffix: string, transform: Transform<k8s.helm.v4.ChartArgs> | undefined, args: k8s.helm.v4.ChartArgs,
+    opts: pulumi.CustomResourceOptions): k8s.helm.v4.Chart {
+    const [a, o] = transformed(transform, this.childName(suffix), args, opts);
+    return new k8s.helm.v4.Chart(this.childName(suffix), a, o);
   }
 }

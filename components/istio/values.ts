@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { IstiodContribution } from "../ca/contract";
+import { IstiodSettings } from "../ca/contract";
+import { NamedMap, mergeNamedMaps } from "../shared/stringMaps";
 import { chartWrittenEnvIn } from "./deploymentEnv";
 
 /** Plain JSON-ish object. */
@@ -28,67 +29,57 @@ export function injectionLabels(revision?: string): Record<string, string> {
   return revision ? { "istio.io/rev": revision } : { "istio-injection": "enabled" };
 }
 
-/** A named set of istiod environment variables (a backend, a feature). */
-export interface EnvSource {
-  readonly source: string;
-  readonly env: Record<string, pulumi.Input<string>>;
-}
-
-/**
- * Merges env maps from several sources. Two sources that set the same variable to different
- * plain values is a design error, not something to settle silently by order.
- */
-export function mergeEnv(sources: EnvSource[]): Record<string, pulumi.Input<string>> {
-  const out: Record<string, pulumi.Input<string>> = {};
-  const owner: Record<string, string> = {};
-  for (const { source, env } of sources) {
-    for (const [k, v] of Object.entries(env)) {
-      if (k in out && typeof out[k] === "string" && typeof v === "string" && out[k] !== v) {
-        throw new Error(`istiod env ${k}: ${owner[k]} sets ${JSON.stringify(out[k])} but ${source} sets ${JSON.stringify(v)}`);
-      }
-      out[k] = v;
-      owner[k] = source;
-    }
-  }
-  return out;
-}
-
 export interface IstiodValuesArgs {
   readonly istioNamespace: string;
   readonly revision?: string;
   readonly trustDomain?: string;
   /** What the CA backend asks of istiod. */
-  readonly contribution: IstiodContribution;
-  /** Env required by enabled features, e.g. ENABLE_TLS_ON_SIDECAR_INGRESS. */
-  readonly featureEnv: EnvSource[];
-  /** Extra pod annotations (e.g. a restart trigger). */
-  readonly extraPodAnnotations?: Record<string, pulumi.Input<string>>;
-  /** The user's `istio.values.istiod`, merged last. */
+  readonly settings: IstiodSettings;
+  /** Env required by enabled features, e.g. ENABLE_TLS_ON_SIDECAR_INGRESS (`source` names the feature in conflicts). */
+  readonly featureEnv: NamedMap[];
+  /** The user's `istio.values.istiod`, merged last (the escape hatch wins, on purpose). */
   readonly overrides?: Values;
 }
 
-/** Values for the istiod chart: backend contribution, features, then user overrides. */
-export function istiodValues(args: IstiodValuesArgs): pulumi.Output<Values> {
-  const env = mergeEnv([{ source: "the CA backend", env: args.contribution.env }, ...args.featureEnv]);
-  const overrideEnv = ((args.overrides?.pilot as Values | undefined)?.env ?? {}) as Values;
-  const duplicated = chartWrittenEnvIn({ ...env, ...overrideEnv });
+/** `chartValues` must not carry what has its own channel: env and pod annotations are merged with conflict checks. */
+function ownChannelKeys(chartValues: Values): string[] {
+  const pilot = (chartValues.pilot ?? {}) as Values;
+  return (["env", "podAnnotations"] as const).filter((k) => k in pilot).map((k) => `pilot.${k}`);
+}
+
+/** Env entries the chart's Deployment writes itself cannot come through pilot.env (server-side apply rejects duplicates). */
+function refuseChartWrittenEnv(env: Values): void {
+  const duplicated = chartWrittenEnvIn(env);
   if (duplicated.length > 0) {
     throw new Error(`istiod env ${duplicated.join(", ")}: the istiod chart's Deployment writes ${duplicated.length > 1 ? "these entries" : "this entry"} itself, `
       + "so setting it in pilot.env duplicates it and server-side apply rejects the Deployment; "
-      + "set the chart value it comes from, or (backends) IstiodContribution.deploymentEnvOverrides");
+      + "set the chart value it comes from, or (backends) IstiodSettings.deploymentEnvOverrides");
   }
-  return pulumi.all([
-    pulumi.output(env),
-    pulumi.output({ ...args.contribution.podAnnotations, ...(args.extraPodAnnotations ?? {}) }),
-    pulumi.output(args.contribution.meshConfig),
-    pulumi.output(args.contribution.chartValues ?? {}),
-  ]).apply(([e, annotations, meshFragment, chartValues]) => {
-    const base: Values = {
-      global: { istioNamespace: args.istioNamespace },
-      pilot: { env: e, podAnnotations: annotations },
-      meshConfig: deepMerge(args.trustDomain ? { trustDomain: args.trustDomain } : {}, meshFragment as Values),
-    };
-    if (args.revision) base.revision = args.revision;
-    return deepMerge(deepMerge(base, chartValues as Values), args.overrides ?? {});
-  });
+}
+
+/** Values for the istiod chart: backend settings, features, then user overrides. */
+export function istiodValues(args: IstiodValuesArgs): pulumi.Output<Values> {
+  const { settings } = args;
+  const overrideEnvNow = ((args.overrides?.pilot as Values | undefined)?.env ?? {}) as Values;
+  // What is known now is checked now, so that a bad override fails before anything is registered.
+  const knownEnv = [settings.env, ...args.featureEnv.map((f) => f.values)].filter((m) => !pulumi.Output.isInstance(m)) as Values[];
+  refuseChartWrittenEnv(Object.assign({}, ...knownEnv, overrideEnvNow));
+  const env = mergeNamedMaps("istiod env", [{ source: "the CA backend", values: settings.env }, ...args.featureEnv]);
+  const annotations = mergeNamedMaps("istiod pod annotation", [{ source: "the CA backend", values: settings.podAnnotations }]);
+  const overrideEnv = ((args.overrides?.pilot as Values | undefined)?.env ?? {}) as Values;
+  return pulumi.all([env, annotations, pulumi.output(settings.meshConfig), pulumi.output(settings.chartValues ?? {})])
+    .apply(([e, podAnnotations, meshFragment, chartValues]) => {
+      const misplaced = ownChannelKeys(chartValues as Values);
+      if (misplaced.length > 0) {
+        throw new Error(`istiod chart values ${misplaced.join(", ")} from the CA backend: use IstiodSettings.env / podAnnotations, which are merged with conflict checks`);
+      }
+      refuseChartWrittenEnv({ ...e, ...overrideEnv });
+      const base: Values = {
+        global: { istioNamespace: args.istioNamespace },
+        pilot: { env: e, podAnnotations },
+        meshConfig: deepMerge(args.trustDomain ? { trustDomain: args.trustDomain } : {}, meshFragment as Values),
+      };
+      if (args.revision) base.revision = args.revision;
+      return deepMerge(deepMerge(base, chartValues as Values), args.overrides ?? {});
+    });
 }

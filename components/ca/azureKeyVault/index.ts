@@ -2,11 +2,11 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfigView, defineBackend } from "../backend";
-import { CaBackend, CaMaterial, IstiodContribution } from "../contract";
+import { CaBackend, CaDelivery, IstiodSettings, noIstiodSettings } from "../contract";
 import { createAksCluster, teamClusterAddonIdentity } from "./cluster";
 import { AKS_ISTIO_NAMESPACE, AzureKeyVaultConfig, azureKeyVaultConfigSchema } from "./config";
 import { MeshClusterFragments, meshClusterFragments } from "./fragments";
-import { OfflineCa, withLifecycle } from "../lifecycle";
+import { OfflineCa, withIstiodAdditions } from "../lifecycle";
 import { caMaterialFor, historicRootAlias, stackClusterName } from "./material";
 import { PluginCaVault, grantSecretsRead } from "./vault";
 
@@ -31,9 +31,9 @@ export interface AzureKeyVaultCaArgs {
  * The add-on creates `cacerts` itself, so istiod needs nothing from us.
  */
 export class AzureKeyVaultCa extends pulumi.ComponentResource implements CaBackend {
-  public readonly kind = "azureKeyVault";
-  public readonly material: CaMaterial;
-  public readonly istiod: IstiodContribution;
+  public readonly backendName = "azureKeyVault";
+  public readonly delivery: CaDelivery;
+  public readonly istiodSettings: IstiodSettings;
   public readonly clusterProvider?: k8s.Provider;
   public readonly vault: PluginCaVault;
   /** `serviceMeshProfile` and `addonProfiles` for the cluster definition (azure-native input types). */
@@ -44,9 +44,10 @@ export class AzureKeyVaultCa extends pulumi.ComponentResource implements CaBacke
   constructor(name: string, args: AzureKeyVaultCaArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-mesh-ca:ca:AzureKeyVaultCa", name, {}, opts);
     const cfg = args.config;
-    const { material, istiodChartValues } = caMaterialFor(name, cfg.material,
+    const { material, istiodAdditions } = caMaterialFor(name, cfg.material,
       { clusterName: args.clusterName, istioNamespace: args.istioNamespace }, this, args.offlineCa);
-    this.material = material;
+    // The add-on writes `cacerts` itself from the Key Vault objects (CSI): nothing for our install to write.
+    this.delivery = { kind: "external", material };
     const client = authorization.getClientConfigOutput({ parent: this });
     const tenantId = cfg.keyVault.tenantId ?? client.tenantId;
     this.vault = new PluginCaVault(`${name}-vault`, {
@@ -70,17 +71,10 @@ export class AzureKeyVaultCa extends pulumi.ComponentResource implements CaBacke
     }
     const grant = grantSecretsRead(name, { vault: this.vault, authorization: cfg.keyVault.authorization, tenantId, principalId }, this);
 
-    const contribution: IstiodContribution = {
-      env: {},
-      podAnnotations: {},
-      meshConfig: {},
-      clusterRoleRules: [],
-      usesCacertsSecret: false,
-      dependsOn: [grant, ...this.vault.secrets],
-    };
+    const settings = noIstiodSettings([grant, ...this.vault.secrets]);
     // The add-on's istiod is not ours to render (istio.install external): these values reach no chart.
     // The add-on's istio-cert-validator CronJob restarts istiod when root-cert changes (see docs/aks.md).
-    this.istiod = istiodChartValues ? withLifecycle(contribution, istiodChartValues) : contribution;
+    this.istiodSettings = istiodAdditions ? withIstiodAdditions(settings, istiodAdditions) : settings;
     this.stackOutputs = {
       keyVaultId: this.vault.vaultId,
       serviceMeshProfile: this.fragments.serviceMeshProfile,

@@ -1,7 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CaMaterial, joinPems } from "../contract";
-import { OfflineCa, offlineCaMaterial, rootResourceName } from "../lifecycle";
-import { Values } from "../../istio/values";
+import { IstiodAdditions, OfflineCa, offlineCaMaterial, rootResourceName } from "../lifecycle";
 import { MaterialConfig } from "./config";
 import { defaultCertChain, splitPemCerts } from "../pem";
 
@@ -16,7 +15,7 @@ export interface MaterialTarget {
 export interface KeyVaultMaterial {
   readonly material: Required<CaMaterial>;
   /** Unset for `provided` PEMs (no lifecycle). On the AKS add-on these values change nothing (see docs/aks.md). */
-  readonly istiodChartValues?: pulumi.Output<Values>;
+  readonly istiodAdditions?: pulumi.Output<IstiodAdditions>;
 }
 
 /**
@@ -44,7 +43,7 @@ export function caMaterialFor(name: string, source: MaterialConfig, target: Mate
         intermediateKey: pulumi.secret(m.intermediateKey),
         certChain: m.certChain,
       },
-      istiodChartValues: lc.istiodChartValues,
+      istiodAdditions: lc.istiodAdditions,
     };
   }
   const rootPems = splitPemCerts(source.rootCertPem);

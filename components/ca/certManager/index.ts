@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { deepMerge } from "../../istio/values";
 import { defineBackend } from "../backend";
-import { CaBackend, CaMaterial, IstiodContribution, joinPems } from "../contract";
+import { CaBackend, CaDelivery, IstiodSettings, joinPems } from "../contract";
 import { CertManagerConfig, certManagerConfigSchema, defaultSignerOf, namespaceProblems } from "./config";
 import {
   ISTIO_CSR_ROOT_CA_SECRET,
@@ -42,9 +42,10 @@ export interface CertManagerCaArgs {
  * istiod never holds a signing key here, so `material` has roots only.
  */
 export class CertManagerCa extends pulumi.ComponentResource implements CaBackend {
-  public readonly kind = "certManager";
-  public readonly material: CaMaterial;
-  public readonly istiod: IstiodContribution;
+  public readonly backendName = "certManager";
+  /** External either way: a Kubernetes CSR signer or istio-csr signs, istiod holds no signing key. */
+  public readonly delivery: CaDelivery;
+  public readonly istiodSettings: IstiodSettings;
 
   constructor(name: string, args: CertManagerCaArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-mesh-ca:ca:CertManagerCa", name, {}, opts);
@@ -82,15 +83,14 @@ export class CertManagerCa extends pulumi.ComponentResource implements CaBackend
 
     if (config.mode === "kubernetesCsr") {
       const pems = pulumi.all(signers.map((s) => s.result.caPem));
-      this.material = { rootCerts: pems, rootCertBundle: pems.apply(joinPems) };
-      this.istiod = {
+      this.delivery = { kind: "external", material: { rootCerts: pems, rootCertBundle: pems.apply(joinPems) } };
+      this.istiodSettings = {
         env: kubernetesCsrEnv(defaultSigner),
         deploymentEnvOverrides: kubernetesCsrDeploymentEnv(defaultSigner),
         podAnnotations: {},
         meshConfig: pems.apply((p) => kubernetesCsrMeshConfig(config.signers, defaultSigner, p)),
         chartValues: kubernetesCsrChartValues(config.signers),
         clusterRoleRules: kubernetesCsrRules(config.signers),
-        usesCacertsSecret: false,
         dependsOn: [...install, ...issuers],
         namespaceProxyEnv: namespaceProxyEnv(config.signers, config.namespaceSigners),
       };
@@ -118,18 +118,17 @@ export class CertManagerCa extends pulumi.ComponentResource implements CaBackend
         }), csr.values),
       }, { ...k8sOpts, dependsOn: afterNamespaces([...install, ...issuers, rootCa]) });
       const rootCerts = defaultPem.apply((p) => [p]);
-      this.material = { rootCerts, rootCertBundle: rootCerts.apply(joinPems) };
-      this.istiod = {
+      this.delivery = { kind: "external", material: { rootCerts, rootCertBundle: rootCerts.apply(joinPems) } };
+      this.istiodSettings = {
         env: { ENABLE_CA_SERVER: "false" },
         podAnnotations: {},
         meshConfig: {},
         clusterRoleRules: [],
-        usesCacertsSecret: false,
         dependsOn: [istioCsr, ...issuers],
         chartValues: { global: { caAddress: istioCsrAddress(cm.namespace) } },
       };
     }
-    this.registerOutputs({ rootCertBundle: this.material.rootCertBundle });
+    this.registerOutputs({ rootCertBundle: this.delivery.material.rootCertBundle });
   }
 }
 

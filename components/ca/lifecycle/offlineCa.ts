@@ -1,8 +1,8 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { IntermediateParams, RootParams } from "../certParams";
-import { CaMaterial, IstiodContribution, joinPems } from "../contract";
-import { Values, deepMerge } from "../../istio/values";
+import { CaMaterial, IstiodSettings, joinPems } from "../contract";
+import { mergeNamedMaps } from "../../shared/stringMaps";
 import { IntermediateCa, RootCa, SigningRoot } from "../tlsCa";
 import { DeploymentRef, OfflineCaConfig, desiredState, resolveIntermediate, resolveRoot } from "./config";
 import { CheckedCert, Findings, expiryFindings, materialIssues } from "./guards";
@@ -31,10 +31,16 @@ export function intermediateResourceName(name: string, signerGen: number, interm
   return signerGen === 1 && intermediateGen === 1 ? name : `${name}-r${signerGen}i${intermediateGen}`;
 }
 
-/** Pure: istiod values for a phase (see OfflineCa.istiodChartValues). */
-export function istiodValuesFor(state: LifecycleState, rootBundle: string): Values {
-  if (state.rootPhase === "steady" && state.rootGeneration === 1) return {};
-  return trustBundleValues(rootBundle, phasePlan(state.rootPhase).multiRoot);
+/** What the lifecycle adds to istiod: env and pod annotations (merged through their one channel). */
+export interface IstiodAdditions {
+  readonly env: Record<string, string>;
+  readonly podAnnotations: Record<string, string>;
+}
+
+/** Pure: istiod's additions for a phase (see OfflineCa.istiodAdditions). */
+export function istiodAdditionsFor(state: LifecycleState, rootBundle: string): IstiodAdditions {
+  if (state.rootPhase === "steady" && state.rootGeneration === 1) return { env: {}, podAnnotations: {} };
+  return trustBundleAdditions(rootBundle, phasePlan(state.rootPhase).multiRoot);
 }
 
 /**
@@ -42,17 +48,17 @@ export function istiodValuesFor(state: LifecycleState, rootBundle: string): Valu
  * more than one root, and the bundle's hash as a pod annotation, so istiod restarts once whenever the
  * trusted roots change. Also used by backends whose roots are supplied rather than phased (`provided`).
  */
-export function trustBundleValues(rootBundle: string, multiRoot: boolean): Values {
-  const env = multiRoot ? { env: { ISTIO_MULTIROOT_MESH: "true" } } : {};
-  return { pilot: { ...env, podAnnotations: { [ROOT_BUNDLE_ANNOTATION]: sha256(rootBundle) } } };
+export function trustBundleAdditions(rootBundle: string, multiRoot: boolean): IstiodAdditions {
+  return { env: multiRoot ? { ISTIO_MULTIROOT_MESH: "true" } : {}, podAnnotations: { [ROOT_BUNDLE_ANNOTATION]: sha256(rootBundle) } };
 }
 
-/** A backend's istiod contribution plus the lifecycle's chart values (deep-merged after the backend's own). */
-export function withLifecycle(contribution: IstiodContribution, lifecycleValues: pulumi.Output<Values>): IstiodContribution {
+/** A backend's istiod settings plus the lifecycle's additions, through the env and annotation channels. */
+export function withIstiodAdditions(settings: IstiodSettings, additions: pulumi.Output<IstiodAdditions>): IstiodSettings {
   return {
-    ...contribution,
-    chartValues: pulumi.all([pulumi.output(contribution.chartValues ?? {}), lifecycleValues])
-      .apply(([own, lc]) => deepMerge(own as Values, lc)),
+    ...settings,
+    env: mergeNamedMaps("istiod env", [{ source: "the CA backend", values: settings.env }, { source: "the CA lifecycle", values: additions.apply((a) => a.env) }]),
+    podAnnotations: mergeNamedMaps("istiod pod annotation", [{ source: "the CA backend", values: settings.podAnnotations },
+      { source: "the CA lifecycle", values: additions.apply((a) => a.podAnnotations) }]),
   };
 }
 
@@ -103,11 +109,11 @@ export class OfflineCa {
   /** The root that signs intermediates in this phase; undefined when they come from a root stack. */
   public readonly signingRoot?: SigningRoot;
   /**
-   * istiod chart values for this phase: `ISTIO_MULTIROOT_MESH=true` while two roots are trusted, and a
+   * What istiod needs in this phase: `ISTIO_MULTIROOT_MESH=true` while two roots are trusted, and a
    * pod annotation with the root bundle's hash (a restart whenever the trusted roots change). Empty in
    * the first steady state, so a stack that never rotated renders istiod as before.
    */
-  public readonly istiodChartValues: pulumi.Output<Values>;
+  public readonly istiodAdditions: pulumi.Output<IstiodAdditions>;
   /** Deployments to restart when their cluster's material changes. */
   public readonly restartDeployments: readonly DeploymentRef[];
   /** The roots this stack holds, by generation (empty with a root stack source). */
@@ -181,7 +187,7 @@ export class OfflineCa {
       });
     }
     this.rootCertBundle = this.rootCerts.apply(joinPems);
-    this.istiodChartValues = pulumi.all([this.caLifecycle, this.rootCertBundle]).apply(([s, bundle]) => istiodValuesFor(s, bundle));
+    this.istiodAdditions = pulumi.all([this.caLifecycle, this.rootCertBundle]).apply(([s, bundle]) => istiodAdditionsFor(s, bundle));
   }
 
   /**
@@ -272,8 +278,8 @@ export interface OfflineCaMaterial {
   readonly rootCertBundle: pulumi.Output<string>;
   /** The cluster's complete material (unless `withIntermediate: false`). */
   readonly material?: Required<CaMaterial>;
-  /** istiod chart values for the phase; merge into the backend's contribution with `withLifecycle`. */
-  readonly istiodChartValues: pulumi.Output<Values>;
+  /** istiod's additions for the phase; merge into the backend's settings with `withIstiodAdditions`. */
+  readonly istiodAdditions: pulumi.Output<IstiodAdditions>;
 }
 
 /**
@@ -287,7 +293,7 @@ export function offlineCaMaterial(name: string, ctx: OfflineCaContext): OfflineC
     rootCerts: ca.rootCerts,
     rootCertBundle: ca.rootCertBundle,
     material: ctx.withIntermediate === false ? undefined : ca.intermediate(name, ctx, { parent: ctx.parent }),
-    istiodChartValues: ca.istiodChartValues,
+    istiodAdditions: ca.istiodAdditions,
   };
 }
 

@@ -2,8 +2,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import { defineBackend } from "../backend";
-import { CaBackend, CaMaterial, IstiodContribution } from "../contract";
-import { DeploymentRef, LifecycleState, OfflineCa, offlineCaMaterial, withLifecycle } from "../lifecycle";
+import { CaBackend, CaDelivery, IstiodSettings } from "../contract";
+import { DeploymentRef, LifecycleState, OfflineCa, offlineCaMaterial, withIstiodAdditions } from "../lifecycle";
 import { injectorAnnotations } from "./agentTemplates";
 import { istiodName } from "../../istio/deploymentEnv";
 import { VaultConfig, clusterProblems, durationSeconds, plaintextTokenProblems, serviceAccountProblems, vaultConfigSchema, vaultOfflineCaConfig } from "./config";
@@ -53,9 +53,9 @@ export interface VaultCaArgs {
  * the istiod contribution that renders the four CA files from Vault into ROOT_CA_DIR.
  */
 export class VaultCa extends pulumi.ComponentResource implements CaBackend {
-  public readonly kind = "vault";
-  public readonly material: CaMaterial;
-  public readonly istiod: IstiodContribution;
+  public readonly backendName = "vault";
+  public readonly delivery: CaDelivery;
+  public readonly istiodSettings: IstiodSettings;
 
   constructor(name: string, args: VaultCaArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-mesh-ca:ca:VaultCa", name, {}, opts);
@@ -103,8 +103,9 @@ export class VaultCa extends pulumi.ComponentResource implements CaBackend {
       withIntermediate: cfg.intermediateSource.kind === "rootStack",
     });
     const issued = shared.pki.issue(lc, shared.offlineCa);
-    this.material = issued.material;
-    const contribution: IstiodContribution = {
+    // istiod reads the four files the Vault agent renders into ROOT_CA_DIR, not `cacerts`.
+    this.delivery = { kind: "external", material: issued.material };
+    const settings: IstiodSettings = {
       env: { ROOT_CA_DIR: cfg.secretVolumePath },
       podAnnotations: injectorAnnotations({
         paths: shared.pki.paths,
@@ -118,11 +119,10 @@ export class VaultCa extends pulumi.ComponentResource implements CaBackend {
       meshConfig: {},
       // Only when Vault reviews istiod's JWT with that same JWT.
       clusterRoleRules: auth.tokenReviewer === "clientJwt" ? [TOKEN_REVIEW_RULE] : [],
-      usesCacertsSecret: false,
       dependsOn: [...issued.ready, role, ...injector],
     };
-    this.istiod = lc ? withLifecycle(contribution, lc.istiodChartValues) : contribution;
-    this.registerOutputs({ rootCertBundle: this.material.rootCertBundle, certChain: this.material.certChain });
+    this.istiodSettings = lc ? withIstiodAdditions(settings, lc.istiodAdditions) : settings;
+    this.registerOutputs({ rootCertBundle: issued.material.rootCertBundle, certChain: issued.material.certChain });
   }
 
   /**
