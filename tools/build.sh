@@ -4,12 +4,15 @@
 #   kube-apiserver, kube-controller-manager, kubectl, etcd   (module tools/kube)
 #   pulumi-resource-kubernetes            (module tools/k8sprovider, provider/v4 master commit,
 #                                          reporting the npm SDK's version)
+#   pulumi-resource-tls-double            (module tools/tlsdouble: TEST DOUBLE, e2e only)
+#   pilot-discovery (istiod), istioctl, istio-ca-client   (module tools/istio, istio.io/istio
+#                                          at the pseudo-version scripts/e2e/istio-module.sh pins)
 # Versions are pinned by tools/*/go.mod + go.sum (nothing is resolved at build
 # time). Uses the default Go caches (GOCACHE, GOMODCACHE), so CI can cache them.
 # A group is skipped when its binaries exist and its inputs (go.mod, go.sum,
 # *.go, ldflags, go version) are unchanged; FORCE=1 rebuilds everything.
 #
-# Usage: bash tools/build.sh [pulumi] [kube] [k8sprovider] [tlsdouble]   (default: all)
+# Usage: bash tools/build.sh [pulumi] [kube] [k8sprovider] [tlsdouble] [istio]   (default: all)
 set -euo pipefail
 TOOLS="$(cd "$(dirname "$0")" && pwd)"
 BIN="$TOOLS/bin"
@@ -38,7 +41,7 @@ build() {
 }
 
 T0=$(date +%s)
-groups=("$@"); [ ${#groups[@]} -gt 0 ] || groups=(pulumi kube k8sprovider tlsdouble)
+groups=("$@"); [ ${#groups[@]} -gt 0 ] || groups=(pulumi kube k8sprovider tlsdouble istio)
 for g in "${groups[@]}"; do
   case "$g" in
   pulumi)
@@ -72,7 +75,18 @@ for g in "${groups[@]}"; do
     # Installed into the e2e tier's PULUMI_HOME, never on a user's machine.
     build tlsdouble "$TOOLS/tlsdouble" "" "pulumi-resource-tls-double" .
     ;;
-  *) echo "unknown group $g (expected: pulumi kube k8sprovider tlsdouble)" >&2; exit 2 ;;
+  istio)
+    # Istio's own binaries, for the e2e tier's istiod-as-a-local-process checks (docs/e2e.md):
+    # one `go build` for all three, so the packages they share compile once. The module version
+    # must be the one scripts/e2e/istio-module.sh pins (charts and CRDs come from it too).
+    v="$(modver "$TOOLS/istio/go.mod" istio.io/istio)"
+    pin="$(sed -n 's/^ISTIO_MODULE_VERSION="${ISTIO_MODULE_VERSION:-\(.*\)}"$/\1/p' "$TOOLS/../scripts/e2e/istio-module.sh")"
+    [ "$v" = "$pin" ] || { echo "tools/istio/go.mod requires istio.io/istio $v, scripts/e2e/istio-module.sh pins $pin" >&2; exit 1; }
+    build istio "$TOOLS/istio" "" \
+      "pilot-discovery istioctl istio-ca-client" \
+      istio.io/istio/pilot/cmd/pilot-discovery istio.io/istio/istioctl/cmd/istioctl ./istio-ca-client
+    ;;
+  *) echo "unknown group $g (expected: pulumi kube k8sprovider tlsdouble istio)" >&2; exit 2 ;;
   esac
 done
 echo "== total: $(( $(date +%s) - T0 ))s; binaries in $BIN"
