@@ -1,23 +1,43 @@
-import * as fs from "fs";
 import * as path from "path";
 import { ROOT, byName, runUnderMocks } from "../harness/program";
+import { exampleProgram, readmeProgram } from "./readmeProgram";
 
-const example = fs.readFileSync(path.join(ROOT, "examples/ownStack.ts"), "utf8");
+// The example imports the package by its name, as a composing team does; here the name maps to the
+// sources (tsconfig.json "paths" does the same for the type check). The packed package itself is
+// exercised by test/e2e/package.test.ts.
+jest.mock("istio-mesh-ca", () => require("../../components"), { virtual: true });
+jest.mock("istio-mesh-ca/config", () => require("../../config"), { virtual: true });
 
-describe("the README's composition example (examples/ownStack.ts)", () => {
-  it("is exactly what the README shows", () => {
-    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
-    const body = example.split("\n").slice(1).join("\n").replace(/\.\.\/components/g, "istio-mesh-ca/components");
-    expect(readme).toContain(body.trim());
+const run = (config: Record<string, unknown>) => runUnderMocks(() => ({ ...require(path.join(ROOT, "examples/ownStack")) }), config);
+
+describe("the README's composition program (examples/ownStack.ts)", () => {
+  it("is exactly what the README shows, and imports only the package's public entry points", () => {
+    const program = exampleProgram(ROOT);
+    // Differs? Edit examples/ownStack.ts, then `npm run readme:example` copies it into the README.
+    expect(readmeProgram(ROOT)).toBe(program);
+    const imports = [...program.matchAll(/from "([^"]+)"/g)].map((m) => m[1]);
+    expect(imports.filter((i) => !i.startsWith("@pulumi/"))).toEqual(["istio-mesh-ca", "istio-mesh-ca/config"]);
   });
 
   it("runs: a root, the cluster's intermediate in cacerts before istiod, and mTLS", async () => {
-    const run = await runUnderMocks(() => ({ ...require(path.join(ROOT, "examples/ownStack")) }), {});
-    expect(run.error).toBeUndefined();
-    expect(byName(run, "corp-root-cert").type).toBe("tls:index/selfSignedCert:SelfSignedCert");
-    expect(byName(run, "prod-eu-istio-cacerts-secret").inputs.metadata.name).toBe("cacerts");
-    expect(run.dependsOn.get("prod-eu-istio-istiod")).toContain("prod-eu-istio-cacerts-secret");
-    expect(byName(run, "prod-eu-mtls-mesh").inputs.spec).toEqual({ mtls: { mode: "STRICT" } });
-    expect(run.outputs.caLifecycle).toMatchObject({ rootPhase: "steady" });
+    const r = await run({});
+    expect(r.error).toBeUndefined();
+    expect(byName(r, "corp-root-cert").type).toBe("tls:index/selfSignedCert:SelfSignedCert");
+    expect(byName(r, "prod-eu-istio-cacerts-secret").inputs.metadata.name).toBe("cacerts");
+    expect(r.dependsOn.get("prod-eu-istio-istiod")).toContain("prod-eu-istio-cacerts-secret");
+    expect(byName(r, "prod-eu-mtls-mesh").inputs.spec).toEqual({ mtls: { mode: "STRICT" } });
+    expect(byName(r, "prod-eu").inputs).toMatchObject({ enableSecretMutable: "true" });
+    expect(byName(r, "prod-eu").inputs.context).toBeUndefined();
+    expect(byName(r, "prod-eu-istio-istiod").inputs).toMatchObject({ chart: "istiod", version: "1.29.2" });
+    expect(byName(r, "prod-eu-istio-istiod").inputs.skipAwait ?? false).toBe(false);
+    expect(r.outputs.caLifecycle).toMatchObject({ rootPhase: "steady" });
+  });
+
+  it("takes its own settings from the stack's config: cluster, kube context, local charts, skipAwait", async () => {
+    const r = await run({ cluster: "c1", kubeContext: "ctx", istioChartPath: "/charts", skipAwait: true });
+    expect(r.error).toBeUndefined();
+    expect(byName(r, "c1").inputs).toMatchObject({ context: "ctx" });
+    expect(byName(r, "c1-istio-istiod").inputs).toMatchObject({ chart: "/charts/istiod", skipAwait: true });
+    expect(byName(r, "c1-istio-cacerts-secret").inputs.metadata.name).toBe("cacerts");
   });
 });

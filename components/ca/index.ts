@@ -1,0 +1,26 @@
+/**
+ * `istio-mesh-ca/ca`: the CA backends (one ComponentResource each, all yielding the `CaBackend`
+ * contract), the offline root lifecycle they share, and the contract's types.
+ * Importing this module registers no resource. Config schemas: `istio-mesh-ca/config`.
+ */
+export { noIstiodSettings, joinPems } from "./contract";
+export type { CaBackend, CaDelivery, CaMaterial, CompleteCaMaterial, IstiodSettings, PolicyRule, StringMap } from "./contract";
+
+export { RootCa, IntermediateCa } from "./tlsCa";
+export type { RootCaArgs, IntermediateCaArgs, SigningRoot } from "./tlsCa";
+
+export { OfflineCa, WorkloadRestarts, LIFECYCLE_OUTPUT, ROOT_PHASES } from "./lifecycle";
+export type { OfflineCaArgs, OfflineCaConfig, LifecycleState, RootPhase, WorkloadRestartsArgs, DeploymentRef } from "./lifecycle";
+
+export { SelfSignedCa } from "./selfSigned";
+export type { SelfSignedCaArgs } from "./selfSigned";
+export { ProvidedCa } from "./provided";
+export type { ProvidedCaArgs, ProvidedRoots } from "./provided";
+export { VaultCa } from "./vault";
+export type { VaultCaArgs, VaultShared } from "./vault";
+export { CertManagerCa } from "./certManager";
+export type { CertManagerCaArgs } from "./certManager";
+export { AzureKeyVaultCa } from "./azureKeyVault";
+export type { AzureKeyVaultCaArgs } from "./azureKeyVault";
+export { meshClusterFragments } from "./azureKeyVault/fragments";
+export type { MeshClusterFragments, FragmentArgs } from "./azureKeyVault/fragments";

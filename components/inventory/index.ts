@@ -1,0 +1,5 @@
+/** `istio-mesh-ca/inventory`: what CA material a stack holds and how long it stays valid. */
+export { caInventory, daysLeft, refreshDaysLeft, splitPemBundle } from "./caInventory";
+export type { CaInventoryEntry, CaRole, ClusterCaPems, StackInventory } from "./caInventory";
+export { inventoryOutput } from "./stackInventory";
+export type { ClusterCaOutputs } from "./stackInventory";
