@@ -1,0 +1,464 @@
+import { ChildProcess, spawn, spawnSync } from "child_process";
+import { X509Certificate } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { parse, stringify } from "yaml";
+import { ROOT, e2eEnv, mustRun, run } from "./support";
+
+/**
+ * istiod — Istio's own `pilot-discovery`, built from the pinned istio.io/istio module (tools/build.sh,
+ * group istio) — run as a LOCAL PROCESS against the local control plane, in place of the pod the
+ * kubelet would run (there is no kubelet here). What the kubelet and the Deployment controller would
+ * do, this runner does from what our stack wrote to the API server, and nothing else:
+ *
+ * - args and env of the `discovery` container as the chart rendered them through the provider
+ *   (fieldRef values resolved as the kubelet would: pod name, namespace, service account; resource
+ *   limits left to Go's defaults); only the listen addresses are moved to free loopback ports;
+ * - every Secret/ConfigMap/projected/emptyDir volume of the pod written under a private directory
+ *   (the pod's "/") at its mountPath, files named by the Secret/ConfigMap keys, in the kubelet's
+ *   atomic-writer layout (`..data` symlink to a timestamped directory, one symlink per key); istiod
+ *   runs with that directory as its working directory, like the image's WORKDIR `/`, so its default
+ *   `./etc/cacerts` is the mounted `cacerts` (ROOT_CA_DIR is set to that path explicitly);
+ * - istiod talks to the API server as its own service account (a TokenRequest token), so the
+ *   chart's ClusterRole/Role are what authorize it, not cluster-admin;
+ * - `sync()`: a changed Secret is rewritten in place (the kubelet's periodic volume sync: istiod must
+ *   notice by itself); a changed pod template restarts istiod (the Deployment's rollout).
+ *
+ * Workload certificates are asked for the way istio-agent asks (tools/istio/istio-ca-client: gRPC
+ * CreateCertificate on istiod's 15012, bearer token from TokenRequest with audience istio-ca).
+ */
+
+const BIN = path.join(ROOT, "tools/bin");
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+
+/** PEM certificates of a bundle, in order. */
+export const pemCerts = (bundle: string): string[] => bundle.match(PEM_CERT) ?? [];
+/** SHA-256 fingerprints of the certificates of a bundle, in order. */
+export const fingerprints = (bundle: string): string[] => pemCerts(bundle).map((p) => new X509Certificate(p).fingerprint256);
+
+/** Blocks for `ms` (between polls of a condition; never an assertion by itself). */
+export const pause = (ms: number): void => { spawnSync("sleep", [String(ms / 1000)]); };
+
+/** Polls `probe` until it returns a value other than undefined; throws with `describe()` on timeout. */
+export function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 60000, describe: () => string = () => ""): T {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}\n${describe()}`);
+    pause(500);
+  }
+}
+
+/** n free TCP ports on 127.0.0.1 (bound to port 0 and released by a child node process). */
+export function freePorts(n: number): number[] {
+  const script = `const net=require("net");const s=[];let k=0;for(let i=0;i<${n};i++){const x=net.createServer();x.listen(0,"127.0.0.1",()=>{s.push(x);if(++k===${n}){console.log(JSON.stringify(s.map(y=>y.address().port)));s.forEach(y=>y.close());}});}`;
+  return JSON.parse(mustRun(process.execPath, ["-e", script]));
+}
+
+/**
+ * The kubelet's AtomicWriter layout: files in `..<timestamp>`, `..data` -> that dir (swapped by a
+ * rename), and one symlink per key `<key>` -> `..data/<key>`. Returns true when the content changed.
+ */
+export function atomicWrite(dir: string, files: Record<string, Buffer>, mode = 0o644): boolean {
+  fs.mkdirSync(dir, { recursive: true });
+  const data = path.join(dir, "..data");
+  const current = fs.existsSync(data) ? fs.readlinkSync(data) : undefined;
+  if (current) {
+    const old = fs.readdirSync(path.join(dir, current)).sort();
+    if (old.join("\n") === Object.keys(files).sort().join("\n")
+      && old.every((k) => fs.readFileSync(path.join(dir, current, k)).equals(files[k]))) return false;
+  }
+  const ts = `..${new Date().toISOString().replace(/[-:.TZ]/g, "_")}${process.hrtime.bigint()}`;
+  fs.mkdirSync(path.join(dir, ts));
+  for (const [k, v] of Object.entries(files)) fs.writeFileSync(path.join(dir, ts, k), v, { mode });
+  const tmp = path.join(dir, "..data_tmp");
+  fs.rmSync(tmp, { force: true });
+  fs.symlinkSync(ts, tmp);
+  fs.renameSync(tmp, data);
+  for (const k of Object.keys(files)) if (!fs.existsSync(path.join(dir, k))) fs.symlinkSync(path.join("..data", k), path.join(dir, k));
+  for (const e of fs.readdirSync(dir)) {
+    if (!e.startsWith("..") && !(e in files)) fs.rmSync(path.join(dir, e), { force: true });
+  }
+  if (current) fs.rmSync(path.join(dir, current), { recursive: true, force: true });
+  return true;
+}
+
+export interface IstiodOptions {
+  /** Directory name under $E2E_DIR/istiod. */
+  label: string;
+  namespace?: string;
+  deployment?: string;
+  /** Admin kubeconfig of the control plane (default: $KUBECONFIG). */
+  kubeconfig?: string;
+}
+
+interface Ports { http: number; https: number; grpc: number; secureGrpc: number; monitoring: number; ctrlz: number }
+
+export interface IssuedLeaf {
+  /** What CreateCertificate returned, one PEM per element (leaf first, roots last). */
+  chain: string[];
+  leaf: X509Certificate;
+  /** The certificates of the response after the leaf that are not self-signed (intermediates). */
+  intermediates: string[];
+}
+
+export class LocalIstiod {
+  readonly namespace: string;
+  readonly deployment: string;
+  readonly kubeconfig: string;
+  private proc?: ChildProcess;
+  private template = "";
+  private generation = 0;
+  /** Restarts caused by a changed pod template (a rollout), in order. */
+  readonly rollouts: string[] = [];
+  podRoot = "";
+  logFile = "";
+  ports?: Ports;
+  serviceAccount = "";
+
+  constructor(readonly opts: IstiodOptions) {
+    this.namespace = opts.namespace ?? "istio-system";
+    this.deployment = opts.deployment ?? "istiod";
+    this.kubeconfig = opts.kubeconfig ?? e2eEnv({ apiserver: true }).kubeconfig;
+  }
+
+  private kc(args: string[], input?: string): string {
+    return mustRun("kubectl", ["--kubeconfig", this.kubeconfig, ...args], { input });
+  }
+
+  private getJson(...args: string[]): any {
+    return JSON.parse(this.kc(["get", ...args, "-o", "json"]));
+  }
+
+  /** The pod template of istiod's Deployment, as stored on the API server. */
+  podTemplate(): any {
+    return this.getJson("deployment", this.deployment, "-n", this.namespace).spec.template;
+  }
+
+  /** A TokenRequest (`kubectl create token`) for a service account. */
+  token(namespace: string, serviceAccount: string, audience?: string, seconds = 3600): string {
+    return this.kc(["create", "token", serviceAccount, "-n", namespace, `--duration=${seconds}s`, ...(audience ? ["--audience", audience] : [])]).trim();
+  }
+
+  /** Starts istiod from the Deployment on the server; waits for /ready. */
+  start(): this {
+    const template = this.podTemplate();
+    this.template = JSON.stringify(template);
+    const spec = template.spec;
+    const container = spec.containers.find((c: any) => c.name === "discovery");
+    if (!container) throw new Error(`deployment ${this.namespace}/${this.deployment} has no discovery container`);
+    this.serviceAccount = spec.serviceAccountName ?? "default";
+    this.generation += 1;
+    const dir = path.join(e2eEnv().dir, "istiod", `${this.opts.label}-${this.generation}`);
+    fs.rmSync(dir, { recursive: true, force: true });
+    this.podRoot = path.join(dir, "root");
+    fs.mkdirSync(this.podRoot, { recursive: true });
+    this.mountVolumes(spec, container, false);
+
+    // istiod's own API credentials: its service account's token, as in-cluster config would give it.
+    const admin = parse(fs.readFileSync(this.kubeconfig, "utf8"));
+    const ctx = admin.contexts.find((c: any) => c.name === admin["current-context"]).context;
+    const cluster = admin.clusters.find((c: any) => c.name === ctx.cluster).cluster;
+    const kubeconfig = path.join(dir, "istiod.kubeconfig");
+    fs.writeFileSync(kubeconfig, stringify({
+      apiVersion: "v1", kind: "Config", "current-context": "sa",
+      clusters: [{ name: "local", cluster }],
+      users: [{ name: "sa", user: { token: this.token(this.namespace, this.serviceAccount, undefined, 24 * 3600) } }],
+      contexts: [{ name: "sa", context: { cluster: "local", user: "sa", namespace: this.namespace } }],
+    }), { mode: 0o600 });
+
+    const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, TMPDIR: dir };
+    for (const e of container.env ?? []) {
+      const v = this.envValue(e, template);
+      if (v !== undefined) env[e.name] = v;
+    }
+    delete env.KUBECONFIG; // the chart's remote-cluster kubeconfig path; --kubeconfig below is ours
+    // ROOT_CA_DIR as it resolves in the container (WORKDIR /): the mounted cacerts.
+    env.ROOT_CA_DIR = path.join(this.podRoot, env.ROOT_CA_DIR ?? "/etc/cacerts");
+
+    const [http, https, grpc, secureGrpc, monitoring, ctrlz] = freePorts(6);
+    this.ports = { http, https, grpc, secureGrpc, monitoring, ctrlz };
+    const moved = ["--httpAddr", "--httpsAddr", "--grpcAddr", "--secureGRPCAddr", "--monitoringAddr", "--ctrlz_port", "--kubeconfig"];
+    const args: string[] = [];
+    const given: string[] = container.args ?? [];
+    for (let i = 0; i < given.length; i++) {
+      const flag = given[i].split("=")[0];
+      if (moved.includes(flag)) { if (!given[i].includes("=")) i++; continue; }
+      args.push(given[i]);
+    }
+    args.push(`--kubeconfig=${kubeconfig}`, `--httpAddr=127.0.0.1:${http}`, `--httpsAddr=127.0.0.1:${https}`,
+      `--grpcAddr=127.0.0.1:${grpc}`, `--secureGRPCAddr=127.0.0.1:${secureGrpc}`, `--monitoringAddr=127.0.0.1:${monitoring}`,
+      `--ctrlz_port=${ctrlz}`, "--ctrlz_address=127.0.0.1");
+
+    this.logFile = path.join(dir, "istiod.log");
+    const fd = fs.openSync(this.logFile, "a");
+    fs.writeSync(fd, `# ${path.join(BIN, "pilot-discovery")} ${args.join(" ")}\n# env ${JSON.stringify(env)}\n`);
+    this.proc = spawn(path.join(BIN, "pilot-discovery"), args, { cwd: this.podRoot, env, stdio: ["ignore", fd, fd] });
+    fs.closeSync(fd);
+    waitFor("istiod /ready", () => {
+      if (this.exited()) throw new Error(`istiod exited:\n${this.logTail()}`);
+      const r = run("curl", ["-fsS", "--max-time", "2", `http://127.0.0.1:${http}/ready`]);
+      return r.code === 0 ? true : undefined;
+    }, 180000, () => this.logTail());
+    return this;
+  }
+
+  /** The kubelet's value of one env entry of the container (undefined: not set). */
+  private envValue(e: any, template: any): string | undefined {
+    if (e.value !== undefined) return String(e.value);
+    if (e.valueFrom === undefined) return ""; // `- name: X` alone: set, empty (e.g. the chart's PLATFORM)
+    const f = e.valueFrom;
+    if (f.fieldRef) {
+      const p = f.fieldRef.fieldPath;
+      const known: Record<string, string> = {
+        "metadata.name": `${this.deployment}-local-${this.generation}`, "metadata.namespace": this.namespace,
+        "spec.serviceAccountName": this.serviceAccount, "status.podIP": "127.0.0.1", "status.hostIP": "127.0.0.1", "spec.nodeName": "local",
+      };
+      if (p in known) return known[p];
+      const label = /^metadata\.labels\['(.+)'\]$/.exec(p);
+      if (label) return template.metadata?.labels?.[label[1]] ?? "";
+      throw new Error(`env ${e.name}: fieldRef ${p} not emulated`);
+    }
+    if (f.resourceFieldRef) return undefined; // GOMAXPROCS/GOMEMLIMIT from limits: Go's defaults here
+    if (f.secretKeyRef || f.configMapKeyRef) {
+      const ref = f.secretKeyRef ?? f.configMapKeyRef;
+      const r = run("kubectl", ["--kubeconfig", this.kubeconfig, "get", f.secretKeyRef ? "secret" : "configmap", ref.name, "-n", this.namespace, "-o", "json"]);
+      if (r.code !== 0) { if (ref.optional) return undefined; throw new Error(`env ${e.name}: ${r.stderr}`); }
+      const data = JSON.parse(r.stdout).data ?? {};
+      if (!(ref.key in data)) { if (ref.optional) return undefined; throw new Error(`env ${e.name}: no key ${ref.key}`); }
+      return f.secretKeyRef ? Buffer.from(data[ref.key], "base64").toString("utf8") : data[ref.key];
+    }
+    throw new Error(`env ${e.name}: ${JSON.stringify(f)} not emulated`);
+  }
+
+  /** Files of a Secret/ConfigMap volume source (undefined: missing and optional). */
+  private sourceFiles(kind: "secret" | "configmap", name: string, optional: boolean, items?: { key: string; path: string }[]): Record<string, Buffer> | undefined {
+    const r = run("kubectl", ["--kubeconfig", this.kubeconfig, "get", kind, name, "-n", this.namespace, "-o", "json"]);
+    if (r.code !== 0) {
+      if (optional && /NotFound|not found/.test(r.stderr)) return undefined;
+      throw new Error(`volume from ${kind} ${this.namespace}/${name}: ${r.stderr}`);
+    }
+    const obj = JSON.parse(r.stdout);
+    const all: Record<string, Buffer> = {};
+    for (const [k, v] of Object.entries<string>(obj.data ?? {})) all[k] = kind === "secret" ? Buffer.from(v, "base64") : Buffer.from(v, "utf8");
+    for (const [k, v] of Object.entries<string>(obj.binaryData ?? {})) all[k] = Buffer.from(v, "base64");
+    if (!items) return all;
+    return Object.fromEntries(items.filter((i) => i.key in all).map((i) => [i.path, all[i.key]]));
+  }
+
+  /**
+   * Writes every volume of the pod at its mountPath under podRoot. `refresh`: only Secret and
+   * ConfigMap content is rewritten (the kubelet's sync; tokens and emptyDirs are left as they are).
+   * Returns the mount paths whose content changed.
+   */
+  private mountVolumes(spec: any, container: any, refresh: boolean): string[] {
+    const changed: string[] = [];
+    for (const m of container.volumeMounts ?? []) {
+      const vol = (spec.volumes ?? []).find((v: any) => v.name === m.name);
+      if (!vol) throw new Error(`volumeMount ${m.name} has no volume`);
+      if (m.subPath) throw new Error(`volumeMount ${m.name}: subPath not emulated`);
+      const target = path.join(this.podRoot, m.mountPath);
+      let files: Record<string, Buffer> | undefined;
+      if (vol.secret) {
+        files = this.sourceFiles("secret", vol.secret.secretName, vol.secret.optional === true, vol.secret.items) ?? {};
+      } else if (vol.configMap) {
+        files = this.sourceFiles("configmap", vol.configMap.name, vol.configMap.optional === true, vol.configMap.items) ?? {};
+      } else if (vol.projected) {
+        if (refresh) continue;
+        files = {};
+        for (const s of vol.projected.sources ?? []) {
+          if (s.serviceAccountToken) {
+            files[s.serviceAccountToken.path] = Buffer.from(this.token(this.namespace, this.serviceAccount, s.serviceAccountToken.audience, s.serviceAccountToken.expirationSeconds ?? 3600));
+          } else if (s.configMap || s.secret) {
+            const src = s.configMap ?? s.secret;
+            Object.assign(files, this.sourceFiles(s.configMap ? "configmap" : "secret", src.name, src.optional === true, src.items) ?? {});
+          } else if (s.clusterTrustBundle?.optional) {
+            // no ClusterTrustBundle objects here: an optional one projects nothing
+          } else {
+            throw new Error(`projected volume ${vol.name}: source ${JSON.stringify(s)} not emulated`);
+          }
+        }
+      } else if (vol.emptyDir) {
+        if (!refresh) fs.mkdirSync(target, { recursive: true });
+        continue;
+      } else {
+        throw new Error(`volume ${vol.name}: ${JSON.stringify(vol)} not emulated`);
+      }
+      if (atomicWrite(target, files) && refresh) changed.push(m.mountPath);
+    }
+    return changed;
+  }
+
+  /**
+   * What the cluster would do after a `pulumi up`: a changed pod template rolls istiod (stop, start
+   * anew from the new template); otherwise changed Secrets/ConfigMaps are rewritten in the running
+   * pod's volumes. Returns what happened.
+   */
+  sync(): { rollout: boolean; changedMounts: string[] } {
+    const template = this.podTemplate();
+    if (JSON.stringify(template) !== this.template) {
+      this.rollouts.push(this.logFile);
+      this.stop();
+      this.start();
+      return { rollout: true, changedMounts: [] };
+    }
+    const container = template.spec.containers.find((c: any) => c.name === "discovery");
+    return { rollout: false, changedMounts: this.mountVolumes(template.spec, container, true) };
+  }
+
+  /** This process's log (the current pod's). */
+  logs(): string {
+    return fs.existsSync(this.logFile) ? fs.readFileSync(this.logFile, "utf8") : "";
+  }
+
+  logTail(lines = 60): string {
+    return this.logs().split("\n").slice(-lines).join("\n");
+  }
+
+  private exited(): boolean {
+    const pid = this.proc?.pid;
+    if (!pid || this.proc?.exitCode !== null) return true;
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+      return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+    } catch {
+      return true;
+    }
+  }
+
+  /** SIGTERM, then SIGKILL after 20 s; waits until the process is gone. Idempotent. */
+  stop(): void {
+    const pid = this.proc?.pid;
+    if (!pid || this.exited()) { this.proc = undefined; return; }
+    try { process.kill(pid, "SIGTERM"); } catch { /* already gone */ }
+    const deadline = Date.now() + 20000;
+    while (!this.exited() && Date.now() < deadline) pause(200);
+    if (!this.exited()) { try { process.kill(pid, "SIGKILL"); } catch { /* gone */ } }
+    while (!this.exited()) pause(100);
+    this.proc = undefined;
+  }
+
+  /** The name istiod's serving certificate must carry (its Service: istiod[-<revision>].<ns>.svc). */
+  serverName(): string {
+    return `${this.deployment}.${this.namespace}.svc`;
+  }
+
+  /**
+   * A workload CSR as istio-agent sends it: a fresh key, a CSR, gRPC CreateCertificate on 15012 over
+   * TLS verified with `tlsRoots` (istiod's serving certificate must chain to them), authenticated by
+   * a TokenRequest token of `namespace/serviceAccount` (audience `istio-ca` unless `audience` is
+   * given). The service account is created if missing. Throws with istiod's answer on failure.
+   */
+  issue(o: { namespace: string; serviceAccount: string; tlsRoots: string; certSigner?: string; audience?: string; trustDomain?: string }): IssuedLeaf {
+    const r = this.tryIssue(o);
+    if (!r.ok) throw new Error(`CreateCertificate as ${o.namespace}/${o.serviceAccount} failed: ${r.error}\n${this.logTail(30)}`);
+    return r.leaf!;
+  }
+
+  tryIssue(o: { namespace: string; serviceAccount: string; tlsRoots: string; certSigner?: string; audience?: string; trustDomain?: string }): { ok: boolean; error?: string; leaf?: IssuedLeaf } {
+    if (run("kubectl", ["--kubeconfig", this.kubeconfig, "get", "serviceaccount", o.serviceAccount, "-n", o.namespace]).code !== 0) {
+      this.kc(["create", "serviceaccount", o.serviceAccount, "-n", o.namespace]);
+    }
+    const dir = fs.mkdtempSync(path.join(e2eEnv().dir, "csr-"));
+    try {
+      fs.writeFileSync(path.join(dir, "token"), this.token(o.namespace, o.serviceAccount, o.audience ?? "istio-ca", 600), { mode: 0o600 });
+      fs.writeFileSync(path.join(dir, "roots.pem"), o.tlsRoots);
+      const r = run(path.join(BIN, "istio-ca-client"), [
+        "-addr", `127.0.0.1:${this.ports!.secureGrpc}`, "-root-cert", path.join(dir, "roots.pem"), "-server-name", this.serverName(),
+        "-token-file", path.join(dir, "token"), "-spiffe", `spiffe://${o.trustDomain ?? "cluster.local"}/ns/${o.namespace}/sa/${o.serviceAccount}`,
+        "-key-out", path.join(dir, "key.pem"), ...(o.certSigner ? ["-cert-signer", o.certSigner] : []),
+      ], { timeoutMs: 90000 });
+      if (r.code !== 0) return { ok: false, error: r.stderr.trim() };
+      const chain = r.stdout.split(/(?<=-----END CERTIFICATE-----)\n/).map((s) => s.trim()).filter((s) => s.length > 0).map((s) => `${s}\n`);
+      const certs = chain.flatMap(pemCerts);
+      const leaf = new X509Certificate(certs[0]);
+      const intermediates = certs.slice(1).filter((p) => {
+        const c = new X509Certificate(p);
+        return !(c.subject === c.issuer && c.checkIssued(c));
+      });
+      return { ok: true, leaf: { chain, leaf, intermediates } };
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
+
+/**
+ * `openssl verify` of an issued leaf: trust anchors = `roots` only, the response's intermediates as
+ * untrusted (its self-signed roots are NOT offered, so only `roots` can anchor the chain).
+ */
+export function verifyLeaf(roots: string, issued: IssuedLeaf): { ok: boolean; out: string } {
+  const dir = fs.mkdtempSync(path.join(e2eEnv().dir, "verify-"));
+  try {
+    fs.writeFileSync(path.join(dir, "roots.pem"), roots);
+    fs.writeFileSync(path.join(dir, "leaf.pem"), issued.leaf.toString());
+    fs.writeFileSync(path.join(dir, "untrusted.pem"), issued.intermediates.join("\n"));
+    const args = ["verify", "-CAfile", "roots.pem", ...(issued.intermediates.length ? ["-untrusted", "untrusted.pem"] : []), "leaf.pem"];
+    const r = run("openssl", args, { cwd: dir });
+    return { ok: r.code === 0 && r.stdout.trim() === "leaf.pem: OK", out: (r.stdout + r.stderr).trim() };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The URI SANs of a certificate. */
+export const uriSans = (c: X509Certificate): string[] =>
+  (c.subjectAltName ?? "").split(", ").filter((s) => s.startsWith("URI:")).map((s) => s.slice(4));
+
+/** `istio-ca-root-cert` of a namespace, once istiod has written it. */
+export function caRootCert(namespace: string, kubeconfig: string, want?: (pem: string) => boolean, timeoutMs = 60000): string {
+  let last = "";
+  return waitFor(`istio-ca-root-cert in ${namespace}`, () => {
+    const r = run("kubectl", ["--kubeconfig", kubeconfig, "get", "configmap", "istio-ca-root-cert", "-n", namespace, "-o", "json"]);
+    if (r.code !== 0) return undefined;
+    last = JSON.parse(r.stdout).data?.["root-cert.pem"] ?? "";
+    return last && (!want || want(last)) ? last : undefined;
+  }, timeoutMs, () => `last seen:\n${last}`);
+}
+
+/**
+ * `istioctl analyze` warning codes that docs/e2e.md ("istioctl analyze") explains as expected here;
+ * any other warning fails the tier.
+ */
+export const EXPLAINED_WARNINGS: string[] = [];
+
+/** `istioctl analyze --all-namespaces` against an API server: its messages (code, level, origin). */
+export function istioctlAnalyze(kubeconfig: string): { code: number; messages: { code: string; level: string; origin: string; message: string }[]; raw: string } {
+  const r = run(path.join(BIN, "istioctl"), ["analyze", "--all-namespaces", "--kubeconfig", kubeconfig, "-o", "json"], { timeoutMs: 300000 });
+  let messages: any[];
+  try { messages = JSON.parse(r.stdout); } catch {
+    throw new Error(`istioctl analyze exited ${r.code} without its JSON report:\n${(r.stdout + r.stderr).slice(-4000)}`);
+  }
+  return {
+    code: r.code,
+    messages: messages.map((m) => ({ code: m.code, level: m.level, origin: m.origin, message: m.message })),
+    raw: (r.stdout + r.stderr).slice(-4000),
+  };
+}
+
+/**
+ * `istioctl validate` of every Istio object a stack declared (types `kubernetes:*.istio.io/*` in its
+ * state), each as the API server holds it. Returns the objects validated and the failures.
+ */
+export function istioctlValidateDeclared(resources: { type: string; inputs?: any }[], kubeconfig: string): { validated: string[]; failures: string[] } {
+  const validated: string[] = [];
+  const failures: string[] = [];
+  const dir = fs.mkdtempSync(path.join(e2eEnv().dir, "validate-"));
+  try {
+    for (const res of resources.filter((x) => /^kubernetes:[a-z.]+\.istio\.io\/v[0-9a-z]+:/.test(x.type))) {
+      const [group, kind] = [res.type.split(":")[1].split("/")[0], res.type.split(":")[2]];
+      const m = res.inputs?.metadata ?? {};
+      const obj = JSON.parse(mustRun("kubectl", ["--kubeconfig", kubeconfig, "get", `${kind.toLowerCase()}.${group}`, m.name, ...(m.namespace ? ["-n", m.namespace] : []), "-o", "json"]));
+      const file = path.join(dir, `${validated.length}.json`);
+      fs.writeFileSync(file, JSON.stringify(obj));
+      const id = `${kind} ${m.namespace ?? ""}/${m.name}`;
+      validated.push(id);
+      const r = run(path.join(BIN, "istioctl"), ["validate", "-f", file, "--kubeconfig", kubeconfig]);
+      if (r.code !== 0 || /error|invalid/i.test(r.stderr)) failures.push(`${id}: ${(r.stdout + r.stderr).trim()}`);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return { validated, failures };
+}
