@@ -1,6 +1,11 @@
 import { E2eProject, E2eStack, EngineEvent, SELF_REFERENCE_STEP, istioCharts, plaintextKeys, refreshNoDrift, urnName, whenFinished, whenStarted } from "./project";
 import { checkCacerts, secretFiles, verifyChain } from "./cacertsChecks";
-import { e2eEnv, kubectl, run } from "./support";
+import * as fs from "fs";
+import * as path from "path";
+import { parseAllDocuments } from "yaml";
+import { ROOT, e2eEnv, kubectl, mustRun, run } from "./support";
+import { X509Certificate } from "crypto";
+import { EXPLAINED_WARNINGS, LocalIstiod, caRootCert, fingerprints, istioctlAnalyze, istioctlValidateDeclared, uriSans, verifyLeaf, waitFor } from "./istiod";
 
 /**
  * `pulumi up -s local` for real: the REAL engine, the REAL Kubernetes provider (built from its Go
@@ -9,14 +14,20 @@ import { e2eEnv, kubectl, run } from "./support";
  * Then: a clean second preview, a refresh without drift, what the server holds equals what was
  * declared, the engine's own order (cacerts before istiod), no plaintext key in the state, an
  * intermediate rotation whose preview touches only CA material, and a destroy that leaves nothing.
+ * And Istio itself on what we applied: istiod (pilot-discovery, test/e2e/istiod.ts) run from the
+ * Deployment the chart rendered, with `cacerts` mounted as the kubelet would, signs workload CSRs
+ * from our intermediate and sees the rotation without a restart; istioctl analyze/validate.
  */
 
 const getJson = (...args: string[]) => JSON.parse(kubectl(["get", ...args, "-o", "json", "--show-managed-fields"]));
 const OURS = "app.kubernetes.io/managed-by=istio-mesh-ca";
 
+
 describe("pulumi up -s local (self-signed CA, TLS test double, real Kubernetes provider)", () => {
   let stack: E2eStack;
   let firstUp: EngineEvent[];
+  let istiod: LocalIstiod | undefined;
+  const root = () => stack.outputs().clusters.cluster1.rootCertBundle as string;
 
   beforeAll(() => {
     e2eEnv({ apiserver: true });
@@ -26,6 +37,7 @@ describe("pulumi up -s local (self-signed CA, TLS test double, real Kubernetes p
   });
 
   afterAll(() => {
+    istiod?.stop();
     stack?.pulumi(["destroy", "--yes", "--skip-preview"]);
     stack?.remove();
   });
@@ -81,6 +93,72 @@ describe("pulumi up -s local (self-signed CA, TLS test double, real Kubernetes p
     expect(discovery.volumeMounts).toEqual(expect.arrayContaining([expect.objectContaining({ name: "cacerts", mountPath: "/etc/cacerts" })]));
   });
 
+  it("istiod itself (pilot-discovery from the chart's Deployment, cacerts mounted as the kubelet would) uses the plugged-in CA, not a self-signed one", () => {
+    istiod = new LocalIstiod({ label: "local" }).start();
+    const log = istiod.logs();
+    expect(log).toContain("Use local CA certificate");
+    expect(log).toMatch(/Use root cert from \S*\/etc\/cacerts\/root-cert\.pem/);
+    expect(log).not.toContain("Use self-signed certificate as the CA certificate");
+    // istiod's self-signed CA would have stored its key in istio-ca-secret.
+    expect(run("kubectl", ["get", "secret", "istio-ca-secret", "-n", "istio-system"]).stderr).toMatch(/NotFound/);
+  });
+
+  it("a workload CSR to istiod's CA service (15012, TokenRequest token, audience istio-ca) returns a SPIFFE leaf from our intermediate that verifies against the stack's root; another audience is refused", () => {
+    const intermediate = new X509Certificate(secretFiles("istio-system", "cacerts")["ca-cert.pem"]);
+    // The TLS handshake is verified against our root too: istiod serves 15012 with a certificate from our CA.
+    const issued = istiod!.issue({ namespace: "test", serviceAccount: "httpbin", tlsRoots: root() });
+    expect(uriSans(issued.leaf)).toEqual(["spiffe://cluster.local/ns/test/sa/httpbin"]);
+    expect(issued.leaf.ca).toBe(false);
+    expect(issued.leaf.verify(intermediate.publicKey)).toBe(true);
+    expect(verifyLeaf(root(), issued)).toMatchObject({ ok: true });
+    expect(fingerprints(issued.chain[issued.chain.length - 1])).toEqual(fingerprints(root()));
+    const wrong = istiod!.tryIssue({ namespace: "test", serviceAccount: "httpbin", tlsRoots: root(), audience: "https://kubernetes.default.svc.cluster.local" });
+    expect(wrong).toMatchObject({ ok: false, error: expect.stringMatching(/Unauthenticated/) });
+  });
+
+  it("istiod writes istio-ca-root-cert into the mesh namespaces with exactly our root", () => {
+    for (const ns of ["istio-demo", "test"]) expect(fingerprints(caRootCert(ns, e2eEnv().kubeconfig))).toEqual(fingerprints(root()));
+  });
+
+  it("the workload our Sidecar selects, injected by istioctl kube-inject with the cluster's injector config and the stack's podAnnotations: the proxy mounts the TLS files where the Sidecar reads them", () => {
+    // httpbin is the user's workload, not part of the stack: created here as a Pod object (never run)
+    // so the Sidecar's selector selects something, as in a real mesh. The injector webhook can't be
+    // reached from this API server (no pod network), so istioctl injects with the webhook's own config
+    // (ConfigMaps istio-sidecar-injector and istio), and the Pod opts out of the unreachable webhook.
+    const dir = fs.mkdtempSync(path.join(e2eEnv().dir, "inject-"));
+    const cm = (name: string) => getJson("configmap", name, "-n", "istio-system").data;
+    fs.writeFileSync(path.join(dir, "inject.yaml"), cm("istio-sidecar-injector").config);
+    fs.writeFileSync(path.join(dir, "values.json"), cm("istio-sidecar-injector").values);
+    fs.writeFileSync(path.join(dir, "mesh.yaml"), cm("istio").mesh);
+    const annotations = stack.outputs().clusters.cluster1.sidecarIngressTls["test/httpbin"].podAnnotations;
+    if (run("kubectl", ["get", "serviceaccount", "httpbin", "-n", "test"]).code !== 0) kubectl(["create", "serviceaccount", "httpbin", "-n", "test"]);
+    fs.writeFileSync(path.join(dir, "pod.json"), JSON.stringify({ apiVersion: "v1", kind: "Pod",
+      metadata: { name: "httpbin", namespace: "test", labels: { app: "httpbin", version: "v1" }, annotations },
+      spec: { serviceAccountName: "httpbin", containers: [{ name: "httpbin", image: "docker.io/mccutchen/go-httpbin:v2.15.0", ports: [{ containerPort: 80 }] }] } }));
+    const injected = parseAllDocuments(mustRun(path.join(ROOT, "tools/bin/istioctl"), ["kube-inject", "-f", path.join(dir, "pod.json"),
+      "--injectConfigFile", path.join(dir, "inject.yaml"), "--valuesFile", path.join(dir, "values.json"), "--meshConfigFile", path.join(dir, "mesh.yaml")]))
+      .map((d) => d.toJSON()).find((d) => d?.kind === "Pod");
+    const proxy = injected.spec.containers.find((c: any) => c.name === "istio-proxy");
+    const sidecar = getJson("sidecars.networking.istio.io", "httpbin-ingress", "-n", "test").spec;
+    const tlsFiles = sidecar.ingress.filter((i: any) => i.tls).flatMap((i: any) => [i.tls.serverCertificate, i.tls.privateKey, i.tls.caCertificates]).filter(Boolean);
+    expect(tlsFiles.length).toBeGreaterThan(0);
+    for (const f of tlsFiles) {
+      expect({ f, mounted: proxy.volumeMounts.some((m: any) => f.startsWith(`${m.mountPath.replace(/\/$/, "")}/`)) }).toEqual({ f, mounted: true });
+    }
+    injected.metadata.labels["sidecar.istio.io/inject"] = "false";
+    kubectl(["create", "-f", "-"], JSON.stringify(injected));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("istioctl analyze --all-namespaces finds no error and no unexplained warning; istioctl validate accepts every Istio object we declare", () => {
+    const a = istioctlAnalyze(e2eEnv().kubeconfig);
+    expect(a.messages.filter((m) => m.level === "Error")).toEqual([]);
+    expect(a.messages.filter((m) => m.level === "Warning" && !EXPLAINED_WARNINGS.includes(m.code))).toEqual([]);
+    const v = istioctlValidateDeclared(stack.exportState().resources, e2eEnv().kubeconfig);
+    expect(v.validated.length).toBeGreaterThanOrEqual(4);
+    expect(v.failures).toEqual([]);
+  });
+
   it("the PeerAuthentications and the Sidecar on the server equal what the stack declared", () => {
     const state = stack.exportState().resources;
     for (const type of ["kubernetes:security.istio.io/v1:PeerAuthentication", "kubernetes:networking.istio.io/v1:Sidecar"]) {
@@ -127,7 +205,23 @@ describe("pulumi up -s local (self-signed CA, TLS test double, real Kubernetes p
     expect(stack.pulumi(["preview", "--expect-no-changes"]).code).toBe(0);
   });
 
+  it("istiod sees the intermediate rotation without a restart: cacerts rewritten in its volume, new leaves from the new intermediate", () => {
+    // The pod template did not change (no rollout); the kubelet rewrites the mounted Secret.
+    const synced = istiod!.sync();
+    expect(synced.rollout).toBe(false);
+    expect(synced.changedMounts).toContain("/etc/cacerts");
+    const intermediate = new X509Certificate(secretFiles("istio-system", "cacerts")["ca-cert.pem"]);
+    const issued = waitFor("a leaf signed by the new intermediate", () => {
+      const l = istiod!.issue({ namespace: "test", serviceAccount: "httpbin", tlsRoots: root() });
+      return l.leaf.verify(intermediate.publicKey) ? l : undefined;
+    }, 60000, () => istiod!.logTail());
+    expect(verifyLeaf(root(), issued)).toMatchObject({ ok: true });
+    expect(istiod!.logs()).toContain("Istiod has detected the newly added intermediate CA and updated its key and certs accordingly");
+    expect(istiod!.rollouts).toEqual([]);
+  });
+
   it("a destroy removes everything of ours from the server (Istio's CRDs stay: helm.sh/resource-policy keep)", () => {
+    istiod?.stop(); // its Deployment goes with the destroy
     stack.destroy();
     expect(stack.exportState().resources.filter((r) => r.type !== "pulumi:pulumi:Stack")).toEqual([]);
     expect(getJson("secrets", "-A", "-l", OURS).items).toEqual([]);

@@ -3,6 +3,7 @@ import * as path from "path";
 import { E2eProject, E2eStack, SELF_REFERENCE_STEP, istioCharts, plaintextKeys, refreshNoDrift, urnName } from "./project";
 import { checkCacerts, secretFiles } from "./cacertsChecks";
 import { e2eEnv, istioModuleDir, kubectl, mustRun } from "./support";
+import { EXPLAINED_WARNINGS, LocalIstiod, caRootCert, fingerprints, istioctlAnalyze, istioctlValidateDeclared, uriSans, verifyLeaf } from "./istiod";
 
 /**
  * `pulumi up -s provided` with EVERY part real: the engine, the Kubernetes provider, the local
@@ -36,7 +37,10 @@ describe("pulumi up -s provided (Istio's Makefile.selfsigned.mk material, all re
     stack = new E2eProject("provided").stack("provided", "provided", (c) => { c["istio-mesh-ca:istio"].chartPath = charts; });
   });
 
+  let istiod: LocalIstiod | undefined;
+
   afterAll(() => {
+    istiod?.stop();
     stack?.pulumi(["destroy", "--yes", "--skip-preview"]);
     stack?.remove();
   });
@@ -77,6 +81,27 @@ describe("pulumi up -s provided (Istio's Makefile.selfsigned.mk material, all re
     expect(plaintextKeys(text)).toEqual([]);
     expect(JSON.stringify(stack.outputs())).not.toMatch(/PRIVATE KEY/);
     expect(getJson("secret", "cacerts", "-n", "istio-system").metadata.annotations ?? {}).not.toHaveProperty("kubectl.kubernetes.io/last-applied-configuration");
+  });
+
+  it("istiod itself signs with the Makefile's intermediate: a SPIFFE leaf for a TokenRequest token verifies against the Makefile's root; istio-ca-root-cert is that root", () => {
+    istiod = new LocalIstiod({ label: "provided" }).start();
+    expect(istiod.logs()).toContain("Use local CA certificate");
+    expect(istiod.logs()).not.toContain("Use self-signed certificate as the CA certificate");
+    const issued = istiod.issue({ namespace: "default", serviceAccount: "sleep", tlsRoots: read("root-cert.pem") });
+    expect(uriSans(issued.leaf)).toEqual(["spiffe://cluster.local/ns/default/sa/sleep"]);
+    expect(verifyLeaf(read("root-cert.pem"), issued)).toMatchObject({ ok: true });
+    expect(fingerprints(issued.intermediates.join(""))).toEqual(fingerprints(read("cluster1/ca-cert.pem")));
+    expect(fingerprints(caRootCert("default", e2eEnv().kubeconfig))).toEqual(fingerprints(read("root-cert.pem")));
+    istiod.stop();
+  });
+
+  it("istioctl analyze --all-namespaces finds no error and no unexplained warning; istioctl validate accepts every Istio object we declare", () => {
+    const a = istioctlAnalyze(e2eEnv().kubeconfig);
+    expect(a.messages.filter((m) => m.level === "Error")).toEqual([]);
+    expect(a.messages.filter((m) => m.level === "Warning" && !EXPLAINED_WARNINGS.includes(m.code))).toEqual([]);
+    const v = istioctlValidateDeclared(stack.exportState().resources, e2eEnv().kubeconfig);
+    expect(v.validated.length).toBeGreaterThan(0);
+    expect(v.failures).toEqual([]);
   });
 
   it("intermediate rotation = new PEMs from the Makefile: only cacerts changes, the root stays", () => {
