@@ -5,6 +5,7 @@ import { parse, stringify } from "yaml";
 import { E2eProject, E2eStack, SELF_REFERENCE_STEP, istioCharts, plaintextKeys, urnName } from "./project";
 import { checkCacerts, secretFiles, verifyChain } from "./cacertsChecks";
 import { ROOT, e2eEnv, mustRun } from "./support";
+import { EXPLAINED_WARNINGS, LocalIstiod, caRootCert, fingerprints, istioctlAnalyze, istioctlValidateDeclared, uriSans, verifyLeaf, waitFor } from "./istiod";
 
 /**
  * The root CA stack and two cluster stacks (Pulumi.root.yaml, Pulumi.cluster-a.yaml,
@@ -13,16 +14,25 @@ import { ROOT, e2eEnv, mustRun } from "./support";
  * kubeconfig, as the stack files name them). Then the whole runbook of docs/rotation.md: an
  * intermediate rotation, and root phases dual → cutover → finalize → steady applied on the root
  * stack and then on every cluster stack, a skipped phase refused by the real preview, and the
- * chain checked with openssl on both servers after every step.
+ * chain checked with openssl on both servers after every step. istiod (test/e2e/istiod.ts) runs for
+ * cluster-a from its rendered Deployment and sees each step as a cluster would show it (Secret
+ * rewritten in place, or a rollout when the pod template changed): its leaves and its
+ * istio-ca-root-cert are the end-to-end proof of docs/rotation.md.
  */
 
-const SECOND = { APISERVER_PORT: "26643", ETCD_PORT: "23990", ETCD_PEER_PORT: "24000" };
+// Overridable (E2E_B_APISERVER_PORT, ...) so two e2e runs can share a machine.
+const SECOND = {
+  APISERVER_PORT: process.env.E2E_B_APISERVER_PORT ?? "26643",
+  ETCD_PORT: process.env.E2E_B_ETCD_PORT ?? "23990",
+  ETCD_PEER_PORT: process.env.E2E_B_ETCD_PEER_PORT ?? "24000",
+};
 
 describe("root + cluster-a + cluster-b through the real engine, with the root rotation runbook", () => {
   let root: E2eStack;
   let clusters: Record<"cluster-a" | "cluster-b", E2eStack>;
   let kubeconfigs: Record<"cluster-a" | "cluster-b", string>;
   let secondState: string;
+  let istiod: LocalIstiod | undefined;
 
   const cacerts = (c: "cluster-a" | "cluster-b") => secretFiles("istio-system", "cacerts", kubeconfigs[c]);
   const rootConfig = (key: string, value: string, type?: "int") => root.config(`rootCa.${key}`, value, type ? { type } : {});
@@ -58,6 +68,7 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
   });
 
   afterAll(() => {
+    istiod?.stop();
     for (const s of [...Object.values(clusters ?? {}), root]) {
       s?.pulumi(["destroy", "--yes", "--skip-preview"]);
       s?.remove();
@@ -88,6 +99,44 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
     for (const s of [root, ...Object.values(clusters)]) noChanges(s);
   });
 
+  /** A workload leaf from cluster-a's istiod (namespace default, service account sleep). */
+  const leafA = (roots: string) => istiod!.issue({ namespace: "default", serviceAccount: "sleep", tlsRoots: roots });
+  /** Waits until cluster-a's istiod signs with its current cacerts intermediate; returns such a leaf. */
+  const leafFromCurrentIntermediate = () => {
+    const files = cacerts("cluster-a");
+    const intermediate = new X509Certificate(files["ca-cert.pem"]);
+    return waitFor("a leaf from cluster-a's current intermediate", () => {
+      const l = leafA(files["root-cert.pem"]);
+      return l.leaf.verify(intermediate.publicKey) ? l : undefined;
+    }, 60000, () => istiod!.logTail());
+  };
+  const rootCertA = (want?: (pem: string) => boolean) => caRootCert("default", kubeconfigs["cluster-a"], want);
+  const only = (pem: string) => `${pem.trim()}\n`;
+
+  it("istiod on cluster-a (its rendered Deployment, cacerts as mounted) signs SPIFFE leaves under the shared root and publishes that root", () => {
+    istiod = new LocalIstiod({ label: "cluster-a", kubeconfig: kubeconfigs["cluster-a"] }).start();
+    expect(istiod.logs()).toContain("Use local CA certificate");
+    const files = cacerts("cluster-a");
+    const l = leafFromCurrentIntermediate();
+    expect(uriSans(l.leaf)).toEqual(["spiffe://cluster.local/ns/default/sa/sleep"]);
+    expect(verifyLeaf(files["root-cert.pem"], l)).toMatchObject({ ok: true });
+    // cluster-b's intermediate did not sign it, but cluster-b trusts the same root: cross-cluster mTLS.
+    expect(l.leaf.verify(new X509Certificate(cacerts("cluster-b")["ca-cert.pem"]).publicKey)).toBe(false);
+    expect(verifyLeaf(cacerts("cluster-b")["root-cert.pem"], l)).toMatchObject({ ok: true });
+    expect(fingerprints(rootCertA())).toEqual(fingerprints(files["root-cert.pem"]));
+  });
+
+  it("istioctl analyze on both clusters: no error, no unexplained warning; istioctl validate accepts every Istio object the cluster stacks declare", () => {
+    for (const c of ["cluster-a", "cluster-b"] as const) {
+      const a = istioctlAnalyze(kubeconfigs[c]);
+      expect({ c, errors: a.messages.filter((m) => m.level === "Error") }).toEqual({ c, errors: [] });
+      expect({ c, warnings: a.messages.filter((m) => m.level === "Warning" && !EXPLAINED_WARNINGS.includes(m.code)) }).toEqual({ c, warnings: [] });
+      const v = istioctlValidateDeclared(clusters[c].exportState().resources, kubeconfigs[c]);
+      expect(v.validated.length).toBeGreaterThan(0);
+      expect(v.failures).toEqual([]);
+    }
+  });
+
   it("a cluster stack reads the root stack through a real StackReference", () => {
     const refs = clusters["cluster-a"].exportState().resources.filter((r) => r.type === "pulumi:pulumi:StackReference");
     expect(refs.map((r) => (r.outputs as any).name)).toContain("organization/istio-mesh-ca/root");
@@ -106,6 +155,10 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
     const after = checkBoth();
     expect(after.a.roots).toEqual(before.a.roots);
     expect(after.a.intermediate).not.toBe(before.a.intermediate);
+    // istiod: the Secret rewritten in its volume, no rollout; it signs with the new intermediate.
+    expect(istiod!.sync()).toMatchObject({ rollout: false, changedMounts: expect.arrayContaining(["/etc/cacerts"]) });
+    expect(verifyLeaf(cacerts("cluster-a")["root-cert.pem"], leafFromCurrentIntermediate())).toMatchObject({ ok: true });
+    expect(istiod!.logs()).toContain("Istiod has detected the newly added intermediate CA");
   });
 
   it("a skipped root phase is refused by the real preview, naming the phase to apply first", () => {
@@ -129,6 +182,15 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
     const istiodEnv = (c: "cluster-a" | "cluster-b") => JSON.parse(mustRun("kubectl", ["--kubeconfig", kubeconfigs[c], "get", "deploy", "istiod", "-n", "istio-system", "-o", "json"]))
       .spec.template.spec.containers.find((x: any) => x.name === "discovery").env as { name: string; value?: string }[];
     for (const c of ["cluster-a", "cluster-b"] as const) expect(istiodEnv(c)).toEqual(expect.arrayContaining([{ name: "ISTIO_MULTIROOT_MESH", value: "true" }]));
+    // istiod (rolled: its env changed) publishes both roots; its leaves, still from the old root's
+    // intermediate, verify under the old root alone and under the published bundle.
+    expect(istiod!.sync().rollout).toBe(true);
+    const bundleDual = rootCertA((pem) => fingerprints(pem).length === 2);
+    expect(fingerprints(bundleDual)).toEqual([oldRoot, newRoot]);
+    const leafDual = leafFromCurrentIntermediate();
+    const [oldRootPem, newRootPem] = (bundleDual.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []).map(only);
+    expect(verifyLeaf(oldRootPem, leafDual)).toMatchObject({ ok: true });
+    expect(verifyLeaf(newRootPem, leafDual)).toMatchObject({ ok: false });
     // cutover: intermediates re-issued under the new root; both roots still trusted.
     rootConfig("rotation.rootPhase", "cutover");
     upAll();
@@ -142,12 +204,30 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
         .map((p) => new X509Certificate(p)).find((r) => new X509Certificate(files["ca-cert.pem"]).checkIssued(r));
       expect(issuer?.fingerprint256).toBe(newRoot);
     }
+    // istiod: leaves now from the new root's intermediate; the published bundle still holds both
+    // roots, so leaves from before and after the cutover both verify under it. No rollout: istiod
+    // (ISTIO_MULTIROOT_MESH) reloads the rewritten cacerts itself.
+    expect(istiod!.sync()).toMatchObject({ rollout: false, changedMounts: expect.arrayContaining(["/etc/cacerts"]) });
+    const leafCut = leafFromCurrentIntermediate();
+    expect(verifyLeaf(newRootPem, leafCut)).toMatchObject({ ok: true });
+    expect(verifyLeaf(oldRootPem, leafCut)).toMatchObject({ ok: false });
+    const bundleCut = rootCertA();
+    expect(fingerprints(bundleCut)).toEqual([oldRoot, newRoot]);
+    expect(verifyLeaf(bundleCut, leafDual)).toMatchObject({ ok: true });
+    expect(verifyLeaf(bundleCut, leafCut)).toMatchObject({ ok: true });
     // finalize: only the new root.
     rootConfig("rotation.rootPhase", "finalize");
     upAll();
     const fin = checkBoth();
     expect(fin.a.roots).toEqual([newRoot]);
     for (const c of ["cluster-a", "cluster-b"] as const) expect(istiodEnv(c).map((e) => e.name)).not.toContain("ISTIO_MULTIROOT_MESH");
+    // istiod (rolled: ISTIO_MULTIROOT_MESH removed) publishes the new root only: a leaf from the old
+    // root no longer verifies under it.
+    expect(istiod!.sync().rollout).toBe(true);
+    const bundleFin = rootCertA((pem) => fingerprints(pem).length === 1);
+    expect(fingerprints(bundleFin)).toEqual([newRoot]);
+    expect(verifyLeaf(bundleFin, leafFromCurrentIntermediate())).toMatchObject({ ok: true });
+    expect(verifyLeaf(bundleFin, leafDual)).toMatchObject({ ok: false });
     // steady at generation 2: the new root becomes `root`, the old root's key and certificate go.
     const rootCa = (parse(fs.readFileSync(path.join(root.project.dir, "Pulumi.root.yaml"), "utf8")) as any).config["istio-mesh-ca:rootCa"];
     root.must(["config", "rm", "--path", "istio-mesh-ca:rootCa.root"]);
@@ -160,6 +240,9 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
     expect(steady.join("\n")).not.toMatch(/^create /m);
     upAll();
     expect(checkBoth().a.roots).toEqual([newRoot]);
+    istiod!.sync();
+    expect(fingerprints(rootCertA())).toEqual([newRoot]);
+    expect(verifyLeaf(newRootPem, leafFromCurrentIntermediate())).toMatchObject({ ok: true });
     for (const s of [root, ...Object.values(clusters)]) noChanges(s);
   });
 });
