@@ -46,7 +46,7 @@ fi
 [ -d "$ROOT/node_modules/@pulumi/pulumi" ] || { echo "run npm ci in $ROOT first" >&2; exit 1; }
 
 step "toolchain (tools/build.sh: no-op when up to date)"
-bash "$ROOT/tools/build.sh"
+bash "$ROOT/tools/build.sh" pulumi kube k8sprovider tlsdouble # not istio: npm run local runs no istiod
 
 step "local API server"
 mkdir -p "$LOCAL_DIR/state"

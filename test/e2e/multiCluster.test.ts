@@ -191,6 +191,9 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
     const [oldRootPem, newRootPem] = (bundleDual.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []).map(only);
     expect(verifyLeaf(oldRootPem, leafDual)).toMatchObject({ ok: true });
     expect(verifyLeaf(newRootPem, leafDual)).toMatchObject({ ok: false });
+    // docs/rotation.md, dual, step 4: what istiod logs.
+    const logShows = (re: RegExp) => waitFor(`istiod log ${re}`, () => (re.test(istiod!.logs()) ? true : undefined), 30000, () => istiod!.logTail());
+    logShows(/spiffe\tAdded 2 certs to trust domain cluster\.local in peer cert verifier/);
     // cutover: intermediates re-issued under the new root; both roots still trusted.
     rootConfig("rotation.rootPhase", "cutover");
     upAll();
@@ -215,6 +218,9 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
     expect(fingerprints(bundleCut)).toEqual([oldRoot, newRoot]);
     expect(verifyLeaf(bundleCut, leafDual)).toMatchObject({ ok: true });
     expect(verifyLeaf(bundleCut, leafCut)).toMatchObject({ ok: true });
+    // docs/rotation.md, cutover, step 4.
+    logShows(/x509 cert - Issuer: "CN=Root CA 2,O=Istio", Subject: "CN=Intermediate CA,O=Istio,L=cluster-a"/);
+    logShows(/detected the newly added intermediate CA/);
     // finalize: only the new root.
     rootConfig("rotation.rootPhase", "finalize");
     upAll();
@@ -228,6 +234,9 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
     expect(fingerprints(bundleFin)).toEqual([newRoot]);
     expect(verifyLeaf(bundleFin, leafFromCurrentIntermediate())).toMatchObject({ ok: true });
     expect(verifyLeaf(bundleFin, leafDual)).toMatchObject({ ok: false });
+    // docs/rotation.md, finalize, step 4: only the new root in istiod's x509 cert lines.
+    logShows(/x509 cert - Issuer: "CN=Root CA 2,O=Istio", Subject: "CN=Root CA 2,O=Istio"/);
+    expect(istiod!.logs().split("\n").filter((l) => l.includes("x509 cert - ") && l.includes('"CN=Root CA,O=Istio"'))).toEqual([]);
     // steady at generation 2: the new root becomes `root`, the old root's key and certificate go.
     const rootCa = (parse(fs.readFileSync(path.join(root.project.dir, "Pulumi.root.yaml"), "utf8")) as any).config["istio-mesh-ca:rootCa"];
     root.must(["config", "rm", "--path", "istio-mesh-ca:rootCa.root"]);
