@@ -65,8 +65,13 @@ export class E2eStack {
 
   /** `pulumi <args> --stack <name> --cwd <project> --non-interactive`; never throws. */
   pulumi(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Ran {
+    // The Kubernetes provider writes its kubeconfig (admin credentials) to a temp file on every
+    // Configure and never removes it (pulumi-kubernetes pkg/provider/util.go writeKubeconfigToFile):
+    // keep those inside $E2E_DIR, which the wrapper deletes.
+    const tmp = path.join(e2eEnv().dir, "tmp");
+    fs.mkdirSync(tmp, { recursive: true });
     return run("pulumi", [...args, "--stack", this.name, "--cwd", this.project.dir, "--non-interactive"],
-      { cwd: this.project.dir, timeoutMs: 900000, ...opts, env: { ...DEPLOY_ENV, ...(opts.env ?? {}) } });
+      { cwd: this.project.dir, timeoutMs: 900000, ...opts, env: { ...DEPLOY_ENV, TMPDIR: tmp, ...(opts.env ?? {}) } });
   }
 
   /** Like pulumi(), but throws with the engine's output when it fails. */
