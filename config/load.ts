@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { adapterFor } from "./backends";
 import { RootStackConfig, StackConfig, rootStackConfigSchema, stackConfigSchema } from "./schema";
 
 export const PROJECT = "istio-mesh-ca";
@@ -89,25 +90,30 @@ export function readRawConfig(): Record<string, unknown> {
   return raw;
 }
 
-/** Whether a config key holds a secret (the SDK's own bookkeeping; internal in 3.x, hence the guard). */
-function isConfigSecret(key: string): boolean {
+/**
+ * Whether a config key was set with `--secret`: the SDK's own bookkeeping (`runtime/config`
+ * `isConfigSecret`, not re-exported by the package root in 3.x). Without it every plaintext-secret
+ * guard would be off, so its absence is an error rather than "everything is secret".
+ */
+export function isConfigSecret(key: string): boolean {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const cfg = require("@pulumi/pulumi/runtime/config") as { isConfigSecret?: (k: string) => boolean };
-  return cfg.isConfigSecret ? cfg.isConfigSecret(`${PROJECT}:${key}`) : true;
+  if (typeof cfg.isConfigSecret !== "function") {
+    throw new Error("@pulumi/pulumi no longer provides runtime/config isConfigSecret: the plaintext-secret guards cannot run; pin @pulumi/pulumi to a version that has it");
+  }
+  return cfg.isConfigSecret(`${PROJECT}:${key}`);
 }
 
-/** Reads and validates the whole stack config; throws ConfigError naming every bad key. */
-export function loadConfig(): StackConfig {
-  const raw = readRawConfig();
-  const leaks = plaintextPrivateKeys(raw, isConfigSecret);
-  if (leaks.length > 0) throw new ConfigError(leaks);
-  return parseStackConfig(raw);
-}
-
-/** Like loadConfig, for either kind of stack (mesh or root CA). */
+/** Like parseProgramConfig, from the Pulumi runtime's config, refusing secrets set in plain config. */
 export function loadProgramConfig(): ProgramConfig {
   const raw = readRawConfig();
   const leaks = plaintextPrivateKeys(raw, isConfigSecret);
   if (leaks.length > 0) throw new ConfigError(leaks);
-  return parseProgramConfig(raw);
+  const program = parseProgramConfig(raw);
+  if (program.kind === "mesh") {
+    const ca = program.config.ca;
+    const tokens = adapterFor(ca).plaintextSecrets?.(ca, isConfigSecret) ?? [];
+    if (tokens.length > 0) throw new ConfigError(tokens);
+  }
+  return program;
 }

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { ISTIO_CHART_REPOSITORY, ISTIO_VERSION } from "../components/istio/versions";
-import { rootCaConfigSchema } from "../components/ca/lifecycle/config";
-import { backends, caConfigSchema } from "../components/ca/registry";
+import { dnsLabel, labels, port } from "./atoms";
+import { adapterFor, caConfigSchema } from "./backends";
+import { rootCaConfigSchema } from "./lifecycle";
 
 /**
  * The whole stack config (`istio-mesh-ca:*` keys), validated once into a typed object.
@@ -10,11 +11,7 @@ import { backends, caConfigSchema } from "../components/ca/registry";
 
 export { ISTIO_CHART_REPOSITORY, ISTIO_VERSION };
 
-/** A DNS-1123 label: Kubernetes names of namespaces, clusters and our resources. */
-export const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
-  "must be a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters)");
-const labels = z.record(z.string().min(1), z.string());
-const port = z.number().int().min(1).max(65535);
+export { dnsLabel };
 
 /** Namespace-level modes. DISABLE is only accepted per port, in `mtls.exceptions`. */
 export const mtlsModeSchema = z.enum(["UNSET", "DISABLE", "PERMISSIVE", "STRICT"]);
@@ -175,7 +172,7 @@ export const stackConfigSchema = z.strictObject({
       }
     });
   }
-  for (const p of backends[cfg.ca.backend]?.validate?.(cfg.ca, cfg) ?? []) {
+  for (const p of adapterFor(cfg.ca).validate?.(cfg.ca, cfg) ?? []) {
     ctx.addIssue({ code: "custom", path: p.path, message: p.message, input: p.input });
   }
 });

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { LifecycleState, WorkloadRestarts, lifecycleOf } from "../components/ca/lifecycle";
-import { backends } from "../components/ca/registry";
+import { LifecycleState, WorkloadRestarts } from "../components/ca/lifecycle";
+import { adapterFor } from "../config/backends";
 import { StackInventory } from "../components/inventory/caInventory";
 import { inventoryOutput } from "../components/inventory/stackInventory";
 import { StackConfig } from "../config/schema";
@@ -23,10 +23,10 @@ export interface ClusterOutputs {
 
 /** The mesh composition: one CA backend, then Istio and policies in every configured cluster. */
 export function meshStack(config: StackConfig): { clusters: Record<string, ClusterOutputs>; inventory: pulumi.Output<StackInventory>; caLifecycle?: pulumi.Output<LifecycleState> } {
-  const backend = backends[config.ca.backend];
-  const shared = backend.shared?.("mesh", config.ca, {});
+  const backend = adapterFor(config.ca);
+  const shared = backend.shared("mesh", config.ca, config, {});
   // Backends with an offline root: phase state to record, optional workload restarts.
-  const lifecycle = lifecycleOf(shared);
+  const lifecycle = backend.lifecycle(shared);
   const clusters: Record<string, ClusterOutputs> = {};
   for (const cluster of config.clusters) {
     const provider = new k8s.Provider(`${cluster.name}-k8s`, {
@@ -65,5 +65,5 @@ export function meshStack(config: StackConfig): { clusters: Record<string, Clust
       }])),
     };
   }
-  return { clusters, inventory: inventoryOutput(clusters), ...(lifecycle ? { caLifecycle: lifecycle.caLifecycle } : {}) };
+  return { clusters, inventory: inventoryOutput(clusters), ...(lifecycle ? { caLifecycle: lifecycle.state } : {}) };
 }

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { LifecycleState, OfflineCa, RootCaConfig, offlineCaMaterial } from "../components/ca/lifecycle";
+import { LifecycleState, CaLifecycle, RootCaSettings, clusterCaMaterial } from "../components/ca/lifecycle";
 
 /**
  * What a root CA stack exports; cluster stacks read it with a StackReference
@@ -23,11 +23,11 @@ export type RootCaOutputs = {
 
 /** Groups one cluster's intermediate in the root stack. */
 class ClusterIntermediate extends pulumi.ComponentResource {
-  public readonly material: ReturnType<typeof offlineCaMaterial>["material"];
+  public readonly material: ReturnType<typeof clusterCaMaterial>["material"];
 
-  constructor(name: string, ca: OfflineCa, cluster: RootCaConfig["clusters"][number], defaults: RootCaConfig["intermediate"]) {
+  constructor(name: string, ca: CaLifecycle, cluster: RootCaSettings["clusters"][number], defaults: RootCaSettings["intermediate"]) {
     super("istio-mesh-ca:stacks:ClusterIntermediate", name, {});
-    this.material = offlineCaMaterial(`${name}-intermediate`, {
+    this.material = clusterCaMaterial(`${name}-intermediate`, {
       shared: ca,
       clusterName: cluster.name,
       istioNamespace: cluster.istioNamespace,
@@ -39,11 +39,8 @@ class ClusterIntermediate extends pulumi.ComponentResource {
 }
 
 /** The root CA composition: the root (and, while rotating, the new root), one intermediate per cluster. */
-export function rootCaStack(config: RootCaConfig): RootCaOutputs {
-  const ca = new OfflineCa("mesh", {
-    config: { ...config, intermediateSource: { kind: "generate" } },
-    configKey: "istio-mesh-ca:rootCa",
-  });
+export function rootCaStack(config: RootCaSettings): RootCaOutputs {
+  const ca = new CaLifecycle("mesh", { ...config, intermediateSource: { kind: "generate" }, settingsName: "istio-mesh-ca:rootCa" });
   const intermediates: RootCaOutputs["intermediates"] = {};
   const keys: Record<string, pulumi.Output<string>> = {};
   for (const cluster of config.clusters) {
@@ -56,6 +53,6 @@ export function rootCaStack(config: RootCaConfig): RootCaOutputs {
     rootCertBundle: ca.rootCertBundle,
     intermediates,
     intermediateKeys: pulumi.secret(pulumi.output(keys)),
-    caLifecycle: ca.caLifecycle,
+    caLifecycle: ca.state,
   };
 }

@@ -9,8 +9,13 @@ export type { CaBackend, CaDelivery, CaMaterial, CompleteCaMaterial, IstiodSetti
 export { RootCa, IntermediateCa } from "./tlsCa";
 export type { RootCaArgs, IntermediateCaArgs, SigningRoot } from "./tlsCa";
 
-export { OfflineCa, WorkloadRestarts, LIFECYCLE_OUTPUT, ROOT_PHASES } from "./lifecycle";
-export type { OfflineCaArgs, OfflineCaConfig, LifecycleState, RootPhase, WorkloadRestartsArgs, DeploymentRef } from "./lifecycle";
+export { CaLifecycle, WorkloadRestarts, LIFECYCLE_OUTPUT, ROOT_PHASES, lifecycleSettings } from "./lifecycle";
+export type {
+  CaLifecycleArgs, LifecycleSettings, LifecycleState, RootPhase, WorkloadRestartsArgs, DeploymentRef, IntermediateSource,
+  RotationSettings, ExpirySettings, RootCaSettings,
+} from "./lifecycle";
+export { DEFAULT_ROOT_PARAMS, DEFAULT_INTERMEDIATE_PARAMS } from "./certParams";
+export type { KeySpec, Subject, RootParams, IntermediateParams } from "./certParams";
 
 export { SelfSignedCa } from "./selfSigned";
 export type { SelfSignedCaArgs } from "./selfSigned";

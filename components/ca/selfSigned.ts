@@ -1,44 +1,38 @@
 import * as pulumi from "@pulumi/pulumi";
-import { z } from "zod";
-import { defineBackend } from "./backend";
 import { CaBackend, CaDelivery, IstiodSettings, noIstiodSettings } from "./contract";
-import { OfflineCa, offlineCaFields, offlineCaIssues, offlineCaMaterial, withIstiodAdditions } from "./lifecycle";
+import { CaLifecycle, clusterCaMaterial, withIstiodAdditions } from "./lifecycle";
+import { DEFAULT_ISTIO_NAMESPACE } from "../istio/versions";
+import { MeshComponent } from "../shared/meshComponent";
 
 /**
- * Self-signed backend (seed 004): an offline-style root in this stack and one intermediate per
+ * Self-signed backend (Istio's "plug in CA certificates" procedure): an offline-style root in this stack and one intermediate per
  * cluster, handed to istiod through the `cacerts` Secret.
  */
 
-export const selfSignedConfigSchema = z.strictObject({
-  backend: z.literal("selfSigned"),
-  /** Root and intermediate params, intermediate source (this stack or a root stack), rotation, expiry guards. */
-  ...offlineCaFields,
-}).superRefine((cfg, ctx) => {
-  for (const p of offlineCaIssues(cfg)) ctx.addIssue({ code: "custom", ...p });
-});
-export type SelfSignedConfig = z.infer<typeof selfSignedConfigSchema>;
-
 export interface SelfSignedCaArgs {
-  /** The stack's offline CA (roots of the current phase, or a root stack's material). */
-  readonly offlineCa: OfflineCa;
-  /** Cluster name: the intermediate's `L=` and the `cacerts` of that cluster. */
+  /** The stack's CA lifecycle: the roots of the current phase, or a root stack's material. */
+  readonly caLifecycle: CaLifecycle;
+  /** Cluster name: the intermediate's `L=` (and its key in a root stack's outputs). */
   readonly clusterName: string;
-  /** Namespace istiod runs in (default SAN `istiod.<ns>.svc`). */
-  readonly istioNamespace: string;
+  /**
+   * Namespace istiod runs in: the intermediate's default SAN `istiod.<namespace>.svc`.
+   * @default "istio-system"
+   */
+  readonly istioNamespace?: string;
 }
 
 /** A cluster's CA from the self-signed root: the intermediate goes into `cacerts`. */
-export class SelfSignedCa extends pulumi.ComponentResource implements CaBackend {
+export class SelfSignedCa extends MeshComponent implements CaBackend {
   public readonly backendName = "selfSigned";
   public readonly delivery: CaDelivery;
   public readonly istiodSettings: IstiodSettings;
 
   constructor(name: string, args: SelfSignedCaArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("istio-mesh-ca:ca:SelfSignedCa", name, {}, opts);
-    const offline = offlineCaMaterial(`${name}-intermediate`, {
-      shared: args.offlineCa,
+    super("ca", "SelfSignedCa", name, opts);
+    const offline = clusterCaMaterial(`${name}-intermediate`, {
+      shared: args.caLifecycle,
       clusterName: args.clusterName,
-      istioNamespace: args.istioNamespace,
+      istioNamespace: args.istioNamespace ?? DEFAULT_ISTIO_NAMESPACE,
       parent: this,
     });
     const material = offline.material!;
@@ -47,13 +41,3 @@ export class SelfSignedCa extends pulumi.ComponentResource implements CaBackend 
     this.registerOutputs({ rootCertBundle: material.rootCertBundle, certChain: material.certChain });
   }
 }
-
-export const selfSignedBackend = defineBackend<SelfSignedConfig, OfflineCa>({
-  schema: selfSignedConfigSchema,
-  shared: (name, config, opts) => new OfflineCa(name, { config, configKey: "istio-mesh-ca:ca" }, opts),
-  create: (name, config, ctx, opts) => new SelfSignedCa(name, {
-    offlineCa: ctx.shared,
-    clusterName: ctx.clusterName,
-    istioNamespace: ctx.istioNamespace,
-  }, opts),
-});

@@ -97,7 +97,7 @@ export class IntermediateCa extends pulumi.ComponentResource {
     const csr = new tls.CertRequest(`${name}-csr`, {
       privateKeyPem: key.keyPem,
       subject: { ...INTERMEDIATE_SUBJECT_DEFAULTS, locality: args.clusterName, ...params.subject },
-      dnsNames: params.dnsNames ?? [`istiod.${args.istioNamespace}.svc`],
+      dnsNames: [...(params.dnsNames ?? [`istiod.${args.istioNamespace}.svc`])],
     }, { parent: this });
     const cert = new tls.LocallySignedCert(`${name}-cert`, {
       certRequestPem: csr.certRequestPem,

@@ -1,7 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import { PeerAuthentication } from "@kubernetes-models/istio/security.istio.io/v1beta1/PeerAuthentication";
 import * as pulumi from "@pulumi/pulumi";
+import { DEFAULT_ISTIO_NAMESPACE } from "../istio/versions";
 import { ISTIO_SECURITY_V1, validatedCustomResource } from "../shared/customResource";
+import { MANAGED_BY_LABELS, MeshComponent } from "../shared/meshComponent";
+import { Transform } from "../shared/transform";
 
 export type MtlsMode = "UNSET" | "DISABLE" | "PERMISSIVE" | "STRICT";
 
@@ -19,16 +22,29 @@ export interface PortMtlsException {
 }
 
 export interface MeshMtlsArgs {
+  /** Provider of the cluster; every PeerAuthentication uses it. */
   readonly provider: k8s.Provider;
-  /** Istio's root namespace: a selector-less policy there is mesh-wide. */
-  readonly rootNamespace: string;
-  /** Mesh-wide mode (STRICT by default in config). */
-  readonly meshMode: MtlsMode;
-  /** Namespace-wide modes. */
-  readonly namespaces: { readonly name: string; readonly mode: MtlsMode }[];
-  readonly exceptions: PortMtlsException[];
+  /**
+   * Istio's root namespace: a selector-less policy there is mesh-wide.
+   * @default "istio-system"
+   */
+  readonly rootNamespace?: string;
+  /**
+   * Mesh-wide mode. DISABLE is refused mesh-wide: use PERMISSIVE while migrating, or a port exception.
+   * @default "STRICT"
+   */
+  readonly meshMode?: Exclude<MtlsMode, "DISABLE">;
+  /** Namespace-wide modes. @default [] */
+  readonly namespaces?: readonly { readonly name: string; readonly mode: Exclude<MtlsMode, "DISABLE"> }[];
+  /**
+   * Workload-selected policies with per-port modes. @default []
+   * @example [{ name: "legacy", namespace: "shop", selector: { app: "legacy" }, ports: { "8080": "PERMISSIVE" } }]
+   */
+  readonly exceptions?: readonly PortMtlsException[];
   /** Resources that must exist first (the namespaces, Istio's CRDs). */
   readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+  /** Per-child escape hatch for every PeerAuthentication (partial args or a function). */
+  readonly transform?: { readonly peerAuthentication?: Transform<k8s.apiextensions.CustomResourceArgs> };
 }
 
 /** Builds a PeerAuthentication model; exported for reuse and tests. */
@@ -38,7 +54,7 @@ export function peerAuthentication(name: string, namespace: string, mode: MtlsMo
     throw new Error(`PeerAuthentication ${namespace}/${name}: portLevelMtls needs a workload selector`);
   }
   return new PeerAuthentication({
-    metadata: { name, namespace, labels: { "app.kubernetes.io/managed-by": "istio-mesh-ca" } },
+    metadata: { name, namespace, labels: { ...MANAGED_BY_LABELS } },
     spec: {
       ...(selector ? { selector: { matchLabels: selector } } : {}),
       ...(mode ? { mtls: { mode } } : {}),
@@ -48,18 +64,24 @@ export function peerAuthentication(name: string, namespace: string, mode: MtlsMo
 }
 
 /** Mesh-wide, per-namespace and per-port mTLS as PeerAuthentication resources. */
-export class MeshMtls extends pulumi.ComponentResource {
+export class MeshMtls extends MeshComponent {
+  /** Every PeerAuthentication, by child name suffix (`mesh`, `ns-<namespace>`, `<namespace>-<name>`). */
+  public readonly peerAuthentications: Readonly<Record<string, k8s.apiextensions.CustomResource>>;
+
   constructor(name: string, args: MeshMtlsArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("istio-mesh-ca:policy:MeshMtls", name, {}, opts);
+    super("policy", "MeshMtls", name, opts);
+    const meshMode = args.meshMode ?? "STRICT";
+    if ((meshMode as MtlsMode) === "DISABLE") this.fail("meshMode DISABLE is refused for a whole mesh; use PERMISSIVE while migrating, or a port-level exception");
+    // Every model is built (and so validated) before the first one is registered.
+    const models: [string, PeerAuthentication][] = [
+      ["mesh", peerAuthentication("default", args.rootNamespace ?? DEFAULT_ISTIO_NAMESPACE, meshMode)],
+      ...(args.namespaces ?? []).map((ns): [string, PeerAuthentication] => [`ns-${ns.name}`, peerAuthentication("default", ns.name, ns.mode)]),
+      ...(args.exceptions ?? []).map((ex): [string, PeerAuthentication] => [`${ex.namespace}-${ex.name}`,
+        peerAuthentication(ex.name, ex.namespace, ex.mode, ex.selector, ex.ports)]),
+    ];
     const o = { parent: this, provider: args.provider, dependsOn: args.dependsOn };
-    validatedCustomResource(`${name}-mesh`, peerAuthentication("default", args.rootNamespace, args.meshMode), o, ISTIO_SECURITY_V1);
-    for (const ns of args.namespaces) {
-      validatedCustomResource(`${name}-ns-${ns.name}`, peerAuthentication("default", ns.name, ns.mode), o, ISTIO_SECURITY_V1);
-    }
-    for (const ex of args.exceptions) {
-      validatedCustomResource(`${name}-${ex.namespace}-${ex.name}`,
-        peerAuthentication(ex.name, ex.namespace, ex.mode, ex.selector, ex.ports), o, ISTIO_SECURITY_V1);
-    }
+    this.peerAuthentications = Object.fromEntries(models.map(([suffix, model]) => [suffix,
+      validatedCustomResource(this.childName(suffix), model, o, ISTIO_SECURITY_V1, args.transform?.peerAuthentication)]));
     this.registerOutputs({});
   }
 }

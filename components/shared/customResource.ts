@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { Transform, transformed } from "./transform";
 
 /**
  * Istio's typed models with CommonJS builds (`@kubernetes-models/istio` 2.x) carry the v1beta1
@@ -25,6 +26,8 @@ export function validatedCustomResource(
   opts: pulumi.CustomResourceOptions,
   /** Emit under this apiVersion (a newer version with the same schema as the model's). */
   apiVersion?: string,
+  /** The owning component's escape hatch for this child. */
+  transform?: Transform<k8s.apiextensions.CustomResourceArgs>,
 ): k8s.apiextensions.CustomResource {
   try {
     model.validate();
@@ -33,5 +36,6 @@ export function validatedCustomResource(
     throw new Error(`${json.kind} ${json.metadata?.name}: invalid against the upstream schema: ${(e as Error).message}`);
   }
   const json = model.toJSON() as k8s.apiextensions.CustomResourceArgs;
-  return new k8s.apiextensions.CustomResource(name, apiVersion ? { ...json, apiVersion } : json, opts);
+  const [args, o] = transformed(transform, name, apiVersion ? { ...json, apiVersion } : json, opts);
+  return new k8s.apiextensions.CustomResource(name, args, o);
 }

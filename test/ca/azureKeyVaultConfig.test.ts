@@ -5,7 +5,7 @@ import { providedMaterialProblems } from "../../components/ca/pem";
 import { secretsUserRoleDefinitionId } from "../../components/ca/azureKeyVault/vault";
 import { ConfigError, parseStackConfig } from "../../config/load";
 import { runProgram, stackConfig } from "../harness/program";
-import { OfflineCa, makeOfflineCa } from "./azureKeyVaultFixtures";
+import { CaLifecycle, makeOfflineCa } from "./azureKeyVaultFixtures";
 
 /** Config errors of the azureKeyVault backend: named key, bad value, what is allowed; nothing registered. */
 
@@ -109,7 +109,7 @@ describe("azureKeyVault config validation", () => {
 });
 
 describe("supplied material checks (pure)", () => {
-  let offline: OfflineCa;
+  let offline: CaLifecycle;
   beforeAll(() => { offline = makeOfflineCa(); });
 
   it("accepts a matching root, intermediate and key", () => {

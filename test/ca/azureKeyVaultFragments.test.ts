@@ -1,5 +1,5 @@
 import { ProgramRun, byName, ofType, privateKeyOccurrences, runProgram } from "../harness/program";
-import { OfflineCa, TENANT, azureMocks, makeOfflineCa } from "./azureKeyVaultFixtures";
+import { CaLifecycle, TENANT, azureMocks, makeOfflineCa } from "./azureKeyVaultFixtures";
 
 /** cluster.mode fragments: the AKS cluster belongs to another stack; this one owns vault, secrets and access. */
 
@@ -21,7 +21,7 @@ function teamConfig(ca: Record<string, unknown>): Record<string, unknown> {
 }
 
 describe("fragments mode, existing vault with access policies, supplied PEMs", () => {
-  let offline: OfflineCa;
+  let offline: CaLifecycle;
   let run: ProgramRun;
   beforeAll(async () => {
     offline = makeOfflineCa();

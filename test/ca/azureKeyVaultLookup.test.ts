@@ -1,7 +1,7 @@
 import { addonIdentityObjectId, teamClusterIdentityFrom } from "../../components/ca/azureKeyVault/cluster";
 import { FragmentsClusterConfig } from "../../components/ca/azureKeyVault/config";
 import { ofType, runProgram } from "../harness/program";
-import { ADDON_OBJECT_ID, OfflineCa, SECRETS_USER_ROLE, TENANT, azureMocks, makeOfflineCa } from "./azureKeyVaultFixtures";
+import { ADDON_OBJECT_ID, CaLifecycle, SECRETS_USER_ROLE, TENANT, azureMocks, makeOfflineCa } from "./azureKeyVaultFixtures";
 
 /**
  * cluster.mode fragments with a lookup of the team's cluster (getManagedCluster): the add-on identity
@@ -18,7 +18,7 @@ const meshedWith = (plugin: boolean) => ({
 });
 
 describe("fragments mode with a lookup of the team's cluster", () => {
-  let offline: OfflineCa;
+  let offline: CaLifecycle;
   beforeAll(() => { offline = makeOfflineCa(); });
 
   it("grants Key Vault Secrets User at the vault to the identity the lookup found", async () => {

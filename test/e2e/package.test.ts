@@ -200,7 +200,7 @@ describe("the package: npm pack, installed offline outside the repository, the R
     }
     expect(state.resources.every((r) => r.urn.startsWith(`urn:pulumi:dev::${PROJECT}::`))).toBe(true);
     expect(plaintextKeys(state.text)).toEqual([]);
-    expect(stack.outputs().caLifecycle).toMatchObject({ rootPhase: "steady" });
+    expect(stack.outputs().caLifecycleState).toMatchObject({ rootPhase: "steady" });
   });
 
   it("on the server: cacerts chains to the root, written before istiod started; mesh-wide STRICT mTLS", () => {

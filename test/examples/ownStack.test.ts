@@ -16,7 +16,7 @@ describe("the README's composition program (examples/ownStack.ts)", () => {
     // Differs? Edit examples/ownStack.ts, then `npm run readme:example` copies it into the README.
     expect(readmeProgram(ROOT)).toBe(program);
     const imports = [...program.matchAll(/from "([^"]+)"/g)].map((m) => m[1]);
-    expect(imports.filter((i) => !i.startsWith("@pulumi/"))).toEqual(["istio-mesh-ca", "istio-mesh-ca/config"]);
+    expect(imports.filter((i) => !i.startsWith("@pulumi/"))).toEqual(["istio-mesh-ca"]);
   });
 
   it("runs: a root, the cluster's intermediate in cacerts before istiod, and mTLS", async () => {
@@ -30,7 +30,8 @@ describe("the README's composition program (examples/ownStack.ts)", () => {
     expect(byName(r, "prod-eu").inputs.context).toBeUndefined();
     expect(byName(r, "prod-eu-istio-istiod").inputs).toMatchObject({ chart: "istiod", version: "1.29.2" });
     expect(byName(r, "prod-eu-istio-istiod").inputs.skipAwait ?? false).toBe(false);
-    expect(r.outputs.caLifecycle).toMatchObject({ rootPhase: "steady" });
+    expect(r.outputs.caLifecycleState).toMatchObject({ rootPhase: "steady" });
+    expect(byName(r, "prod-eu-istio-namespace").inputs.metadata).toEqual({ name: "istio-system", labels: { team: "platform" } });
   });
 
   it("takes its own settings from the stack's config: cluster, kube context, local charts, skipAwait", async () => {

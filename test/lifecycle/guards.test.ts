@@ -1,5 +1,5 @@
 import * as crypto from "crypto";
-import { expirySchema } from "../../components/ca/lifecycle/config";
+import { expirySchema } from "../../config/lifecycle";
 import { expiryFindings, fingerprintOf, materialIssues, splitPems, subjectOf } from "../../components/ca/lifecycle/guards";
 import { OpensslDir } from "../harness/openssl";
 

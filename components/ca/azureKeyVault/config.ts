@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { offlineCaFields, offlineCaIssues } from "../lifecycle/config";
+import { lifecycleConfigFields, lifecycleConfigIssues } from "../../../config/lifecycle";
 import { providedMaterialProblems } from "../pem";
 
 /**
@@ -102,9 +102,9 @@ const materialSchema = z.discriminatedUnion("source", [
      * state) and the cluster's `intermediate` (`L=` defaults to the cluster name), or the intermediate
      * from a root CA stack (`intermediateSource`); `rotation` phases and generations; `expiry` guards.
      */
-    ...offlineCaFields,
+    ...lifecycleConfigFields,
   }).superRefine((m, ctx) => {
-    for (const p of offlineCaIssues(m)) ctx.addIssue({ code: "custom", ...p });
+    for (const p of lifecycleConfigIssues(m)) ctx.addIssue({ code: "custom", ...p });
   }),
   z.strictObject({
     source: z.literal("provided"),

@@ -1,13 +1,13 @@
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { StackConfigView, defineBackend } from "../backend";
+import { StackView } from "../../../config/backends/adapter";
 import { CaBackend, CaDelivery, IstiodSettings, noIstiodSettings } from "../contract";
 import { createAksCluster, teamClusterAddonIdentity } from "./cluster";
-import { AKS_ISTIO_NAMESPACE, AzureKeyVaultConfig, azureKeyVaultConfigSchema } from "./config";
+import { AKS_ISTIO_NAMESPACE, AzureKeyVaultConfig } from "./config";
 import { MeshClusterFragments, meshClusterFragments } from "./fragments";
-import { OfflineCa, withIstiodAdditions } from "../lifecycle";
-import { caMaterialFor, historicRootAlias, stackClusterName } from "./material";
+import { CaLifecycle, withIstiodAdditions } from "../lifecycle";
+import { caMaterialFor } from "./material";
 import { PluginCaVault, grantSecretsRead } from "./vault";
 
 export { azureKeyVaultConfigSchema } from "./config";
@@ -21,7 +21,7 @@ export interface AzureKeyVaultCaArgs {
   /** `aks-istio-system`: the intermediate's default SAN. */
   readonly istioNamespace: string;
   /** The stack's CA lifecycle (material.source generate). */
-  readonly offlineCa?: OfflineCa;
+  readonly caLifecycle?: CaLifecycle;
 }
 
 /**
@@ -45,7 +45,7 @@ export class AzureKeyVaultCa extends pulumi.ComponentResource implements CaBacke
     super("istio-mesh-ca:ca:AzureKeyVaultCa", name, {}, opts);
     const cfg = args.config;
     const { material, istiodAdditions } = caMaterialFor(name, cfg.material,
-      { clusterName: args.clusterName, istioNamespace: args.istioNamespace }, this, args.offlineCa);
+      { clusterName: args.clusterName, istioNamespace: args.istioNamespace }, this, args.caLifecycle);
     // The add-on writes `cacerts` itself from the Key Vault objects (CSI): nothing for our install to write.
     this.delivery = { kind: "external", material };
     const client = authorization.getClientConfigOutput({ parent: this });
@@ -85,7 +85,7 @@ export class AzureKeyVaultCa extends pulumi.ComponentResource implements CaBacke
 }
 
 /** Pure cross-key checks: the add-on owns Istio in `aks-istio-system`, one AKS cluster per stack. */
-export function azureKeyVaultStackProblems(stack: StackConfigView): { path: (string | number)[]; message: string; input?: unknown }[] {
+export function azureKeyVaultStackProblems(stack: StackView): { path: (string | number)[]; message: string; input?: unknown }[] {
   const problems: { path: (string | number)[]; message: string; input?: unknown }[] = [];
   if (stack.istio.install !== "external") {
     problems.push({ path: ["istio", "install"], input: stack.istio.install,
@@ -101,22 +101,3 @@ export function azureKeyVaultStackProblems(stack: StackConfigView): { path: (str
   }
   return problems;
 }
-
-export const azureKeyVaultBackend = defineBackend<AzureKeyVaultConfig, OfflineCa | undefined>({
-  schema: azureKeyVaultConfigSchema,
-  validate: (_config, stack) => azureKeyVaultStackProblems(stack),
-  // Once per stack: the CA lifecycle when the material is generated (not for PEMs supplied as config).
-  shared: (name, config, opts) => {
-    if (config.material.source !== "generate") return undefined;
-    const cluster = stackClusterName();
-    const transformations = cluster ? [historicRootAlias(name, cluster)] : [];
-    return new OfflineCa(name, { config: config.material, configKey: "istio-mesh-ca:ca.material" },
-      { ...opts, transformations: [...(opts.transformations ?? []), ...transformations] });
-  },
-  create: (name, config, ctx, opts) => new AzureKeyVaultCa(name, {
-    config,
-    clusterName: ctx.clusterName,
-    istioNamespace: ctx.istioNamespace,
-    offlineCa: ctx.shared,
-  }, opts),
-});

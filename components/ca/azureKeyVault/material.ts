@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CaMaterial, joinPems } from "../contract";
-import { IstiodAdditions, OfflineCa, offlineCaMaterial, rootResourceName } from "../lifecycle";
+import { IstiodAdditions, CaLifecycle, clusterCaMaterial, rootResourceName } from "../lifecycle";
 import { MaterialConfig } from "./config";
 import { defaultCertChain, splitPemCerts } from "../pem";
 
@@ -25,11 +25,11 @@ export interface KeyVaultMaterial {
  * The key is a Pulumi secret either way.
  */
 export function caMaterialFor(name: string, source: MaterialConfig, target: MaterialTarget, parent: pulumi.Resource,
-  offlineCa?: OfflineCa): KeyVaultMaterial {
+  caLifecycle?: CaLifecycle): KeyVaultMaterial {
   if (source.source === "generate") {
-    if (!offlineCa) throw new Error("istio-mesh-ca:ca.material: source generate needs the stack's CA lifecycle (the backend's shared step)");
-    const lc = offlineCaMaterial(`${name}-intermediate`, {
-      shared: offlineCa,
+    if (!caLifecycle) throw new Error("istio-mesh-ca:ca.material: source generate needs the stack's CA lifecycle (the backend's shared step)");
+    const lc = clusterCaMaterial(`${name}-intermediate`, {
+      shared: caLifecycle,
       clusterName: target.clusterName,
       istioNamespace: target.istioNamespace,
       parent,

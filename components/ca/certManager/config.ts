@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { StackConfigView } from "../backend";
-import { keySpecSchema } from "../certParams";
+import { StackView as StackConfigView } from "../../../config/backends/adapter";
+import { keySpecSchema } from "../../../config/certParams";
 
 /**
  * Config of the cert-manager backend (seed 000): `istio-mesh-ca:ca` with `backend: certManager`.

@@ -1,9 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { deepMerge } from "../../istio/values";
-import { defineBackend } from "../backend";
 import { CaBackend, CaDelivery, IstiodSettings, joinPems } from "../contract";
-import { CertManagerConfig, certManagerConfigSchema, defaultSignerOf, namespaceProblems } from "./config";
+import { CertManagerConfig, defaultSignerOf } from "./config";
 import {
   ISTIO_CSR_ROOT_CA_SECRET,
   certManagerChartValues,
@@ -131,11 +130,3 @@ export class CertManagerCa extends pulumi.ComponentResource implements CaBackend
     this.registerOutputs({ rootCertBundle: this.delivery.material.rootCertBundle });
   }
 }
-
-export const certManagerBackend = defineBackend<CertManagerConfig>({
-  schema: certManagerConfigSchema,
-  validate: (config, stack) => namespaceProblems(config, stack),
-  create: (name, config, ctx, opts) => new CertManagerCa(name, {
-    config, provider: ctx.provider, istioNamespace: ctx.istioNamespace, istioRevision: ctx.istioRevision, namespacesReady: ctx.namespacesReady,
-  }, opts),
-});

@@ -1,5 +1,5 @@
 import * as crypto from "crypto";
-import { ExpiryConfig } from "./config";
+import { ExpirySettings } from "./settings";
 import { WORKLOAD_TTL_MS, fingerprintOf, signingRoot, subjectOf, weakKey } from "../pem";
 
 /**
@@ -32,7 +32,7 @@ export interface Findings { readonly warnings: string[]; readonly errors: string
  * Expiry windows: within `warnDays` a warning, within `errorDays` (or expired) an error unless the
  * certificate's subject or fingerprint is in `acknowledge`.
  */
-export function expiryFindings(certs: readonly CheckedCert[], cfg: ExpiryConfig, now: Date): Findings {
+export function expiryFindings(certs: readonly CheckedCert[], cfg: ExpirySettings, now: Date): Findings {
   const warnings: string[] = [];
   const errors: string[] = [];
   for (const c of certs) {

@@ -1,6 +1,6 @@
 /** The CA lifecycle layer: phases, config, guards, the offline CA and workload restarts. */
-export * from "./config";
+export * from "./settings";
 export * from "./guards";
-export * from "./offlineCa";
+export * from "./caLifecycle";
 export * from "./phases";
 export * from "./restarts";

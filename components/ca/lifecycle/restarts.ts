@@ -2,7 +2,7 @@ import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CaMaterial } from "../contract";
-import { DeploymentRef } from "./config";
+import { DeploymentRef } from "./settings";
 
 /** Pod-template annotation whose change rolls a Deployment: new pods ask istiod for new leaves at once. */
 export const CA_MATERIAL_ANNOTATION = "istio-mesh-ca/ca-material";

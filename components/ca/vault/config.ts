@@ -1,6 +1,9 @@
 import { z } from "zod";
-import { intermediateOutlivesRoot, keySpecSchema, rootParamsSchema, subjectSchema } from "../certParams";
-import { ConfigIssue, OfflineCaConfig, expirySchema, offlineCaFields, offlineCaIssues } from "../lifecycle/config";
+import { intermediateOutlivesRoot } from "../certParams";
+import { keySpecSchema, rootParamsSchema, subjectSchema } from "../../../config/certParams";
+import { ConfigIssue } from "../../../config/atoms";
+import { LifecycleSettings as LifecycleSettings } from "../lifecycle/settings";
+import { expirySchema, lifecycleConfigFields, lifecycleConfigIssues } from "../../../config/lifecycle";
 
 /**
  * The `istio-mesh-ca:ca` config of the Vault backend (seed 003): where Vault is, how the root is
@@ -147,9 +150,9 @@ export const vaultConfigSchema = z.strictObject({
    * offline root, or issued by a root CA stack), rotation phases and generations, expiry guards.
    * `root` and `intermediate` keep their Vault shapes above; the lifecycle reads its params from them.
    */
-  intermediateSource: offlineCaFields.intermediateSource,
-  rotation: offlineCaFields.rotation,
-  expiry: offlineCaFields.expiry,
+  intermediateSource: lifecycleConfigFields.intermediateSource,
+  rotation: lifecycleConfigFields.rotation,
+  expiry: lifecycleConfigFields.expiry,
 }).superRefine((cfg, ctx) => {
   for (const p of ttlProblems(cfg)) ctx.addIssue({ code: "custom", ...p });
   for (const p of authAndTlsProblems(cfg)) ctx.addIssue({ code: "custom", ...p });
@@ -199,7 +202,7 @@ const durationDays = (ttl: string): number => Math.ceil(durationSeconds(ttl) / 8
  * intermediate's lifetime, key and subject from `intermediate` (as Vault's CSR carries them); none
  * with a root stack source. Undefined in internal mode (Vault owns that root).
  */
-export function vaultOfflineCaConfig(cfg: VaultConfig): OfflineCaConfig | undefined {
+export function vaultLifecycleSettings(cfg: VaultConfig): LifecycleSettings | undefined {
   if (cfg.root.mode !== "offline") return undefined;
   const lifecycle = { intermediateSource: cfg.intermediateSource, rotation: cfg.rotation, expiry: cfg.expiry };
   if (cfg.intermediateSource.kind === "rootStack") return lifecycle;
@@ -220,7 +223,7 @@ const INTERNAL_ROOT = "not used with root.mode internal: Vault holds that root (
   + "set root.mode offline to use it, or rotate the internal root in Vault (see docs/vault.md)";
 
 /**
- * Pure: the lifecycle checks of `offlineCaIssues` for an offline root (the intermediate outliving
+ * Pure: the lifecycle checks of `lifecycleConfigIssues` for an offline root (the intermediate outliving
  * `rotation.newRoot` reported at `intermediate.ttl`; outliving `root` is ttlProblems' job), and the
  * refusal of lifecycle settings with an internal root.
  */
@@ -237,9 +240,9 @@ export function lifecycleProblems(cfg: VaultConfig): Problem[] {
     if (JSON.stringify(cfg.expiry) !== JSON.stringify(expirySchema.parse(undefined))) out.push({ path: ["expiry"], input: cfg.expiry, message: INTERNAL_ROOT });
     return out;
   }
-  const lc = vaultOfflineCaConfig(cfg)!;
+  const lc = vaultLifecycleSettings(cfg)!;
   if (lc.intermediateSource.kind === "generate" && !lc.intermediate) return [];
-  return offlineCaIssues(lc).flatMap((p: ConfigIssue): Problem[] => {
+  return lifecycleConfigIssues(lc).flatMap((p: ConfigIssue): Problem[] => {
     if (p.path[0] !== "intermediate") return [p];
     // Outliving `root` is reported by ttlProblems in Vault's terms; keep the `rotation.newRoot` one.
     return p.message.includes("rotation.newRoot") ? [{ ...p, path: ["intermediate", "ttl"], input: cfg.intermediate.ttl }] : [];

@@ -1,14 +1,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
-import { defineBackend } from "../backend";
 import { CaBackend, CaDelivery, IstiodSettings } from "../contract";
-import { DeploymentRef, LifecycleState, OfflineCa, offlineCaMaterial, withIstiodAdditions } from "../lifecycle";
+import { CaLifecycle, clusterCaMaterial, withIstiodAdditions } from "../lifecycle";
 import { injectorAnnotations } from "./agentTemplates";
 import { istiodName } from "../../istio/deploymentEnv";
-import { VaultConfig, clusterProblems, durationSeconds, plaintextTokenProblems, serviceAccountProblems, vaultConfigSchema, vaultOfflineCaConfig } from "./config";
+import { VaultConfig, durationSeconds } from "./config";
 import { VaultPki } from "./pki";
-import { vaultProvider } from "./provider";
 
 export { vaultConfigSchema } from "./config";
 export type { VaultConfig } from "./config";
@@ -21,16 +19,13 @@ const TOKEN_REVIEW_RULE = { apiGroups: ["authentication.k8s.io"], resources: ["t
 
 /**
  * What every cluster of the stack shares: the provider and the PKI in Vault, and with an offline root
- * the stack's CA lifecycle. `caLifecycle` and `restartDeployments` are the OfflineCa's, exposed so
- * that the mesh composition records the phase and restarts workloads (components/ca/lifecycle `lifecycleOf`).
+ * the stack's CA lifecycle.
  */
 export interface VaultShared {
   readonly provider: vault.Provider;
   readonly pki: VaultPki;
   /** root.mode offline only. */
-  readonly offlineCa?: OfflineCa;
-  readonly caLifecycle?: pulumi.Output<LifecycleState>;
-  readonly restartDeployments?: readonly DeploymentRef[];
+  readonly caLifecycle?: CaLifecycle;
 }
 
 export interface VaultCaArgs {
@@ -95,14 +90,14 @@ export class VaultCa extends pulumi.ComponentResource implements CaBackend {
 
     // Offline root: the lifecycle's roots for the phase; Vault's CSR signed by the phase's signing root
     // (withIntermediate false), or the root stack's intermediate imported (its material needed here).
-    const lc = shared.offlineCa && offlineCaMaterial(`${name}-intermediate`, {
-      shared: shared.offlineCa,
+    const lc = shared.caLifecycle && clusterCaMaterial(`${name}-intermediate`, {
+      shared: shared.caLifecycle,
       clusterName: args.clusterName,
       istioNamespace: args.istioNamespace,
       parent: this,
       withIntermediate: cfg.intermediateSource.kind === "rootStack",
     });
-    const issued = shared.pki.issue(lc, shared.offlineCa);
+    const issued = shared.pki.issue(lc, shared.caLifecycle);
     // istiod reads the four files the Vault agent renders into ROOT_CA_DIR, not `cacerts`.
     this.delivery = { kind: "external", material: issued.material };
     const settings: IstiodSettings = {
@@ -168,38 +163,3 @@ export function injectorChartValues(address: string, istioNamespace: string): Re
     global: { externalVaultAddr: address },
   };
 }
-
-/** Whether `istio-mesh-ca:ca` was set as a secret (SDK bookkeeping, internal in 3.x — hence the guard). */
-function caConfigIsSecret(): boolean {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const cfg = require("@pulumi/pulumi/runtime/config") as { isConfigSecret?: (k: string) => boolean };
-  return cfg.isConfigSecret ? cfg.isConfigSecret("istio-mesh-ca:ca") : true;
-}
-
-/** Fails like every config error, before any resource: loaded lazily, config/load imports the registry. */
-function refuse(problems: string[]): never {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { ConfigError } = require("../../../config/load") as typeof import("../../../config/load");
-  throw new ConfigError(problems);
-}
-
-export const vaultBackend = defineBackend<VaultConfig, VaultShared>({
-  schema: vaultConfigSchema,
-  validate: (config, stack) => [...clusterProblems(stack.clusters.length), ...serviceAccountProblems(config, stack.istio)],
-  shared: (name, config, opts) => {
-    const leaks = plaintextTokenProblems(config, caConfigIsSecret());
-    if (leaks.length > 0) refuse(leaks);
-    const provider = vaultProvider(name, config, opts);
-    const pki = new VaultPki(`${name}-pki`, { config, provider }, opts);
-    const lifecycle = vaultOfflineCaConfig(config);
-    if (!lifecycle) return { provider, pki };
-    // Named and parented like the root this backend always had (`mesh-pki-root` under the PKI
-    // component), so that existing stacks keep their root; later generations are `mesh-pki-root-g<n>`.
-    const offlineCa = new OfflineCa(`${name}-pki`, { config: lifecycle, configKey: "istio-mesh-ca:ca" }, { parent: pki });
-    return { provider, pki, offlineCa, caLifecycle: offlineCa.caLifecycle, restartDeployments: offlineCa.restartDeployments };
-  },
-  create: (name, config, ctx, opts) => new VaultCa(name, {
-    config, shared: ctx.shared, provider: ctx.provider, clusterName: ctx.clusterName, istioNamespace: ctx.istioNamespace,
-    istioRevision: ctx.istioRevision,
-  }, opts),
-});

@@ -4,7 +4,7 @@ import * as vault from "@pulumi/vault";
 import { CA_ALLOWED_USES, KeySpec } from "../certParams";
 import { CaMaterial, joinPems } from "../contract";
 import { VaultConfig, durationSeconds } from "./config";
-import { OfflineCa, OfflineCaMaterial, expiryFindings } from "../lifecycle";
+import { CaLifecycle, ClusterCaMaterial, expiryFindings } from "../lifecycle";
 import { SigningRoot } from "../tlsCa";
 import { CA_FILES, CaFile } from "./agentTemplates";
 import { VaultReadPaths, policyPaths, readOnlyPolicy, vaultReadPaths } from "./paths";
@@ -106,14 +106,14 @@ export class VaultPki extends pulumi.ComponentResource {
    * undefined). Offline root: made now from the cluster's lifecycle material — once per stack (the
    * backend serves one cluster), as children of this component so that names stay stable.
    */
-  public issue(lc: OfflineCaMaterial | undefined, offlineCa: OfflineCa | undefined): IssuedIntermediate {
+  public issue(lc: ClusterCaMaterial | undefined, caLifecycle: CaLifecycle | undefined): IssuedIntermediate {
     if (this.cfg.root.mode === "internal") {
       if (lc) throw new Error("istio-mesh-ca:ca: the CA lifecycle does not apply to root.mode internal");
       return this.issued!;
     }
     if (this.issued) throw new Error("istio-mesh-ca:ca: the vault backend issues one intermediate per stack (one cluster)");
-    if (!lc || !offlineCa) throw new Error("istio-mesh-ca:ca: root.mode offline needs the stack's CA lifecycle");
-    this.issued = lc.signingRoot ? this.signedByOfflineRoot(lc, lc.signingRoot, offlineCa) : this.fromRootStack(lc);
+    if (!lc || !caLifecycle) throw new Error("istio-mesh-ca:ca: root.mode offline needs the stack's CA lifecycle");
+    this.issued = lc.signingRoot ? this.signedByOfflineRoot(lc, lc.signingRoot, caLifecycle) : this.fromRootStack(lc);
     return this.issued;
   }
 
@@ -213,9 +213,9 @@ export class VaultPki extends pulumi.ComponentResource {
    * CSR and certificate are named by signer and generation (`-r<s>i<n>` after the first), so a
    * generation bump or a cutover is a new key and certificate.
    */
-  private signedByOfflineRoot(lc: OfflineCaMaterial, signingRoot: SigningRoot, offlineCa: OfflineCa): IssuedIntermediate {
+  private signedByOfflineRoot(lc: ClusterCaMaterial, signingRoot: SigningRoot, caLifecycle: CaLifecycle): IssuedIntermediate {
     const inter = this.cfg.intermediate;
-    const base = offlineCa.intermediateResourceName(`${this.name}-intermediate`);
+    const base = caLifecycle.intermediateResourceName(`${this.name}-intermediate`);
     const { csr, key } = this.csr(`${base}-csr`);
     const signed = new tls.LocallySignedCert(`${base}-sign`, {
       certRequestPem: csr.csr,
@@ -245,7 +245,7 @@ export class VaultPki extends pulumi.ComponentResource {
    * Offline root in a root CA stack: no signing here. The root stack's intermediate (certificate, key
    * and chain) is imported into the intermediate mount as a PEM bundle (a secret).
    */
-  private fromRootStack(lc: OfflineCaMaterial): IssuedIntermediate {
+  private fromRootStack(lc: ClusterCaMaterial): IssuedIntermediate {
     const m = lc.material;
     if (!m) throw new Error("istio-mesh-ca:ca.intermediateSource: the root stack's material is missing");
     const key = pulumi.secret(m.intermediateKey.apply(pemFile));

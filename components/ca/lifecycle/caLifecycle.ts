@@ -1,17 +1,17 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { IntermediateParams, RootParams } from "../certParams";
+import { DEFAULT_INTERMEDIATE_PARAMS, DEFAULT_ROOT_PARAMS, IntermediateParams, RootParams } from "../certParams";
 import { CaMaterial, IstiodSettings, joinPems } from "../contract";
 import { mergeNamedMaps } from "../../shared/stringMaps";
 import { IntermediateCa, RootCa, SigningRoot } from "../tlsCa";
-import { DeploymentRef, OfflineCaConfig, desiredState, resolveIntermediate, resolveRoot } from "./config";
+import { DeploymentRef, ExpirySettings, IntermediateSource, LifecycleSettings, RotationSettings, desiredState, resolveIntermediate, resolveRoot } from "./settings";
 import { CheckedCert, Findings, expiryFindings, materialIssues } from "./guards";
 import { LifecycleState, checkTransition, parseLifecycleState, phasePlan, signerGeneration } from "./phases";
 
 /**
- * The CA lifecycle layer every backend with an offline root calls: once per stack `new OfflineCa`
+ * The CA lifecycle layer every backend with an offline root calls: once per stack `new CaLifecycle`
  * (roots for the current phase, or a root stack's material; the phase check against the previous
- * deployment), then per cluster `offlineCaMaterial` (signing root, trusted roots, intermediate).
+ * deployment), then per cluster `clusterCaMaterial` (signing root, trusted roots, intermediate).
  */
 
 /** Stack output under which a stack records its lifecycle state (read back on the next deployment). */
@@ -37,7 +37,7 @@ export interface IstiodAdditions {
   readonly podAnnotations: Record<string, string>;
 }
 
-/** Pure: istiod's additions for a phase (see OfflineCa.istiodAdditions). */
+/** Pure: istiod's additions for a phase (see CaLifecycle.istiodAdditions). */
 export function istiodAdditionsFor(state: LifecycleState, rootBundle: string): IstiodAdditions {
   if (state.rootPhase === "steady" && state.rootGeneration === 1) return { env: {}, podAnnotations: {} };
   return trustBundleAdditions(rootBundle, phasePlan(state.rootPhase).multiRoot);
@@ -87,11 +87,37 @@ function previousState(ref: pulumi.StackReference, configKey: string): pulumi.Ou
   }));
 }
 
-export interface OfflineCaArgs {
-  /** The lifecycle part of the backend's (or root stack's) config. */
-  readonly config: OfflineCaConfig;
-  /** Config key the messages name, e.g. `istio-mesh-ca:ca` or `istio-mesh-ca:rootCa`. */
-  readonly configKey: string;
+export interface CaLifecycleArgs {
+  /** The root (unused with a root stack source). @default RSA 4096, 3650 days, O=Istio, CN=Root CA */
+  readonly root?: Partial<RootParams>;
+  /** Every cluster's intermediate (unused with a root stack source). @default RSA 4096, 730 days, O=Istio, CN=Intermediate CA, L=<cluster> */
+  readonly intermediate?: Partial<IntermediateParams>;
+  /**
+   * Where intermediates come from: issued here, or read from a root CA stack.
+   * @default { kind: "generate" }
+   * @example { kind: "rootStack", stack: "acme/istio-mesh-ca/root" }
+   */
+  readonly intermediateSource?: IntermediateSource;
+  /** Root rotation phase, generations, deployments to restart. @default steady, generation 1, no restarts */
+  readonly rotation?: Partial<RotationSettings>;
+  /** Expiry guards. @default { warnDays: 90, errorDays: 14, acknowledge: [] } */
+  readonly expiry?: Partial<ExpirySettings>;
+  /**
+   * How messages name these settings (the stack program passes its config key, e.g. `istio-mesh-ca:ca`).
+   * @default the component's name
+   */
+  readonly settingsName?: string;
+}
+
+/** Pure: the settings with every default applied (what the config schema would produce). */
+export function lifecycleSettings(args: CaLifecycleArgs): LifecycleSettings {
+  return {
+    ...(args.root ? { root: { ...DEFAULT_ROOT_PARAMS, ...args.root } } : {}),
+    ...(args.intermediate ? { intermediate: { ...DEFAULT_INTERMEDIATE_PARAMS, ...args.intermediate } } : {}),
+    intermediateSource: args.intermediateSource ?? { kind: "generate" },
+    rotation: { restartDeployments: [], ...args.rotation },
+    expiry: { warnDays: 90, errorDays: 14, acknowledge: [], ...args.expiry },
+  };
 }
 
 /**
@@ -100,9 +126,9 @@ export interface OfflineCaArgs {
  * `rootStack` it reads roots and intermediates from the root stack. Either way every value it hands
  * out passes the phase-transition check first, so a refused transition changes nothing.
  */
-export class OfflineCa {
+export class CaLifecycle {
   /** The state to export as the stack's `caLifecycle` output (only once the transition check passed). */
-  public readonly caLifecycle: pulumi.Output<LifecycleState>;
+  public readonly state: pulumi.Output<LifecycleState>;
   /** Every root the mesh trusts in this phase, oldest first. */
   public readonly rootCerts: pulumi.Output<string[]>;
   public readonly rootCertBundle: pulumi.Output<string>;
@@ -120,12 +146,13 @@ export class OfflineCa {
   public readonly roots: Readonly<Record<number, RootCa>> = {};
 
   private readonly configKey: string;
-  private readonly config: OfflineCaConfig;
+  private readonly config: LifecycleSettings;
   private readonly rootStack?: pulumi.StackReference;
   private readonly generations?: { signer: number; intermediate: number };
 
-  constructor(name: string, args: OfflineCaArgs, opts: pulumi.CustomResourceOptions = {}) {
-    const { config, configKey } = args;
+  constructor(name: string, args: CaLifecycleArgs, opts: pulumi.CustomResourceOptions = {}) {
+    const config = lifecycleSettings(args);
+    const configKey = args.settingsName ?? name;
     this.config = config;
     this.configKey = configKey;
     this.restartDeployments = config.rotation.restartDeployments;
@@ -135,7 +162,7 @@ export class OfflineCa {
     if (config.intermediateSource.kind === "generate") {
       const root = resolveRoot(config.root);
       const state = desiredState(root, config.rotation);
-      this.caLifecycle = previous.apply((prev) => {
+      this.state = previous.apply((prev) => {
         const why = checkTransition(prev, state);
         if (why) throw new Error(`${configKey}.rotation: ${why}`);
         return state;
@@ -156,7 +183,7 @@ export class OfflineCa {
       const trusted = plan.trusted.map((t) => t === "current"
         ? { role: `root (generation ${g})`, pem: roots[g].certPem, retiring: rotating }
         : { role: `new root (generation ${g + 1})`, pem: roots[g + 1].certPem, retiring: false });
-      this.rootCerts = pulumi.all([this.caLifecycle, pulumi.all(trusted.map((t) => t.pem))]).apply(([, pems]) => {
+      this.rootCerts = pulumi.all([this.state, pulumi.all(trusted.map((t) => t.pem))]).apply(([, pems]) => {
         const certs: CheckedCert[] = trusted.map((t, i) => ({ role: t.role, pem: pems[i], retiring: t.retiring }));
         report(expiryFindings(certs, config.expiry, new Date()), `${configKey}.expiry`);
         return pems;
@@ -169,14 +196,14 @@ export class OfflineCa {
         const { rootPhase, rootGeneration, intermediateGeneration } = parseLifecycleState(raw, `root stack ${source.stack}: output ${LIFECYCLE_OUTPUT}`);
         return { rootPhase, rootGeneration, intermediateGeneration };
       });
-      this.caLifecycle = pulumi.all([previous, fromRoot]).apply(([prev, next]) => {
+      this.state = pulumi.all([previous, fromRoot]).apply(([prev, next]) => {
         const why = checkTransition(prev && { rootPhase: prev.rootPhase, rootGeneration: prev.rootGeneration, intermediateGeneration: prev.intermediateGeneration }, next);
         if (why) {
           throw new Error(`${configKey}.intermediateSource: root stack ${source.stack} is at ${next.rootPhase} (rootGeneration ${next.rootGeneration}) but this stack cannot follow: ${why}. Apply each phase to every cluster stack before moving the root stack on; roll the root stack back to the phase this stack can take next.`);
         }
         return next;
       });
-      this.rootCerts = pulumi.all([this.caLifecycle, this.rootStack.requireOutput("rootCerts")]).apply(([s, p]) => {
+      this.rootCerts = pulumi.all([this.state, this.rootStack.requireOutput("rootCerts")]).apply(([s, p]) => {
         if (!Array.isArray(p) || p.length === 0 || !p.every((x) => typeof x === "string")) {
           throw new Error(`${configKey}.intermediateSource: root stack ${source.stack} exports no rootCerts`);
         }
@@ -187,7 +214,7 @@ export class OfflineCa {
       });
     }
     this.rootCertBundle = this.rootCerts.apply(joinPems);
-    this.istiodAdditions = pulumi.all([this.caLifecycle, this.rootCertBundle]).apply(([s, bundle]) => istiodAdditionsFor(s, bundle));
+    this.istiodAdditions = pulumi.all([this.state, this.rootCertBundle]).apply(([s, bundle]) => istiodAdditionsFor(s, bundle));
   }
 
   /**
@@ -195,13 +222,13 @@ export class OfflineCa {
    * `signingRoot`): the name to give it, so that a new signer or generation means a new key.
    */
   public intermediateResourceName(base: string): string {
-    if (!this.generations) throw new Error(`${this.configKey}: intermediates come from the root stack; use offlineCaMaterial(...).material`);
+    if (!this.generations) throw new Error(`${this.configKey}: intermediates come from the root stack; use clusterCaMaterial(...).material`);
     return intermediateResourceName(base, this.generations.signer, this.generations.intermediate);
   }
 
   /** Holds a value back until the transition check passed (it fails instead when the check fails). */
   private gate<T>(v: pulumi.Input<T>): pulumi.Output<T> {
-    return pulumi.all([this.caLifecycle, v]).apply(([, x]) => x as T);
+    return pulumi.all([this.state, v]).apply(([, x]) => x as T);
   }
 
   /**
@@ -228,7 +255,7 @@ export class OfflineCa {
     const ref = this.rootStack!;
     const stack = (this.config.intermediateSource as { stack: string }).stack;
     const missing = () => new Error(`${this.configKey}.intermediateSource: root stack ${stack} has no intermediate for cluster ${JSON.stringify(cluster.clusterName)}; add {name: ${cluster.clusterName}} to istio-mesh-ca:rootCa.clusters in that stack and update it first`);
-    const published = pulumi.all([this.caLifecycle, ref.requireOutput("intermediates"), this.rootCerts]).apply(([, all, roots]) => {
+    const published = pulumi.all([this.state, ref.requireOutput("intermediates"), this.rootCerts]).apply(([, all, roots]) => {
       const entry = (all as Record<string, { intermediateCert?: string; certChain?: string }> | undefined)?.[cluster.clusterName];
       if (!entry?.intermediateCert || !entry.certChain) throw missing();
       const problems = materialIssues(entry.intermediateCert, roots, `${this.configKey}.intermediateSource (${context})`);
@@ -236,7 +263,7 @@ export class OfflineCa {
       report(expiryFindings([{ role: context, pem: entry.intermediateCert }], this.config.expiry, new Date()), `${this.configKey}.expiry`);
       return { intermediateCert: entry.intermediateCert, certChain: entry.certChain };
     });
-    const key = pulumi.secret(pulumi.all([this.caLifecycle, ref.requireOutput("intermediateKeys")]).apply(([, keys]) => {
+    const key = pulumi.secret(pulumi.all([this.state, ref.requireOutput("intermediateKeys")]).apply(([, keys]) => {
       const k = (keys as Record<string, string> | undefined)?.[cluster.clusterName];
       if (!k) throw missing();
       return k;
@@ -260,9 +287,9 @@ export interface ClusterCa {
   readonly params?: IntermediateParams;
 }
 
-export interface OfflineCaContext extends ClusterCa {
-  /** What the backend's `shared` step created: the stack's OfflineCa. */
-  readonly shared: OfflineCa;
+export interface ClusterMaterialRequest extends ClusterCa {
+  /** What the backend's `shared` step created: the stack's CaLifecycle. */
+  readonly shared: CaLifecycle;
   /** The backend component; the intermediate becomes its child. */
   readonly parent: pulumi.Resource;
   /** False for backends whose intermediate lives elsewhere (e.g. Vault signs its own CSR with `signingRoot`). */
@@ -270,7 +297,7 @@ export interface OfflineCaContext extends ClusterCa {
 }
 
 /** What a backend gets for one cluster. */
-export interface OfflineCaMaterial {
+export interface ClusterCaMaterial {
   /** The root that signs intermediates in the current phase (undefined with a root stack source). */
   readonly signingRoot?: SigningRoot;
   /** The trusted roots of the current phase, oldest first, and their concatenation. */
@@ -286,7 +313,7 @@ export interface OfflineCaMaterial {
  * The one call a backend with an offline root makes per cluster: signing root, trusted roots for the
  * phase, the cluster's intermediate (issued here or from the root stack) and istiod's additions.
  */
-export function offlineCaMaterial(name: string, ctx: OfflineCaContext): OfflineCaMaterial {
+export function clusterCaMaterial(name: string, ctx: ClusterMaterialRequest): ClusterCaMaterial {
   const ca = ctx.shared;
   return {
     signingRoot: ca.signingRoot,
@@ -295,16 +322,4 @@ export function offlineCaMaterial(name: string, ctx: OfflineCaContext): OfflineC
     material: ctx.withIntermediate === false ? undefined : ca.intermediate(name, ctx, { parent: ctx.parent }),
     istiodAdditions: ca.istiodAdditions,
   };
-}
-
-/** What a composition needs of a backend's shared step to export the lifecycle and restart workloads. */
-export interface LifecycleHolder {
-  readonly caLifecycle: pulumi.Output<LifecycleState>;
-  readonly restartDeployments: readonly DeploymentRef[];
-}
-
-/** The lifecycle of a backend's shared object, when it has one (an OfflineCa, or an object exposing these two). */
-export function lifecycleOf(shared: unknown): LifecycleHolder | undefined {
-  const s = shared as Partial<LifecycleHolder> | undefined;
-  return s && pulumi.Output.isInstance(s.caLifecycle) && Array.isArray(s.restartDeployments) ? (s as LifecycleHolder) : undefined;
 }

@@ -1,18 +1,18 @@
-import * as crypto from "crypto";
 import { z } from "zod";
-import { IntermediateParams, RootParams, intermediateOutlivesRoot, intermediateParamsSchema, rootParamsSchema } from "../certParams";
-import { LifecycleState, ROOT_PHASES } from "./phases";
+import { IntermediateParams, RootParams, intermediateOutlivesRoot } from "../components/ca/certParams";
+import { ROOT_PHASES } from "../components/ca/lifecycle/phases";
+import { LifecycleSettings, RootCaSettings, resolveIntermediate, resolveRoot } from "../components/ca/lifecycle/settings";
+import { ConfigIssue, dnsLabel } from "./atoms";
+import { intermediateParamsSchema, rootParamsSchema } from "./certParams";
+import { conforms } from "./conforms";
 
 /**
  * Config of the CA lifecycle, shared by every backend that holds an offline root (spread
- * `offlineCaFields` into the backend's schema and report `offlineCaIssues` from its superRefine),
- * and by the root CA stack (`istio-mesh-ca:rootCa`).
+ * `lifecycleConfigFields` into the backend's schema and report `lifecycleConfigIssues` from its superRefine),
+ * and by the root CA stack (`istio-mesh-ca:rootCa`). Produces components/ca/lifecycle/settings.ts.
  */
 
 // `.unwrap()` drops the params' prefault: absent means absent here (zod applies an inner default even under optional).
-// Same rule as config/schema.ts's dnsLabel (not imported: config/schema.ts imports the backends).
-const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
-  "must be a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters)");
 const generation = z.number().int("must be a whole number").min(1, "generations start at 1");
 
 /** Where a cluster's intermediate comes from. */
@@ -25,7 +25,6 @@ export const intermediateSourceSchema = z.discriminatedUnion("kind", [
     stack: z.string().regex(/^[^/\s]+\/[^/\s]+\/[^/\s]+$/, "must be a fully qualified stack name <organization>/<project>/<stack>"),
   }),
 ], { error: (iss) => iss.code === "invalid_union" ? "kind must be \"generate\" or \"rootStack\"" : undefined });
-export type IntermediateSource = z.infer<typeof intermediateSourceSchema>;
 
 /** A Deployment whose pods get a fresh workload certificate when the CA material changes. */
 export const deploymentRefSchema = z.strictObject({
@@ -34,7 +33,6 @@ export const deploymentRefSchema = z.strictObject({
   /** Only in this cluster of the stack (default: every cluster). */
   cluster: dnsLabel.optional(),
 });
-export type DeploymentRef = z.infer<typeof deploymentRefSchema>;
 
 /**
  * `rotation`: phases and generations are optional here so that a stack taking its material from a
@@ -52,7 +50,6 @@ export const rotationSchema = z.strictObject({
   /** Deployments restarted (pod-template annotation) whenever their cluster's CA material changes. Off by default. */
   restartDeployments: z.array(deploymentRefSchema).default([]),
 }).prefault({});
-export type RotationConfig = z.infer<typeof rotationSchema>;
 
 export const expirySchema = z.strictObject({
   /** A CA certificate expiring within this many days produces a warning. */
@@ -62,10 +59,9 @@ export const expirySchema = z.strictObject({
   /** Certificates accepted despite expiring soon: subjects as the warning prints them (`O=Istio, CN=Intermediate CA, L=cluster-a`) or SHA-256 fingerprints. */
   acknowledge: z.array(z.string().min(1)).default([]),
 }).prefault({}).refine((e) => e.errorDays <= e.warnDays, { message: "errorDays must not exceed warnDays", path: ["errorDays"] });
-export type ExpiryConfig = z.infer<typeof expirySchema>;
 
 /** The fields a backend with an offline root spreads into its `ca` schema. */
-export const offlineCaFields = {
+export const lifecycleConfigFields = {
   /** The root every cluster of this stack shares (unused with a root stack source). */
   root: rootParamsSchema.unwrap().optional(),
   /** The per-cluster intermediate (unused with a root stack source). */
@@ -75,19 +71,8 @@ export const offlineCaFields = {
   expiry: expirySchema,
 };
 
-/** The parsed lifecycle part of a backend's config. */
-export interface OfflineCaConfig {
-  readonly root?: RootParams;
-  readonly intermediate?: IntermediateParams;
-  readonly intermediateSource: IntermediateSource;
-  readonly rotation: RotationConfig;
-  readonly expiry: ExpiryConfig;
-}
-
-export interface ConfigIssue { path: (string | number)[]; message: string; input?: unknown }
-
 /** Pure cross-field checks of the lifecycle config; paths relative to the backend's object. */
-export function offlineCaIssues(cfg: OfflineCaConfig): ConfigIssue[] {
+export function lifecycleConfigIssues(cfg: LifecycleSettings): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   if (cfg.intermediateSource.kind === "rootStack") {
     const owned = "is decided by the root stack; set it there (istio-mesh-ca:rootCa)";
@@ -111,30 +96,8 @@ export function rootIssues(root: RootParams, newRoot: RootParams | undefined, in
   return issues;
 }
 
-export const resolveRoot = (p?: RootParams): RootParams => p ?? rootParamsSchema.parse(undefined);
-export const resolveIntermediate = (p?: IntermediateParams): IntermediateParams => p ?? intermediateParamsSchema.parse(undefined);
-
-/** Stable digest of certificate parameters (defaults applied), to notice a root being changed in place. */
-export function paramsDigest(p: RootParams): string {
-  const canonical = (v: unknown): unknown => Array.isArray(v) ? v.map(canonical)
-    : v && typeof v === "object" ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])])) : v;
-  return crypto.createHash("sha256").update(JSON.stringify(canonical(p))).digest("hex").slice(0, 16);
-}
-
-/** The state a stack that holds the root asks for, from its config. */
-export function desiredState(root: RootParams, rotation: RotationConfig): LifecycleState {
-  const rootPhase = rotation.rootPhase ?? "steady";
-  return {
-    rootPhase,
-    rootGeneration: rotation.rootGeneration ?? 1,
-    intermediateGeneration: rotation.intermediateGeneration ?? 1,
-    rootParamsDigest: paramsDigest(root),
-    ...(rootPhase !== "steady" ? { nextRootParamsDigest: paramsDigest(rotation.newRoot ?? root) } : {}),
-  };
-}
-
 /** `istio-mesh-ca:rootCa`: a stack that holds only the root and signs one intermediate per cluster. */
-export const rootCaConfigSchema = z.strictObject({
+export const rootCaConfigSchema = conforms<RootCaSettings>()(z.strictObject({
   root: rootParamsSchema,
   /** Defaults for every cluster's intermediate. */
   intermediate: intermediateParamsSchema,
@@ -160,5 +123,4 @@ export const rootCaConfigSchema = z.strictObject({
     ctx.addIssue({ code: "custom", path: ["rotation", "restartDeployments"], input: cfg.rotation.restartDeployments,
       message: "a root CA stack has no workloads; list deployments to restart in the cluster stacks (istio-mesh-ca:ca.rotation.restartDeployments)" });
   }
-});
-export type RootCaConfig = z.infer<typeof rootCaConfigSchema>;
+}));
