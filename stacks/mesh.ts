@@ -6,6 +6,7 @@ import { StackInventory } from "../components/inventory/caInventory";
 import { inventoryOutput } from "../components/inventory/stackInventory";
 import { StackConfig } from "../config/schema";
 import { MeshCluster } from "./meshCluster";
+import { meshClusterArgs } from "./meshClusterArgs";
 import { MESH_PROVIDER_OPTIONS } from "../components/istio/cacerts";
 
 /** What a cluster stack exports per cluster. Certificates are public; keys are never exported. */
@@ -46,7 +47,7 @@ export function meshStack(config: StackConfig): { clusters: Record<string, Clust
       namespacesReady,
       shared,
     }, {});
-    const mesh = new MeshCluster(cluster.name, { clusterName: cluster.name, provider: ca.clusterProvider ?? provider, ca, config });
+    const mesh = new MeshCluster(cluster.name, meshClusterArgs(config, ca.clusterProvider ?? provider, ca));
     namespacesDeclared(mesh.namespaces);
     if (lifecycle && lifecycle.restartDeployments.length > 0) {
       new WorkloadRestarts(`${cluster.name}-restarts`, { provider: ca.clusterProvider ?? provider, clusterName: cluster.name,

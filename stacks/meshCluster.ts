@@ -2,25 +2,47 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CaBackend } from "../components/ca/contract";
 import { CacertsSecret } from "../components/istio/cacerts";
-import { IstioInstall } from "../components/istio/istioInstall";
+import { IstioInstall, IstioInstallArgs } from "../components/istio/istioInstall";
 import { injectionLabels } from "../components/istio/values";
 import { NamedMap } from "../components/shared/stringMaps";
-import { MeshMtls } from "../components/policy/mtls";
+import { MeshMtls, MtlsMode, PortMtlsException } from "../components/policy/mtls";
 import { NamespaceProxyConfigs } from "../components/policy/proxyConfig";
-import { SIDECAR_INGRESS_TLS_ENV, SidecarIngressTls } from "../components/policy/sidecarIngressTls";
-import { StackConfig } from "../config/schema";
+import { SIDECAR_INGRESS_TLS_ENV, SidecarIngressTls, SidecarIngressTlsArgs } from "../components/policy/sidecarIngressTls";
+
+/** A namespace of the mesh. */
+export interface MeshNamespace {
+  readonly name: string;
+  /** Create it, or only reference an existing one. */
+  readonly create: boolean;
+  /** Sidecar injection label (`istio-injection=enabled`, or `istio.io/rev=<revision>`). */
+  readonly injection: boolean;
+  /** Namespace-wide PeerAuthentication mode; unset means the mesh-wide mode applies. */
+  readonly mtls?: Exclude<MtlsMode, "DISABLE">;
+  readonly labels?: Record<string, string>;
+}
+
+/** How Istio gets into the cluster: installed here from its charts, or by someone else. */
+export type MeshIstio =
+  | ({ readonly install: "helm"; readonly namespace: string } & Omit<IstioInstallArgs, "provider" | "ca" | "featureEnv" | "namespace">)
+  | { readonly install: "external"; readonly namespace: string };
+
+/** One workload terminating external TLS in its sidecar (SidecarIngressTls without provider and ordering). */
+export type MeshSidecarIngressTls = Omit<SidecarIngressTlsArgs, "provider" | "dependsOn">;
 
 export interface MeshClusterArgs {
-  readonly clusterName: string;
   readonly provider: k8s.Provider;
   /** The cluster's CA backend (any kind). */
   readonly ca: CaBackend & pulumi.Resource;
-  readonly config: StackConfig;
+  readonly istio: MeshIstio;
+  readonly namespaces: readonly MeshNamespace[];
+  /** Mesh-wide mode and per-port exceptions. */
+  readonly mtls: { readonly mode: Exclude<MtlsMode, "DISABLE">; readonly exceptions: readonly PortMtlsException[] };
+  readonly sidecarIngressTls: readonly MeshSidecarIngressTls[];
 }
 
 /**
  * One cluster of the mesh: namespaces, Istio wired to the CA backend, mTLS policies and sidecar
- * ingress TLS, from the validated stack config.
+ * ingress TLS. The stack program maps its config to these args (stacks/meshClusterArgs.ts).
  */
 export class MeshCluster extends pulumi.ComponentResource {
   /** Undefined when `istio.install` is `external`. */
@@ -31,26 +53,26 @@ export class MeshCluster extends pulumi.ComponentResource {
 
   constructor(name: string, args: MeshClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-mesh-ca:stacks:MeshCluster", name, {}, opts);
-    const { config, provider } = args;
+    const { provider, istio } = args;
     const k8sOpts = { parent: this, provider };
+    const revision = istio.install === "helm" ? istio.revision : undefined;
 
-    const namespaces = config.namespaces.filter((n) => n.create).map((n) => new k8s.core.v1.Namespace(`${name}-ns-${n.name}`, {
+    const namespaces = args.namespaces.filter((n) => n.create).map((n) => new k8s.core.v1.Namespace(`${name}-ns-${n.name}`, {
       metadata: {
         name: n.name,
         // With istio.revision, injection means `istio.io/rev=<revision>`: no webhook of a revisioned
         // install selects `istio-injection=enabled`.
-        labels: { ...(n.labels ?? {}), ...(n.injection ? injectionLabels(config.istio.revision) : {}) },
+        labels: { ...(n.labels ?? {}), ...(n.injection ? injectionLabels(revision) : {}) },
       },
     }, k8sOpts));
 
-    const featureEnv: NamedMap[] = config.sidecarIngressTls.length > 0
+    const featureEnv: NamedMap[] = args.sidecarIngressTls.length > 0
       ? [{ source: "sidecarIngressTls", values: SIDECAR_INGRESS_TLS_ENV }] : [];
-    if (config.istio.install === "external" && featureEnv.length > 0) {
+    if (istio.install === "external" && featureEnv.length > 0) {
       // We don't render istiod's values here: say what the external install must set.
-      void pulumi.log.warn(`istio-mesh-ca:istio.install is external: the istiod installed elsewhere must run with ${featureEnv
-        .flatMap((f) => Object.entries(f.values as Record<string, string>).map(([k, v]) => `${k}=${v}`)).join(", ")} for istio-mesh-ca:sidecarIngressTls to work`, this);
+      void pulumi.log.warn(`Istio is installed elsewhere: its istiod must run with ${featureEnv
+        .flatMap((f) => Object.entries(f.values as Record<string, string>).map(([k, v]) => `${k}=${v}`)).join(", ")} for sidecar ingress TLS to work`, this);
     }
-    const istio = config.istio;
     // What the mesh policies wait for: Istio (its CRDs) when we install it, the cacerts otherwise.
     const installed: pulumi.Resource[] = [];
     if (istio.install === "external") {
@@ -58,19 +80,8 @@ export class MeshCluster extends pulumi.ComponentResource {
         installed.push(new CacertsSecret(`${name}-cacerts`, { namespace: istio.namespace, material: args.ca.delivery.material, provider }, { parent: this }));
       }
     } else {
-      this.istio = new IstioInstall(`${name}-istio`, {
-      provider,
-      namespace: istio.namespace,
-      createNamespace: istio.createNamespace,
-      chartSource: istio.chartPath ? { path: istio.chartPath } : { repository: istio.chartRepository, version: istio.version },
-      revision: istio.revision,
-      trustDomain: istio.trustDomain,
-      ca: args.ca,
-      featureEnv,
-      gateway: istio.gateway.enabled ? istio.gateway : undefined,
-      skipAwait: istio.skipAwait,
-      values: istio.values,
-    }, { parent: this });
+      const { install: _install, ...installArgs } = istio;
+      this.istio = new IstioInstall(`${name}-istio`, { ...installArgs, provider, ca: args.ca, featureEnv }, { parent: this });
       installed.push(this.istio);
     }
 
@@ -80,9 +91,9 @@ export class MeshCluster extends pulumi.ComponentResource {
     new MeshMtls(`${name}-mtls`, {
       provider,
       rootNamespace: istio.namespace,
-      meshMode: config.mtls.mode,
-      namespaces: config.namespaces.flatMap((n) => (n.mtls ? [{ name: n.name, mode: n.mtls }] : [])),
-      exceptions: config.mtls.exceptions,
+      meshMode: args.mtls.mode,
+      namespaces: args.namespaces.flatMap((n) => (n.mtls ? [{ name: n.name, mode: n.mtls }] : [])),
+      exceptions: args.mtls.exceptions,
       dependsOn: policyDeps,
     }, { parent: this });
 
@@ -91,36 +102,9 @@ export class MeshCluster extends pulumi.ComponentResource {
       new NamespaceProxyConfigs(`${name}-proxyconfig`, { provider, env: proxyEnv, dependsOn: policyDeps }, { parent: this });
     }
 
-    for (const s of config.sidecarIngressTls) {
-      const certificates = s.certificates.source === "generate"
-        ? { generate: {
-          serverDnsNames: s.certificates.serverDnsNames ?? [`${s.name}.${s.namespace}.svc.cluster.local`],
-          clientCommonName: s.certificates.clientCommonName ?? `client.${s.namespace}.svc.cluster.local`,
-          validityDays: s.certificates.validityDays,
-        } }
-        : { provided: {
-          serverCertPem: s.certificates.serverCertPem,
-          serverKeyPem: pulumi.secret(s.certificates.serverKeyPem),
-          caCertPem: s.certificates.caCertPem,
-        } };
-      this.sidecarIngressTls[`${s.namespace}/${s.name}`] = new SidecarIngressTls(`${name}-${s.namespace}-${s.name}`, {
-        provider,
-        workloadName: s.name,
-        namespace: s.namespace,
-        selector: s.selector,
-        port: s.port,
-        portName: s.portName,
-        defaultEndpoint: s.defaultEndpoint ?? `0.0.0.0:${s.appPort}`,
-        mode: s.mode,
-        additionalIngress: s.additionalIngress.map((p) => ({ ...p, defaultEndpoint: `0.0.0.0:${p.appPort}` })),
-        certificates,
-        secretNames: {
-          tls: s.secretNames.tls ?? `${s.name}-mtls-termination`,
-          ca: s.secretNames.ca ?? `${s.name}-mtls-termination-cacert`,
-        },
-        mountPaths: s.mountPaths,
-        dependsOn: policyDeps,
-      }, { parent: this });
+    for (const s of args.sidecarIngressTls) {
+      this.sidecarIngressTls[`${s.namespace}/${s.workloadName}`] = new SidecarIngressTls(`${name}-${s.namespace}-${s.workloadName}`,
+        { ...s, provider, dependsOn: policyDeps }, { parent: this });
     }
     this.registerOutputs({});
   }

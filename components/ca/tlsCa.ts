@@ -8,7 +8,8 @@ import {
   ROOT_SUBJECT_DEFAULTS,
   RootParams,
 } from "./certParams";
-import { CaMaterial, joinPems } from "./contract";
+import { CompleteCaMaterial, joinPems } from "./contract";
+import { MeshComponent } from "../shared/meshComponent";
 
 /** Outputs of tls.PrivateKey that carry the key: secret from the moment they exist. */
 const KEY_SECRET_OUTPUTS = ["privateKeyPem", "privateKeyPemPkcs8", "privateKeyOpenssh"];
@@ -32,7 +33,7 @@ export interface RootCaArgs {
  * An offline-style root CA (`make root-ca`): RSA 4096, 10 years, O=Istio, CN=Root CA,
  * CA:true with no path length constraint. Its key stays in this stack's state, encrypted.
  */
-export class RootCa extends pulumi.ComponentResource {
+export class RootCa extends MeshComponent {
   /** `root-cert.pem`. */
   public readonly certPem: pulumi.Output<string>;
   /** `root-key.pem`, a Pulumi secret. */
@@ -41,7 +42,7 @@ export class RootCa extends pulumi.ComponentResource {
   public readonly cert: tls.SelfSignedCert;
 
   constructor(name: string, args: RootCaArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("istio-mesh-ca:ca:RootCa", name, {}, opts);
+    super("ca", "RootCa", name, opts);
     const { params } = args;
     const key = privateKey(`${name}-key`, params.key, this);
     this.keyPem = key.keyPem;
@@ -87,11 +88,11 @@ export interface IntermediateCaArgs {
  * x509 MaxPathLen, never MaxPathLenZero, and Go writes MaxPathLen 0 as "no limit"). The input is
  * kept as it is so existing stacks see no diff.
  */
-export class IntermediateCa extends pulumi.ComponentResource {
-  public readonly material: Required<CaMaterial>;
+export class IntermediateCa extends MeshComponent {
+  public readonly material: CompleteCaMaterial;
 
   constructor(name: string, args: IntermediateCaArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("istio-mesh-ca:ca:IntermediateCa", name, {}, opts);
+    super("ca", "IntermediateCa", name, opts);
     const { params } = args;
     const key = privateKey(`${name}-key`, params.key, this);
     const csr = new tls.CertRequest(`${name}-csr`, {

@@ -43,7 +43,6 @@ export interface ClusterCaPems {
 const DAY_MS = 86_400_000;
 
 /** Splits a bundle into its certificates (X509Certificate parses only the first of a bundle). */
-export const splitPemBundle = splitPemCerts;
 
 /** Whole days left until `notAfter`, counted from `now`; floors, so "0" means it expires within a day. */
 export function daysLeft(notAfter: Date, now: Date): number {
@@ -74,8 +73,8 @@ function entry(cluster: string, role: CaRole, pem: string, backend: string, now:
 /** The inventory of one cluster: every root of the bundle, then the intermediate(s) istiod signs with. */
 export function caInventory(cluster: string, pems: ClusterCaPems, backend: string, now: Date): CaInventoryEntry[] {
   return [
-    ...splitPemBundle(pems.rootCertBundle).map((pem) => entry(cluster, "root", pem, backend, now)),
-    ...splitPemBundle(pems.intermediateCert ?? "").map((pem) => entry(cluster, "intermediate", pem, backend, now)),
+    ...splitPemCerts(pems.rootCertBundle).map((pem) => entry(cluster, "root", pem, backend, now)),
+    ...splitPemCerts(pems.intermediateCert ?? "").map((pem) => entry(cluster, "intermediate", pem, backend, now)),
   ];
 }
 

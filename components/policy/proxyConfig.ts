@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import { ProxyConfig } from "@kubernetes-models/istio/networking.istio.io/v1beta1/ProxyConfig";
 import * as pulumi from "@pulumi/pulumi";
+import { MANAGED_BY_LABELS, MeshComponent } from "../shared/meshComponent";
 
 export interface NamespaceProxyConfigsArgs {
   readonly provider: k8s.Provider;
@@ -10,20 +11,24 @@ export interface NamespaceProxyConfigsArgs {
 }
 
 /** One namespace-wide Istio ProxyConfig per namespace, setting proxy environment variables. */
-export class NamespaceProxyConfigs extends pulumi.ComponentResource {
+export class NamespaceProxyConfigs extends MeshComponent {
   constructor(name: string, args: NamespaceProxyConfigsArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("istio-mesh-ca:policy:NamespaceProxyConfigs", name, {}, opts);
+    super("policy", "NamespaceProxyConfigs", name, opts);
     for (const [namespace, env] of Object.entries(args.env)) {
       // Validate the shape with placeholder strings (values may be Outputs), then emit the real values.
       const shape = new ProxyConfig({
         metadata: { name: "istio-mesh-ca", namespace },
         spec: { environmentVariables: Object.fromEntries(Object.keys(env).map((k) => [k, "x"])) },
       });
-      shape.validate();
-      new k8s.apiextensions.CustomResource(`${name}-${namespace}`, {
+      try {
+        shape.validate();
+      } catch (e) {
+        this.fail(`ProxyConfig ${namespace}/istio-mesh-ca: invalid against the upstream schema: ${(e as Error).message}`);
+      }
+      new k8s.apiextensions.CustomResource(this.childName(namespace), {
         apiVersion: "networking.istio.io/v1beta1",
         kind: "ProxyConfig",
-        metadata: { name: "istio-mesh-ca", namespace, labels: { "app.kubernetes.io/managed-by": "istio-mesh-ca" } },
+        metadata: { name: "istio-mesh-ca", namespace, labels: { ...MANAGED_BY_LABELS } },
         spec: { environmentVariables: env },
       }, { parent: this, provider: args.provider, dependsOn: args.dependsOn });
     }

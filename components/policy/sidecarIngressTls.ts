@@ -3,6 +3,8 @@ import { Sidecar } from "@kubernetes-models/istio/networking.istio.io/v1beta1/Si
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { ISTIO_NETWORKING_V1, ISTIO_SECURITY_V1, validatedCustomResource } from "../shared/customResource";
+import { MeshComponent } from "../shared/meshComponent";
+import { Transform, transformed } from "../shared/transform";
 import { peerAuthentication } from "./mtls";
 
 /** Server certificate material supplied by the user (from a corporate CA, say). */
@@ -32,6 +34,7 @@ export interface IngressPort {
 }
 
 export interface SidecarIngressTlsArgs {
+  /** Provider of the workload's cluster. */
   readonly provider: k8s.Provider;
   /** The workload's name: the Sidecar and PeerAuthentication are named after it. */
   readonly workloadName: string;
@@ -40,16 +43,30 @@ export interface SidecarIngressTlsArgs {
   readonly selector: Record<string, string>;
   /** The container port external clients reach (the Service's targetPort). */
   readonly port: number;
-  readonly portName: string;
-  /** Where the sidecar forwards decrypted traffic, e.g. `0.0.0.0:80`. */
+  /** @default "external" */
+  readonly portName?: string;
+  /**
+   * Where the sidecar forwards decrypted traffic.
+   * @example "0.0.0.0:80"
+   */
   readonly defaultEndpoint: string;
-  readonly mode: "SIMPLE" | "MUTUAL";
-  /** Other inbound ports: with an ingress list, the sidecar only listens where it is told. */
-  readonly additionalIngress: IngressPort[];
+  /** `MUTUAL` verifies client certificates against the CA. @default "MUTUAL" */
+  readonly mode?: "SIMPLE" | "MUTUAL";
+  /** Other inbound ports: with an ingress list, the sidecar only listens where it is told. @default [] */
+  readonly additionalIngress?: readonly IngressPort[];
   readonly certificates: { readonly generate: GeneratedTlsMaterial } | { readonly provided: ProvidedTlsMaterial };
-  readonly secretNames: { readonly tls: string; readonly ca: string };
-  readonly mountPaths: { readonly tls: string; readonly ca: string };
+  /** @default { tls: "<workloadName>-mtls-termination", ca: "<workloadName>-mtls-termination-cacert" } */
+  readonly secretNames?: { readonly tls: string; readonly ca: string };
+  /** @default { tls: "/etc/istio/tls-certs/", ca: "/etc/istio/tls-ca-certs/" } */
+  readonly mountPaths?: { readonly tls: string; readonly ca: string };
   readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+  /** Per-child escape hatches (partial args or a function). */
+  readonly transform?: {
+    readonly tlsSecret?: Transform<k8s.core.v1.SecretArgs>;
+    readonly caSecret?: Transform<k8s.core.v1.SecretArgs>;
+    readonly peerAuthentication?: Transform<k8s.apiextensions.CustomResourceArgs>;
+    readonly sidecar?: Transform<k8s.apiextensions.CustomResourceArgs>;
+  };
 }
 
 const withSlash = (p: string) => (p.endsWith("/") ? p : `${p}/`);
@@ -69,12 +86,13 @@ export function userVolumeAnnotations(secretNames: { tls: string; ca: string }, 
 }
 
 /**
- * TLS termination of external traffic in the workload's own sidecar (seed 002): the Sidecar
+ * TLS termination of external traffic in the workload's own sidecar (Istio's "sidecar ingress TLS
+ * termination" setup): the Sidecar
  * ingress listener with TLS, the port-level mTLS DISABLE exception for that port, the TLS and CA
  * Secrets, and the annotations the workload's pod template needs (`podAnnotations`).
  * istiod needs ENABLE_TLS_ON_SIDECAR_INGRESS=true (see `SIDECAR_INGRESS_TLS_ENV`).
  */
-export class SidecarIngressTls extends pulumi.ComponentResource {
+export class SidecarIngressTls extends MeshComponent {
   /** Put these on the workload's pod template. */
   public readonly podAnnotations: Record<string, string>;
   /** The CA clients must trust / client certificates chain to. */
@@ -82,11 +100,54 @@ export class SidecarIngressTls extends pulumi.ComponentResource {
   /** Generated client certificate and key (MUTUAL with generated material), for testing with curl. */
   public readonly clientCertPem?: pulumi.Output<string>;
   public readonly clientKeyPem?: pulumi.Output<string>;
+  public readonly tlsSecret: k8s.core.v1.Secret;
+  /** MUTUAL only. */
+  public readonly caSecret?: k8s.core.v1.Secret;
+  public readonly peerAuthentication: k8s.apiextensions.CustomResource;
+  public readonly sidecar: k8s.apiextensions.CustomResource;
 
   constructor(name: string, args: SidecarIngressTlsArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("istio-mesh-ca:policy:SidecarIngressTls", name, {}, opts);
+    super("policy", "SidecarIngressTls", name, opts);
     const k8sOpts = { parent: this, provider: args.provider, dependsOn: args.dependsOn };
-    const mutual = args.mode === "MUTUAL";
+    const mode = args.mode ?? "MUTUAL";
+    const mutual = mode === "MUTUAL";
+    const secretNames = args.secretNames ?? { tls: `${args.workloadName}-mtls-termination`, ca: `${args.workloadName}-mtls-termination-cacert` };
+    const mountPaths = args.mountPaths ?? { tls: "/etc/istio/tls-certs/", ca: "/etc/istio/tls-ca-certs/" };
+    const t = args.transform ?? {};
+    // Refusals first: nothing of this workload is registered when its settings cannot work.
+    if (mutual && "provided" in args.certificates && args.certificates.provided.caCertPem === undefined) {
+      this.fail(`mode MUTUAL needs a CA certificate to verify clients (certificates.provided.caCertPem)`);
+    }
+    const tlsDir = withSlash(mountPaths.tls);
+    const sidecarModel = new Sidecar({
+      metadata: { name: `${args.workloadName}-ingress`, namespace: args.namespace },
+      spec: {
+        workloadSelector: { labels: args.selector },
+        ingress: [
+          {
+            port: { number: args.port, protocol: "HTTPS", name: args.portName ?? "external" },
+            defaultEndpoint: args.defaultEndpoint,
+            tls: {
+              mode,
+              serverCertificate: `${tlsDir}tls.crt`,
+              privateKey: `${tlsDir}tls.key`,
+              ...(mutual ? { caCertificates: `${withSlash(mountPaths.ca)}ca.crt` } : {}),
+            },
+          },
+          ...(args.additionalIngress ?? []).map((p) => ({
+            port: { number: p.port, protocol: p.protocol, name: p.name },
+            defaultEndpoint: p.defaultEndpoint,
+          })),
+        ],
+      },
+    });
+    try {
+      sidecarModel.validate();
+    } catch (e) {
+      this.fail(`Sidecar ${args.namespace}/${args.workloadName}-ingress: invalid against the upstream schema: ${(e as Error).message}`);
+    }
+    // External clients speak TLS to the sidecar itself, not Istio mTLS, on this one port.
+    const exceptionModel = peerAuthentication(`${args.workloadName}-external-port`, args.namespace, "STRICT", args.selector, { [String(args.port)]: "DISABLE" });
 
     let material: ProvidedTlsMaterial;
     if ("generate" in args.certificates) {
@@ -97,58 +158,36 @@ export class SidecarIngressTls extends pulumi.ComponentResource {
     } else {
       material = args.certificates.provided;
     }
-    if (mutual && material.caCertPem === undefined) {
-      throw new Error(`${name}: mode MUTUAL needs a CA certificate to verify clients`);
-    }
     this.caCertPem = pulumi.output(material.caCertPem);
 
-    new k8s.core.v1.Secret(`${name}-tls`, {
-      metadata: { name: args.secretNames.tls, namespace: args.namespace },
+    this.tlsSecret = this.secret("tls", t.tlsSecret, {
+      metadata: { name: secretNames.tls, namespace: args.namespace },
       type: "kubernetes.io/tls",
       stringData: pulumi.secret({ "tls.crt": material.serverCertPem, "tls.key": material.serverKeyPem }),
     }, k8sOpts);
     if (mutual) {
-      new k8s.core.v1.Secret(`${name}-ca`, {
-        metadata: { name: args.secretNames.ca, namespace: args.namespace },
+      this.caSecret = this.secret("ca", t.caSecret, {
+        metadata: { name: secretNames.ca, namespace: args.namespace },
         type: "Opaque",
         stringData: { "ca.crt": material.caCertPem! },
       }, k8sOpts);
     }
 
-    // External clients speak TLS to the sidecar itself, not Istio mTLS, on this one port.
-    validatedCustomResource(`${name}-external-port`,
-      peerAuthentication(`${args.workloadName}-external-port`, args.namespace, "STRICT", args.selector, { [String(args.port)]: "DISABLE" }), k8sOpts, ISTIO_SECURITY_V1);
+    this.peerAuthentication = validatedCustomResource(this.childName("external-port"), exceptionModel, k8sOpts, ISTIO_SECURITY_V1, t.peerAuthentication);
+    this.sidecar = validatedCustomResource(this.childName("sidecar"), sidecarModel, k8sOpts, ISTIO_NETWORKING_V1, t.sidecar);
 
-    const tlsDir = withSlash(args.mountPaths.tls);
-    const sidecar = new Sidecar({
-      metadata: { name: `${args.workloadName}-ingress`, namespace: args.namespace },
-      spec: {
-        workloadSelector: { labels: args.selector },
-        ingress: [
-          {
-            port: { number: args.port, protocol: "HTTPS", name: args.portName },
-            defaultEndpoint: args.defaultEndpoint,
-            tls: {
-              mode: args.mode,
-              serverCertificate: `${tlsDir}tls.crt`,
-              privateKey: `${tlsDir}tls.key`,
-              ...(mutual ? { caCertificates: `${withSlash(args.mountPaths.ca)}ca.crt` } : {}),
-            },
-          },
-          ...args.additionalIngress.map((p) => ({
-            port: { number: p.port, protocol: p.protocol, name: p.name },
-            defaultEndpoint: p.defaultEndpoint,
-          })),
-        ],
-      },
-    });
-    validatedCustomResource(`${name}-sidecar`, sidecar, k8sOpts, ISTIO_NETWORKING_V1);
-
-    this.podAnnotations = userVolumeAnnotations(args.secretNames, args.mountPaths, mutual);
+    this.podAnnotations = userVolumeAnnotations(secretNames, mountPaths, mutual);
     this.registerOutputs({ podAnnotations: this.podAnnotations, caCertPem: this.caCertPem });
   }
 
-  /** A CA, a server certificate and (MUTUAL) a client certificate, like the seed's openssl steps. */
+  private secret(suffix: string, transform: Transform<k8s.core.v1.SecretArgs> | undefined, args: k8s.core.v1.SecretArgs,
+    opts: pulumi.CustomResourceOptions): k8s.core.v1.Secret {
+    const [a, o] = transformed(transform, this.childName(suffix), args, opts);
+    return new k8s.core.v1.Secret(this.childName(suffix), a, o);
+  }
+
+
+  /** A CA, a server certificate and (MUTUAL) a client certificate, like the openssl steps of Istio's guide. */
   private generate(name: string, g: GeneratedTlsMaterial, mutual: boolean) {
     const hours = g.validityDays * 24;
     const key = (n: string) => {

@@ -1,7 +1,5 @@
 import * as crypto from "crypto";
 import { caExtensions, checkSuppliedMaterial, providedMaterialProblems, splitPemCerts } from "../../components/ca/pem";
-import { splitPems } from "../../components/ca/lifecycle/guards";
-import { splitPemBundle } from "../../components/inventory/caInventory";
 import { OpensslDir } from "../harness/openssl";
 import { ProvidedFixtures, makeProvidedFixtures } from "./providedFixtures";
 
@@ -28,11 +26,9 @@ describe("components/ca/pem.ts", () => {
     } finally { d.cleanup(); }
   });
 
-  it("one splitter: the lifecycle guards and the inventory use the same one", () => {
+  it("splits a bundle into certificates, each ending in a newline, the last one without its own", () => {
     const bundle = `${f.rootA.cert}${f.rootB.cert.trim()}`;
     expect(splitPemCerts(bundle)).toEqual([f.rootA.cert, f.rootB.cert]);
-    expect(splitPems(bundle)).toEqual(splitPemCerts(bundle));
-    expect(splitPemBundle(bundle)).toEqual(splitPemCerts(bundle));
   });
 
   it("accepts the Makefile-like chain (default cert-chain = intermediate + root) and a dual-root bundle", () => {

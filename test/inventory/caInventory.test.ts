@@ -1,5 +1,6 @@
 import * as fs from "fs";
-import { caInventory, daysLeft, refreshDaysLeft, splitPemBundle } from "../../components/inventory/caInventory";
+import { caInventory, daysLeft, refreshDaysLeft } from "../../components/inventory/caInventory";
+import { splitPemCerts } from "../../components/ca/pem";
 import { opensslChain } from "./opensslChain";
 
 describe("caInventory of real certificates", () => {
@@ -43,7 +44,7 @@ describe("caInventory of real certificates", () => {
   it("lists both roots of a rotation bundle, and no intermediate for backends without one", () => {
     const both = caInventory("c", { rootCertBundle: chain.rootPem + chain.interPem }, "certManager", now);
     expect(both.map((e) => e.role)).toEqual(["root", "root"]);
-    expect(splitPemBundle(`${chain.rootPem}\n${chain.interPem}`)).toHaveLength(2);
+    expect(splitPemCerts(`${chain.rootPem}\n${chain.interPem}`)).toHaveLength(2);
   });
 
   it("recomputes days left of exported entries", () => {

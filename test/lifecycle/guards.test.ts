@@ -1,6 +1,6 @@
 import * as crypto from "crypto";
 import { expirySchema } from "../../config/lifecycle";
-import { expiryFindings, fingerprintOf, materialIssues, splitPems, subjectOf } from "../../components/ca/lifecycle/guards";
+import { expiryFindings, fingerprintOf, materialIssues, splitPemCerts, subjectOf } from "../../components/ca/lifecycle/guards";
 import { OpensslDir } from "../harness/openssl";
 
 /** Real certificates, made with openssl: a root, intermediates good and bad. */
@@ -105,9 +105,9 @@ describe("materialIssues (material from a root stack)", () => {
   });
 });
 
-describe("splitPems", () => {
+describe("splitPemCerts", () => {
   it("splits a bundle into certificates, each ending in a newline", () => {
-    expect(splitPems(`${rootA}${rootB.trim()}`)).toEqual([rootA, rootB]);
-    expect(splitPems("")).toEqual([]);
+    expect(splitPemCerts(`${rootA}${rootB.trim()}`)).toEqual([rootA, rootB]);
+    expect(splitPemCerts("")).toEqual([]);
   });
 });

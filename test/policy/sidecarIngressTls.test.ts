@@ -77,7 +77,9 @@ describe("SidecarIngressTls", () => {
       const pulumi = require("@pulumi/pulumi");
       return component({ mode: "MUTUAL", certificates: { provided: { serverCertPem: "CERT", serverKeyPem: pulumi.secret("KEY") } } })();
     }, {});
-    expect(run.error?.message).toBe("web: mode MUTUAL needs a CA certificate to verify clients");
+    // A ResourceError: Pulumi reports it against the component (its URN names "web").
+    expect(run.error?.constructor.name).toBe("ResourceError");
+    expect(run.error?.message).toBe("mode MUTUAL needs a CA certificate to verify clients (certificates.provided.caCertPem)");
     expect(ofType(run, "kubernetes:")).toEqual([]);
   });
 
@@ -85,5 +87,7 @@ describe("SidecarIngressTls", () => {
     const run = await runUnderMocks(component({ mode: "MUTUAL", port: "not-a-port",
       certificates: { generate: { serverDnsNames: ["a"], clientCommonName: "c", validityDays: 1 } } }), {});
     expect(run.error?.message).toMatch(/invalid against the upstream schema/);
+    // Checked before the generated certificates: nothing of the workload is registered.
+    expect(run.resources.filter((r) => r.type.startsWith("tls:") || r.type.startsWith("kubernetes:core"))).toEqual([]);
   });
 });

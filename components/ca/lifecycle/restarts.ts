@@ -2,6 +2,7 @@ import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CaMaterial } from "../contract";
+import { MeshComponent } from "../../shared/meshComponent";
 import { DeploymentRef } from "./settings";
 
 /** Pod-template annotation whose change rolls a Deployment: new pods ask istiod for new leaves at once. */
@@ -31,12 +32,12 @@ export interface WorkloadRestartsArgs {
  * get new leaves within their 24h TTL). A server-side-apply patch of one pod-template annotation;
  * kept on delete so that removing an entry does not roll the Deployment once more.
  */
-export class WorkloadRestarts extends pulumi.ComponentResource {
+export class WorkloadRestarts extends MeshComponent {
   constructor(name: string, args: WorkloadRestartsArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("istio-mesh-ca:ca:WorkloadRestarts", name, {}, opts);
+    super("ca", "WorkloadRestarts", name, opts);
     const fingerprint = materialFingerprint(args.material);
     for (const d of args.deployments.filter((x) => !x.cluster || x.cluster === args.clusterName)) {
-      new k8s.apps.v1.DeploymentPatch(`${name}-${d.namespace}-${d.name}`, {
+      new k8s.apps.v1.DeploymentPatch(this.childName(`${d.namespace}-${d.name}`), {
         metadata: { name: d.name, namespace: d.namespace, annotations: { "pulumi.com/patchForce": "true" } },
         spec: { template: { metadata: { annotations: { [CA_MATERIAL_ANNOTATION]: fingerprint } } } },
       }, { parent: this, provider: args.provider, retainOnDelete: true });
