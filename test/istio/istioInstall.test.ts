@@ -152,6 +152,7 @@ describe("IstioInstall refuses istiod settings that would be merged silently", (
   it("a feature setting an env variable the backend sets differently, naming both", async () => {
     const run = await install({ env: { ENABLE_TLS_ON_SIDECAR_INGRESS: "false" } }, [{ source: "sidecarIngressTls", values: { ENABLE_TLS_ON_SIDECAR_INGRESS: "true" } }]);
     expect(run.error?.message).toBe('istiod env ENABLE_TLS_ON_SIDECAR_INGRESS: the CA backend sets "false" but sidecarIngressTls sets "true"');
+    expect(run.error?.constructor.name).toBe("ResourceError");
     expect(run.resources.filter((r) => r.name !== "p").map((r) => r.name)).toEqual(["mesh"]);
   });
 });
