@@ -24,7 +24,7 @@ export type { ProvidedCaArgs, ProvidedRoots } from "./provided";
 export { VaultCa } from "./vault";
 export type { VaultCaArgs, VaultShared } from "./vault";
 export { CertManagerCa } from "./certManager";
-export type { CertManagerCaArgs } from "./certManager";
+export type { CertManagerCaArgs, CertManagerCaSettings, CertManagerMode, SignerSettings as CertManagerSignerSettings } from "./certManager";
 export { AzureKeyVaultCa } from "./azureKeyVault";
 export type { AzureKeyVaultCaArgs } from "./azureKeyVault";
 export { meshClusterFragments } from "./azureKeyVault/fragments";

@@ -1,15 +1,142 @@
+import { z } from "zod";
 import { CertManagerCa } from "../../components/ca/certManager";
-import { CertManagerConfig, certManagerConfigSchema, namespaceProblems } from "../../components/ca/certManager/config";
-import { defineAdapter, noLifecycle, nothingShared } from "./adapter";
+import {
+  CERT_MANAGER_CHART_VERSION,
+  CertManagerCaSettings,
+  DEFAULT_SIGNER_VALIDITY_DAYS,
+  ExistingClusterIssuerSigner,
+  ExistingIssuerSigner,
+  GeneratedIssuerSigner,
+  ISTIO_CSR_CHART_VERSION,
+  JETSTACK_CHARTS,
+  SelfSignedCaSigner,
+  defaultSignerOf,
+  isNamespaced,
+  istioCsrIssuerProblem,
+  signerProblems,
+} from "../../components/ca/certManager/settings";
+import { DEFAULT_KEY } from "../../components/ca/certParams";
+import { ConfigIssue, dnsLabel } from "../atoms";
+import { keySpecSchema } from "../certParams";
+import { conforms } from "../conforms";
+import { StackView, defineAdapter, noLifecycle, nothingShared } from "./adapter";
 
-/** `backend: certManager` — cert-manager signs: Kubernetes CSR signers (istiod as RA) or istio-csr. */
+/**
+ * `backend: certManager` — cert-manager signs: Kubernetes CSR signers (istiod as RA, Istio's "Custom
+ * CA Integration using Kubernetes CSR" task) or istio-csr. The schema produces the component's
+ * `CertManagerCaSettings` (components/ca/certManager/settings.ts), which documents every field.
+ */
+
+const caPem = z.string({ error: "the issuer's CA certificate as PEM, which istiod and workloads must trust" }).regex(/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/,
+  "must be the issuer's CA certificate as PEM (-----BEGIN CERTIFICATE-----); a private key is never needed here");
+
+/** A CA that cert-manager creates for a signer: self-signed bootstrap issuer, CA Certificate, CA issuer. */
+const generatedCaFields = {
+  /** The CA certificate's common name; defaults to the signer name. */
+  commonName: z.string().min(1).optional(),
+  organizations: z.array(z.string().min(1)).optional(),
+  /** Same key shape as the other backends; mapped to cert-manager's `privateKey.algorithm/size`. */
+  key: keySpecSchema.default(DEFAULT_KEY as z.infer<typeof keySpecSchema>),
+  validityDays: z.number().int("must be a whole number of days")
+    .min(2, "must be at least 2 days (longer than the 24h workload certificate TTL)").default(DEFAULT_SIGNER_VALIDITY_DAYS),
+};
+
+export const signerSchema = z.discriminatedUnion("kind", [
+  /** A self-signed CA behind a ClusterIssuer. */
+  conforms<SelfSignedCaSigner>()(z.strictObject({ name: dnsLabel, kind: z.literal("selfSignedCa"), ...generatedCaFields })),
+  /** A ClusterIssuer someone else manages; its CA certificate must be given. */
+  conforms<ExistingClusterIssuerSigner>()(z.strictObject({ name: dnsLabel, kind: z.literal("existingClusterIssuer"), caPem })),
+  /** A self-signed CA behind a namespaced Issuer `<namespace>/<name>`. */
+  conforms<GeneratedIssuerSigner>()(z.strictObject({ name: dnsLabel, kind: z.literal("issuer"), namespace: dnsLabel, ...generatedCaFields })),
+  /** A namespaced Issuer someone else manages; its CA certificate must be given. */
+  conforms<ExistingIssuerSigner>()(z.strictObject({ name: dnsLabel, kind: z.literal("existingIssuer"), namespace: dnsLabel, caPem })),
+], {
+  error: (iss) => iss.code === "invalid_union"
+    ? "kind must be selfSignedCa (default), existingClusterIssuer, issuer or existingIssuer"
+    : undefined,
+});
+export type SignerConfig = z.infer<typeof signerSchema>;
+
+/** `kind` may be left out: a self-signed CA ClusterIssuer. */
+const signerWithDefaultKind = z.preprocess(
+  (v) => (v && typeof v === "object" && !Array.isArray(v) && !("kind" in v) ? { ...v, kind: "selfSignedCa" } : v),
+  signerSchema,
+);
+
+const chartValues = z.record(z.string(), z.unknown());
+
+export const certManagerConfigSchema = conforms<CertManagerCaSettings & { backend: "certManager" }>()(z.strictObject({
+  backend: z.literal("certManager"),
+  mode: z.enum(["kubernetesCsr", "istioCsr"], { error: "mode must be kubernetesCsr or istioCsr" }).default("kubernetesCsr"),
+  certManager: z.strictObject({
+    install: z.boolean().default(true),
+    namespace: dnsLabel.default("cert-manager"),
+    createNamespace: z.boolean().default(true),
+    version: z.string().regex(/^v1\.\d+\.\d+$/, "must be a cert-manager v1 release like v1.21.2").default(CERT_MANAGER_CHART_VERSION),
+    chartRepository: z.url().default(JETSTACK_CHARTS),
+    values: chartValues.default({}),
+  }).prefault({}),
+  signers: z.array(signerWithDefaultKind).min(1, "list at least one signer"),
+  defaultSigner: dnsLabel.optional(),
+  namespaceSigners: z.record(z.string(), z.string()).default({}),
+  istioCsr: z.strictObject({
+    version: z.string().regex(/^v\d+\.\d+\.\d+$/, "must be an istio-csr release like v0.17.0").default(ISTIO_CSR_CHART_VERSION),
+    chartRepository: z.url().default(JETSTACK_CHARTS),
+    /** Must equal istio-mesh-ca:istio.trustDomain when that is set. */
+    trustDomain: z.string().min(1).default("cluster.local"),
+    /** Default: `[istio.revision]`, or `[default]` without one. */
+    revisions: z.array(z.string().min(1)).min(1).optional(),
+    clusterId: z.string().min(1).default("Kubernetes"),
+    values: chartValues.default({}),
+  }).prefault({}),
+}).superRefine((cfg, ctx) => {
+  if (cfg.signers.length === 0) return; // reported by `min(1)`
+  for (const p of signerProblems(cfg)) ctx.addIssue({ code: "custom", path: p.path, message: p.message, input: p.input });
+}));
+export type CertManagerConfig = z.infer<typeof certManagerConfigSchema>;
+
+/** Cross-key checks against the rest of the stack config; paths are relative to the whole config. */
+export function certManagerStackIssues(
+  cfg: Pick<CertManagerConfig, "namespaceSigners"> & Partial<Pick<CertManagerConfig, "mode" | "signers" | "defaultSigner" | "istioCsr">>,
+  stack: StackView,
+): ConfigIssue[] {
+  const declared = stack.namespaces.map((n) => n.name);
+  const issues: ConfigIssue[] = [];
+  const csrRevisions = cfg.istioCsr?.revisions;
+  const istioRevision = stack.istio.revision ?? "default";
+  if (cfg.mode === "istioCsr" && stack.istio.install === "helm" && csrRevisions !== undefined && !csrRevisions.includes(istioRevision)) {
+    // istio-csr issues istiod's serving certificate (istiod[-<rev>].<ns>.svc) for these revisions only.
+    issues.push({ path: ["ca", "istioCsr", "revisions"], input: csrRevisions,
+      message: `istiod is installed as revision ${JSON.stringify(istioRevision)} (istio.revision), which istio-csr would not issue a serving certificate for; include ${JSON.stringify(istioRevision)} or leave istioCsr.revisions unset (it follows istio.revision)` });
+  }
+  if (cfg.mode === "istioCsr" && cfg.signers && cfg.signers.length > 0) {
+    // istio-csr's chart creates istiod's serving Certificate (`istiod`) in the Istio namespace with
+    // the issuer as issuerRef; a namespaced Issuer is only found in the Certificate's own namespace.
+    const issuer = defaultSignerOf({ signers: cfg.signers, defaultSigner: cfg.defaultSigner });
+    const why = istioCsrIssuerProblem(issuer, stack.istio.namespace);
+    if (why && isNamespaced(issuer)) {
+      issues.push({ path: ["ca", "signers", cfg.signers.indexOf(issuer), "namespace"], input: issuer.namespace, message: why });
+    }
+  }
+  for (const namespace of Object.keys(cfg.namespaceSigners)) {
+    const path = ["ca", "namespaceSigners", namespace];
+    if (namespace === stack.istio.namespace) {
+      issues.push({ path, input: namespace, message: `${namespace} is the Istio root namespace, where a ProxyConfig applies to the whole mesh; set ca.defaultSigner instead` });
+    } else if (!declared.includes(namespace)) {
+      issues.push({ path, input: namespace,
+        message: `namespace ${JSON.stringify(namespace)} is not declared; add it to istio-mesh-ca:namespaces (declared: ${declared.join(", ") || "none"})` });
+    }
+  }
+  return issues;
+}
+
 export const certManagerAdapter = defineAdapter<"certManager", CertManagerConfig, undefined>({
   backend: "certManager",
   schema: certManagerConfigSchema,
-  validate: (config, stack) => namespaceProblems(config, stack),
+  validate: (config, stack) => certManagerStackIssues(config, stack),
   shared: nothingShared,
   lifecycle: noLifecycle,
   create: (name, config, ctx, opts) => new CertManagerCa(name, {
-    config, provider: ctx.provider, istioNamespace: ctx.istioNamespace, istioRevision: ctx.istioRevision, namespacesReady: ctx.namespacesReady,
+    settings: config, provider: ctx.provider, istioNamespace: ctx.istioNamespace, istioRevision: ctx.istioRevision, namespacesReady: ctx.namespacesReady,
   }, opts),
 });

@@ -1,10 +1,9 @@
 import { z } from "zod";
 import { BackendAdapter } from "./adapter";
 import { azureKeyVaultConfigSchema } from "../../components/ca/azureKeyVault/config";
-import { certManagerConfigSchema } from "../../components/ca/certManager/config";
 import { vaultConfigSchema } from "../../components/ca/vault/config";
 import { azureKeyVaultAdapter } from "./azureKeyVault";
-import { certManagerAdapter } from "./certManager";
+import { certManagerAdapter, certManagerConfigSchema } from "./certManager";
 import { providedAdapter, providedConfigSchema } from "./provided";
 import { selfSignedAdapter, selfSignedConfigSchema } from "./selfSigned";
 import { vaultAdapter } from "./vault";

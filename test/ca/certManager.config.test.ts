@@ -1,12 +1,6 @@
 import * as fc from "fast-check";
-import {
-  SignerConfig,
-  certManagerConfigSchema,
-  defaultSignerOf,
-  namespaceProblems,
-  signerName,
-  signerProblems,
-} from "../../components/ca/certManager/config";
+import { GeneratedSigner, SignerSettings, defaultSignerOf, resolveCertManagerSettings, signerName, signerProblems } from "../../components/ca/certManager/settings";
+import { certManagerConfigSchema, certManagerStackIssues } from "../../config/backends/certManager";
 import {
   caCertificates,
   certManagerChartValues,
@@ -24,7 +18,7 @@ const stack = (namespaces: string[]) => ({ clusters: [{ name: "c1" }], namespace
 const PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 
 describe("cert-manager config schema", () => {
-  it("defaults to the seed's shape: Kubernetes CSR mode, cert-manager installed, self-signed CA ClusterIssuers", () => {
+  it("defaults to the layout of Istio's Kubernetes CSR task: Kubernetes CSR mode, cert-manager installed, self-signed CA ClusterIssuers", () => {
     const cfg = parse({ signers: [{ name: "istio-system" }, { name: "foo" }] });
     expect(cfg.mode).toBe("kubernetesCsr");
     expect(cfg.certManager).toMatchObject({ install: true, namespace: "cert-manager", version: "v1.21.2", chartRepository: "https://charts.jetstack.io" });
@@ -51,10 +45,22 @@ describe("cert-manager config schema", () => {
   });
 });
 
-describe("signerProblems (pure)", () => {
-  const signers = (names: string[]): SignerConfig[] => names.map((name) => parse({ signers: [{ name }] }).signers[0]);
+describe("component defaults (pure)", () => {
+  it("are the schema's: settings a composing program leaves out resolve to what the config would have parsed to", () => {
+    const signers = [{ kind: "selfSignedCa" as const, name: "a" }];
+    const { backend: _backend, defaultSigner: _default, ...parsed } = parse({ signers: [{ name: "a" }] });
+    const { defaultSigner, ...resolved } = resolveCertManagerSettings({ signers });
+    expect(defaultSigner.name).toBe("a");
+    expect({ ...resolved, signers: parsed.signers }).toEqual(parsed);
+    // A generated CA's key and lifetime default inside the component as in the schema.
+    expect(generatedCaObjects(signers[0], "cm").certificate).toEqual(generatedCaObjects(parsed.signers[0] as GeneratedSigner, "cm").certificate);
+  });
+});
 
-  it("finds nothing wrong with the seed's layout", () => {
+describe("signerProblems (pure)", () => {
+  const signers = (names: string[]): SignerSettings[] => names.map((name) => parse({ signers: [{ name }] }).signers[0]);
+
+  it("finds nothing wrong with the layout of Istio's Kubernetes CSR task", () => {
     expect(signerProblems({ mode: "kubernetesCsr", signers: signers(["istio-system", "foo", "bar"]), defaultSigner: "istio-system", namespaceSigners: { foo: "foo", bar: "bar" } })).toEqual([]);
   });
 
@@ -78,27 +84,27 @@ describe("signerProblems (pure)", () => {
   });
 });
 
-describe("namespaceProblems (pure, cross-key)", () => {
+describe("certManagerStackIssues (pure, cross-key)", () => {
   it("wants every mapped namespace declared, and never the Istio root namespace", () => {
-    expect(namespaceProblems({ namespaceSigners: { foo: "a" } }, stack(["foo"]))).toEqual([]);
-    expect(namespaceProblems({ namespaceSigners: { bar: "a", "istio-system": "a" } }, stack(["foo"])).map((p) => p.path)).toEqual([
+    expect(certManagerStackIssues({ namespaceSigners: { foo: "a" } }, stack(["foo"]))).toEqual([]);
+    expect(certManagerStackIssues({ namespaceSigners: { bar: "a", "istio-system": "a" } }, stack(["foo"])).map((p) => p.path)).toEqual([
       ["ca", "namespaceSigners", "bar"], ["ca", "namespaceSigners", "istio-system"],
     ]);
   });
 
   it("refuses istio-csr with a namespaced Issuer outside the Istio namespace, and accepts one inside it", () => {
     const csr = (ns: string) => parse({ mode: "istioCsr", signers: [{ name: "corp" }, { name: "mesh", kind: "existingIssuer", namespace: ns, caPem: PEM }], defaultSigner: "mesh" });
-    expect(namespaceProblems(csr("foo"), stack(["foo"]))).toEqual([expect.objectContaining({ path: ["ca", "signers", 1, "namespace"], input: "foo" })]);
-    expect(namespaceProblems(csr("istio-system"), stack(["foo"]))).toEqual([]);
+    expect(certManagerStackIssues(csr("foo"), stack(["foo"]))).toEqual([expect.objectContaining({ path: ["ca", "signers", 1, "namespace"], input: "foo" })]);
+    expect(certManagerStackIssues(csr("istio-system"), stack(["foo"]))).toEqual([]);
     // ClusterIssuers and kubernetesCsr mode are not affected.
-    expect(namespaceProblems(parse({ mode: "istioCsr", signers: [{ name: "corp" }] }), stack([]))).toEqual([]);
+    expect(certManagerStackIssues(parse({ mode: "istioCsr", signers: [{ name: "corp" }] }), stack([]))).toEqual([]);
   });
 });
 
 describe("istiod, cert-manager and istio-csr values (pure)", () => {
   const cfg = parse({ signers: [{ name: "istio-system" }, { name: "foo" }, { name: "bar" }], namespaceSigners: { foo: "foo", bar: "bar" } });
 
-  it("builds the seed's istiod env and one caCertificates entry per signer", () => {
+  it("builds the istiod env of Istio's Kubernetes CSR task and one caCertificates entry per signer", () => {
     expect(kubernetesCsrEnv(cfg.signers[0])).toEqual({ CERT_SIGNER_DOMAIN: "clusterissuers.cert-manager.io", EXTERNAL_CA: "ISTIOD_RA_KUBERNETES_API" });
     // The chart writes PILOT_CERT_PROVIDER itself: overridden on the Deployment, never in pilot.env.
     expect(kubernetesCsrDeploymentEnv(cfg.signers[0])).toEqual({ PILOT_CERT_PROVIDER: "k8s.io/clusterissuers.cert-manager.io/istio-system" });
@@ -137,7 +143,7 @@ describe("istiod, cert-manager and istio-csr values (pure)", () => {
 describe("generated CA objects (pure)", () => {
   it("validate against cert-manager's schemas and keep the CA key on renewal", () => {
     const [s] = parse({ signers: [{ name: "foo", commonName: "Foo CA", organizations: ["Example"], key: { algorithm: "ECDSA", ecdsaCurve: "P521" }, validityDays: 10 }] }).signers;
-    const o = generatedCaObjects(s as Extract<SignerConfig, { kind: "selfSignedCa" }>, "cm");
+    const o = generatedCaObjects(s as GeneratedSigner, "cm");
     for (const m of [o.bootstrap, o.certificate, o.issuer]) expect(() => m.validate()).not.toThrow();
     expect(o.certificate.spec).toMatchObject({ commonName: "Foo CA", subject: { organizations: ["Example"] }, duration: "240h", privateKey: { algorithm: "ECDSA", size: 521, rotationPolicy: "Never" } });
     expect(o.secretNamespace).toBe("cm");

@@ -51,8 +51,8 @@ export function caSecretReads(opts: { secretData?: boolean } = {}): { extraState
   };
 }
 
-/** The seed's layout: signers istio-system, foo, bar; foo and bar mapped to their own signer. */
-export function seedConfig(ca: Record<string, unknown> = {}): Record<string, unknown> {
+/** The layout of Istio's "Custom CA Integration using Kubernetes CSR" task: signers istio-system, foo, bar; foo and bar mapped to their own signer. */
+export function kubernetesCsrTaskConfig(ca: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     clusters: [{ name: "cluster1" }],
     ca: {

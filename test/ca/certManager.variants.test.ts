@@ -1,5 +1,5 @@
 import { Issuer } from "@kubernetes-models/cert-manager/cert-manager.io/v1";
-import { caSecretReads, freshRun, isSecretRead, opensslCa, seedConfig } from "./certManager.fixtures";
+import { caSecretReads, freshRun, isSecretRead, opensslCa, kubernetesCsrTaskConfig } from "./certManager.fixtures";
 import { ProgramRun, byName, isSecretValue, ofType, privateKeyOccurrences } from "../harness/program";
 
 const certManagerObjects = (run: ProgramRun) => run.resources.filter((r) => r.type.startsWith("kubernetes:cert-manager.io/"));
@@ -8,7 +8,7 @@ describe("cert-manager backend, istio-csr mode", () => {
   let run: ProgramRun;
   const reads = caSecretReads();
   beforeAll(async () => {
-    run = await freshRun(seedConfig({ mode: "istioCsr", namespaceSigners: {} }), { extraState: reads.extraState });
+    run = await freshRun(kubernetesCsrTaskConfig({ mode: "istioCsr", namespaceSigners: {} }), { extraState: reads.extraState });
   });
   const istioCsr = () => byName(run, "cluster1-ca-istio-csr");
   const istiodValues = () => byName(run, "cluster1-istio-istiod").inputs.values;
@@ -67,7 +67,7 @@ describe("cert-manager backend, existing install and existing ClusterIssuers", (
   const corp = opensslCa("corp-ca");
   const team = opensslCa("team-ca");
   beforeAll(async () => {
-    run = await freshRun(seedConfig({
+    run = await freshRun(kubernetesCsrTaskConfig({
       certManager: { install: false },
       signers: [{ name: "corp", kind: "existingClusterIssuer", caPem: corp.certPem }, { name: "team", kind: "existingClusterIssuer", caPem: team.certPem }],
       defaultSigner: "corp",
@@ -102,7 +102,7 @@ describe("cert-manager backend, namespaced Issuers", () => {
   const reads = caSecretReads();
   const shared = opensslCa("bar-shared");
   beforeAll(async () => {
-    run = await freshRun(seedConfig({
+    run = await freshRun(kubernetesCsrTaskConfig({
       signers: [
         { name: "mesh", kind: "issuer", namespace: "foo", key: { algorithm: "ECDSA", ecdsaCurve: "P384" }, validityDays: 30 },
         { name: "bar-ca", kind: "existingIssuer", namespace: "bar", caPem: shared.certPem },
@@ -180,7 +180,7 @@ describe("cert-manager backend config errors register nothing", () => {
   ];
 
   it.each(cases)("%s", async (_what, ca, extra, message) => {
-    const run = await freshRun({ ...seedConfig(ca), ...(extra ?? {}) });
+    const run = await freshRun({ ...kubernetesCsrTaskConfig(ca), ...(extra ?? {}) });
     expect(run.error?.message).toMatch(message);
     expect(run.resources).toEqual([]);
   });
@@ -189,7 +189,7 @@ describe("cert-manager backend config errors register nothing", () => {
 describe("cert-manager backend with the CA Secret read as a secret", () => {
   it("passes on only ca.crt, unsecreted, so istiod's values stay readable and tls.key stays behind", async () => {
     const reads = caSecretReads({ secretData: true });
-    const run = await freshRun(seedConfig({ signers: [{ name: "istio-system" }], namespaceSigners: {} }), { extraState: reads.extraState });
+    const run = await freshRun(kubernetesCsrTaskConfig({ signers: [{ name: "istio-system" }], namespaceSigners: {} }), { extraState: reads.extraState });
     expect(run.error).toBeUndefined();
     const istiod = byName(run, "cluster1-istio-istiod");
     expect(isSecretValue(istiod.rawInputs.values)).toBe(false);

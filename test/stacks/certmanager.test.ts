@@ -4,7 +4,7 @@ import { X509Certificate } from "crypto";
 import { caSecretReads } from "../ca/certManager.fixtures";
 import { ProgramRun, byName, ofType, privateKeyOccurrences, runProgram, stackConfig } from "../harness/program";
 
-/** The seed-000 stack: Kubernetes CSR API, signers istio-system, foo, bar; foo and bar mapped to their own. */
+/** The stack of Istio's "Custom CA Integration using Kubernetes CSR" task: Kubernetes CSR API, signers istio-system, foo, bar; foo and bar mapped to their own. */
 describe("certmanager stack (Pulumi.certmanager.yaml)", () => {
   let run: ProgramRun;
   const reads = caSecretReads();

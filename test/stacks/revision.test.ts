@@ -1,6 +1,6 @@
 import { injectionLabels } from "../../components/istio/values";
 import { serviceAccountProblems } from "../../components/ca/vault/config";
-import { caSecretReads, seedConfig } from "../ca/certManager.fixtures";
+import { caSecretReads, kubernetesCsrTaskConfig } from "../ca/certManager.fixtures";
 import { configProblems } from "../harness/configProblems";
 import { ProgramRun, byName, ofType, runProgram, stackConfig } from "../harness/program";
 import { fakeVault } from "../vault/fakeVault";
@@ -99,7 +99,7 @@ describe("istio.revision: refused combinations", () => {
   });
 
   it("refuses istio-csr revisions that leave the installed revision without a serving certificate", () => {
-    const cfg = { ...seedConfig({ mode: "istioCsr", namespaceSigners: {}, istioCsr: { revisions: ["default"] } }), istio: { revision: REV } };
+    const cfg = { ...kubernetesCsrTaskConfig({ mode: "istioCsr", namespaceSigners: {}, istioCsr: { revisions: ["default"] } }), istio: { revision: REV } };
     expect(configProblems(cfg)).toEqual([expect.stringMatching(/^istio-mesh-ca:ca\.istioCsr\.revisions: istiod is installed as revision "canary" .*include "canary"/)]);
   });
 });
@@ -118,7 +118,7 @@ describe("istio.revision: what backends derive", () => {
 
   it("gives istio-csr the installed revision by default", async () => {
     const reads = caSecretReads();
-    const run = await runProgram({ ...seedConfig({ mode: "istioCsr", namespaceSigners: {} }), istio: { revision: REV } }, { stack: "certmanager", extraState: reads.extraState });
+    const run = await runProgram({ ...kubernetesCsrTaskConfig({ mode: "istioCsr", namespaceSigners: {} }), istio: { revision: REV } }, { stack: "certmanager", extraState: reads.extraState });
     expect(run.error).toBeUndefined();
     expect(byName(run, "cluster1-ca-istio-csr").inputs.values.app.istio.revisions).toEqual([REV]);
   }, 180_000);

@@ -1,8 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { deepMerge } from "../../istio/values";
+import { MANAGED_BY_LABELS, MeshComponent } from "../../shared/meshComponent";
 import { CaBackend, CaDelivery, IstiodSettings, joinPems } from "../contract";
-import { CertManagerConfig, defaultSignerOf } from "./config";
 import {
   ISTIO_CSR_ROOT_CA_SECRET,
   certManagerChartValues,
@@ -15,93 +15,128 @@ import {
   kubernetesCsrRules,
   namespaceProxyEnv,
 } from "./istiod";
+import { CertManagerCaSettings, istioCsrIssuerProblem, resolveCertManagerSettings, signerProblems } from "./settings";
 import { CertManagerSigner } from "./signers";
 
-export { certManagerConfigSchema } from "./config";
-export type { CertManagerConfig } from "./config";
+export { CertManagerSigner } from "./signers";
+export type { CertManagerSignerArgs, SignerResult } from "./signers";
+export {
+  CERT_MANAGER_CHART_VERSION, ISTIO_CSR_CHART_VERSION, JETSTACK_CHARTS, DEFAULT_SIGNER_VALIDITY_DAYS,
+  defaultSignerOf, isNamespaced, signerName, signerRef, signerProblems, resolveCertManagerSettings,
+} from "./settings";
+export type {
+  CertManagerCaSettings, CertManagerMode, CertManagerInstallSettings, IstioCsrSettings, SignerSettings, GeneratedSigner,
+  NamespacedSigner, SelfSignedCaSigner, GeneratedIssuerSigner, ExistingClusterIssuerSigner, ExistingIssuerSigner,
+  GeneratedCaSettings, ResolvedCertManagerSettings, SettingsProblem,
+} from "./settings";
 
 export interface CertManagerCaArgs {
-  /** The validated `istio-mesh-ca:ca` config. */
-  readonly config: CertManagerConfig;
+  /** Mode, cert-manager install, signers and their namespace mapping, istio-csr (defaults documented there). */
+  readonly settings: CertManagerCaSettings;
   /** Provider of the cluster cert-manager runs in; every Kubernetes child uses it. */
   readonly provider: k8s.Provider;
-  /** The namespace istiod runs in (istio-csr creates istiod's serving certificate there). */
+  /**
+   * The namespace istiod runs in (istio-csr creates istiod's serving certificate there).
+   * @example "istio-system"
+   */
   readonly istioNamespace: string;
-  /** `istio.revision`: istio-csr's default `revisions`. */
+  /** Istio's revision: istio-csr's default `revisions`. @default none (istiod `default`) */
   readonly istioRevision?: string;
-  /** The cluster's Namespaces: namespaced Issuers and istio-csr's objects in istiod's namespace wait for them. */
+  /** The cluster's Namespaces: namespaced Issuers and istio-csr's objects in istiod's namespace wait for them. @default none */
   readonly namespacesReady?: Promise<pulumi.Resource[]>;
 }
 
 /**
- * cert-manager as the mesh's CA (seed 000). In `kubernetesCsr` mode istiod forwards each workload CSR
- * to the Kubernetes CSR API with the signer of the workload's namespace, and cert-manager signs it
- * with that ClusterIssuer (or Issuer): workloads of different signers do not trust each other. In
- * `istioCsr` mode cert-manager's istio-csr replaces istiod's CA server and signs with one issuer.
- * istiod never holds a signing key here, so `material` has roots only.
+ * cert-manager as the mesh's CA. In `kubernetesCsr` mode (Istio's "Custom CA Integration using
+ * Kubernetes CSR" task) istiod forwards each workload CSR to the Kubernetes CSR API with the signer
+ * of the workload's namespace, and cert-manager signs it with that ClusterIssuer (or Issuer):
+ * workloads of different signers do not trust each other. In `istioCsr` mode cert-manager's
+ * istio-csr replaces istiod's CA server and signs with one issuer. istiod never holds a signing key
+ * here, so `material` has roots only.
  */
-export class CertManagerCa extends pulumi.ComponentResource implements CaBackend {
+export class CertManagerCa extends MeshComponent implements CaBackend {
   public readonly backendName = "certManager";
   /** External either way: a Kubernetes CSR signer or istio-csr signs, istiod holds no signing key. */
   public readonly delivery: CaDelivery;
   public readonly istiodSettings: IstiodSettings;
+  /** cert-manager's Namespace, when this component creates it. */
+  public readonly certManagerNamespace?: k8s.core.v1.Namespace;
+  /** The cert-manager chart, when this component installs it. */
+  public readonly certManagerChart?: k8s.helm.v4.Chart;
+  /** One component per signer, by signer name. */
+  public readonly signers: Readonly<Record<string, CertManagerSigner>>;
+  /** istio-csr's pinned root CA Secret (istioCsr mode). */
+  public readonly istioCsrRootCa?: k8s.core.v1.Secret;
+  /** The istio-csr chart (istioCsr mode). */
+  public readonly istioCsrChart?: k8s.helm.v4.Chart;
 
   constructor(name: string, args: CertManagerCaArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("istio-mesh-ca:ca:CertManagerCa", name, {}, opts);
-    const { config, provider } = args;
+    super("ca", "CertManagerCa", name, opts);
+    const problems = signerProblems(args.settings);
+    if (problems.length > 0) this.fail(problems.map((p) => `${p.path.join(".")}: ${p.message}`).join("; "));
+    const settings = resolveCertManagerSettings(args.settings);
+    const { provider } = args;
     const k8sOpts = { parent: this, provider };
-    const cm = config.certManager;
+    const cm = settings.certManager;
+    const defaultSigner = settings.defaultSigner;
+    if (settings.mode === "istioCsr") {
+      const why = istioCsrIssuerProblem(defaultSigner, args.istioNamespace);
+      if (why) this.fail(why);
+    }
 
     const install: pulumi.Resource[] = [];
     const namespaces = args.namespacesReady ?? Promise.resolve([]);
     const afterNamespaces = (deps: pulumi.Resource[]) => namespaces.then((ns) => [...deps, ...ns]);
     if (cm.install) {
-      const ns = cm.createNamespace
-        ? new k8s.core.v1.Namespace(`${name}-cert-manager-namespace`, { metadata: { name: cm.namespace } }, k8sOpts)
+      const namespace = cm.createNamespace
+        ? new k8s.core.v1.Namespace(this.childName("cert-manager-namespace"), { metadata: { name: cm.namespace } }, k8sOpts)
         : undefined;
-      install.push(new k8s.helm.v4.Chart(`${name}-cert-manager`, {
+      this.certManagerNamespace = namespace;
+      this.certManagerChart = new k8s.helm.v4.Chart(this.childName("cert-manager"), {
         chart: "cert-manager",
         version: cm.version,
         repositoryOpts: { repo: cm.chartRepository },
         name: "cert-manager",
-        namespace: ns ? ns.metadata.name : cm.namespace,
-        values: deepMerge(certManagerChartValues(config.mode), cm.values),
-      }, { ...k8sOpts, dependsOn: ns ? [ns] : [] }));
+        namespace: namespace ? namespace.metadata.name : cm.namespace,
+        values: deepMerge(certManagerChartValues(settings.mode), cm.values),
+      }, { ...k8sOpts, dependsOn: namespace ? [namespace] : [] });
+      install.push(this.certManagerChart);
     }
 
-    const signers = config.signers.map((signer) => ({
+    const signerComponents = settings.signers.map((signer) => ({
       signer,
-      result: new CertManagerSigner(`${name}-signer-${signer.name}`, {
+      component: new CertManagerSigner(this.childName(`signer-${signer.name}`), {
         signer, certManagerNamespace: cm.namespace, provider,
         dependsOn: signer.kind === "issuer" ? afterNamespaces(install) : install,
       }, { parent: this }),
     }));
-    const issuers = signers.flatMap((s) => (s.result.issuer ? [s.result.issuer] : []));
-    const defaultSigner = defaultSignerOf(config);
-    const defaultPem = signers.find((s) => s.signer === defaultSigner)!.result.caPem;
+    this.signers = Object.fromEntries(signerComponents.map((s) => [s.signer.name, s.component]));
+    const issuers = signerComponents.flatMap((s) => (s.component.issuer ? [s.component.issuer] : []));
+    const defaultPem = signerComponents.find((s) => s.signer === defaultSigner)!.component.caPem;
 
-    if (config.mode === "kubernetesCsr") {
-      const pems = pulumi.all(signers.map((s) => s.result.caPem));
+    if (settings.mode === "kubernetesCsr") {
+      const pems = pulumi.all(signerComponents.map((s) => s.component.caPem));
       this.delivery = { kind: "external", material: { rootCerts: pems, rootCertBundle: pems.apply(joinPems) } };
       this.istiodSettings = {
         env: kubernetesCsrEnv(defaultSigner),
         deploymentEnvOverrides: kubernetesCsrDeploymentEnv(defaultSigner),
         podAnnotations: {},
-        meshConfig: pems.apply((p) => kubernetesCsrMeshConfig(config.signers, defaultSigner, p)),
-        chartValues: kubernetesCsrChartValues(config.signers),
-        clusterRoleRules: kubernetesCsrRules(config.signers),
+        meshConfig: pems.apply((p) => kubernetesCsrMeshConfig(settings.signers, defaultSigner, p)),
+        chartValues: kubernetesCsrChartValues(settings.signers),
+        clusterRoleRules: kubernetesCsrRules(settings.signers),
         dependsOn: [...install, ...issuers],
-        namespaceProxyEnv: namespaceProxyEnv(config.signers, config.namespaceSigners),
+        namespaceProxyEnv: namespaceProxyEnv(settings.signers, settings.namespaceSigners),
       };
     } else {
-      const csr = config.istioCsr;
+      const csr = settings.istioCsr;
       // The pinned root: a copy taken at deploy time, so a hijacked issuer cannot swap the trust anchor.
-      const rootCa = new k8s.core.v1.Secret(`${name}-istio-csr-root-ca`, {
-        metadata: { name: ISTIO_CSR_ROOT_CA_SECRET, namespace: cm.namespace, labels: { "app.kubernetes.io/managed-by": "istio-mesh-ca" } },
+      const rootCa = new k8s.core.v1.Secret(this.childName("istio-csr-root-ca"), {
+        metadata: { name: ISTIO_CSR_ROOT_CA_SECRET, namespace: cm.namespace, labels: MANAGED_BY_LABELS },
         type: "Opaque",
         stringData: { "ca.pem": defaultPem },
       }, { ...k8sOpts, dependsOn: install });
-      const istioCsr = new k8s.helm.v4.Chart(`${name}-istio-csr`, {
+      this.istioCsrRootCa = rootCa;
+      const istioCsr = new k8s.helm.v4.Chart(this.childName("istio-csr"), {
         chart: "cert-manager-istio-csr",
         version: csr.version,
         repositoryOpts: { repo: csr.chartRepository },
@@ -116,6 +151,7 @@ export class CertManagerCa extends pulumi.ComponentResource implements CaBackend
           clusterId: csr.clusterId,
         }), csr.values),
       }, { ...k8sOpts, dependsOn: afterNamespaces([...install, ...issuers, rootCa]) });
+      this.istioCsrChart = istioCsr;
       const rootCerts = defaultPem.apply((p) => [p]);
       this.delivery = { kind: "external", material: { rootCerts, rootCertBundle: rootCerts.apply(joinPems) } };
       this.istiodSettings = {

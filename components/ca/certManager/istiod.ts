@@ -1,18 +1,19 @@
 import { PolicyRule } from "../contract";
-import { SignerConfig, isNamespaced, signerDomain, signerName, signerRef } from "./config";
+import { CertManagerMode, SignerSettings, isNamespaced, signerDomain, signerName, signerRef } from "./settings";
 
 /**
- * Pure builders of what istiod, cert-manager and istio-csr need, from validated config and plain
- * strings. The component wraps them in Outputs.
+ * Pure builders of what istiod, cert-manager and istio-csr need, from the component's settings and
+ * plain strings. The component wraps them in Outputs.
  */
 
 /**
- * istiod as a registration authority in front of the Kubernetes CSR API (seed 000), as Istio's own
+ * istiod as a registration authority in front of the Kubernetes CSR API (Istio's "Custom CA
+ * Integration using Kubernetes CSR" task), as Istio's own
  * tests/integration/security/external_ca configures it: `EXTERNAL_CA` in `pilot.env`,
  * `CERT_SIGNER_DOMAIN` in istiod's env. `PILOT_CERT_PROVIDER` is not here: see
  * `kubernetesCsrDeploymentEnv`.
  */
-export function kubernetesCsrEnv(defaultSigner: SignerConfig): Record<string, string> {
+export function kubernetesCsrEnv(defaultSigner: SignerSettings): Record<string, string> {
   return {
     CERT_SIGNER_DOMAIN: signerDomain(defaultSigner),
     EXTERNAL_CA: "ISTIOD_RA_KUBERNETES_API",
@@ -28,7 +29,7 @@ export function kubernetesCsrEnv(defaultSigner: SignerConfig): Record<string, st
  * `components.pilot.k8s.env`) and leaves `global.pilotCertProvider` at `istiod`; so do we, through
  * the contract's `deploymentEnvOverrides` (a post-renderer).
  */
-export function kubernetesCsrDeploymentEnv(defaultSigner: SignerConfig): Record<string, string> {
+export function kubernetesCsrDeploymentEnv(defaultSigner: SignerSettings): Record<string, string> {
   return { PILOT_CERT_PROVIDER: `k8s.io/${signerName(defaultSigner)}` };
 }
 
@@ -37,17 +38,17 @@ export function kubernetesCsrDeploymentEnv(defaultSigner: SignerConfig): Record<
  * that lets istiod `approve` for signers (rendered whenever `EXTERNAL_CA` is set). Left empty, that
  * rule has no `resourceNames` and allows approving for **any** signer.
  */
-export function kubernetesCsrChartValues(signers: SignerConfig[]): Record<string, unknown> {
+export function kubernetesCsrChartValues(signers: readonly SignerSettings[]): Record<string, unknown> {
   return { global: { certSigners: signers.map(signerName) } };
 }
 
 /** One trust entry per signer: proxies signed by a signer trust only that signer's CA. */
-export function caCertificates(signers: SignerConfig[], pems: string[]): { pem: string; certSigners: string[] }[] {
+export function caCertificates(signers: readonly SignerSettings[], pems: readonly string[]): { pem: string; certSigners: string[] }[] {
   if (pems.length !== signers.length) throw new Error(`caCertificates: ${signers.length} signers but ${pems.length} CA certificates`);
   return signers.map((s, i) => ({ pem: pems[i], certSigners: [signerName(s)] }));
 }
 
-export function kubernetesCsrMeshConfig(signers: SignerConfig[], defaultSigner: SignerConfig, pems: string[]): Record<string, unknown> {
+export function kubernetesCsrMeshConfig(signers: readonly SignerSettings[], defaultSigner: SignerSettings, pems: readonly string[]): Record<string, unknown> {
   return {
     defaultConfig: { proxyMetadata: { ISTIO_META_CERT_SIGNER: signerRef(defaultSigner) } },
     caCertificates: caCertificates(signers, pems),
@@ -58,7 +59,7 @@ export function kubernetesCsrMeshConfig(signers: SignerConfig[], defaultSigner: 
  * istiod approves the CSRs it creates, so it may approve for exactly these signers; requesting from a
  * namespaced Issuer also needs cert-manager's `reference` permission on it.
  */
-export function kubernetesCsrRules(signers: SignerConfig[]): PolicyRule[] {
+export function kubernetesCsrRules(signers: readonly SignerSettings[]): PolicyRule[] {
   const rules: PolicyRule[] = [{
     apiGroups: ["certificates.k8s.io"],
     resources: ["signers"],
@@ -73,7 +74,7 @@ export function kubernetesCsrRules(signers: SignerConfig[]): PolicyRule[] {
 }
 
 /** Namespace → `ISTIO_META_CERT_SIGNER` for the namespace's ProxyConfig. */
-export function namespaceProxyEnv(signers: SignerConfig[], mapping: Record<string, string>): Record<string, Record<string, string>> {
+export function namespaceProxyEnv(signers: readonly SignerSettings[], mapping: Readonly<Record<string, string>>): Record<string, Record<string, string>> {
   return Object.fromEntries(Object.entries(mapping).map(([ns, name]) => {
     const signer = signers.find((s) => s.name === name);
     if (!signer) throw new Error(`namespaceSigners.${ns}: unknown signer ${name}`);
@@ -87,7 +88,7 @@ export const CSR_FEATURE_GATE = "ExperimentalCertificateSigningRequestController
 const WAIT_CA_BUNDLE = { "pulumi.com/waitFor": "jsonpath={.webhooks[*].clientConfig.caBundle}" };
 
 /** cert-manager chart values: CRDs with the chart, and the CSR controllers in kubernetesCsr mode (cert-manager#5827). */
-export function certManagerChartValues(mode: "kubernetesCsr" | "istioCsr"): Record<string, unknown> {
+export function certManagerChartValues(mode: CertManagerMode): Record<string, unknown> {
   return {
     crds: { enabled: true, keep: true },
     ...(mode === "kubernetesCsr" ? { featureGates: CSR_FEATURE_GATE } : {}),
@@ -107,11 +108,11 @@ export const ISTIO_CSR_ROOT_CA_SECRET = "istio-csr-root-ca";
 export const ISTIO_CSR_ROOT_CA_DIR = "/var/run/secrets/istio-csr";
 
 export interface IstioCsrValuesArgs {
-  readonly issuer: SignerConfig;
+  readonly issuer: SignerSettings;
   readonly certManagerNamespace: string;
   readonly istioNamespace: string;
   readonly trustDomain: string;
-  readonly revisions: string[];
+  readonly revisions: readonly string[];
   readonly clusterId: string;
 }
 

@@ -3,11 +3,11 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KeySpec } from "../certParams";
 import { validatedCustomResource } from "../../shared/customResource";
-import { SignerConfig, isNamespaced } from "./config";
+import { MANAGED_BY_LABELS, MeshComponent } from "../../shared/meshComponent";
+import { GeneratedSigner, SignerSettings, isGenerated, isNamespaced, signerKey, signerValidityDays } from "./settings";
 
 /** Makes `pulumi up` wait until cert-manager reports the object Ready (pulumi-kubernetes >= 4.18). */
 const WAIT_READY = { "pulumi.com/waitFor": "condition=Ready" };
-const MANAGED_BY = { "app.kubernetes.io/managed-by": "istio-mesh-ca" };
 
 /** cert-manager's `privateKey` from the key shape every backend shares. */
 export function certManagerPrivateKey(key: KeySpec): { algorithm: "RSA" | "ECDSA"; size: number; rotationPolicy: "Never" } {
@@ -18,40 +18,40 @@ export function certManagerPrivateKey(key: KeySpec): { algorithm: "RSA" | "ECDSA
 }
 
 /** Object names of a generated CA: bootstrap self-signed issuer, CA Certificate and its Secret, CA issuer. */
-export function generatedNames(signer: SignerConfig): { bootstrap: string; certificate: string; secret: string; issuer: string } {
+export function generatedNames(signer: SignerSettings): { bootstrap: string; certificate: string; secret: string; issuer: string } {
   return { bootstrap: `${signer.name}-selfsigned`, certificate: `${signer.name}-ca`, secret: `${signer.name}-ca`, issuer: signer.name };
 }
 
 /** Plain objects (validated against cert-manager's schemas) for a signer whose CA cert-manager generates. */
-export function generatedCaObjects(signer: Extract<SignerConfig, { kind: "selfSignedCa" | "issuer" }>, certManagerNamespace: string):
+export function generatedCaObjects(signer: GeneratedSigner, certManagerNamespace: string):
   { bootstrap: ClusterIssuer | Issuer; certificate: Certificate; issuer: ClusterIssuer | Issuer; secretNamespace: string } {
-  const n = generatedNames(signer);
+  const names = generatedNames(signer);
   const namespaced = isNamespaced(signer);
   // A ClusterIssuer's CA secret lives in cert-manager's cluster resource namespace; an Issuer's in its own.
   const secretNamespace = namespaced ? signer.namespace : certManagerNamespace;
   const meta = (name: string) => (namespaced
-    ? { name, namespace: signer.namespace, labels: MANAGED_BY }
-    : { name, labels: MANAGED_BY });
+    ? { name, namespace: signer.namespace, labels: MANAGED_BY_LABELS }
+    : { name, labels: MANAGED_BY_LABELS });
   const issuerKind = namespaced ? "Issuer" : "ClusterIssuer";
   const bootstrap = namespaced
-    ? new Issuer({ metadata: meta(n.bootstrap), spec: { selfSigned: {} } })
-    : new ClusterIssuer({ metadata: meta(n.bootstrap), spec: { selfSigned: {} } });
+    ? new Issuer({ metadata: meta(names.bootstrap), spec: { selfSigned: {} } })
+    : new ClusterIssuer({ metadata: meta(names.bootstrap), spec: { selfSigned: {} } });
   const certificate = new Certificate({
-    metadata: { name: n.certificate, namespace: secretNamespace, labels: MANAGED_BY, annotations: WAIT_READY },
+    metadata: { name: names.certificate, namespace: secretNamespace, labels: MANAGED_BY_LABELS, annotations: WAIT_READY },
     spec: {
       isCA: true,
       commonName: signer.commonName ?? signer.name,
-      ...(signer.organizations ? { subject: { organizations: signer.organizations } } : {}),
-      secretName: n.secret,
-      duration: `${signer.validityDays * 24}h`,
-      privateKey: certManagerPrivateKey(signer.key),
-      issuerRef: { name: n.bootstrap, kind: issuerKind, group: "cert-manager.io" },
+      ...(signer.organizations ? { subject: { organizations: [...signer.organizations] } } : {}),
+      secretName: names.secret,
+      duration: `${signerValidityDays(signer) * 24}h`,
+      privateKey: certManagerPrivateKey(signerKey(signer)),
+      issuerRef: { name: names.bootstrap, kind: issuerKind, group: "cert-manager.io" },
     },
   });
-  const caMeta = { ...meta(n.issuer), annotations: WAIT_READY };
+  const caMeta = { ...meta(names.issuer), annotations: WAIT_READY };
   const issuer = namespaced
-    ? new Issuer({ metadata: caMeta, spec: { ca: { secretName: n.secret } } })
-    : new ClusterIssuer({ metadata: caMeta, spec: { ca: { secretName: n.secret } } });
+    ? new Issuer({ metadata: caMeta, spec: { ca: { secretName: names.secret } } })
+    : new ClusterIssuer({ metadata: caMeta, spec: { ca: { secretName: names.secret } } });
   return { bootstrap, certificate, issuer, secretNamespace };
 }
 
@@ -64,12 +64,15 @@ export function caCertFromSecretData(data: Record<string, string> | undefined, s
   return pem;
 }
 
-export interface SignerResourcesArgs {
-  readonly signer: SignerConfig;
+export interface CertManagerSignerArgs {
+  /** The signer to set up (generated CA) or to take the CA certificate of (existing issuer). */
+  readonly signer: SignerSettings;
+  /** cert-manager's namespace: a ClusterIssuer's CA Secret lives there. */
   readonly certManagerNamespace: string;
+  /** Provider of the cluster cert-manager runs in; every Kubernetes child uses it. */
   readonly provider: k8s.Provider;
-  /** The cert-manager install (CRDs and webhook) when this program installs it. */
-  readonly dependsOn: pulumi.Input<pulumi.Resource[]>;
+  /** What the issuers wait for: the cert-manager install (CRDs and webhook) when this program installs it, namespaces. @default [] */
+  readonly dependsOn?: pulumi.Input<pulumi.Resource[]>;
 }
 
 /** What a signer yields: its CA certificate and the issuer istiod (or istio-csr) must wait for. */
@@ -81,29 +84,36 @@ export interface SignerResult {
 
 /**
  * One signer: for generated CAs, the bootstrap issuer, CA Certificate and CA issuer, then the CA
- * certificate read back from the issued Secret; for existing issuers, the PEM from config.
+ * certificate read back from the issued Secret; for existing issuers, the given PEM.
  */
-export class CertManagerSigner extends pulumi.ComponentResource implements SignerResult {
+export class CertManagerSigner extends MeshComponent implements SignerResult {
   public readonly caPem: pulumi.Output<string>;
+  /** The CA issuer (generated CAs only). */
   public readonly issuer?: pulumi.Resource;
+  /** The bootstrap self-signed issuer (generated CAs only). */
+  public readonly bootstrapIssuer?: pulumi.Resource;
+  /** The CA Certificate (generated CAs only). */
+  public readonly certificate?: pulumi.Resource;
 
-  constructor(name: string, args: SignerResourcesArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("istio-mesh-ca:ca:CertManagerSigner", name, {}, opts);
+  constructor(name: string, args: CertManagerSignerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("ca", "CertManagerSigner", name, opts);
     const { signer } = args;
-    if (signer.kind === "existingClusterIssuer" || signer.kind === "existingIssuer") {
+    if (!isGenerated(signer)) {
       this.caPem = pulumi.output(signer.caPem);
       this.registerOutputs({ caPem: this.caPem });
       return;
     }
     const k8sOpts = { parent: this, provider: args.provider };
     const objects = generatedCaObjects(signer, args.certManagerNamespace);
-    const bootstrap = validatedCustomResource(`${name}-selfsigned`, objects.bootstrap, { ...k8sOpts, dependsOn: args.dependsOn });
-    const certificate = validatedCustomResource(`${name}-ca`, objects.certificate, { ...k8sOpts, dependsOn: [bootstrap] });
-    this.issuer = validatedCustomResource(`${name}-issuer`, objects.issuer, { ...k8sOpts, dependsOn: [certificate] });
+    const bootstrap = validatedCustomResource(this.childName("selfsigned"), objects.bootstrap, { ...k8sOpts, dependsOn: args.dependsOn ?? [] });
+    const certificate = validatedCustomResource(this.childName("ca"), objects.certificate, { ...k8sOpts, dependsOn: [bootstrap] });
+    this.bootstrapIssuer = bootstrap;
+    this.certificate = certificate;
+    this.issuer = validatedCustomResource(this.childName("issuer"), objects.issuer, { ...k8sOpts, dependsOn: [certificate] });
 
     const secretRef = `${objects.secretNamespace}/${generatedNames(signer).secret}`;
     // The id depends on the Certificate, so a preview before it exists reads nothing.
-    const secret = k8s.core.v1.Secret.get(`${name}-ca-secret`, certificate.id.apply(() => secretRef), {
+    const secret = k8s.core.v1.Secret.get(this.childName("ca-secret"), certificate.id.apply(() => secretRef), {
       ...k8sOpts,
       dependsOn: [certificate],
       additionalSecretOutputs: ["data", "stringData"],
