@@ -21,11 +21,10 @@ export { selfSignedConfigSchema, selfSignedAdapter } from "./backends/selfSigned
 export type { SelfSignedConfig } from "./backends/selfSigned";
 export { providedConfigSchema, providedAdapter } from "./backends/provided";
 export type { ProvidedConfig } from "./backends/provided";
-export { vaultAdapter } from "./backends/vault";
+export { vaultAdapter, vaultConfigSchema } from "./backends/vault";
+export type { VaultConfig } from "./backends/vault";
 export { certManagerAdapter, certManagerConfigSchema, certManagerStackIssues } from "./backends/certManager";
 export type { CertManagerConfig } from "./backends/certManager";
 export { azureKeyVaultAdapter } from "./backends/azureKeyVault";
-export { vaultConfigSchema } from "../components/ca/vault/config";
-export type { VaultConfig } from "../components/ca/vault/config";
 export { azureKeyVaultConfigSchema } from "../components/ca/azureKeyVault/config";
 export type { AzureKeyVaultConfig } from "../components/ca/azureKeyVault/config";

@@ -1,12 +1,11 @@
 import { z } from "zod";
 import { BackendAdapter } from "./adapter";
 import { azureKeyVaultConfigSchema } from "../../components/ca/azureKeyVault/config";
-import { vaultConfigSchema } from "../../components/ca/vault/config";
 import { azureKeyVaultAdapter } from "./azureKeyVault";
 import { certManagerAdapter, certManagerConfigSchema } from "./certManager";
 import { providedAdapter, providedConfigSchema } from "./provided";
 import { selfSignedAdapter, selfSignedConfigSchema } from "./selfSigned";
-import { vaultAdapter } from "./vault";
+import { vaultAdapter, vaultConfigSchema } from "./vault";
 
 /**
  * Every CA backend's config adapter, by its `backend` value. Adding a backend: its component under

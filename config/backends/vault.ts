@@ -1,11 +1,307 @@
+import { z } from "zod";
+import { intermediateOutlivesRoot } from "../../components/ca/certParams";
 import { CaLifecycle } from "../../components/ca/lifecycle";
+import { LifecycleSettings } from "../../components/ca/lifecycle/settings";
 import { VaultCa, VaultShared } from "../../components/ca/vault";
+import { AGENT_TLS_DIR } from "../../components/ca/vault/agentTemplates";
 import { VaultPki } from "../../components/ca/vault/pki";
 import { vaultProvider } from "../../components/ca/vault/provider";
-import { VaultConfig, clusterProblems, plaintextTokenProblems, serviceAccountProblems, vaultConfigSchema, vaultLifecycleSettings } from "../../components/ca/vault/config";
+import { ROOT_MODES, TOKEN_REVIEWERS, VAULT_DURATION, VaultCaSettings, durationSeconds } from "../../components/ca/vault/settings";
+import { ConfigIssue } from "../atoms";
+import { keySpecSchema, rootParamsSchema, subjectSchema } from "../certParams";
+import { conforms } from "../conforms";
+import { expirySchema, lifecycleConfigFields, lifecycleConfigIssues } from "../lifecycle";
 import { defineAdapter } from "./adapter";
 
-/** `backend: vault` — HashiCorp Vault's PKI, rendered into istiod's ROOT_CA_DIR by the Vault agent. */
+/**
+ * `backend: vault` — HashiCorp Vault's PKI, rendered into istiod's ROOT_CA_DIR by the Vault agent.
+ * The `istio-mesh-ca:ca` schema (producing components/ca/vault/settings.ts `VaultCaSettings`), its
+ * cross-checks, the plaintext-token check and the lifecycle view of an offline root. See docs/vault.md.
+ */
+
+export const ttlSchema = z.string().regex(VAULT_DURATION,
+  "must be a Vault duration: digits followed by s, m, h or d, e.g. \"8760h\", \"30d\" or \"600s\"")
+  // Checks go on after a failed regex: only judge well-formed durations here.
+  .refine((t) => !VAULT_DURATION.test(t) || durationSeconds(t) > 0, "must be longer than zero");
+
+/** A mount or KV path segment as Vault paths are written in the policy: no leading/trailing slash. */
+const vaultPath = z.string().regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/,
+  "must be a Vault path without leading or trailing '/', made of letters, digits, '_', '.', '-'");
+const k8sName = z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/,
+  "must be a Kubernetes name (lowercase letters, digits, '-' and '.')");
+
+/** Root generated and kept in Vault (`pki/root/generate/internal`): its key never leaves Vault. */
+const internalRootSchema = z.strictObject({
+  mode: z.literal("internal"),
+  mount: vaultPath.default("pki"),
+  /** The root mount's max lease TTL; Vault caps every certificate the mount signs at it. */
+  maxLeaseTtl: ttlSchema.default("8760h"),
+  commonName: z.string().min(1).default("Istio Root CA"),
+  organization: z.string().min(1).optional(),
+  ttl: ttlSchema.default("8760h"),
+  key: keySpecSchema.default({ algorithm: "RSA", rsaBits: 4096 }),
+});
+
+/** Root kept out of Vault (the recommended mode): only its certificate is imported into `mount`. */
+const offlineRootSchema = rootParamsSchema.unwrap().extend({
+  mode: z.literal("offline"),
+  mount: vaultPath.default("pki"),
+  maxLeaseTtl: ttlSchema.default("8760h"),
+});
+
+export const vaultConfigSchema = conforms<VaultCaSettings & { backend: "vault" }>()(z.strictObject({
+  backend: z.literal("vault"),
+  /** The Vault API address, reachable from Pulumi and from the cluster. */
+  address: z.url({ protocol: /^https?$/, error: "must be the Vault address as an http(s) URL, e.g. https://vault.example.internal:8200" }),
+  /** Vault Enterprise namespace. */
+  namespace: vaultPath.optional(),
+  /** Only as secret config (`pulumi config set --secret --path 'istio-mesh-ca:ca.token'`); else $VAULT_TOKEN. */
+  token: z.string().min(1, "must not be empty; leave it unset to use $VAULT_TOKEN").optional(),
+  /** The provider normally works with a short-lived child token; skip that only if the token cannot create one. */
+  skipChildToken: z.boolean().default(false),
+  /** CA bundle file that signs Vault's TLS certificate, if not in the system trust store. */
+  caCertFile: z.string().min(1).optional(),
+  audit: z.strictObject({
+    /** Disable where a file audit device already exists. */
+    enabled: z.boolean().default(true),
+    path: vaultPath.default("file"),
+    filePath: z.string().startsWith("/", "must be an absolute path on the Vault server").default("/vault/vault-audit.log"),
+  }).prefault({}),
+  root: z.discriminatedUnion("mode", [internalRootSchema, offlineRootSchema], {
+    error: (iss) => (iss.code === "invalid_union" ? `root.mode must be one of ${ROOT_MODES.map((m) => `"${m}"`).join(", ")}` : undefined),
+  }).prefault({ mode: "offline" }),
+  intermediate: z.strictObject({
+    mount: vaultPath.default("istioca"),
+    maxLeaseTtl: ttlSchema.default("43800h"),
+    /** The intermediate's lifetime; at most the root mount's max lease TTL (Vault would cut it silently). */
+    ttl: ttlSchema.default("8760h"),
+    commonName: z.string().min(1).default("Istio Intermediate Authority"),
+    subject: subjectSchema.omit({ commonName: true }).prefault({}),
+    key: keySpecSchema.default({ algorithm: "RSA", rsaBits: 4096 }),
+    dnsNames: z.array(z.string().min(1)).optional(),
+  }).prefault({}),
+  kv: z.strictObject({
+    mount: vaultPath.default("kv"),
+    path: vaultPath.default("istioca"),
+    version: z.union([z.literal(1), z.literal(2)], { error: "must be 1 or 2 (the KV secrets engine version)" }).default(2),
+    /** false when the KV mount already exists. */
+    createMount: z.boolean().default(true),
+  }).prefault({}),
+  kubernetesAuth: z.strictObject({
+    path: vaultPath.default("kubernetes"),
+    /** The cluster's API server as Vault reaches it. */
+    host: z.url({ protocol: /^https?$/, error: "must be the Kubernetes API server URL, e.g. https://10.0.0.1:6443" }),
+    /** The CA of the API server (public). */
+    caCertPem: z.string().includes("-----BEGIN CERTIFICATE-----", { message: "must be a PEM certificate" }),
+    role: vaultPath.default("istiod"),
+    /**
+     * istiod's service account. Default: what the istiod chart names it, `istiod`, or `istiod-<rev>`
+     * with istio.revision (older guides: `istiod-service-account`).
+     */
+    serviceAccount: k8sName.optional(),
+    /** Defaults to the Istio namespace. */
+    serviceAccountNamespace: k8sName.optional(),
+    policyName: vaultPath.default("istioca"),
+    tokenPeriod: ttlSchema.default("600s"),
+    /**
+     * Which JWT Vault sends to the TokenReview API to check istiod's login (never left to Vault's
+     * implicit default: a Vault running in a pod would use its own pod's token, which the cluster
+     * here may not know):
+     * - `clientJwt` (default): istiod's own login JWT; `disable_local_ca_jwt` is set, and istiod's
+     *   service account is allowed to create TokenReviews.
+     * - `vaultPod`: Vault runs in a pod of this cluster and reviews with its own service account
+     *   token (that account needs `system:auth-delegator`); `disable_local_ca_jwt` stays false.
+     * - `reviewerJwt`: the token in `tokenReviewerJwt` (secret config), `disable_local_ca_jwt` set.
+     */
+    tokenReviewer: z.enum(TOKEN_REVIEWERS, { error: `must be one of ${TOKEN_REVIEWERS.join(", ")}` }).default("clientJwt"),
+    /** With `tokenReviewer: reviewerJwt` only, and only as secret config. */
+    tokenReviewerJwt: z.string().min(1).optional(),
+  }),
+  /**
+   * How istiod's vault-agent verifies Vault's TLS certificate (`caCertFile` configures only Pulumi's
+   * provider): a Secret in the Istio namespace the injector mounts at /vault/tls
+   * (`vault.hashicorp.com/tls-secret`, with `ca-cert` pointing at its `caCertKey`), or a path that
+   * already exists in the pod (`vault.hashicorp.com/ca-cert`); `serverName` for SNI/verification.
+   */
+  agentTls: z.strictObject({
+    caCertSecret: k8sName.optional(),
+    caCertKey: z.string().regex(/^[-._a-zA-Z0-9]+$/, "must be a Secret key (letters, digits, '-', '_', '.')").default("ca.crt"),
+    caCertPath: z.string().regex(/^\/\S+$/, "must be an absolute file path in the istiod pod").optional(),
+    serverName: z.string().min(1).optional(),
+  }).prefault({}),
+  injector: z.strictObject({
+    /** Install HashiCorp's injector; false when the cluster already runs one. */
+    install: z.boolean().default(false),
+    namespace: k8sName.default("vault"),
+    chartVersion: z.string().regex(/^\d+\.\d+\.\d+$/, "must be a chart version like 0.30.1").default("0.30.1"),
+    chartRepository: z.url().default("https://helm.releases.hashicorp.com"),
+  }).prefault({}),
+  /** Where vault-agent writes the four PEMs; also istiod's ROOT_CA_DIR, so the two cannot disagree. */
+  secretVolumePath: z.string().regex(/^\/[^\s]*[^/\s]$/, "must be an absolute directory path without a trailing '/'").default("/vault/secrets"),
+  /**
+   * The CA lifecycle (root.mode offline only): where the intermediate comes from (signed here by the
+   * offline root, or issued by a root CA stack), rotation phases and generations, expiry guards.
+   * `root` and `intermediate` keep their Vault shapes above; the lifecycle reads its params from them.
+   */
+  intermediateSource: lifecycleConfigFields.intermediateSource,
+  rotation: lifecycleConfigFields.rotation,
+  expiry: lifecycleConfigFields.expiry,
+}).superRefine((cfg, ctx) => {
+  for (const p of ttlProblems(cfg)) ctx.addIssue({ code: "custom", ...p });
+  for (const p of authAndTlsProblems(cfg)) ctx.addIssue({ code: "custom", ...p });
+  for (const p of lifecycleProblems(cfg)) ctx.addIssue({ code: "custom", ...p });
+}));
+export type VaultConfig = z.infer<typeof vaultConfigSchema>;
+
+/**
+ * Pure: the token reviewer settings fit together, and an https Vault with its own CA bundle
+ * (`caCertFile`) also tells istiod's vault-agent how to verify it (otherwise vault-agent-init fails
+ * TLS and istiod never starts). Never echoes a token.
+ */
+export function authAndTlsProblems(cfg: Pick<VaultConfig, "address" | "caCertFile" | "kubernetesAuth" | "agentTls">): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  const auth = cfg.kubernetesAuth;
+  if (auth?.tokenReviewer === "reviewerJwt" && !auth.tokenReviewerJwt) {
+    out.push({ path: ["kubernetesAuth", "tokenReviewerJwt"],
+      message: "required with tokenReviewer reviewerJwt: a service account token allowed to create TokenReviews, set with `pulumi config set --secret --path 'istio-mesh-ca:ca.kubernetesAuth.tokenReviewerJwt'`" });
+  }
+  if (auth?.tokenReviewerJwt && auth.tokenReviewer !== "reviewerJwt") {
+    out.push({ path: ["kubernetesAuth", "tokenReviewerJwt"],
+      message: `only used with tokenReviewer reviewerJwt (tokenReviewer is ${auth.tokenReviewer}); set tokenReviewer: reviewerJwt or remove it (value not shown)` });
+  }
+  const tls = cfg.agentTls;
+  if (tls?.caCertSecret && tls.caCertPath) {
+    out.push({ path: ["agentTls", "caCertPath"], input: tls.caCertPath,
+      message: `set caCertSecret (mounted at ${AGENT_TLS_DIR}, ca-cert = ${AGENT_TLS_DIR}/<caCertKey>) or caCertPath, not both` });
+  }
+  if (cfg.caCertFile && /^https:/.test(cfg.address ?? "") && !tls?.caCertSecret && !tls?.caCertPath) {
+    out.push({ path: ["caCertFile"], input: cfg.caCertFile,
+      message: "Vault's CA bundle reaches only Pulumi's provider; istiod's vault-agent must verify Vault too, or vault-agent-init fails TLS: "
+        + "set agentTls.caCertSecret (a Secret with that bundle in the Istio namespace, key agentTls.caCertKey, default ca.crt) or agentTls.caCertPath (a file in the istiod pod)" });
+  }
+  return out;
+}
+
+/** Whole days a well-formed Vault duration covers (rounded up). */
+const durationDays = (ttl: string): number => Math.ceil(durationSeconds(ttl) / 86400);
+
+/**
+ * Pure: the lifecycle view of an offline-root Vault config — root params from `root`, the
+ * intermediate's lifetime, key and subject from `intermediate` (as Vault's CSR carries them); none
+ * with a root stack source. Undefined in internal mode (Vault owns that root).
+ */
+export function vaultLifecycleSettings(cfg: VaultConfig): LifecycleSettings | undefined {
+  if (cfg.root.mode !== "offline") return undefined;
+  const lifecycle = { intermediateSource: cfg.intermediateSource, rotation: cfg.rotation, expiry: cfg.expiry };
+  if (cfg.intermediateSource.kind === "rootStack") return lifecycle;
+  const { key, validityDays, subject } = cfg.root;
+  const inter = cfg.intermediate;
+  return {
+    ...lifecycle,
+    root: { key, validityDays, subject },
+    intermediate: VAULT_DURATION.test(inter.ttl)
+      ? { key: inter.key, validityDays: durationDays(inter.ttl), subject: { ...inter.subject, commonName: inter.commonName }, dnsNames: inter.dnsNames }
+      : undefined,
+  };
+}
+
+const ROTATION_KEYS = ["rootPhase", "rootGeneration", "intermediateGeneration", "newRoot"] as const;
+const INTERNAL_ROOT = "not used with root.mode internal: Vault holds that root (pki/root/generate/internal) and the CA lifecycle "
+  + "(rotation phases, generations, root stack source, restarts, expiry guards) applies to an offline root only; "
+  + "set root.mode offline to use it, or rotate the internal root in Vault (see docs/vault.md)";
+
+/**
+ * Pure: the lifecycle checks of `lifecycleConfigIssues` for an offline root (the intermediate outliving
+ * `rotation.newRoot` reported at `intermediate.ttl`; outliving `root` is ttlProblems' job), and the
+ * refusal of lifecycle settings with an internal root.
+ */
+export function lifecycleProblems(cfg: VaultConfig): ConfigIssue[] {
+  if (cfg.root.mode === "internal") {
+    const out: ConfigIssue[] = [];
+    for (const k of ROTATION_KEYS) {
+      if (cfg.rotation[k] !== undefined) out.push({ path: ["rotation", k], input: cfg.rotation[k], message: INTERNAL_ROOT });
+    }
+    if (cfg.rotation.restartDeployments.length > 0) {
+      out.push({ path: ["rotation", "restartDeployments"], input: cfg.rotation.restartDeployments, message: INTERNAL_ROOT });
+    }
+    if (cfg.intermediateSource.kind !== "generate") out.push({ path: ["intermediateSource"], input: cfg.intermediateSource, message: INTERNAL_ROOT });
+    if (JSON.stringify(cfg.expiry) !== JSON.stringify(expirySchema.parse(undefined))) out.push({ path: ["expiry"], input: cfg.expiry, message: INTERNAL_ROOT });
+    return out;
+  }
+  const lifecycle = vaultLifecycleSettings(cfg)!;
+  if (lifecycle.intermediateSource.kind === "generate" && !lifecycle.intermediate) return [];
+  return lifecycleConfigIssues(lifecycle).flatMap((p): ConfigIssue[] => {
+    if (p.path[0] !== "intermediate") return [p];
+    // Outliving `root` is reported by ttlProblems in Vault's terms; keep the `rotation.newRoot` one.
+    return p.message.includes("rotation.newRoot") ? [{ ...p, path: ["intermediate", "ttl"], input: cfg.intermediate.ttl }] : [];
+  });
+}
+
+/** Pure: lifetimes that Vault would cut short, or an intermediate outliving its root. */
+export function ttlProblems(cfg: VaultConfig): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  const s = durationSeconds;
+  const inter = cfg.intermediate;
+  // zod runs this refinement even when a field failed: malformed durations are reported already.
+  const ttls = [inter.ttl, inter.maxLeaseTtl, cfg.root.maxLeaseTtl, ...(cfg.root.mode === "internal" ? [cfg.root.ttl] : [])];
+  if (ttls.some((t) => typeof t !== "string" || !VAULT_DURATION.test(t))) return out;
+  if (s(inter.ttl) > s(inter.maxLeaseTtl)) {
+    out.push({ path: ["intermediate", "ttl"], input: inter.ttl, message: `intermediate.ttl is longer than intermediate.maxLeaseTtl (${inter.maxLeaseTtl}); shorten it or raise the mount's max lease TTL` });
+  }
+  if (cfg.root.mode === "internal") {
+    const root = cfg.root;
+    if (s(root.ttl) > s(root.maxLeaseTtl)) {
+      out.push({ path: ["root", "ttl"], input: root.ttl, message: `root.ttl is longer than root.maxLeaseTtl (${root.maxLeaseTtl}); Vault would cut it short` });
+    }
+    // sign-intermediate on the root mount is capped by that mount's max lease TTL and the root's expiry.
+    const cap = Math.min(s(root.ttl), s(root.maxLeaseTtl));
+    if (s(inter.ttl) > cap) {
+      out.push({ path: ["intermediate", "ttl"], input: inter.ttl, message: `intermediate.ttl is longer than the root allows (${cap / 3600}h: root.ttl and root.maxLeaseTtl); an intermediate cannot outlive its root` });
+    }
+  } else {
+    const days = Math.ceil(s(inter.ttl) / 86400);
+    const err = intermediateOutlivesRoot(cfg.root, { key: inter.key, validityDays: days, subject: {} });
+    if (err) out.push({ path: ["intermediate", "ttl"], input: inter.ttl, message: `intermediate.ttl (${days} days) is longer than root.validityDays (${cfg.root.validityDays}); an intermediate cannot outlive its root` });
+  }
+  return out;
+}
+
+/**
+ * Pure, cross-key: when this stack installs a revisioned istiod from the chart, the role must be
+ * bound to the service account the chart creates for it, `istiod-<rev>`; another name would make
+ * every login of istiod's vault-agent fail. (Without a revision an explicit name is left alone: it
+ * is documented for older Istio, `istiod-service-account`, and custom charts.)
+ */
+export function serviceAccountProblems(cfg: Pick<VaultConfig, "kubernetesAuth">, istio: { install: "helm" | "external"; revision?: string }): ConfigIssue[] {
+  const sa = cfg.kubernetesAuth.serviceAccount;
+  const expected = `istiod-${istio.revision}`;
+  if (istio.install !== "helm" || istio.revision === undefined || sa === undefined || sa === expected) return [];
+  return [{ path: ["ca", "kubernetesAuth", "serviceAccount"], input: sa,
+    message: `the istiod chart names istiod's service account ${JSON.stringify(expected)}${istio.revision ? ` (istio.revision ${istio.revision})` : ""}; set ${JSON.stringify(expected)} or leave serviceAccount unset` }];
+}
+
+/** Pure: the one-cluster rule (one Kubernetes auth mount, one istiod identity per stack). */
+export function clusterProblems(clusterCount: number): ConfigIssue[] {
+  return clusterCount === 1 ? [] : [{
+    path: ["clusters"], input: clusterCount,
+    message: "the vault backend serves exactly one cluster per stack (its Kubernetes auth mount trusts one API server); use one stack per cluster",
+  }];
+}
+
+/** Pure: a token in config must have been set as a secret. */
+export function plaintextTokenProblems(cfg: Pick<VaultConfig, "token"> & { kubernetesAuth?: { tokenReviewerJwt?: string } }, caKeyIsSecret: boolean): string[] {
+  if (caKeyIsSecret) return [];
+  const out: string[] = [];
+  if (cfg.token !== undefined) {
+    out.push("istio-mesh-ca:ca.token: a Vault token in plain config (not shown); set it with `pulumi config set --secret --path 'istio-mesh-ca:ca.token'` or leave it unset and export VAULT_TOKEN");
+  }
+  if (cfg.kubernetesAuth?.tokenReviewerJwt !== undefined) {
+    out.push("istio-mesh-ca:ca.kubernetesAuth.tokenReviewerJwt: a token in plain config (not shown); set it with `pulumi config set --secret --path 'istio-mesh-ca:ca.kubernetesAuth.tokenReviewerJwt'`");
+  }
+  return out;
+}
+
+
 export const vaultAdapter = defineAdapter<"vault", VaultConfig, VaultShared>({
   backend: "vault",
   schema: vaultConfigSchema,
@@ -13,7 +309,7 @@ export const vaultAdapter = defineAdapter<"vault", VaultConfig, VaultShared>({
   plaintextSecrets: (config, isSecret) => plaintextTokenProblems(config, isSecret("ca")),
   shared: (name, config, _stack, opts) => {
     const provider = vaultProvider(name, config, opts);
-    const pki = new VaultPki(`${name}-pki`, { config, provider }, opts);
+    const pki = new VaultPki(`${name}-pki`, { settings: config, provider }, opts);
     const lifecycle = vaultLifecycleSettings(config);
     if (!lifecycle) return { provider, pki };
     // Named and parented like the root this backend always had (`mesh-pki-root` under the PKI
@@ -23,7 +319,7 @@ export const vaultAdapter = defineAdapter<"vault", VaultConfig, VaultShared>({
   },
   lifecycle: (shared) => shared.caLifecycle,
   create: (name, config, ctx, opts) => new VaultCa(name, {
-    config, shared: ctx.shared, provider: ctx.provider, clusterName: ctx.clusterName, istioNamespace: ctx.istioNamespace,
+    settings: config, shared: ctx.shared, provider: ctx.provider, clusterName: ctx.clusterName, istioNamespace: ctx.istioNamespace,
     istioRevision: ctx.istioRevision,
   }, opts),
 });

@@ -1,4 +1,5 @@
-import { clusterProblems, durationSeconds, plaintextTokenProblems, ttlProblems, vaultConfigSchema } from "../../components/ca/vault/config";
+import { clusterProblems, plaintextTokenProblems, ttlProblems, vaultConfigSchema } from "../../config/backends/vault";
+import { durationSeconds } from "../../components/ca/vault/settings";
 import { agentTemplates, injectorAnnotations } from "../../components/ca/vault/agentTemplates";
 import { policyPaths, readOnlyPolicy, vaultReadPaths } from "../../components/ca/vault/paths";
 import { runProgram, stackConfig } from "../harness/program";

@@ -1,5 +1,5 @@
 import { injectorAnnotations } from "../../components/ca/vault/agentTemplates";
-import { authAndTlsProblems, plaintextTokenProblems, vaultConfigSchema } from "../../components/ca/vault/config";
+import { authAndTlsProblems, plaintextTokenProblems, vaultConfigSchema } from "../../config/backends/vault";
 import { vaultReadPaths } from "../../components/ca/vault/paths";
 import { ProgramRun, byName, isSecretValue, ofType, runProgram, stackConfig } from "../harness/program";
 import { fakeVault } from "../vault/fakeVault";

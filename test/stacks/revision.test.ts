@@ -1,5 +1,5 @@
 import { injectionLabels } from "../../components/istio/values";
-import { serviceAccountProblems } from "../../components/ca/vault/config";
+import { serviceAccountProblems } from "../../config/backends/vault";
 import { caSecretReads, kubernetesCsrTaskConfig } from "../ca/certManager.fixtures";
 import { configProblems } from "../harness/configProblems";
 import { ProgramRun, byName, ofType, runProgram, stackConfig } from "../harness/program";

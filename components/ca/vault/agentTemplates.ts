@@ -43,7 +43,7 @@ export interface InjectorAnnotationArgs {
   readonly vaultNamespace?: string;
   /** How the agent verifies Vault's TLS certificate (config `agentTls`). */
   readonly tls?: {
-    /** A Secret in istiod's namespace, mounted by the injector at /vault/tls. */
+    /** A Secret in istiod's namespace, mounted by the injector at `AGENT_TLS_DIR`. */
     readonly caCertSecret?: string;
     /** The CA bundle's key in that Secret. */
     readonly caCertKey?: string;
@@ -54,6 +54,9 @@ export interface InjectorAnnotationArgs {
 }
 
 const A = "vault.hashicorp.com";
+
+/** Where the vault-agent injector mounts the Secret named by `vault.hashicorp.com/tls-secret`. */
+export const AGENT_TLS_DIR = "/vault/tls";
 
 /** Pure: istiod's pod annotations for the injector. Paths and templates only: no secret ever. */
 export function injectorAnnotations(args: InjectorAnnotationArgs): Record<string, string> {
@@ -69,9 +72,9 @@ export function injectorAnnotations(args: InjectorAnnotationArgs): Record<string
   if (args.vaultNamespace) out[`${A}/namespace`] = args.vaultNamespace;
   const tls = args.tls ?? {};
   if (tls.caCertSecret) {
-    // The injector mounts the Secret at /vault/tls; ca-cert is a path in the pod.
+    // The injector mounts the Secret at AGENT_TLS_DIR; ca-cert is a path in the pod.
     out[`${A}/tls-secret`] = tls.caCertSecret;
-    out[`${A}/ca-cert`] = `/vault/tls/${tls.caCertKey ?? "ca.crt"}`;
+    out[`${A}/ca-cert`] = `${AGENT_TLS_DIR}/${tls.caCertKey ?? "ca.crt"}`;
   } else if (tls.caCertPath) {
     out[`${A}/ca-cert`] = tls.caCertPath;
   }

@@ -5,11 +5,18 @@ import { CaBackend, CaDelivery, IstiodSettings } from "../contract";
 import { CaLifecycle, clusterCaMaterial, withIstiodAdditions } from "../lifecycle";
 import { injectorAnnotations } from "./agentTemplates";
 import { istiodName } from "../../istio/deploymentEnv";
-import { VaultConfig, durationSeconds } from "./config";
+import { MeshComponent } from "../../shared/meshComponent";
 import { VaultPki } from "./pki";
+import { VaultCaSettings, durationSeconds } from "./settings";
 
-export { vaultConfigSchema } from "./config";
-export type { VaultConfig } from "./config";
+export { VaultPki } from "./pki";
+export type { VaultPkiArgs, IssuedIntermediate } from "./pki";
+export { vaultProvider } from "./provider";
+export { durationSeconds } from "./settings";
+export type {
+  VaultCaSettings, VaultRootSettings, VaultInternalRoot, VaultOfflineRoot, VaultIntermediateSettings, VaultAuditSettings,
+  VaultKvSettings, VaultKubernetesAuthSettings, VaultAgentTlsSettings, VaultInjectorSettings, TokenReviewer, VaultRootMode,
+} from "./settings";
 
 /**
  * Without a token reviewer JWT, Vault calls the TokenReview API with the JWT istiod logs in with,
@@ -29,8 +36,8 @@ export interface VaultShared {
 }
 
 export interface VaultCaArgs {
-  /** The validated `istio-mesh-ca:ca` config. */
-  readonly config: VaultConfig;
+  /** Kubernetes auth, the injector, the agent's TLS and ROOT_CA_DIR (the same settings the stack's `VaultPki` was built from). */
+  readonly settings: VaultCaSettings;
   /** The stack's Vault provider and PKI. */
   readonly shared: VaultShared;
   /** The cluster's Kubernetes provider (for the injector chart). */
@@ -47,32 +54,32 @@ export interface VaultCaArgs {
  * A cluster's CA from Vault: Kubernetes auth for istiod, optionally the vault-agent injector, and
  * the istiod contribution that renders the four CA files from Vault into ROOT_CA_DIR.
  */
-export class VaultCa extends pulumi.ComponentResource implements CaBackend {
+export class VaultCa extends MeshComponent implements CaBackend {
   public readonly backendName = "vault";
   public readonly delivery: CaDelivery;
   public readonly istiodSettings: IstiodSettings;
 
   constructor(name: string, args: VaultCaArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("istio-mesh-ca:ca:VaultCa", name, {}, opts);
-    const { config: cfg, shared } = args;
+    super("ca", "VaultCa", name, opts);
+    const { settings, shared } = args;
     const vopts = { parent: this, provider: shared.provider };
-    const auth = cfg.kubernetesAuth;
+    const auth = settings.kubernetesAuth;
 
-    const authBackend = new vault.AuthBackend(`${name}-k8s-auth`, {
+    const authBackend = new vault.AuthBackend(this.childName("k8s-auth"), {
       type: "kubernetes",
       path: auth.path,
       description: "istiod logs in here to read its CA",
     }, vopts);
     // The reviewer is explicit (kubernetesAuth.tokenReviewer): unless Vault is meant to review with its own
     // pod's token (vaultPod), disable_local_ca_jwt stops a Vault running in a pod from doing so.
-    const authConfig = new vault.kubernetes.AuthBackendConfig(`${name}-k8s-auth-config`, {
+    const authConfig = new vault.kubernetes.AuthBackendConfig(this.childName("k8s-auth-config"), {
       backend: authBackend.path,
       kubernetesHost: auth.host,
       kubernetesCaCert: auth.caCertPem,
       disableLocalCaJwt: auth.tokenReviewer !== "vaultPod",
       ...(auth.tokenReviewer === "reviewerJwt" && auth.tokenReviewerJwt ? { tokenReviewerJwt: pulumi.secret(auth.tokenReviewerJwt) } : {}),
     }, vopts);
-    const role = new vault.kubernetes.AuthBackendRole(`${name}-k8s-auth-role`, {
+    const role = new vault.kubernetes.AuthBackendRole(this.childName("k8s-auth-role"), {
       backend: authBackend.path,
       roleName: auth.role,
       boundServiceAccountNames: [auth.serviceAccount ?? istiodName(args.istioRevision)],
@@ -81,8 +88,8 @@ export class VaultCa extends pulumi.ComponentResource implements CaBackend {
       tokenPeriod: durationSeconds(auth.tokenPeriod),
     }, { ...vopts, dependsOn: [authConfig] });
 
-    const injector = cfg.injector.install ? this.injectorChart(name, cfg, args.provider, args.istioNamespace) : [];
-    if (!cfg.injector.install) {
+    const injector = settings.injector.install ? this.injectorChart(settings, args.provider, args.istioNamespace) : [];
+    if (!settings.injector.install) {
       void pulumi.log.warn("istio-mesh-ca:ca.injector.install is false: if the existing vault-agent injector's webhook has failurePolicy Ignore "
         + "and misses istiod's pod, ROOT_CA_DIR stays empty and istiod silently starts its own self-signed CA; make its webhook fail closed "
         + "for istiod (docs/vault.md, \"The injector must fail closed\")", this);
@@ -90,33 +97,33 @@ export class VaultCa extends pulumi.ComponentResource implements CaBackend {
 
     // Offline root: the lifecycle's roots for the phase; Vault's CSR signed by the phase's signing root
     // (withIntermediate false), or the root stack's intermediate imported (its material needed here).
-    const lc = shared.caLifecycle && clusterCaMaterial(`${name}-intermediate`, {
+    const clusterMaterial = shared.caLifecycle && clusterCaMaterial(this.childName("intermediate"), {
       shared: shared.caLifecycle,
       clusterName: args.clusterName,
       istioNamespace: args.istioNamespace,
       parent: this,
-      withIntermediate: cfg.intermediateSource.kind === "rootStack",
+      withIntermediate: settings.intermediateSource.kind === "rootStack",
     });
-    const issued = shared.pki.issue(lc, shared.caLifecycle);
+    const issued = shared.pki.issue(clusterMaterial, shared.caLifecycle);
     // istiod reads the four files the Vault agent renders into ROOT_CA_DIR, not `cacerts`.
     this.delivery = { kind: "external", material: issued.material };
-    const settings: IstiodSettings = {
-      env: { ROOT_CA_DIR: cfg.secretVolumePath },
+    const contribution: IstiodSettings = {
+      env: { ROOT_CA_DIR: settings.secretVolumePath },
       podAnnotations: injectorAnnotations({
         paths: shared.pki.paths,
         role: auth.role,
         authPath: auth.path,
-        secretVolumePath: cfg.secretVolumePath,
-        address: cfg.address,
-        vaultNamespace: cfg.namespace,
-        tls: cfg.agentTls,
+        secretVolumePath: settings.secretVolumePath,
+        address: settings.address,
+        vaultNamespace: settings.namespace,
+        tls: settings.agentTls,
       }),
       meshConfig: {},
       // Only when Vault reviews istiod's JWT with that same JWT.
       clusterRoleRules: auth.tokenReviewer === "clientJwt" ? [TOKEN_REVIEW_RULE] : [],
       dependsOn: [...issued.ready, role, ...injector],
     };
-    this.istiodSettings = lc ? withIstiodAdditions(settings, lc.istiodAdditions) : settings;
+    this.istiodSettings = clusterMaterial ? withIstiodAdditions(contribution, clusterMaterial.istiodAdditions) : contribution;
     this.registerOutputs({ rootCertBundle: issued.material.rootCertBundle, certChain: issued.material.certChain });
   }
 
@@ -124,15 +131,16 @@ export class VaultCa extends pulumi.ComponentResource implements CaBackend {
    * HashiCorp's chart with only the injector, pointed at the external Vault, its webhook failing
    * closed for istiod and only for istiod (injectorWebhookValues).
    */
-  private injectorChart(name: string, cfg: VaultConfig, provider: k8s.Provider, istioNamespace: string): pulumi.Resource[] {
+  private injectorChart(settings: VaultCaSettings, provider: k8s.Provider, istioNamespace: string): pulumi.Resource[] {
     const k8sOpts = { parent: this, provider };
-    const ns = new k8s.core.v1.Namespace(`${name}-injector-namespace`, { metadata: { name: cfg.injector.namespace } }, k8sOpts);
-    const chart = new k8s.helm.v4.Chart(`${name}-injector`, {
+    const injector = settings.injector;
+    const ns = new k8s.core.v1.Namespace(this.childName("injector-namespace"), { metadata: { name: injector.namespace } }, k8sOpts);
+    const chart = new k8s.helm.v4.Chart(this.childName("injector"), {
       chart: "vault",
-      version: cfg.injector.chartVersion,
-      repositoryOpts: { repo: cfg.injector.chartRepository },
-      namespace: cfg.injector.namespace,
-      values: injectorChartValues(cfg.address, istioNamespace),
+      version: injector.chartVersion,
+      repositoryOpts: { repo: injector.chartRepository },
+      namespace: injector.namespace,
+      values: injectorChartValues(settings.address, istioNamespace),
     }, { ...k8sOpts, dependsOn: [ns] });
     return [chart];
   }

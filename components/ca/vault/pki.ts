@@ -3,15 +3,16 @@ import * as tls from "@pulumi/tls";
 import * as vault from "@pulumi/vault";
 import { CA_ALLOWED_USES, KeySpec } from "../certParams";
 import { CaMaterial, joinPems } from "../contract";
-import { VaultConfig, durationSeconds } from "./config";
 import { CaLifecycle, ClusterCaMaterial, expiryFindings } from "../lifecycle";
 import { SigningRoot } from "../tlsCa";
 import { CA_FILES, CaFile } from "./agentTemplates";
 import { VaultReadPaths, policyPaths, readOnlyPolicy, vaultReadPaths } from "./paths";
+import { VaultCaSettings, VaultInternalRoot, durationSeconds } from "./settings";
+import { MeshComponent } from "../../shared/meshComponent";
 
 export interface VaultPkiArgs {
-  /** The validated `istio-mesh-ca:ca` config. */
-  readonly config: VaultConfig;
+  /** Vault's address, mounts, root mode, intermediate, KV secret, policy name and expiry guards. */
+  readonly settings: VaultCaSettings;
   /** The Vault provider every child uses. */
   readonly provider: vault.Provider;
 }
@@ -44,13 +45,12 @@ export interface IssuedIntermediate {
  * (`issuedFrom`): the agent renders all of them from there, so certificate and key change atomically
  * whatever the PKI mount's default issuer is (see paths.ts).
  */
-export class VaultPki extends pulumi.ComponentResource {
+export class VaultPki extends MeshComponent {
   /** The one KV path istiod's agent reads (the policy grants read on exactly it). */
   public readonly paths: VaultReadPaths;
   public readonly policy: vault.Policy;
 
-  private readonly name: string;
-  private readonly cfg: VaultConfig;
+  private readonly settings: VaultCaSettings;
   private readonly vopts: pulumi.CustomResourceOptions;
   private readonly rootMount: vault.Mount;
   private readonly interMount: vault.Mount;
@@ -58,68 +58,69 @@ export class VaultPki extends pulumi.ComponentResource {
   private issued?: IssuedIntermediate;
 
   constructor(name: string, args: VaultPkiArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("istio-mesh-ca:ca:VaultPki", name, {}, opts);
-    const { config: cfg } = args;
-    this.name = name;
-    this.cfg = cfg;
+    super("ca", "VaultPki", name, opts);
+    const settings = args.settings;
+    this.settings = settings;
     const vopts = { parent: this, provider: args.provider };
     this.vopts = vopts;
 
     // Audit first, so that everything below is in the audit log.
-    const audit = cfg.audit.enabled
-      ? [new vault.Audit(`${name}-audit`, { type: "file", path: cfg.audit.path, options: { file_path: cfg.audit.filePath } }, vopts)]
+    const audit = settings.audit.enabled
+      ? [new vault.Audit(this.childName("audit"), { type: "file", path: settings.audit.path, options: { file_path: settings.audit.filePath } }, vopts)]
       : [];
 
-    this.rootMount = new vault.Mount(`${name}-root-mount`, {
-      path: cfg.root.mount,
+    this.rootMount = new vault.Mount(this.childName("root-mount"), {
+      path: settings.root.mount,
       type: "pki",
-      description: cfg.root.mode === "internal" ? "Istio root CA" : "Istio root CA certificate (the key is kept offline)",
-      maxLeaseTtlSeconds: durationSeconds(cfg.root.maxLeaseTtl),
+      description: settings.root.mode === "internal" ? "Istio root CA" : "Istio root CA certificate (the key is kept offline)",
+      maxLeaseTtlSeconds: durationSeconds(settings.root.maxLeaseTtl),
     }, { ...vopts, dependsOn: audit });
-    this.interMount = new vault.Mount(`${name}-intermediate-mount`, {
-      path: cfg.intermediate.mount,
+    this.interMount = new vault.Mount(this.childName("intermediate-mount"), {
+      path: settings.intermediate.mount,
       type: "pki",
       description: "Istio intermediate CA (istiod signs workload certificates with it)",
-      maxLeaseTtlSeconds: durationSeconds(cfg.intermediate.maxLeaseTtl),
+      maxLeaseTtlSeconds: durationSeconds(settings.intermediate.maxLeaseTtl),
     }, { ...vopts, dependsOn: audit });
-    this.kvMount = cfg.kv.createMount
-      ? new vault.Mount(`${name}-kv-mount`, {
-        path: cfg.kv.mount,
+    this.kvMount = settings.kv.createMount
+      ? new vault.Mount(this.childName("kv-mount"), {
+        path: settings.kv.mount,
         type: "kv",
-        options: { version: String(cfg.kv.version) },
+        options: { version: String(settings.kv.version) },
         description: "Holds istiod's CA files (intermediate certificate and key, chain, roots) for its vault-agent",
       }, { ...vopts, dependsOn: audit })
       : undefined;
 
-    this.paths = vaultReadPaths({ kvMount: cfg.kv.mount, kvPath: cfg.kv.path, kvVersion: cfg.kv.version });
-    this.policy = new vault.Policy(`${name}-policy`, {
-      name: cfg.kubernetesAuth.policyName,
+    this.paths = vaultReadPaths({ kvMount: settings.kv.mount, kvPath: settings.kv.path, kvVersion: settings.kv.version });
+    this.policy = new vault.Policy(this.childName("policy"), {
+      name: settings.kubernetesAuth.policyName,
       policy: readOnlyPolicy(policyPaths(this.paths)),
     }, vopts);
 
-    if (cfg.root.mode === "internal") this.issued = this.internalRoot();
+    if (settings.root.mode === "internal") this.issued = this.internalRoot(settings.root);
     this.registerOutputs({});
   }
 
   /**
-   * The intermediate istiod's agent reads. Internal root: what the constructor made (`lc` must be
-   * undefined). Offline root: made now from the cluster's lifecycle material — once per stack (the
-   * backend serves one cluster), as children of this component so that names stay stable.
+   * The intermediate istiod's agent reads. Internal root: what the constructor made (`clusterMaterial`
+   * must be undefined). Offline root: made now from the cluster's lifecycle material — once per stack
+   * (the backend serves one cluster), as children of this component so that names stay stable.
    */
-  public issue(lc: ClusterCaMaterial | undefined, caLifecycle: CaLifecycle | undefined): IssuedIntermediate {
-    if (this.cfg.root.mode === "internal") {
-      if (lc) throw new Error("istio-mesh-ca:ca: the CA lifecycle does not apply to root.mode internal");
+  public issue(clusterMaterial: ClusterCaMaterial | undefined, caLifecycle: CaLifecycle | undefined): IssuedIntermediate {
+    if (this.settings.root.mode === "internal") {
+      if (clusterMaterial) this.fail("the CA lifecycle does not apply to root.mode internal (Vault holds that root)");
       return this.issued!;
     }
-    if (this.issued) throw new Error("istio-mesh-ca:ca: the vault backend issues one intermediate per stack (one cluster)");
-    if (!lc || !caLifecycle) throw new Error("istio-mesh-ca:ca: root.mode offline needs the stack's CA lifecycle");
-    this.issued = lc.signingRoot ? this.signedByOfflineRoot(lc, lc.signingRoot, caLifecycle) : this.fromRootStack(lc);
+    if (this.issued) this.fail("the Vault backend issues one intermediate per stack (one cluster)");
+    if (!clusterMaterial || !caLifecycle) this.fail("root.mode offline needs the stack's CA lifecycle");
+    this.issued = clusterMaterial.signingRoot
+      ? this.signedByOfflineRoot(clusterMaterial, clusterMaterial.signingRoot, caLifecycle)
+      : this.fromRootStack(clusterMaterial);
     return this.issued;
   }
 
   /** An exported-key CSR from the intermediate mount (its key is only ever read from the CSR's output). */
   private csr(resourceName: string): { csr: vault.pkisecret.SecretBackendIntermediateCertRequest; key: pulumi.Output<string> } {
-    const inter = this.cfg.intermediate;
+    const inter = this.settings.intermediate;
     const csr = new vault.pkisecret.SecretBackendIntermediateCertRequest(resourceName, {
       backend: this.interMount.path,
       type: "exported",
@@ -129,7 +130,7 @@ export class VaultPki extends pulumi.ComponentResource {
       locality: inter.subject.locality,
       province: inter.subject.province,
       country: inter.subject.country,
-      altNames: inter.dnsNames,
+      altNames: inter.dnsNames && [...inter.dnsNames],
       ...vaultKey(inter.key),
     }, { ...this.vopts, additionalSecretOutputs: ["privateKey"] });
     return { csr, key: pulumi.secret(csr.privateKey.apply(pemFile)) };
@@ -137,7 +138,7 @@ export class VaultPki extends pulumi.ComponentResource {
 
   /** With the root appended, Vault keeps the chain (for Vault's other consumers; istiod reads the KV secret). */
   private setSigned(signedPem: pulumi.Output<string>, rootPem: pulumi.Input<string>): vault.pkisecret.SecretBackendIntermediateSetSigned {
-    return new vault.pkisecret.SecretBackendIntermediateSetSigned(`${this.name}-intermediate-set-signed`, {
+    return new vault.pkisecret.SecretBackendIntermediateSetSigned(this.childName("intermediate-set-signed"), {
       backend: this.interMount.path,
       certificate: pulumi.all([signedPem, rootPem]).apply(([c, r]) => joinPems([c, pemFile(r)])),
     }, this.vopts);
@@ -145,20 +146,20 @@ export class VaultPki extends pulumi.ComponentResource {
 
   /** The KV secret istiod's agent renders all four files from, written in one go; always secret. */
   private kvSecret(data: pulumi.Output<Record<CaFile, string>>): pulumi.CustomResource {
-    const cfg = this.cfg;
+    const kv = this.settings.kv;
     const kvData = pulumi.secret(data.apply((d) => JSON.stringify(d)));
     const opts = { ...this.vopts, additionalSecretOutputs: ["dataJson", "data"] };
-    return cfg.kv.version === 2
-      ? new vault.kv.SecretV2(`${this.name}-intermediate-key`, { mount: this.kvMount?.path ?? cfg.kv.mount, name: cfg.kv.path, dataJson: kvData }, opts)
-      : new vault.kv.Secret(`${this.name}-intermediate-key`, {
-        path: (this.kvMount?.path ?? pulumi.output(cfg.kv.mount)).apply((m) => `${m}/${cfg.kv.path}`),
+    return kv.version === 2
+      ? new vault.kv.SecretV2(this.childName("intermediate-key"), { mount: this.kvMount?.path ?? kv.mount, name: kv.path, dataJson: kvData }, opts)
+      : new vault.kv.Secret(this.childName("intermediate-key"), {
+        path: (this.kvMount?.path ?? pulumi.output(kv.mount)).apply((m) => `${m}/${kv.path}`),
         dataJson: kvData,
       }, opts);
   }
 
   /** The root's certificate(s) only: `<root mount>` knows the roots, the keys stay offline. */
   private importRoots(bundle: pulumi.Output<string>): pulumi.Resource {
-    return new vault.pkisecret.SecretBackendConfigCa(`${this.name}-root-import`, { backend: this.rootMount.path, pemBundle: bundle }, this.vopts);
+    return new vault.pkisecret.SecretBackendConfigCa(this.childName("root-import"), { backend: this.rootMount.path, pemBundle: bundle }, this.vopts);
   }
 
   /**
@@ -178,21 +179,19 @@ export class VaultPki extends pulumi.ComponentResource {
   }
 
   /** Root generated and kept in Vault: Vault signs its own CSR. Unchanged by the CA lifecycle. */
-  private internalRoot(): IssuedIntermediate {
-    const cfg = this.cfg;
-    if (cfg.root.mode !== "internal") throw new Error("unreachable");
-    const inter = cfg.intermediate;
-    const { csr, key } = this.csr(`${this.name}-intermediate-csr`);
-    const root = new vault.pkisecret.SecretBackendRootCert(`${this.name}-root-cert`, {
+  private internalRoot(rootSettings: VaultInternalRoot): IssuedIntermediate {
+    const inter = this.settings.intermediate;
+    const { csr, key } = this.csr(this.childName("intermediate-csr"));
+    const root = new vault.pkisecret.SecretBackendRootCert(this.childName("root-cert"), {
       backend: this.rootMount.path,
       type: "internal",
-      commonName: cfg.root.commonName,
-      organization: cfg.root.organization,
-      ttl: cfg.root.ttl,
-      ...vaultKey(cfg.root.key),
+      commonName: rootSettings.commonName,
+      organization: rootSettings.organization,
+      ttl: rootSettings.ttl,
+      ...vaultKey(rootSettings.key),
     }, this.vopts);
     const rootPem = root.certificate.apply(pemFile);
-    const signed = new vault.pkisecret.SecretBackendRootSignIntermediate(`${this.name}-intermediate-sign`, {
+    const signed = new vault.pkisecret.SecretBackendRootSignIntermediate(this.childName("intermediate-sign"), {
       backend: this.rootMount.path,
       csr: csr.csr,
       commonName: inter.commonName,
@@ -213,9 +212,9 @@ export class VaultPki extends pulumi.ComponentResource {
    * CSR and certificate are named by signer and generation (`-r<s>i<n>` after the first), so a
    * generation bump or a cutover is a new key and certificate.
    */
-  private signedByOfflineRoot(lc: ClusterCaMaterial, signingRoot: SigningRoot, caLifecycle: CaLifecycle): IssuedIntermediate {
-    const inter = this.cfg.intermediate;
-    const base = caLifecycle.intermediateResourceName(`${this.name}-intermediate`);
+  private signedByOfflineRoot(clusterMaterial: ClusterCaMaterial, signingRoot: SigningRoot, caLifecycle: CaLifecycle): IssuedIntermediate {
+    const inter = this.settings.intermediate;
+    const base = caLifecycle.intermediateResourceName(this.childName("intermediate"));
     const { csr, key } = this.csr(`${base}-csr`);
     const signed = new tls.LocallySignedCert(`${base}-sign`, {
       certRequestPem: csr.csr,
@@ -229,15 +228,15 @@ export class VaultPki extends pulumi.ComponentResource {
     }, { parent: this });
     // The same expiry guard the lifecycle applies to the intermediates it issues itself.
     const signedPem = signed.certPem.apply((pem) => {
-      const { warnings, errors } = expiryFindings([{ role: "intermediate (Vault)", pem }], this.cfg.expiry, new Date());
+      const { warnings, errors } = expiryFindings([{ role: "intermediate (Vault)", pem }], this.settings.expiry, new Date());
       for (const w of warnings) pulumi.log.warn(`istio-mesh-ca:ca.expiry: ${w}`);
       if (errors.length > 0) throw new Error(`istio-mesh-ca:ca.expiry:\n  - ${errors.join("\n  - ")}`);
       return pemFile(pem);
     });
     const signerPem = pulumi.output(signingRoot.certPem).apply(pemFile);
-    const rootImport = this.importRoots(lc.rootCertBundle);
+    const rootImport = this.importRoots(clusterMaterial.rootCertBundle);
     const setSigned = this.setSigned(signedPem, signerPem);
-    return this.issuedFrom(lc.rootCerts, lc.rootCertBundle, signedPem, key,
+    return this.issuedFrom(clusterMaterial.rootCerts, clusterMaterial.rootCertBundle, signedPem, key,
       pulumi.all([signedPem, signerPem]).apply(([c, r]) => joinPems([c, r])), [rootImport, setSigned]);
   }
 
@@ -245,14 +244,14 @@ export class VaultPki extends pulumi.ComponentResource {
    * Offline root in a root CA stack: no signing here. The root stack's intermediate (certificate, key
    * and chain) is imported into the intermediate mount as a PEM bundle (a secret).
    */
-  private fromRootStack(lc: ClusterCaMaterial): IssuedIntermediate {
-    const m = lc.material;
-    if (!m) throw new Error("istio-mesh-ca:ca.intermediateSource: the root stack's material is missing");
+  private fromRootStack(clusterMaterial: ClusterCaMaterial): IssuedIntermediate {
+    const m = clusterMaterial.material;
+    if (!m) this.fail("intermediateSource rootStack: the root stack's material is missing");
     const key = pulumi.secret(m.intermediateKey.apply(pemFile));
     const bundle = pulumi.secret(pulumi.all([key, m.certChain]).apply(([k, chain]) => joinPems([chain.trim(), k.trim()])));
-    const imported = new vault.pkisecret.SecretBackendConfigCa(`${this.name}-intermediate-import`, { backend: this.interMount.path, pemBundle: bundle },
+    const imported = new vault.pkisecret.SecretBackendConfigCa(this.childName("intermediate-import"), { backend: this.interMount.path, pemBundle: bundle },
       { ...this.vopts, additionalSecretOutputs: ["pemBundle"] });
-    const rootImport = this.importRoots(lc.rootCertBundle);
-    return this.issuedFrom(lc.rootCerts, lc.rootCertBundle, m.intermediateCert, key, m.certChain, [rootImport, imported]);
+    const rootImport = this.importRoots(clusterMaterial.rootCertBundle);
+    return this.issuedFrom(clusterMaterial.rootCerts, clusterMaterial.rootCertBundle, m.intermediateCert, key, m.certChain, [rootImport, imported]);
   }
 }

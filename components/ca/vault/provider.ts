@@ -1,17 +1,18 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
-import { VaultConfig } from "./config";
+import { VaultCaSettings } from "./settings";
 
 /**
- * The Vault provider from stack config. The token comes from secret config or, when unset, from
- * $VAULT_TOKEN, which the provider reads itself; it is never written in code.
+ * The Vault provider for the backend's settings. The token is passed as a secret or, when unset,
+ * the provider reads $VAULT_TOKEN itself; it is never written in code.
  */
-export function vaultProvider(name: string, cfg: VaultConfig, opts: pulumi.ResourceOptions): vault.Provider {
+export function vaultProvider(name: string, settings: Pick<VaultCaSettings, "address" | "namespace" | "token" | "skipChildToken" | "caCertFile">,
+  opts: pulumi.ResourceOptions): vault.Provider {
   return new vault.Provider(`${name}-vault`, {
-    address: cfg.address,
-    namespace: cfg.namespace,
-    token: cfg.token === undefined ? undefined : pulumi.secret(cfg.token),
-    skipChildToken: cfg.skipChildToken,
-    caCertFile: cfg.caCertFile,
+    address: settings.address,
+    namespace: settings.namespace,
+    token: settings.token === undefined ? undefined : pulumi.secret(settings.token),
+    skipChildToken: settings.skipChildToken,
+    caCertFile: settings.caCertFile,
   }, opts);
 }
