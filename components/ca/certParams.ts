@@ -61,3 +61,23 @@ export function intermediateOutlivesRoot(root: RootParams, intermediate: Interme
   }
   return undefined;
 }
+
+/** Pure: what is wrong with a key, validity or subject, in the parameters' own terms (empty when fine). */
+export function certParamsProblems(what: string, p: RootParams | IntermediateParams): string[] {
+  const problems: string[] = [];
+  const k = p.key as { algorithm: string; rsaBits?: number; ecdsaCurve?: string };
+  if (k.algorithm === "RSA" && ![2048, 3072, 4096].includes(k.rsaBits as number)) {
+    problems.push(`${what}.key.rsaBits: ${JSON.stringify(k.rsaBits)}; RSA keys must be 2048, 3072 or 4096 bits`);
+  } else if (k.algorithm === "ECDSA" && !["P256", "P384", "P521"].includes(k.ecdsaCurve as string)) {
+    problems.push(`${what}.key.ecdsaCurve: ${JSON.stringify(k.ecdsaCurve)}; curves must be P256, P384 or P521`);
+  } else if (k.algorithm !== "RSA" && k.algorithm !== "ECDSA") {
+    problems.push(`${what}.key.algorithm: ${JSON.stringify(k.algorithm)}; must be RSA or ECDSA`);
+  }
+  if (!Number.isInteger(p.validityDays) || p.validityDays < 2) {
+    problems.push(`${what}.validityDays: ${JSON.stringify(p.validityDays)}; must be a whole number of days, at least 2 (longer than the 24h workload certificate TTL)`);
+  }
+  if (p.subject.country !== undefined && p.subject.country.length !== 2) {
+    problems.push(`${what}.subject.country: ${JSON.stringify(p.subject.country)}; must be a two-letter ISO code`);
+  }
+  return problems;
+}

@@ -1,6 +1,6 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULT_INTERMEDIATE_PARAMS, DEFAULT_ROOT_PARAMS, IntermediateParams, RootParams } from "../certParams";
+import { DEFAULT_INTERMEDIATE_PARAMS, DEFAULT_ROOT_PARAMS, IntermediateParams, RootParams, certParamsProblems, intermediateOutlivesRoot } from "../certParams";
 import { CaMaterial, IstiodSettings, joinPems } from "../contract";
 import { mergeNamedMaps } from "../../shared/stringMaps";
 import { IntermediateCa, RootCa, SigningRoot } from "../tlsCa";
@@ -109,6 +109,18 @@ export interface CaLifecycleArgs {
   readonly settingsName?: string;
 }
 
+/** Pure: what the plain settings get wrong (the config schema refuses the same before we get here). */
+export function lifecycleSettingsProblems(s: LifecycleSettings): string[] {
+  if (s.intermediateSource.kind === "rootStack") return [];
+  const root = resolveRoot(s.root);
+  const inter = resolveIntermediate(s.intermediate);
+  const problems = [...certParamsProblems("root", root), ...certParamsProblems("intermediate", inter),
+    ...(s.rotation.newRoot ? certParamsProblems("rotation.newRoot", s.rotation.newRoot) : [])];
+  const outlives = intermediateOutlivesRoot(root, inter);
+  if (outlives) problems.push(outlives);
+  return problems;
+}
+
 /** Pure: the settings with every default applied (what the config schema would produce). */
 export function lifecycleSettings(args: CaLifecycleArgs): LifecycleSettings {
   return {
@@ -153,6 +165,8 @@ export class CaLifecycle {
   constructor(name: string, args: CaLifecycleArgs, opts: pulumi.CustomResourceOptions = {}) {
     const config = lifecycleSettings(args);
     const configKey = args.settingsName ?? name;
+    const problems = lifecycleSettingsProblems(config);
+    if (problems.length > 0) throw new Error(`${configKey}: invalid CA lifecycle settings:\n  - ${problems.join("\n  - ")}`);
     this.config = config;
     this.configKey = configKey;
     this.restartDeployments = config.rotation.restartDeployments;
