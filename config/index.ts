@@ -25,6 +25,5 @@ export { vaultAdapter, vaultConfigSchema } from "./backends/vault";
 export type { VaultConfig } from "./backends/vault";
 export { certManagerAdapter, certManagerConfigSchema, certManagerStackIssues } from "./backends/certManager";
 export type { CertManagerConfig } from "./backends/certManager";
-export { azureKeyVaultAdapter } from "./backends/azureKeyVault";
-export { azureKeyVaultConfigSchema } from "../components/ca/azureKeyVault/config";
-export type { AzureKeyVaultConfig } from "../components/ca/azureKeyVault/config";
+export { azureKeyVaultAdapter, azureKeyVaultConfigSchema, azureKeyVaultStackProblems } from "./backends/azureKeyVault";
+export type { AzureKeyVaultConfig } from "./backends/azureKeyVault";

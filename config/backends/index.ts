@@ -1,7 +1,6 @@
 import { z } from "zod";
 import { BackendAdapter } from "./adapter";
-import { azureKeyVaultConfigSchema } from "../../components/ca/azureKeyVault/config";
-import { azureKeyVaultAdapter } from "./azureKeyVault";
+import { azureKeyVaultAdapter, azureKeyVaultConfigSchema } from "./azureKeyVault";
 import { certManagerAdapter, certManagerConfigSchema } from "./certManager";
 import { providedAdapter, providedConfigSchema } from "./provided";
 import { selfSignedAdapter, selfSignedConfigSchema } from "./selfSigned";

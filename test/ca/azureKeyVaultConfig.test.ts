@@ -1,8 +1,9 @@
 import { inPlaceSwitchProblem } from "../../components/ca/azureKeyVault/cluster";
-import { parseVaultId, revisionProblems } from "../../components/ca/azureKeyVault/config";
 import { meshClusterFragments } from "../../components/ca/azureKeyVault/fragments";
 import { providedMaterialProblems } from "../../components/ca/pem";
-import { secretsUserRoleDefinitionId } from "../../components/ca/azureKeyVault/vault";
+import { secretsUserRoleDefinitionId } from "../../components/ca/azureKeyVault/keyVault";
+import { parseKeyVaultId } from "../../components/ca/azureKeyVault/settings";
+import { revisionProblems } from "../../config/backends/azureKeyVault";
 import { ConfigError, parseStackConfig } from "../../config/load";
 import { runProgram, stackConfig } from "../harness/program";
 import { CaLifecycle, makeOfflineCa } from "./azureKeyVaultFixtures";
@@ -140,10 +141,10 @@ describe("pure helpers", () => {
     expect(revisionProblems(["asm-1-27", "asm-1-27"])).toHaveLength(1);
   });
 
-  it("parses Key Vault IDs and derives the role definition in the vault's subscription", () => {
-    expect(parseVaultId("/subscriptions/s1/resourceGroups/rg-a/providers/Microsoft.KeyVault/vaults/kv-a"))
-      .toEqual({ subscriptionId: "s1", resourceGroupName: "rg-a", vaultName: "kv-a" });
-    expect(parseVaultId("/subscriptions/s1/resourceGroups/rg-a/providers/Microsoft.Storage/storageAccounts/sa")).toBeUndefined();
+  it("parses Key Vault IDs and derives the role definition in the Key Vault's subscription", () => {
+    expect(parseKeyVaultId("/subscriptions/s1/resourceGroups/rg-a/providers/Microsoft.KeyVault/vaults/kv-a"))
+      .toEqual({ subscriptionId: "s1", resourceGroupName: "rg-a", keyVaultName: "kv-a" });
+    expect(parseKeyVaultId("/subscriptions/s1/resourceGroups/rg-a/providers/Microsoft.Storage/storageAccounts/sa")).toBeUndefined();
     expect(secretsUserRoleDefinitionId("s1")).toBe("/subscriptions/s1/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6");
   });
 

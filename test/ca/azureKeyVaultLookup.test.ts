@@ -1,5 +1,5 @@
 import { addonIdentityObjectId, teamClusterIdentityFrom } from "../../components/ca/azureKeyVault/cluster";
-import { FragmentsClusterConfig } from "../../components/ca/azureKeyVault/config";
+import { FragmentsClusterSettings } from "../../components/ca/azureKeyVault/settings";
 import { ofType, runProgram } from "../harness/program";
 import { ADDON_OBJECT_ID, CaLifecycle, SECRETS_USER_ROLE, TENANT, azureMocks, makeOfflineCa } from "./azureKeyVaultFixtures";
 
@@ -46,7 +46,7 @@ describe("fragments mode with a lookup of the team's cluster", () => {
 
   it("refuses, at preview, a looked-up mesh on the self-signed CA, though config said none", () => {
     expect(() => teamClusterIdentityFrom(fragmentsCluster("none"), meshedWith(false)))
-      .toThrow("istio-mesh-ca:ca.cluster.existingMesh is \"none\", but the mesh of cluster aks-team-prod uses the add-on's self-signed CA");
+      .toThrow("cluster.existingMesh is \"none\", but the mesh of cluster aks-team-prod uses the add-on's self-signed CA");
     expect(() => teamClusterIdentityFrom(fragmentsCluster("none"), meshedWith(false))).toThrow("az aks mesh disable");
   });
 
@@ -76,7 +76,7 @@ describe("fragments mode with a lookup of the team's cluster", () => {
   });
 });
 
-function fragmentsCluster(existingMesh: "none" | "plugin"): FragmentsClusterConfig {
+function fragmentsCluster(existingMesh: "none" | "plugin"): FragmentsClusterSettings {
   return { mode: "fragments", name: "aks-team-prod", resourceGroupName: "rg-team-aks", existingMesh, lookup: true };
 }
 

@@ -15,14 +15,14 @@ function underSecret(raw: any, path: string[]): boolean {
 /** Pulumi.prod.yaml: the AKS add-on with a plug-in CA from Key Vault, cluster created by this stack. */
 describe("prod stack (Pulumi.prod.yaml, azureKeyVault backend, cluster.mode create)", () => {
   let run: ProgramRun;
-  let vault: Registered;
+  let keyVault: Registered;
   let cluster: Registered;
   const secret = (objectName: string) => byName(run, `aks-mesh-prod-weu-ca-vault-${objectName}`);
   const secretValue = (objectName: string): string => secret(objectName).inputs.properties.value;
 
   beforeAll(async () => {
     run = await runProgram(stackConfig("prod"), { stack: "prod", ...azureMocks() });
-    vault = ofType(run, "azure-native:keyvault:Vault")[0];
+    keyVault = ofType(run, "azure-native:keyvault:Vault")[0];
     cluster = ofType(run, "azure-native:containerservice:ManagedCluster")[0];
   });
 
@@ -32,7 +32,7 @@ describe("prod stack (Pulumi.prod.yaml, azureKeyVault backend, cluster.mode crea
 
   it("creates a Key Vault with RBAC authorization, soft delete and purge protection", () => {
     expect(ofType(run, "azure-native:keyvault:Vault")).toHaveLength(1);
-    expect(vault.inputs).toMatchObject({
+    expect(keyVault.inputs).toMatchObject({
       vaultName: "kv-istio-ca-prod-weu",
       resourceGroupName: "rg-istio-ca-prod",
       location: "westeurope",
@@ -45,10 +45,10 @@ describe("prod stack (Pulumi.prod.yaml, azureKeyVault backend, cluster.mode crea
         enablePurgeProtection: true,
       },
     });
-    expect(vault.inputs.properties.accessPolicies).toBeUndefined();
+    expect(keyVault.inputs.properties.accessPolicies).toBeUndefined();
   });
 
-  it("stores the four objects in that vault, every value a Pulumi secret", () => {
+  it("stores the four objects in that Key Vault, every value a Pulumi secret", () => {
     const secrets = ofType(run, "azure-native:keyvault:Secret");
     expect(secrets.map((s) => s.inputs.secretName).sort()).toEqual(["ca-cert", "ca-key", "cert-chain", "root-cert"]);
     for (const s of secrets) {
@@ -82,19 +82,19 @@ describe("prod stack (Pulumi.prod.yaml, azureKeyVault backend, cluster.mode crea
     expect(intermediate.ca).toBe(true);
   });
 
-  it("grants the add-on identity Key Vault Secrets User on the vault", () => {
+  it("grants the add-on identity Key Vault Secrets User on the Key Vault", () => {
     const [grant] = ofType(run, "azure-native:authorization:RoleAssignment");
     expect(grant.inputs).toEqual({
       principalId: ADDON_OBJECT_ID,
       principalType: "ServicePrincipal",
       roleDefinitionId: `/subscriptions/${SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/${SECRETS_USER_ROLE}`,
-      scope: `${vault.name}-id`,
+      scope: `${keyVault.name}-id`,
     });
     expect(ofType(run, "azure-native:authorization:RoleAssignment")).toHaveLength(1);
     expect(ofType(run, "azure-native:keyvault:AccessPolicy")).toHaveLength(0);
   });
 
-  it("creates the AKS cluster with the Istio add-on reading the plug-in CA from the vault", () => {
+  it("creates the AKS cluster with the Istio add-on reading the plug-in CA from the Key Vault", () => {
     expect(cluster.inputs).toMatchObject({
       resourceName: "aks-mesh-prod-weu",
       resourceGroupName: "rg-aks-mesh-prod",
@@ -111,7 +111,7 @@ describe("prod stack (Pulumi.prod.yaml, azureKeyVault backend, cluster.mode crea
         components: { ingressGateways: [{ enabled: true, mode: "External" }] },
         certificateAuthority: {
           plugin: {
-            keyVaultId: `${vault.name}-id`,
+            keyVaultId: `${keyVault.name}-id`,
             certObjectName: "ca-cert",
             keyObjectName: "ca-key",
             rootCertObjectName: "root-cert",

@@ -1,10 +1,10 @@
 import * as containerservice from "@pulumi/azure-native/containerservice";
 import type * as outputs from "@pulumi/azure-native/types/output";
 import * as k8s from "@pulumi/kubernetes";
-import { MESH_PROVIDER_OPTIONS } from "../../istio/cacerts";
 import * as pulumi from "@pulumi/pulumi";
-import { CreateClusterConfig, FragmentsClusterConfig, inPlaceSwitchMessage } from "./config";
+import { MESH_PROVIDER_OPTIONS } from "../../istio/cacerts";
 import { MeshClusterFragments, SECRETS_PROVIDER_ADDON } from "./fragments";
+import { CreateClusterSettings, DEFAULT_NODE_POOL, FragmentsClusterSettings } from "./settings";
 
 type AddonProfiles = { [key: string]: outputs.containerservice.ManagedClusterAddonProfileResponse } | undefined;
 
@@ -26,7 +26,17 @@ export function addonIdentityObjectId(profiles: AddonProfiles): string | undefin
   return undefined;
 }
 
-/** Pure: seed 001's rule — a mesh running the add-on's self-signed CA cannot switch to a plug-in CA in place. */
+/**
+ * The refusal of the switch AKS does not support: a mesh on the add-on's self-signed CA cannot move to
+ * a plug-in CA in place. Shared by config validation and the preview check.
+ */
+export function inPlaceSwitchMessage(cluster: string): string {
+  return `the mesh of cluster ${cluster} uses the add-on's self-signed CA and cannot switch to a plug-in CA in place: `
+    + "disable the mesh first (`az aks mesh disable`, or remove serviceMeshProfile from the cluster definition), apply, "
+    + "then enable it again with this stack's serviceMeshProfile fragment (and set existingMesh: none)";
+}
+
+/** Pure: the AKS Istio add-on's rule — a mesh running the add-on's self-signed CA cannot switch to a plug-in CA in place. */
 export function inPlaceSwitchProblem(clusterName: string, profile: outputs.containerservice.ServiceMeshProfileResponse | undefined): string | undefined {
   const meshed = profile?.mode === "Istio";
   return meshed && !profile?.istio?.certificateAuthority?.plugin ? inPlaceSwitchMessage(clusterName) : undefined;
@@ -43,41 +53,43 @@ export interface CreatedAksCluster {
 /** Greenfield: an AKS cluster with a system-assigned identity, the mesh and the secrets-provider add-on. */
 export function createAksCluster(
   name: string,
-  cfg: CreateClusterConfig & { name: string },
+  cluster: CreateClusterSettings & { name: string },
   fragments: MeshClusterFragments,
   dependsOn: pulumi.Resource[],
   parent: pulumi.Resource,
 ): CreatedAksCluster {
-  const cluster = new containerservice.ManagedCluster(`${name}-aks`, {
-    resourceName: cfg.name,
-    resourceGroupName: cfg.resourceGroupName,
-    location: cfg.location,
-    dnsPrefix: cfg.dnsPrefix ?? cfg.name,
-    kubernetesVersion: cfg.kubernetesVersion,
+  const nodePool = { ...DEFAULT_NODE_POOL, ...cluster.nodePool };
+  const credentialsKind = cluster.credentials ?? "user";
+  const managedCluster = new containerservice.ManagedCluster(`${name}-aks`, {
+    resourceName: cluster.name,
+    resourceGroupName: cluster.resourceGroupName,
+    location: cluster.location,
+    dnsPrefix: cluster.dnsPrefix ?? cluster.name,
+    kubernetesVersion: cluster.kubernetesVersion,
     identity: { type: "SystemAssigned" },
     enableRBAC: true,
-    agentPoolProfiles: [{ name: cfg.nodePool.name, mode: "System", osType: "Linux", vmSize: cfg.nodePool.vmSize, count: cfg.nodePool.count }],
+    agentPoolProfiles: [{ name: nodePool.name, mode: "System", osType: "Linux", vmSize: nodePool.vmSize, count: nodePool.count }],
     serviceMeshProfile: fragments.serviceMeshProfile,
     addonProfiles: fragments.addonProfiles,
   }, { parent, dependsOn });
 
-  const credentials = { resourceGroupName: cfg.resourceGroupName, resourceName: cluster.name };
-  const listed = cfg.credentials === "admin"
+  const credentials = { resourceGroupName: cluster.resourceGroupName, resourceName: managedCluster.name };
+  const listed = credentialsKind === "admin"
     ? containerservice.listManagedClusterAdminCredentialsOutput(credentials, { parent })
     : containerservice.listManagedClusterUserCredentialsOutput(credentials, { parent });
   const kubeconfig = pulumi.secret(listed.apply((r) => {
     const value = r.kubeconfigs?.[0]?.value;
-    if (!value) throw new Error(`AKS returned no ${cfg.credentials} kubeconfig for cluster ${cfg.name}`);
+    if (!value) throw new pulumi.ResourceError(`AKS returned no ${credentialsKind} kubeconfig for cluster ${cluster.name}`, parent);
     return Buffer.from(value, "base64").toString("utf8");
   }));
   const provider = new k8s.Provider(`${name}-aks-k8s`, { kubeconfig, ...MESH_PROVIDER_OPTIONS }, { parent });
 
-  const addonIdentity = cluster.addonProfiles.apply((p) => {
+  const addonIdentity = managedCluster.addonProfiles.apply((p) => {
     const id = addonIdentityObjectId(p);
-    if (!id) throw new Error(`cluster ${cfg.name} reports no ${SECRETS_PROVIDER_ADDON} identity; the add-on must be enabled`);
+    if (!id) throw new pulumi.ResourceError(`cluster ${cluster.name} reports no ${SECRETS_PROVIDER_ADDON} identity; the add-on must be enabled`, parent);
     return id;
   });
-  return { cluster, addonIdentityObjectId: addonIdentity, provider };
+  return { cluster: managedCluster, addonIdentityObjectId: addonIdentity, provider };
 }
 
 /** What the lookup of a team-owned cluster reports (a subset of getManagedCluster's result). */
@@ -87,23 +99,28 @@ export interface TeamClusterState {
 }
 
 /**
- * Pure: the add-on identity to grant, from config or the looked-up cluster; throws (a preview error
+ * Pure: the add-on identity to grant, from the settings or the looked-up cluster; throws (a preview error
  * when run in an apply) for a mesh on the self-signed CA, or while the add-on has no identity.
  */
-export function teamClusterIdentityFrom(cfg: FragmentsClusterConfig, state: TeamClusterState): string {
-  const problem = inPlaceSwitchProblem(cfg.name, state.serviceMeshProfile);
-  if (problem) throw new Error(`istio-mesh-ca:ca.cluster.existingMesh is ${JSON.stringify(cfg.existingMesh)}, but ${problem}`);
-  const id = cfg.addonIdentityObjectId ?? addonIdentityObjectId(state.addonProfiles);
+export function teamClusterIdentityFrom(cluster: FragmentsClusterSettings, state: TeamClusterState): string {
+  const problem = inPlaceSwitchProblem(cluster.name, state.serviceMeshProfile);
+  if (problem) throw new Error(`cluster.existingMesh is ${JSON.stringify(cluster.existingMesh)}, but ${problem}`);
+  const id = cluster.addonIdentityObjectId ?? addonIdentityObjectId(state.addonProfiles);
   if (!id) {
-    throw new Error(`cluster ${cfg.name} has no ${SECRETS_PROVIDER_ADDON} identity yet: add this stack's addonProfiles fragment `
-      + "to the cluster first (az aks enable-addons --addons azure-keyvault-secrets-provider), or set istio-mesh-ca:ca.cluster.addonIdentityObjectId");
+    throw new Error(`cluster ${cluster.name} has no ${SECRETS_PROVIDER_ADDON} identity yet: add this stack's addonProfiles fragment `
+      + "to the cluster first (az aks enable-addons --addons azure-keyvault-secrets-provider), or set cluster.addonIdentityObjectId");
   }
   return id;
 }
 
-/** Team-owned cluster: the add-on identity from config, or from a lookup checked at preview. */
-export function teamClusterAddonIdentity(cfg: FragmentsClusterConfig, parent: pulumi.Resource): pulumi.Output<string> {
-  if (!cfg.lookup) return pulumi.output(cfg.addonIdentityObjectId!);
-  const found = containerservice.getManagedClusterOutput({ resourceGroupName: cfg.resourceGroupName, resourceName: cfg.name }, { parent });
-  return found.apply((state) => teamClusterIdentityFrom(cfg, state));
+/** Team-owned cluster: the add-on identity from the settings, or from a lookup checked at preview. */
+export function teamClusterAddonIdentity(cluster: FragmentsClusterSettings, parent: pulumi.Resource): pulumi.Output<string> {
+  if (cluster.lookup === false) {
+    if (!cluster.addonIdentityObjectId) {
+      throw new pulumi.ResourceError(`cluster ${cluster.name}: with lookup false, set addonIdentityObjectId (the ${SECRETS_PROVIDER_ADDON} identity's objectId)`, parent);
+    }
+    return pulumi.output(cluster.addonIdentityObjectId);
+  }
+  const found = containerservice.getManagedClusterOutput({ resourceGroupName: cluster.resourceGroupName, resourceName: cluster.name }, { parent });
+  return found.apply((state) => teamClusterIdentityFrom(cluster, state));
 }

@@ -1,6 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { containerservice } from "@pulumi/azure-native/types/input";
-import { AzureKeyVaultConfig, ObjectNames } from "./config";
+import { AddonMeshSettings, KeyVaultObjectNames } from "./settings";
 
 /** The add-on key of the secrets-store CSI driver's Key Vault provider in `addonProfiles`. */
 export const SECRETS_PROVIDER_ADDON = "azureKeyvaultSecretsProvider";
@@ -15,8 +15,8 @@ export interface MeshClusterFragments {
 
 export interface FragmentArgs {
   readonly keyVaultId: pulumi.Input<string>;
-  readonly objectNames: ObjectNames;
-  readonly mesh: AzureKeyVaultConfig["mesh"];
+  readonly objectNames: KeyVaultObjectNames;
+  readonly mesh: AddonMeshSettings;
   readonly rotationPollInterval: string;
 }
 
@@ -25,8 +25,8 @@ export interface FragmentArgs {
  * and `az aks enable-addons --addons azure-keyvault-secrets-provider` set).
  */
 export function meshClusterFragments(args: FragmentArgs): MeshClusterFragments {
-  const { objectNames: n } = args;
-  const ingressGateways = args.mesh.ingressGateways.map((g) => ({ enabled: g.enabled, mode: g.mode }));
+  const { objectNames: names } = args;
+  const ingressGateways = (args.mesh.ingressGateways ?? []).map((g) => ({ enabled: g.enabled ?? true, mode: g.mode }));
   return {
     serviceMeshProfile: {
       mode: "Istio",
@@ -36,10 +36,10 @@ export function meshClusterFragments(args: FragmentArgs): MeshClusterFragments {
         certificateAuthority: {
           plugin: {
             keyVaultId: args.keyVaultId,
-            certObjectName: n.caCert,
-            keyObjectName: n.caKey,
-            rootCertObjectName: n.rootCert,
-            certChainObjectName: n.certChain,
+            certObjectName: names.caCert,
+            keyObjectName: names.caKey,
+            rootCertObjectName: names.rootCert,
+            certChainObjectName: names.certChain,
           },
         },
       },

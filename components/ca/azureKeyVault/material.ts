@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CaMaterial, joinPems } from "../contract";
 import { IstiodAdditions, CaLifecycle, clusterCaMaterial, rootResourceName } from "../lifecycle";
-import { MaterialConfig } from "./config";
 import { defaultCertChain, splitPemCerts } from "../pem";
+import { KeyVaultMaterialSettings } from "./settings";
 
 export interface MaterialTarget {
   /** The cluster the intermediate serves (its `L=`). */
@@ -24,26 +24,26 @@ export interface KeyVaultMaterial {
  * phase's signing root or read from a root CA stack; `provided`: PEMs from secret config.
  * The key is a Pulumi secret either way.
  */
-export function caMaterialFor(name: string, source: MaterialConfig, target: MaterialTarget, parent: pulumi.Resource,
+export function caMaterialFor(name: string, source: KeyVaultMaterialSettings, target: MaterialTarget, parent: pulumi.Resource,
   caLifecycle?: CaLifecycle): KeyVaultMaterial {
   if (source.source === "generate") {
-    if (!caLifecycle) throw new Error("istio-mesh-ca:ca.material: source generate needs the stack's CA lifecycle (the backend's shared step)");
-    const lc = clusterCaMaterial(`${name}-intermediate`, {
+    if (!caLifecycle) throw new pulumi.ResourceError("material source generate needs the stack's CA lifecycle (caLifecycle)", parent);
+    const clusterMaterial = clusterCaMaterial(`${name}-intermediate`, {
       shared: caLifecycle,
       clusterName: target.clusterName,
       istioNamespace: target.istioNamespace,
       parent,
     });
-    const m = lc.material!;
+    const intermediate = clusterMaterial.material!;
     return {
       material: {
-        rootCerts: lc.rootCerts,
-        rootCertBundle: lc.rootCertBundle,
-        intermediateCert: m.intermediateCert,
-        intermediateKey: pulumi.secret(m.intermediateKey),
-        certChain: m.certChain,
+        rootCerts: clusterMaterial.rootCerts,
+        rootCertBundle: clusterMaterial.rootCertBundle,
+        intermediateCert: intermediate.intermediateCert,
+        intermediateKey: pulumi.secret(intermediate.intermediateKey),
+        certChain: intermediate.certChain,
       },
-      istiodAdditions: lc.istiodAdditions,
+      istiodAdditions: clusterMaterial.istiodAdditions,
     };
   }
   const rootPems = splitPemCerts(source.rootCertPem);
@@ -73,10 +73,4 @@ export function historicRootAlias(sharedName: string, clusterName: string): pulu
   return (a) => (a.type === "istio-mesh-ca:ca:RootCa" && a.name === current
     ? { props: a.props, opts: pulumi.mergeOptions(a.opts, { aliases: [{ name: `${clusterName}-ca-root`, parent: pulumi.createUrn(`${clusterName}-ca`, COMPONENT_TYPE) }] }) }
     : undefined);
-}
-
-/** The stack's one cluster (`istio-mesh-ca:clusters`, validated to one entry with this backend). */
-export function stackClusterName(): string | undefined {
-  const clusters = new pulumi.Config("istio-mesh-ca").getObject<{ name: string }[]>("clusters");
-  return clusters?.length === 1 ? clusters[0].name : undefined;
 }

@@ -1,0 +1,154 @@
+/**
+ * The settings of the Azure Key Vault backend: the AKS Istio add-on's plug-in CA, read from Azure Key
+ * Vault through the secrets-store CSI add-on. Plain types, defaults and pure helpers; the config schema
+ * that produces these settings is config/backends/azureKeyVault.ts.
+ */
+
+/** The namespace the AKS add-on runs istiod in; mesh policies' root namespace. */
+export const AKS_ISTIO_NAMESPACE = "aks-istio-system";
+
+/** An ARM Key Vault resource ID: `/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.KeyVault/vaults/<name>`. */
+export const KEY_VAULT_ID_PATTERN = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.KeyVault\/vaults\/([^/]+)$/i;
+
+/** Splits a Key Vault resource ID into its parts, or undefined when it is not one. Pure. */
+export function parseKeyVaultId(id: string): { subscriptionId: string; resourceGroupName: string; keyVaultName: string } | undefined {
+  const m = KEY_VAULT_ID_PATTERN.exec(id);
+  return m ? { subscriptionId: m[1], resourceGroupName: m[2], keyVaultName: m[3] } : undefined;
+}
+
+/** How the Key Vault authorizes data-plane reads. */
+export type KeyVaultAuthorization = "rbac" | "accessPolicy";
+
+/** The Key Vault holding the plug-in CA: an existing one (`existingId`), or a new one (`name`, `resourceGroupName`, `location`). */
+export interface KeyVaultSettings {
+  /** Use an existing Key Vault (its ARM resource ID) instead of creating one. */
+  readonly existingId?: string;
+  /** New Key Vault: its name (3-24 characters, globally unique). Required without `existingId`. */
+  readonly name?: string;
+  /** New Key Vault: its resource group (must exist). Required without `existingId`. */
+  readonly resourceGroupName?: string;
+  /** New Key Vault: its region, e.g. `westeurope`. Required without `existingId`. */
+  readonly location?: string;
+  /** The Key Vault's tenant. @default the tenant of the deploying identity (`authorization.getClientConfig`) */
+  readonly tenantId?: string;
+  /** Azure RBAC (recommended): a role assignment at the Key Vault; `accessPolicy`: get/list on secrets. @default "rbac" */
+  readonly authorization?: KeyVaultAuthorization;
+  /** New Key Vault's SKU. @default "standard" */
+  readonly sku?: "standard" | "premium";
+  /** New Key Vault: days a deleted Key Vault or secret is kept (7-90). @default 90 */
+  readonly softDeleteRetentionDays?: number;
+  /** New Key Vault: once on it cannot be turned off (Azure refuses); keep it on for a CA key. @default true */
+  readonly purgeProtection?: boolean;
+}
+
+/** Names of the four Key Vault secrets the add-on reads (`az aks mesh enable --*-object-name`); distinct. */
+export interface KeyVaultObjectNames {
+  /** Every trusted root, concatenated. @default "root-cert" */
+  readonly rootCert: string;
+  /** The intermediate istiod signs with. @default "ca-cert" */
+  readonly caCert: string;
+  /** The intermediate's key. @default "ca-key" */
+  readonly caKey: string;
+  /** The intermediate, then each issuer up to the root. @default "cert-chain" */
+  readonly certChain: string;
+}
+
+export const DEFAULT_OBJECT_NAMES: KeyVaultObjectNames = { rootCert: "root-cert", caCert: "ca-cert", caKey: "ca-key", certChain: "cert-chain" };
+
+/** Where the four objects' material comes from. */
+export type KeyVaultMaterialSettings =
+  /** The CA lifecycle passed to the component as `caLifecycle` (its roots and this cluster's intermediate). */
+  | { readonly source: "generate" }
+  /** PEMs supplied by the team. */
+  | {
+    readonly source: "provided";
+    /** Every trusted root (old + new during a root rotation). */
+    readonly rootCertPem: string;
+    /** The intermediate. */
+    readonly caCertPem: string;
+    /** The intermediate's key (keep it secret). */
+    readonly caKeyPem: string;
+    /** @default the intermediate followed by the root that signed it */
+    readonly certChainPem?: string;
+  };
+
+export interface SecretsProviderSettings {
+  /** How often the CSI driver re-reads the Key Vault: bounds how fast a rotated intermediate reaches istiod. @default "2m" */
+  readonly rotationPollInterval?: string;
+}
+
+export const DEFAULT_ROTATION_POLL_INTERVAL = "2m";
+
+/** One of the add-on's managed ingress gateways. */
+export interface IngressGatewaySettings {
+  readonly mode: "External" | "Internal";
+  /** @default true */
+  readonly enabled?: boolean;
+}
+
+/** The add-on's mesh. */
+export interface AddonMeshSettings {
+  /** `asm-1-<minor>`: one, or two consecutive ones during a canary upgrade. @example ["asm-1-27"] */
+  readonly revisions: readonly string[];
+  /** The add-on's managed ingress gateways (at most one per mode). @default [] */
+  readonly ingressGateways?: readonly IngressGatewaySettings[];
+}
+
+/** This stack creates the AKS cluster (greenfield). */
+export interface CreateClusterSettings {
+  readonly mode: "create";
+  /** The AKS resource name. @default the component's `clusterName` */
+  readonly name?: string;
+  readonly resourceGroupName: string;
+  readonly location: string;
+  /** @example "1.33" @default AKS's default version */
+  readonly kubernetesVersion?: string;
+  /** @default the cluster's name */
+  readonly dnsPrefix?: string;
+  /** The system node pool. */
+  readonly nodePool?: {
+    /** @default "system" */
+    readonly name?: string;
+    /** @default "Standard_D4s_v5" */
+    readonly vmSize?: string;
+    /** @default 3 */
+    readonly count?: number;
+  };
+  /** Which kubeconfig the cluster's Kubernetes provider uses. @default "user" */
+  readonly credentials?: "user" | "admin";
+}
+
+export const DEFAULT_NODE_POOL = { name: "system", vmSize: "Standard_D4s_v5", count: 3 } as const;
+
+/** What a team-owned cluster's mesh currently uses; a self-signed mesh cannot switch in place. */
+export type ExistingMesh = "none" | "selfSigned" | "plugin";
+
+/** The cluster is owned elsewhere: only the profile fragments and the add-on identity's read access. */
+export interface FragmentsClusterSettings {
+  readonly mode: "fragments";
+  /** The team's AKS cluster, for the lookup. */
+  readonly name: string;
+  readonly resourceGroupName: string;
+  /** The mesh CA the cluster runs today. */
+  readonly existingMesh: ExistingMesh;
+  /** The secrets-provider add-on identity's objectId. @default looked up from the cluster */
+  readonly addonIdentityObjectId?: string;
+  /** Read the cluster (getManagedCluster) to check its mesh at preview and find the add-on identity. @default true */
+  readonly lookup?: boolean;
+}
+
+/** Everything the Azure Key Vault backend builds for one AKS cluster. */
+export interface AzureKeyVaultCaSettings {
+  /** The Key Vault holding the plug-in CA. */
+  readonly keyVault: KeyVaultSettings;
+  /** Secret names in the Key Vault, passed to the add-on as `*ObjectName`. @default DEFAULT_OBJECT_NAMES */
+  readonly objectNames?: KeyVaultObjectNames;
+  /** Where the material comes from. @default { source: "generate" } */
+  readonly material?: KeyVaultMaterialSettings;
+  /** The secrets-store CSI add-on. @default { rotationPollInterval: "2m" } */
+  readonly secretsProvider?: SecretsProviderSettings;
+  /** The add-on's mesh: revisions and ingress gateways. */
+  readonly mesh: AddonMeshSettings;
+  /** Create the AKS cluster, or hand out fragments for a team-owned one. */
+  readonly cluster: CreateClusterSettings | FragmentsClusterSettings;
+}
