@@ -177,7 +177,7 @@ describe("the package: npm pack, installed offline outside the repository, the R
     expect(out.deepImport).toBe("ERR_PACKAGE_PATH_NOT_EXPORTED");
     for (const e of ENTRY_POINTS) expect(out.entries[e].file.startsWith(path.join(consumer, "node_modules/istio-mesh-ca/dist/"))).toBe(true);
     expect(out.entries["istio-mesh-ca"].names).toEqual(expect.arrayContaining([
-      "SelfSignedCa", "ProvidedCa", "VaultCa", "CertManagerCa", "AzureKeyVaultCa", "OfflineCa",
+      "SelfSignedCa", "ProvidedCa", "VaultCa", "CertManagerCa", "AzureKeyVaultCa", "CaLifecycle",
       "IstioInstall", "CacertsSecret", "MESH_PROVIDER_OPTIONS", "MeshMtls", "SidecarIngressTls"]));
     expect(out.entries["istio-mesh-ca/config"].names).toEqual(expect.arrayContaining(["selfSignedConfigSchema", "stackConfigSchema", "parseStackConfig"]));
     // The check can fail: a resource created on load is seen.
