@@ -462,3 +462,17 @@ export function istioctlValidateDeclared(resources: { type: string; inputs?: any
   }
   return { validated, failures };
 }
+
+/**
+ * The istioctl checks every stack gets: `analyze --all-namespaces` with no error and no warning left
+ * unexplained (EXPLAINED_WARNINGS, documented in docs/e2e.md), and `validate` on every Istio object
+ * in the stack's state. Jest assertions: call it inside a test.
+ */
+export function expectIstioctlAccepts(resources: { type: string; inputs?: any }[], kubeconfig: string, minValidated = 1): void {
+  const a = istioctlAnalyze(kubeconfig);
+  expect(a.messages.filter((m) => m.level === "Error")).toEqual([]);
+  expect(a.messages.filter((m) => m.level === "Warning" && !EXPLAINED_WARNINGS.includes(m.code))).toEqual([]);
+  const v = istioctlValidateDeclared(resources, kubeconfig);
+  expect(v.validated.length).toBeGreaterThanOrEqual(minValidated);
+  expect(v.failures).toEqual([]);
+}
