@@ -12,6 +12,9 @@ import { ConfigIssue } from "../atoms";
  */
 
 /** The parts of the stack config a backend's cross-checks and shared step may look at. */
+/** The config key of the CA backend's settings, as messages name it. */
+export const CA_CONFIG_KEY = "istio-mesh-ca:ca";
+
 export interface StackView {
   readonly clusters: readonly { readonly name: string }[];
   readonly namespaces: readonly { readonly name: string; readonly labels?: Record<string, string>; readonly injection?: boolean }[];

@@ -10,7 +10,7 @@ import { ProvidedCa, ProvidedClusterMaterial, ProvidedRoots, deployedMaterial } 
 import { ConfigIssue } from "../atoms";
 import { conforms } from "../conforms";
 import { expirySchema } from "../lifecycle";
-import { StackView, defineAdapter, noLifecycle } from "./adapter";
+import { CA_CONFIG_KEY, StackView, defineAdapter, noLifecycle } from "./adapter";
 
 /**
  * `backend: provided` — the team's own PEMs (Istio's Makefile.selfsigned.mk output, or a corporate
@@ -18,7 +18,7 @@ import { StackView, defineAdapter, noLifecycle } from "./adapter";
  * exists; messages name the `pulumi config set` command that fixes them. See docs/provided.md.
  */
 
-const KEY = "istio-mesh-ca:ca";
+const KEY = CA_CONFIG_KEY;
 
 /** The commands that set a cluster's material, as the messages print them. */
 export function setCommands(cluster: string): string {

@@ -4,7 +4,7 @@ import { LifecycleSettings } from "../../components/ca/lifecycle/settings";
 import { SelfSignedCa } from "../../components/ca/selfSigned";
 import { conforms } from "../conforms";
 import { lifecycleConfigFields, lifecycleConfigIssues } from "../lifecycle";
-import { defineAdapter } from "./adapter";
+import { CA_CONFIG_KEY, defineAdapter } from "./adapter";
 
 /**
  * `backend: selfSigned` — Istio's "plug in CA certificates" procedure (tools/certs Makefile): an
@@ -22,7 +22,7 @@ export type SelfSignedConfig = z.infer<typeof selfSignedConfigSchema>;
 export const selfSignedAdapter = defineAdapter<"selfSigned", SelfSignedConfig, CaLifecycle>({
   backend: "selfSigned",
   schema: selfSignedConfigSchema,
-  shared: (name, config, _stack, opts) => new CaLifecycle(name, { ...config, settingsName: "istio-mesh-ca:ca" }, opts),
+  shared: (name, config, _stack, opts) => new CaLifecycle(name, { ...config, settingsName: CA_CONFIG_KEY }, opts),
   lifecycle: (ca) => ca,
   create: (name, _config, ctx, opts) => new SelfSignedCa(name, {
     caLifecycle: ctx.shared,

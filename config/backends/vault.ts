@@ -11,7 +11,7 @@ import { ConfigIssue } from "../atoms";
 import { keySpecSchema, rootParamsSchema, subjectSchema } from "../certParams";
 import { conforms } from "../conforms";
 import { expirySchema, lifecycleConfigFields, lifecycleConfigIssues } from "../lifecycle";
-import { defineAdapter } from "./adapter";
+import { CA_CONFIG_KEY, defineAdapter } from "./adapter";
 
 /**
  * `backend: vault` — HashiCorp Vault's PKI, rendered into istiod's ROOT_CA_DIR by the Vault agent.
@@ -309,17 +309,17 @@ export const vaultAdapter = defineAdapter<"vault", VaultConfig, VaultShared>({
   plaintextSecrets: (config, isSecret) => plaintextTokenProblems(config, isSecret("ca")),
   shared: (name, config, _stack, opts) => {
     const provider = vaultProvider(name, config, opts);
-    const pki = new VaultPki(`${name}-pki`, { settings: config, provider }, opts);
+    const pki = new VaultPki(`${name}-pki`, { settings: config, provider, settingsName: CA_CONFIG_KEY }, opts);
     const lifecycle = vaultLifecycleSettings(config);
     if (!lifecycle) return { provider, pki };
     // Named and parented like the root this backend always had (`mesh-pki-root` under the PKI
     // component), so that existing stacks keep their root; later generations are `mesh-pki-root-g<n>`.
-    const caLifecycle = new CaLifecycle(`${name}-pki`, { ...lifecycle, settingsName: "istio-mesh-ca:ca" }, { parent: pki });
+    const caLifecycle = new CaLifecycle(`${name}-pki`, { ...lifecycle, settingsName: CA_CONFIG_KEY }, { parent: pki });
     return { provider, pki, caLifecycle };
   },
   lifecycle: (shared) => shared.caLifecycle,
   create: (name, config, ctx, opts) => new VaultCa(name, {
     settings: config, shared: ctx.shared, provider: ctx.provider, clusterName: ctx.clusterName, istioNamespace: ctx.istioNamespace,
-    istioRevision: ctx.istioRevision,
+    istioRevision: ctx.istioRevision, settingsName: CA_CONFIG_KEY,
   }, opts),
 });

@@ -4,7 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MESH_PROVIDER_OPTIONS } from "../../istio/cacerts";
 import { MeshClusterFragments, SECRETS_PROVIDER_ADDON } from "./fragments";
-import { CreateClusterSettings, DEFAULT_NODE_POOL, FragmentsClusterSettings } from "./settings";
+import { CreateClusterSettings, FragmentsClusterSettings, ResolvedAzureKeyVaultCaSettings } from "./settings";
 
 type AddonProfiles = { [key: string]: outputs.containerservice.ManagedClusterAddonProfileResponse } | undefined;
 
@@ -53,13 +53,13 @@ export interface CreatedAksCluster {
 /** Greenfield: an AKS cluster with a system-assigned identity, the mesh and the secrets-provider add-on. */
 export function createAksCluster(
   name: string,
-  cluster: CreateClusterSettings & { name: string },
+  cluster: ResolvedAzureKeyVaultCaSettings["cluster"] & CreateClusterSettings & { name: string },
   fragments: MeshClusterFragments,
   dependsOn: pulumi.Resource[],
   parent: pulumi.Resource,
 ): CreatedAksCluster {
-  const nodePool = { ...DEFAULT_NODE_POOL, ...cluster.nodePool };
-  const credentialsKind = cluster.credentials ?? "user";
+  const nodePool = cluster.nodePool;
+  const credentialsKind = cluster.credentials;
   const managedCluster = new containerservice.ManagedCluster(`${name}-aks`, {
     resourceName: cluster.name,
     resourceGroupName: cluster.resourceGroupName,

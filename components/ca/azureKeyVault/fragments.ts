@@ -1,6 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { containerservice } from "@pulumi/azure-native/types/input";
-import { AddonMeshSettings, KeyVaultObjectNames } from "./settings";
+import { KeyVaultObjectNames, ResolvedAzureKeyVaultCaSettings } from "./settings";
 
 /** The add-on key of the secrets-store CSI driver's Key Vault provider in `addonProfiles`. */
 export const SECRETS_PROVIDER_ADDON = "azureKeyvaultSecretsProvider";
@@ -16,7 +16,7 @@ export interface MeshClusterFragments {
 export interface FragmentArgs {
   readonly keyVaultId: pulumi.Input<string>;
   readonly objectNames: KeyVaultObjectNames;
-  readonly mesh: AddonMeshSettings;
+  readonly mesh: ResolvedAzureKeyVaultCaSettings["mesh"];
   readonly rotationPollInterval: string;
 }
 
@@ -26,7 +26,7 @@ export interface FragmentArgs {
  */
 export function meshClusterFragments(args: FragmentArgs): MeshClusterFragments {
   const { objectNames: names } = args;
-  const ingressGateways = (args.mesh.ingressGateways ?? []).map((g) => ({ enabled: g.enabled ?? true, mode: g.mode }));
+  const ingressGateways = args.mesh.ingressGateways.map((g) => ({ enabled: g.enabled, mode: g.mode }));
   return {
     serviceMeshProfile: {
       mode: "Istio",

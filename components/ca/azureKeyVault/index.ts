@@ -8,7 +8,7 @@ import { createAksCluster, teamClusterAddonIdentity } from "./cluster";
 import { MeshClusterFragments, meshClusterFragments } from "./fragments";
 import { PluginCaKeyVault, grantSecretsRead } from "./keyVault";
 import { caMaterialFor } from "./material";
-import { AKS_ISTIO_NAMESPACE, AzureKeyVaultCaSettings, DEFAULT_OBJECT_NAMES, DEFAULT_ROTATION_POLL_INTERVAL } from "./settings";
+import { AKS_ISTIO_NAMESPACE, AzureKeyVaultCaSettings, resolveAzureKeyVaultSettings } from "./settings";
 
 export { AKS_ISTIO_NAMESPACE } from "./settings";
 export type * from "./settings";
@@ -50,12 +50,12 @@ export class AzureKeyVaultCa extends MeshComponent implements CaBackend {
 
   constructor(name: string, args: AzureKeyVaultCaArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ca", "AzureKeyVaultCa", name, opts);
-    const settings = args.settings;
-    const materialSettings = settings.material ?? { source: "generate" };
+    const settings = resolveAzureKeyVaultSettings(args.settings);
+    const materialSettings = settings.material;
     if (materialSettings.source === "generate" && !args.caLifecycle) {
       this.fail("material source generate needs the stack's CA lifecycle: pass caLifecycle (or supply the PEMs with material source provided)");
     }
-    const objectNames = settings.objectNames ?? DEFAULT_OBJECT_NAMES;
+    const objectNames = settings.objectNames;
     const { material, istiodAdditions } = caMaterialFor(name, materialSettings,
       { clusterName: args.clusterName, istioNamespace: args.istioNamespace ?? AKS_ISTIO_NAMESPACE }, this, args.caLifecycle);
     // The add-on writes `cacerts` itself from the Key Vault objects (CSI): nothing for our install to write.
@@ -69,7 +69,7 @@ export class AzureKeyVaultCa extends MeshComponent implements CaBackend {
       keyVaultId: this.keyVault.keyVaultId,
       objectNames,
       mesh: settings.mesh,
-      rotationPollInterval: settings.secretsProvider?.rotationPollInterval ?? DEFAULT_ROTATION_POLL_INTERVAL,
+      rotationPollInterval: settings.secretsProvider.rotationPollInterval,
     });
 
     let principalId: pulumi.Output<string>;
@@ -83,7 +83,7 @@ export class AzureKeyVaultCa extends MeshComponent implements CaBackend {
       principalId = teamClusterAddonIdentity(settings.cluster, this);
     }
     const grant = grantSecretsRead(name, {
-      keyVault: this.keyVault, authorization: settings.keyVault.authorization ?? "rbac", tenantId, principalId,
+      keyVault: this.keyVault, authorization: settings.keyVault.authorization, tenantId, principalId,
     }, this);
 
     const istiodSettings = noIstiodSettings([grant, ...this.keyVault.secrets]);

@@ -3,7 +3,7 @@ import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as pulumi from "@pulumi/pulumi";
 import { CaMaterial } from "../contract";
 import { MeshComponent } from "../../shared/meshComponent";
-import { KeyVaultAuthorization, KeyVaultObjectNames, KeyVaultSettings, parseKeyVaultId } from "./settings";
+import { KeyVaultAuthorization, KeyVaultObjectNames, KeyVaultSettings, parseKeyVaultId, resolveKeyVaultSettings } from "./settings";
 
 /** Built-in role "Key Vault Secrets User": read secret contents (the CSI driver's `get`). */
 export const KEY_VAULT_SECRETS_USER_ROLE = "4633458b-17de-408a-b874-0445c86b69e6";
@@ -39,7 +39,7 @@ export class PluginCaKeyVault extends MeshComponent {
 
   constructor(name: string, args: PluginCaKeyVaultArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ca", "PluginCaVault", name, opts);
-    const settings = args.keyVault;
+    const settings = resolveKeyVaultSettings(args.keyVault);
     if (settings.existingId !== undefined) {
       const existing = parseKeyVaultId(settings.existingId);
       if (!existing) {
@@ -61,11 +61,11 @@ export class PluginCaKeyVault extends MeshComponent {
         location,
         properties: {
           tenantId: args.tenantId,
-          sku: { family: "A", name: settings.sku ?? "standard" },
-          enableRbacAuthorization: (settings.authorization ?? "rbac") === "rbac",
+          sku: { family: "A", name: settings.sku },
+          enableRbacAuthorization: settings.authorization === "rbac",
           enableSoftDelete: true,
-          softDeleteRetentionInDays: settings.softDeleteRetentionDays ?? 90,
-          enablePurgeProtection: settings.purgeProtection ?? true,
+          softDeleteRetentionInDays: settings.softDeleteRetentionDays,
+          enablePurgeProtection: settings.purgeProtection,
         },
       }, { parent: this });
       this.keyVaultId = this.keyVault.id;

@@ -152,3 +152,41 @@ export interface AzureKeyVaultCaSettings {
   /** Create the AKS cluster, or hand out fragments for a team-owned one. */
   readonly cluster: CreateClusterSettings | FragmentsClusterSettings;
 }
+
+/** Key Vault settings with their documented defaults applied (`tenantId` defaults at deploy time). */
+export type ResolvedKeyVaultSettings = KeyVaultSettings & Required<Pick<KeyVaultSettings, "authorization" | "sku" | "softDeleteRetentionDays" | "purgeProtection">>;
+
+/** Pure: the Key Vault settings with every `@default` applied. */
+export function resolveKeyVaultSettings(s: KeyVaultSettings): ResolvedKeyVaultSettings {
+  return { ...s, authorization: s.authorization ?? "rbac", sku: s.sku ?? "standard", softDeleteRetentionDays: s.softDeleteRetentionDays ?? 90, purgeProtection: s.purgeProtection ?? true };
+}
+
+/** The component's settings with every documented default applied (names that default to the cluster's stay unset). */
+export interface ResolvedAzureKeyVaultCaSettings {
+  readonly keyVault: ResolvedKeyVaultSettings;
+  readonly objectNames: KeyVaultObjectNames;
+  readonly material: KeyVaultMaterialSettings;
+  readonly secretsProvider: Required<SecretsProviderSettings>;
+  readonly mesh: { readonly revisions: readonly string[]; readonly ingressGateways: readonly Required<IngressGatewaySettings>[] };
+  readonly cluster:
+    | (CreateClusterSettings & { readonly nodePool: Required<NonNullable<CreateClusterSettings["nodePool"]>>; readonly credentials: "user" | "admin" })
+    | (FragmentsClusterSettings & { readonly lookup: boolean });
+}
+
+/**
+ * Pure: the settings with every `@default` applied — what the config schema (config/backends/
+ * azureKeyVault.ts) produces for the same input; test/ca/azureKeyVaultSettings.test.ts holds them to it.
+ */
+export function resolveAzureKeyVaultSettings(s: AzureKeyVaultCaSettings): ResolvedAzureKeyVaultCaSettings {
+  const cluster = s.cluster.mode === "create"
+    ? { ...s.cluster, nodePool: { ...DEFAULT_NODE_POOL, ...s.cluster.nodePool }, credentials: s.cluster.credentials ?? "user" }
+    : { ...s.cluster, lookup: s.cluster.lookup ?? true };
+  return {
+    keyVault: resolveKeyVaultSettings(s.keyVault),
+    objectNames: s.objectNames ?? DEFAULT_OBJECT_NAMES,
+    material: s.material ?? { source: "generate" },
+    secretsProvider: { rotationPollInterval: s.secretsProvider?.rotationPollInterval ?? DEFAULT_ROTATION_POLL_INTERVAL },
+    mesh: { revisions: s.mesh.revisions, ingressGateways: (s.mesh.ingressGateways ?? []).map((g) => ({ mode: g.mode, enabled: g.enabled ?? true })) },
+    cluster,
+  };
+}

@@ -48,6 +48,11 @@ export interface VaultCaArgs {
   readonly istioNamespace: string;
   /** `istio.revision`: the default service account is then `istiod-<revision>`, as the chart names it. */
   readonly istioRevision?: string;
+  /**
+   * How messages name the settings (the stack program passes its config key, `istio-mesh-ca:ca`).
+   * @default the component's name
+   */
+  readonly settingsName?: string;
 }
 
 /**
@@ -90,9 +95,9 @@ export class VaultCa extends MeshComponent implements CaBackend {
 
     const injector = settings.injector.install ? this.injectorChart(settings, args.provider, args.istioNamespace) : [];
     if (!settings.injector.install) {
-      void pulumi.log.warn("istio-mesh-ca:ca.injector.install is false: if the existing vault-agent injector's webhook has failurePolicy Ignore "
-        + "and misses istiod's pod, ROOT_CA_DIR stays empty and istiod silently starts its own self-signed CA; make its webhook fail closed "
-        + "for istiod (docs/vault.md, \"The injector must fail closed\")", this);
+      void pulumi.log.warn(`${args.settingsName ?? name}.injector.install is false: if the existing vault-agent injector's webhook has failurePolicy Ignore `
+        + `and misses istiod's pod, ROOT_CA_DIR stays empty and istiod silently starts its own self-signed CA; make its webhook fail closed `
+        + `for istiod (docs/vault.md, "The injector must fail closed")`, this);
     }
 
     // Offline root: the lifecycle's roots for the phase; Vault's CSR signed by the phase's signing root

@@ -15,6 +15,11 @@ export interface VaultPkiArgs {
   readonly settings: VaultCaSettings;
   /** The Vault provider every child uses. */
   readonly provider: vault.Provider;
+  /**
+   * How messages name the settings (the stack program passes its config key, `istio-mesh-ca:ca`).
+   * @default the component's name
+   */
+  readonly settingsName?: string;
 }
 
 /** Vault's key parameters for a key spec. */
@@ -51,6 +56,7 @@ export class VaultPki extends MeshComponent {
   public readonly policy: vault.Policy;
 
   private readonly settings: VaultCaSettings;
+  private readonly settingsName: string;
   private readonly vopts: pulumi.CustomResourceOptions;
   private readonly rootMount: vault.Mount;
   private readonly interMount: vault.Mount;
@@ -61,6 +67,7 @@ export class VaultPki extends MeshComponent {
     super("ca", "VaultPki", name, opts);
     const settings = args.settings;
     this.settings = settings;
+    this.settingsName = args.settingsName ?? name;
     const vopts = { parent: this, provider: args.provider };
     this.vopts = vopts;
 
@@ -171,7 +178,7 @@ export class VaultPki extends MeshComponent {
     intermediateKey: pulumi.Output<string>, certChain: pulumi.Output<string>, ready: pulumi.Resource[]): IssuedIntermediate {
     const files = pulumi.all([intermediateCert, intermediateKey, certChain, rootCertBundle]).apply(([cert, key, chain, bundle]) => {
       const data: Record<CaFile, string> = { "ca-cert.pem": cert, "ca-key.pem": key, "cert-chain.pem": chain, "root-cert.pem": bundle };
-      for (const f of CA_FILES) if (!data[f].trim()) throw new Error(`istio-mesh-ca:ca: no ${f} to write to the KV secret`);
+      for (const f of CA_FILES) if (!data[f].trim()) throw new pulumi.ResourceError(`${this.settingsName}: no ${f} to write to the KV secret`, this);
       return data;
     });
     const kv = this.kvSecret(files);
@@ -229,8 +236,8 @@ export class VaultPki extends MeshComponent {
     // The same expiry guard the lifecycle applies to the intermediates it issues itself.
     const signedPem = signed.certPem.apply((pem) => {
       const { warnings, errors } = expiryFindings([{ role: "intermediate (Vault)", pem }], this.settings.expiry, new Date());
-      for (const w of warnings) pulumi.log.warn(`istio-mesh-ca:ca.expiry: ${w}`);
-      if (errors.length > 0) throw new Error(`istio-mesh-ca:ca.expiry:\n  - ${errors.join("\n  - ")}`);
+      for (const w of warnings) pulumi.log.warn(`${this.settingsName}.expiry: ${w}`, this);
+      if (errors.length > 0) throw new pulumi.ResourceError(`${this.settingsName}.expiry:\n  - ${errors.join("\n  - ")}`, this);
       return pemFile(pem);
     });
     const signerPem = pulumi.output(signingRoot.certPem).apply(pemFile);
