@@ -91,7 +91,7 @@ describe("dev stack (Pulumi.dev.yaml)", () => {
     expect(run.dependsOn.get("cluster1-mtls-mesh")).toEqual(expect.arrayContaining(["cluster1-istio-istiod", "cluster1-ns-test"]));
   });
 
-  it("terminates external TLS in httpbin's sidecar on 9080 (seed 002)", () => {
+  it("terminates external TLS in httpbin's sidecar on 9080 (TLS termination in the sidecar)", () => {
     const exception = byName(run, "cluster1-test-httpbin-external-port").inputs;
     expect(exception).toMatchObject({
       apiVersion: "security.istio.io/v1", kind: "PeerAuthentication",
