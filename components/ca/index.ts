@@ -28,6 +28,7 @@ export { CertManagerCa } from "./certManager";
 export type { CertManagerCaArgs, CertManagerCaSettings, CertManagerMode, SignerSettings as CertManagerSignerSettings } from "./certManager";
 export { AzureKeyVaultCa } from "./azureKeyVault";
 export type { AzureKeyVaultCaArgs } from "./azureKeyVault";
-export type { AzureKeyVaultCaSettings, KeyVaultSettings, KeyVaultObjectNames, KeyVaultMaterialSettings } from "./azureKeyVault/settings";
+export type { AzureKeyVaultCaSettings, KeyVaultSettings, KeyVaultObjectNames, KeyVaultMaterialSettings, ResolvedAzureKeyVaultCaSettings } from "./azureKeyVault/settings";
+export { resolveAzureKeyVaultSettings, resolveKeyVaultSettings } from "./azureKeyVault/settings";
 export { meshClusterFragments } from "./azureKeyVault/fragments";
 export type { MeshClusterFragments, FragmentArgs } from "./azureKeyVault/fragments";

@@ -6,7 +6,7 @@ import { parseKeyVaultId } from "../../components/ca/azureKeyVault/settings";
 import { revisionProblems } from "../../config/backends/azureKeyVault";
 import { ConfigError, parseStackConfig } from "../../config/load";
 import { runProgram, stackConfig } from "../harness/program";
-import { CaLifecycle, makeOfflineCa } from "./azureKeyVaultFixtures";
+import { TeamCaPems, makeTeamCaPems } from "./azureKeyVaultFixtures";
 
 /** Config errors of the azureKeyVault backend: named key, bad value, what is allowed; nothing registered. */
 
@@ -35,7 +35,7 @@ describe("azureKeyVault config errors through the program", () => {
   });
 
   it("refuses a CA key in plain (non-secret) config", async () => {
-    const offline = makeOfflineCa();
+    const offline = makeTeamCaPems();
     const cfg = prod();
     cfg.ca.material = { source: "provided", rootCertPem: offline.rootCertPem, caCertPem: offline.caCertPem, caKeyPem: offline.caKeyPem };
     const run = await runProgram(cfg);
@@ -110,8 +110,8 @@ describe("azureKeyVault config validation", () => {
 });
 
 describe("supplied material checks (pure)", () => {
-  let offline: CaLifecycle;
-  beforeAll(() => { offline = makeOfflineCa(); });
+  let offline: TeamCaPems;
+  beforeAll(() => { offline = makeTeamCaPems(); });
 
   it("accepts a matching root, intermediate and key", () => {
     expect(providedMaterialProblems(offline)).toEqual([]);

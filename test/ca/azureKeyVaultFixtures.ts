@@ -62,7 +62,7 @@ export function opensslVerify(roots: string, leaf: string, untrusted?: string): 
 }
 
 /** An offline root and intermediate made with the openssl CLI (EC P-256: fast), as a team would supply them. */
-export interface CaLifecycle {
+export interface TeamCaPems {
   rootCertPem: string;
   caCertPem: string;
   caKeyPem: string;
@@ -70,7 +70,7 @@ export interface CaLifecycle {
   otherKeyPem: string;
 }
 
-export function makeOfflineCa(): CaLifecycle {
+export function makeTeamCaPems(): TeamCaPems {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "akv-offline-ca-"));
   const ssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
   const read = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");

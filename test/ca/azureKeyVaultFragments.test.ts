@@ -1,5 +1,5 @@
 import { ProgramRun, byName, ofType, privateKeyOccurrences, runProgram } from "../harness/program";
-import { CaLifecycle, TENANT, azureMocks, makeOfflineCa } from "./azureKeyVaultFixtures";
+import { TeamCaPems, TENANT, azureMocks, makeTeamCaPems } from "./azureKeyVaultFixtures";
 
 /** cluster.mode fragments: the AKS cluster belongs to another stack; this one owns vault, secrets and access. */
 
@@ -21,10 +21,10 @@ function teamConfig(ca: Record<string, unknown>): Record<string, unknown> {
 }
 
 describe("fragments mode, existing vault with access policies, supplied PEMs", () => {
-  let offline: CaLifecycle;
+  let offline: TeamCaPems;
   let run: ProgramRun;
   beforeAll(async () => {
-    offline = makeOfflineCa();
+    offline = makeTeamCaPems();
     run = await runProgram(teamConfig({
       material: { source: "provided", rootCertPem: offline.rootCertPem, caCertPem: offline.caCertPem, caKeyPem: offline.caKeyPem },
     }), { secretKeys: ["ca"], ...azureMocks() });

@@ -1,7 +1,7 @@
 import { addonIdentityObjectId, teamClusterIdentityFrom } from "../../components/ca/azureKeyVault/cluster";
 import { FragmentsClusterSettings } from "../../components/ca/azureKeyVault/settings";
 import { ofType, runProgram } from "../harness/program";
-import { ADDON_OBJECT_ID, CaLifecycle, SECRETS_USER_ROLE, TENANT, azureMocks, makeOfflineCa } from "./azureKeyVaultFixtures";
+import { ADDON_OBJECT_ID, TeamCaPems, SECRETS_USER_ROLE, TENANT, azureMocks, makeTeamCaPems } from "./azureKeyVaultFixtures";
 
 /**
  * cluster.mode fragments with a lookup of the team's cluster (getManagedCluster): the add-on identity
@@ -18,8 +18,8 @@ const meshedWith = (plugin: boolean) => ({
 });
 
 describe("fragments mode with a lookup of the team's cluster", () => {
-  let offline: CaLifecycle;
-  beforeAll(() => { offline = makeOfflineCa(); });
+  let offline: TeamCaPems;
+  beforeAll(() => { offline = makeTeamCaPems(); });
 
   it("grants Key Vault Secrets User at the vault to the identity the lookup found", async () => {
     const run = await runProgram({
