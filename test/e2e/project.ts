@@ -95,14 +95,14 @@ export class E2eStack {
   }
 
   /** `pulumi up --json`: the engine's events, one JSON object per line, in order. */
-  up(extra: string[] = []): { run: Ran; events: EngineEvent[] } {
-    const r = this.pulumi(["up", "--yes", "--skip-preview", "--json", ...extra]);
+  up(extra: string[] = [], env: NodeJS.ProcessEnv = {}): { run: Ran; events: EngineEvent[] } {
+    const r = this.pulumi(["up", "--yes", "--skip-preview", "--json", ...extra], { env });
     return { run: r, events: parseEvents(r.stdout) };
   }
 
   /** `pulumi up` that must succeed. */
-  mustUp(extra: string[] = []): EngineEvent[] {
-    const { run: r, events } = this.up(extra);
+  mustUp(extra: string[] = [], env: NodeJS.ProcessEnv = {}): EngineEvent[] {
+    const { run: r, events } = this.up(extra, env);
     if (r.code !== 0) {
       const diagnostics = events.filter((e) => e.diagnosticEvent && e.diagnosticEvent.severity === "error")
         .map((e) => `${e.diagnosticEvent!.urn ?? ""}: ${plain(e.diagnosticEvent!.message)}`);
