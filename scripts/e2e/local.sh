@@ -28,7 +28,10 @@ export PULUMI_HOME="$LOCAL_DIR/pulumi-home" PULUMI_BACKEND_URL="file://$LOCAL_DI
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-local}"
 export PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 STACK=local
-pulumi_() { pulumi "$@" --stack "$STACK" --cwd "$ROOT" --non-interactive; }
+# The Kubernetes provider writes its kubeconfig (admin credentials) to a temp file on every Configure
+# and never removes it (pulumi-kubernetes writeKubeconfigToFile): keep those in $LOCAL_DIR, which
+# `npm run local -- stop` deletes.
+pulumi_() { mkdir -p "$LOCAL_DIR/tmp"; TMPDIR="$LOCAL_DIR/tmp" pulumi "$@" --stack "$STACK" --cwd "$ROOT" --non-interactive; }
 
 step() { printf '\n== %s\n' "$*"; }
 ready() { [ -f "$KUBE_STATE_DIR/pids" ] && [ -f "$KUBECONFIG" ] && kubectl get --raw /readyz > /dev/null 2>&1; }
