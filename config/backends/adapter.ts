@@ -11,10 +11,10 @@ import { ConfigIssue } from "../atoms";
  * know nothing of config.
  */
 
-/** The parts of the stack config a backend's cross-checks and shared step may look at. */
 /** The config key of the CA backend's settings, as messages name it. */
 export const CA_CONFIG_KEY = "istio-mesh-ca:ca";
 
+/** The parts of the stack config a backend's cross-checks and shared step may look at. */
 export interface StackView {
   readonly clusters: readonly { readonly name: string }[];
   readonly namespaces: readonly { readonly name: string; readonly labels?: Record<string, string>; readonly injection?: boolean }[];

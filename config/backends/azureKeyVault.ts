@@ -11,7 +11,7 @@ import { providedMaterialProblems } from "../../components/ca/pem";
 import { ConfigIssue } from "../atoms";
 import { conforms } from "../conforms";
 import { lifecycleConfigFields, lifecycleConfigIssues } from "../lifecycle";
-import { StackView, defineAdapter } from "./adapter";
+import { CA_CONFIG_KEY, StackView, defineAdapter } from "./adapter";
 
 /**
  * `backend: azureKeyVault` — the AKS Istio add-on's plug-in CA: four objects in Azure Key Vault, read by
@@ -224,7 +224,7 @@ export const azureKeyVaultAdapter = defineAdapter<"azureKeyVault", AzureKeyVault
     // The validated stack config: with `clusters` unset it is the default cluster1, whose historic root
     // must be aliased like any other (validation allows exactly one cluster with this backend).
     const transformations = stack.clusters.length === 1 ? [historicRootAlias(name, stack.clusters[0].name)] : [];
-    return new CaLifecycle(name, { ...config.material, settingsName: "istio-mesh-ca:ca.material" },
+    return new CaLifecycle(name, { ...config.material, settingsName: `${CA_CONFIG_KEY}.material` },
       { ...opts, transformations: [...(opts.transformations ?? []), ...transformations] });
   },
   lifecycle: (shared) => shared,

@@ -18,14 +18,13 @@ import { CA_CONFIG_KEY, StackView, defineAdapter, noLifecycle } from "./adapter"
  * exists; messages name the `pulumi config set` command that fixes them. See docs/provided.md.
  */
 
-const KEY = CA_CONFIG_KEY;
 
 /** The commands that set a cluster's material, as the messages print them. */
 export function setCommands(cluster: string): string {
-  return `pulumi config set --path '${KEY}.clusters.${cluster}.caCertPem' < ${cluster}/ca-cert.pem && `
-    + `pulumi config set --secret --path '${KEY}.clusters.${cluster}.caKeyPem' < ${cluster}/ca-key.pem`;
+  return `pulumi config set --path '${CA_CONFIG_KEY}.clusters.${cluster}.caCertPem' < ${cluster}/ca-cert.pem && `
+    + `pulumi config set --secret --path '${CA_CONFIG_KEY}.clusters.${cluster}.caKeyPem' < ${cluster}/ca-key.pem`;
 }
-const ROOT_COMMAND = `pulumi config set --path '${KEY}.rootCertPem' < root-cert.pem`;
+const ROOT_COMMAND = `pulumi config set --path '${CA_CONFIG_KEY}.rootCertPem' < root-cert.pem`;
 
 const clusterMaterialSchema = conforms<ProvidedClusterMaterial>()(z.strictObject({
   /** `ca-cert.pem`: the intermediate istiod signs workload certificates with. */
@@ -80,11 +79,11 @@ export function providedIssues(cfg: Pick<ProvidedConfig, "rootCertPem" | "cluste
   for (const [cluster, m] of Object.entries(cfg.clusters)) {
     if (m.caCertPem === undefined) {
       push({ path: ["clusters", cluster, "caCertPem"], input: undefined,
-        message: `required: the intermediate (ca-cert.pem) of cluster ${cluster}. Set it with: pulumi config set --path '${KEY}.clusters.${cluster}.caCertPem' < ${cluster}/ca-cert.pem` });
+        message: `required: the intermediate (ca-cert.pem) of cluster ${cluster}. Set it with: pulumi config set --path '${CA_CONFIG_KEY}.clusters.${cluster}.caCertPem' < ${cluster}/ca-cert.pem` });
     }
     if (m.caKeyPem === undefined) {
       push({ path: ["clusters", cluster, "caKeyPem"], input: undefined,
-        message: `required: the intermediate's private key (ca-key.pem) of cluster ${cluster}, as secret config. Set it with: pulumi config set --secret --path '${KEY}.clusters.${cluster}.caKeyPem' < ${cluster}/ca-key.pem` });
+        message: `required: the intermediate's private key (ca-key.pem) of cluster ${cluster}, as secret config. Set it with: pulumi config set --secret --path '${CA_CONFIG_KEY}.clusters.${cluster}.caKeyPem' < ${cluster}/ca-key.pem` });
     }
     if (cfg.rootCertPem === undefined || m.caCertPem === undefined || m.caKeyPem === undefined) continue;
     const check = checkSuppliedMaterial({ rootCertPem: cfg.rootCertPem, caCertPem: m.caCertPem, caKeyPem: m.caKeyPem, certChainPem: m.certChainPem }, now);
@@ -155,7 +154,7 @@ export function providedStackProblems(cfg: ProvidedConfig, stack: StackView): Is
   for (const name of Object.keys(cfg.clusters)) {
     if (!names.includes(name)) {
       problems.push({ path: ["ca", "clusters", name], input: name,
-        message: `material for a cluster this stack does not have; istio-mesh-ca:clusters lists ${names.map((n) => JSON.stringify(n)).join(", ")}: rename the entry or remove it (pulumi config rm --path '${KEY}.clusters.${name}')` });
+        message: `material for a cluster this stack does not have; istio-mesh-ca:clusters lists ${names.map((n) => JSON.stringify(n)).join(", ")}: rename the entry or remove it (pulumi config rm --path '${CA_CONFIG_KEY}.clusters.${name}')` });
     }
   }
   return problems;
@@ -169,7 +168,7 @@ export const providedAdapter = defineAdapter<"provided", ProvidedConfig, Provide
   shared: (name, config, _stack, opts) => {
     // Validation refused anything broken; run the same checks again for their warnings and paths.
     const { warnings, checks } = providedIssues(config, new Date());
-    for (const w of warnings) void pulumi.log.warn(`${KEY}.expiry: ${w}`);
+    for (const w of warnings) void pulumi.log.warn(`${CA_CONFIG_KEY}.expiry: ${w}`);
     const rootCerts = splitPemCerts(config.rootCertPem ?? "");
     const previous = new pulumi.StackReference(`${name}-provided-previous`, { name: selfStackName() }, opts);
     return { rootCerts, rootCertBundle: joinPems(rootCerts), checks, deployed: deployedMaterial(previous) };
@@ -179,6 +178,6 @@ export const providedAdapter = defineAdapter<"provided", ProvidedConfig, Provide
     roots: ctx.shared,
     clusterName: ctx.clusterName,
     material: config.clusters[ctx.clusterName] ?? {},
-    where: { caCertPem: `${KEY}.clusters.${ctx.clusterName}.caCertPem`, rootCertPem: `${KEY}.rootCertPem` },
+    where: { caCertPem: `${CA_CONFIG_KEY}.clusters.${ctx.clusterName}.caCertPem`, rootCertPem: `${CA_CONFIG_KEY}.rootCertPem` },
   }, opts),
 });

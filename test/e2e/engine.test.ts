@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import { DEPLOY_ENV, istioCharts } from "./project";
+import { engineEnv, istioCharts } from "./project";
 import { ROOT, e2eEnv, mustRun, plain, run } from "./support";
 import { configProblems } from "../harness/configProblems";
 
@@ -37,12 +37,12 @@ describe("the real Pulumi engine runs our program (pulumi preview, local backend
 
   /**
    * The first test runs the program as a user's `pulumi preview` does, type-checked by ts-node; the
-   * rest transpile-only (DEPLOY_ENV): `npm test` type-checks the same sources, and each type-checked
+   * rest transpile-only (engineEnv's DEPLOY_ENV): `npm test` type-checks the same sources, and each type-checked
    * run costs ~20 s more.
    */
   let typeCheck = true;
   const pulumi = (args: string[], input?: string) => run("pulumi", [...args, "--stack", STACK, "--cwd", ROOT, "--non-interactive"],
-    { input, env: typeCheck ? {} : DEPLOY_ENV });
+    { input, env: typeCheck ? { TMPDIR: engineEnv().TMPDIR } : engineEnv() });
   /** `pulumi config set` with the value on stdin (keeps PEMs out of argv; a value can't be mistaken for a flag). */
   const configSetStdin = (args: string[], value: string) => {
     const r = pulumi(["config", "set", ...args], value);

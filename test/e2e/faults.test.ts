@@ -1,7 +1,6 @@
 import { execFile, spawn } from "child_process";
 import { X509Certificate, createPrivateKey } from "crypto";
-import * as path from "path";
-import { DEPLOY_ENV, E2eProject, E2eStack, EngineEvent, istioCharts, parseEvents, urnName, whenFinished } from "./project";
+import { E2eProject, E2eStack, EngineEvent, engineEnv, istioCharts, parseEvents, urnName, whenFinished } from "./project";
 import { checkCacerts, secretFiles } from "./cacertsChecks";
 import { e2eEnv, kubectl, plain, run } from "./support";
 
@@ -50,8 +49,7 @@ function descendants(pid: number): number[] {
  */
 async function upKilledWhen(stack: E2eStack, when: (events: EngineEvent[]) => boolean): Promise<{ killed: boolean; samples: string[] }> {
   const child = spawn("pulumi", ["up", "--yes", "--skip-preview", "--json", "--stack", stack.name, "--cwd", stack.project.dir, "--non-interactive"],
-    // TMPDIR as E2eStack.pulumi sets it: the provider's kubeconfig files stay inside $E2E_DIR.
-    { cwd: stack.project.dir, detached: true, stdio: ["ignore", "pipe", "ignore"], env: { ...process.env, ...DEPLOY_ENV, TMPDIR: path.join(e2eEnv().dir, "tmp") } });
+    { cwd: stack.project.dir, detached: true, stdio: ["ignore", "pipe", "ignore"], env: { ...process.env, ...engineEnv() } });
   let done = false;
   const exited = new Promise<void>((resolve) => child.on("exit", () => { done = true; resolve(); }));
   let killed = false;

@@ -20,6 +20,18 @@ import { ROOT, Ran, e2eEnv, mustRun, plain, run } from "./support";
  */
 export const DEPLOY_ENV = { PULUMI_NODEJS_TRANSPILE_ONLY: "true" };
 
+/**
+ * The environment every engine run of this tier gets: DEPLOY_ENV, and TMPDIR inside $E2E_DIR. The
+ * Kubernetes provider writes its kubeconfig (admin credentials) to a temp file on every Configure
+ * and never removes it (pulumi-kubernetes pkg/provider/util.go writeKubeconfigToFile): the wrapper
+ * deletes $E2E_DIR.
+ */
+export function engineEnv(): NodeJS.ProcessEnv {
+  const tmp = path.join(e2eEnv().dir, "tmp");
+  fs.mkdirSync(tmp, { recursive: true });
+  return { ...DEPLOY_ENV, TMPDIR: tmp };
+}
+
 const PROGRAM_FILES = ["index.ts", "Pulumi.yaml", "tsconfig.json", "package.json", "components", "config", "stacks"];
 
 export class E2eProject {
@@ -65,13 +77,8 @@ export class E2eStack {
 
   /** `pulumi <args> --stack <name> --cwd <project> --non-interactive`; never throws. */
   pulumi(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Ran {
-    // The Kubernetes provider writes its kubeconfig (admin credentials) to a temp file on every
-    // Configure and never removes it (pulumi-kubernetes pkg/provider/util.go writeKubeconfigToFile):
-    // keep those inside $E2E_DIR, which the wrapper deletes.
-    const tmp = path.join(e2eEnv().dir, "tmp");
-    fs.mkdirSync(tmp, { recursive: true });
     return run("pulumi", [...args, "--stack", this.name, "--cwd", this.project.dir, "--non-interactive"],
-      { cwd: this.project.dir, timeoutMs: 900000, ...opts, env: { ...DEPLOY_ENV, TMPDIR: tmp, ...(opts.env ?? {}) } });
+      { cwd: this.project.dir, timeoutMs: 900000, ...opts, env: { ...engineEnv(), ...(opts.env ?? {}) } });
   }
 
   /** Like pulumi(), but throws with the engine's output when it fails. */

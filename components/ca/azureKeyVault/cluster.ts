@@ -4,7 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MESH_PROVIDER_OPTIONS } from "../../istio/cacerts";
 import { MeshClusterFragments, SECRETS_PROVIDER_ADDON } from "./fragments";
-import { CreateClusterSettings, FragmentsClusterSettings, ResolvedAzureKeyVaultCaSettings } from "./settings";
+import { FragmentsClusterSettings, ResolvedCreateClusterSettings } from "./settings";
 
 type AddonProfiles = { [key: string]: outputs.containerservice.ManagedClusterAddonProfileResponse } | undefined;
 
@@ -53,7 +53,7 @@ export interface CreatedAksCluster {
 /** Greenfield: an AKS cluster with a system-assigned identity, the mesh and the secrets-provider add-on. */
 export function createAksCluster(
   name: string,
-  cluster: ResolvedAzureKeyVaultCaSettings["cluster"] & CreateClusterSettings & { name: string },
+  cluster: ResolvedCreateClusterSettings & { name: string },
   fragments: MeshClusterFragments,
   dependsOn: pulumi.Resource[],
   parent: pulumi.Resource,

@@ -26,7 +26,7 @@ export interface FragmentArgs {
  */
 export function meshClusterFragments(args: FragmentArgs): MeshClusterFragments {
   const { objectNames: names } = args;
-  const ingressGateways = args.mesh.ingressGateways.map((g) => ({ enabled: g.enabled, mode: g.mode }));
+  const ingressGateways = [...args.mesh.ingressGateways];
   return {
     serviceMeshProfile: {
       mode: "Istio",

@@ -168,10 +168,14 @@ export interface ResolvedAzureKeyVaultCaSettings {
   readonly material: KeyVaultMaterialSettings;
   readonly secretsProvider: Required<SecretsProviderSettings>;
   readonly mesh: { readonly revisions: readonly string[]; readonly ingressGateways: readonly Required<IngressGatewaySettings>[] };
-  readonly cluster:
-    | (CreateClusterSettings & { readonly nodePool: Required<NonNullable<CreateClusterSettings["nodePool"]>>; readonly credentials: "user" | "admin" })
-    | (FragmentsClusterSettings & { readonly lookup: boolean });
+  readonly cluster: ResolvedCreateClusterSettings | (FragmentsClusterSettings & { readonly lookup: boolean });
 }
+
+/** A new cluster's settings with the node pool and credentials defaults applied. */
+export type ResolvedCreateClusterSettings = CreateClusterSettings & {
+  readonly nodePool: Required<NonNullable<CreateClusterSettings["nodePool"]>>;
+  readonly credentials: "user" | "admin";
+};
 
 /**
  * Pure: the settings with every `@default` applied — what the config schema (config/backends/
