@@ -136,6 +136,12 @@ export const vaultConfigSchema = conforms<VaultCaSettings & { backend: "vault" }
     chartVersion: z.string().regex(/^\d+\.\d+\.\d+$/, "must be a chart version like 0.30.1").default("0.30.1"),
     chartRepository: z.url().default("https://helm.releases.hashicorp.com"),
   }).prefault({}),
+  /**
+   * How often istiod's vault-agent reads the KV secret again (`template-static-secret-render-interval`):
+   * a rotation reaches istiod within it. Unset: the injector's setting, else the agent's 5 minutes.
+   */
+  agentRenderInterval: z.string().regex(/^(\d+[smh])+$/, "must be a duration in seconds, minutes or hours, e.g. \"30s\" or \"2m\"")
+    .refine((t) => !/^(\d+[smh])+$/.test(t) || durationSeconds(t) > 0, "must be longer than zero").optional(),
   /** Where vault-agent writes the four PEMs; also istiod's ROOT_CA_DIR, so the two cannot disagree. */
   secretVolumePath: z.string().regex(/^\/[^\s]*[^/\s]$/, "must be an absolute directory path without a trailing '/'").default("/vault/secrets"),
   /**

@@ -25,6 +25,8 @@ describe("vault config errors fail before any resource, naming the key, value an
     ["intermediate outliving the offline root", (ca) => { ca.root.validityDays = 100; },
       [/istio-mesh-ca:ca\.intermediate\.ttl: intermediate\.ttl \(365 days\) is longer than root\.validityDays \(100\)/]],
     ["misspelt key", (ca) => { ca.adress = ca.address; }, [/istio-mesh-ca:ca: unknown key\(s\) "adress"/]],
+    ["agent render interval in days", (ca) => { ca.agentRenderInterval = "1d"; },
+      [/istio-mesh-ca:ca\.agentRenderInterval: must be a duration in seconds, minutes or hours, e\.g\. "30s" or "2m"/, /got "1d"/]],
     ["lifecycle settings with an internal root", (ca) => {
       ca.root = { mode: "internal" }; ca.rotation = { rootPhase: "dual", restartDeployments: [{ namespace: "apps", name: "web" }] };
       ca.intermediateSource = { kind: "rootStack", stack: "organization/istio-mesh-ca/root" };
@@ -125,5 +127,10 @@ describe("agent templates and annotations", () => {
     expect(Object.keys(injectorAnnotations(args))).not.toContain("vault.hashicorp.com/namespace");
     expect(injectorAnnotations({ ...args, vaultNamespace: "ns1" })["vault.hashicorp.com/namespace"]).toBe("ns1");
     expect(Object.keys(injectorAnnotations(args))).toHaveLength(6 + 8);
+  });
+  it("set the agent's render interval only when agentRenderInterval is given", () => {
+    const args = { paths, role: "istiod", authPath: "kubernetes", secretVolumePath: "/vault/secrets", address: "https://v:8200" };
+    expect(Object.keys(injectorAnnotations(args))).not.toContain("vault.hashicorp.com/template-static-secret-render-interval");
+    expect(injectorAnnotations({ ...args, renderInterval: "30s" })["vault.hashicorp.com/template-static-secret-render-interval"]).toBe("30s");
   });
 });

@@ -41,6 +41,8 @@ export interface InjectorAnnotationArgs {
   /** The Vault address the agent talks to (also right when the injector was installed by someone else). */
   readonly address: string;
   readonly vaultNamespace?: string;
+  /** How often the agent reads the KV secret again (config `agentRenderInterval`); unset: the injector's or the agent's default. */
+  readonly renderInterval?: string;
   /** How the agent verifies Vault's TLS certificate (config `agentTls`). */
   readonly tls?: {
     /** A Secret in istiod's namespace, mounted by the injector at `AGENT_TLS_DIR`. */
@@ -79,6 +81,7 @@ export function injectorAnnotations(args: InjectorAnnotationArgs): Record<string
     out[`${A}/ca-cert`] = tls.caCertPath;
   }
   if (tls.serverName) out[`${A}/tls-server-name`] = tls.serverName;
+  if (args.renderInterval) out[`${A}/template-static-secret-render-interval`] = args.renderInterval;
   for (const [file, t] of Object.entries(agentTemplates(args.paths))) {
     out[`${A}/agent-inject-secret-${file}`] = t.secretPath;
     out[`${A}/agent-inject-template-${file}`] = t.template;

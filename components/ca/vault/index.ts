@@ -122,6 +122,7 @@ export class VaultCa extends MeshComponent implements CaBackend {
         address: settings.address,
         vaultNamespace: settings.namespace,
         tls: settings.agentTls,
+        renderInterval: settings.agentRenderInterval,
       }),
       meshConfig: {},
       // Only when Vault reviews istiod's JWT with that same JWT.

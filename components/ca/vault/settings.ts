@@ -189,6 +189,13 @@ export interface VaultCaSettings {
   readonly agentTls: VaultAgentTlsSettings;
   /** @default { install: false, namespace: "vault", chartVersion: "0.30.1", chartRepository: "https://helm.releases.hashicorp.com" } */
   readonly injector: VaultInjectorSettings;
+  /**
+   * How often istiod's vault-agent reads the KV secret again (the pod annotation
+   * `vault.hashicorp.com/template-static-secret-render-interval`, a duration like "30s" or "2m"): a
+   * rotation written to Vault reaches istiod's files within it. Unset: the injector's own setting,
+   * else vault-agent's default, 5 minutes.
+   */
+  readonly agentRenderInterval?: string;
   /** Where vault-agent writes the four PEMs; also istiod's ROOT_CA_DIR, so the two cannot disagree. @default "/vault/secrets" */
   readonly secretVolumePath: string;
   /**
