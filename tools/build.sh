@@ -7,17 +7,25 @@
 #   pulumi-resource-tls-double            (module tools/tlsdouble: TEST DOUBLE, e2e only)
 #   pilot-discovery (istiod), istioctl, istio-ca-client   (module tools/istio, istio.io/istio
 #                                          at the pseudo-version scripts/e2e/istio-module.sh pins)
+#   cert-manager-controller               (module tools/certmanager: cert-manager's registered
+#                                          controllers, github.com/cert-manager/cert-manager v1.21.2)
+#   vault                                 (module tools/vault: HashiCorp Vault, server and agent)
+#   pulumi-resource-vault-double          (module tools/vaultdouble: TEST DOUBLE, e2e only)
 # Versions are pinned by tools/*/go.mod + go.sum (nothing is resolved at build
 # time). Uses the default Go caches (GOCACHE, GOMODCACHE), so CI can cache them.
 # A group is skipped when its binaries exist and its inputs (go.mod, go.sum,
 # *.go, ldflags, go version) are unchanged; FORCE=1 rebuilds everything.
 #
-# Usage: bash tools/build.sh [pulumi] [kube] [k8sprovider] [tlsdouble] [istio]   (default: all)
+# Usage: bash tools/build.sh [GROUP...]   (default: all; groups in ALL_GROUPS below)
+# Concurrent runs (two e2e wrappers, a developer and a script) wait for each other: one Go build at
+# a time on the machine's cores, and never two writers of the same binary.
 set -euo pipefail
 TOOLS="$(cd "$(dirname "$0")" && pwd)"
 BIN="$TOOLS/bin"
 STAMPS="$TOOLS/.cache/stamps"
 mkdir -p "$BIN" "$STAMPS"
+exec 9>"$TOOLS/.cache/build.lock"
+flock 9
 export GOFLAGS="${GOFLAGS:-} -mod=readonly" # never edit go.mod/go.sum during a build
 
 # Version of a required module, read from a go.mod (single source of truth).
@@ -41,7 +49,8 @@ build() {
 }
 
 T0=$(date +%s)
-groups=("$@"); [ ${#groups[@]} -gt 0 ] || groups=(pulumi kube k8sprovider tlsdouble istio)
+ALL_GROUPS=(pulumi kube k8sprovider tlsdouble istio certmanager vault vaultdouble)
+groups=("$@"); [ ${#groups[@]} -gt 0 ] || groups=("${ALL_GROUPS[@]}")
 for g in "${groups[@]}"; do
   case "$g" in
   pulumi)
@@ -64,7 +73,14 @@ for g in "${groups[@]}"; do
     # The engine matches a plugin by the version the npm SDK requests, so the binary reports
     # @pulumi/kubernetes's version (package-lock.json), not the module's pseudo-version.
     v="$(node -p 'require("'"$TOOLS"'/../package-lock.json").packages["node_modules/@pulumi/kubernetes"].version')"
-    src="$(cd "$TOOLS/k8sprovider" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi-kubernetes/provider/v4)/cmd/pulumi-resource-kubernetes"
+    # `go mod download -json` fetches the module when the cache lacks it and prints its directory;
+    # `go list -m -f {{.Dir}}` under -mod=readonly prints "" for a module not yet downloaded (a
+    # fresh machine), which made embedgen read /cmd/pulumi-resource-kubernetes/schema.json.
+    moddir="$(cd "$TOOLS/k8sprovider" && go mod download -json github.com/pulumi/pulumi-kubernetes/provider/v4 \
+      | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+    [ -n "$moddir" ] && [ -d "$moddir" ] || {
+      echo "k8sprovider: could not download github.com/pulumi/pulumi-kubernetes/provider/v4 (dir '$moddir')" >&2; exit 1; }
+    src="$moddir/cmd/pulumi-resource-kubernetes"
     (cd "$TOOLS/k8sprovider" && go run ./embedgen "$src" "$v" .)
     build k8sprovider "$TOOLS/k8sprovider" \
       "-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$v" \
@@ -86,7 +102,27 @@ for g in "${groups[@]}"; do
       "pilot-discovery istioctl istio-ca-client" \
       istio.io/istio/pilot/cmd/pilot-discovery istio.io/istio/istioctl/cmd/istioctl ./istio-ca-client
     ;;
-  *) echo "unknown group $g (expected: pulumi kube k8sprovider tlsdouble istio)" >&2; exit 2 ;;
+  certmanager)
+    # cert-manager's own controllers (tools/certmanager/README.md): the module does not ship
+    # cmd/controller (a nested module the proxy does not serve), so a main of ours runs the
+    # controllers registered by its exported packages.
+    build certmanager "$TOOLS/certmanager" "" "cert-manager-controller" .
+    ;;
+  vault)
+    # HashiCorp Vault, server and agent in one binary (tools/vault/go.mod says why v1.21.1 and how
+    # its sdk is pinned). BuildDate (`vault version`, sys/version-history): the release's own time,
+    # from the module proxy's .info of the pinned version.
+    info="$(cd "$TOOLS/vault" && go mod download -json github.com/hashicorp/vault | sed -n 's/^[[:space:]]*"Info": "\(.*\)",$/\1/p')"
+    built="$(sed -n 's/.*"Time":"\([^"]*\)".*/\1/p' "$info")"
+    [ -n "$built" ] || { echo "vault: no release time in $info" >&2; exit 1; }
+    build vault "$TOOLS/vault" "-X github.com/hashicorp/vault/version.BuildDate=$built" "vault" github.com/hashicorp/vault
+    ;;
+  vaultdouble)
+    # TEST DOUBLE of pulumi-resource-vault for the e2e tier only (tools/vaultdouble/README.md),
+    # every operation done by the real Vault API. Installed into the e2e PULUMI_HOME, never for users.
+    build vaultdouble "$TOOLS/vaultdouble" "" "pulumi-resource-vault-double" .
+    ;;
+  *) echo "unknown group $g (expected: ${ALL_GROUPS[*]})" >&2; exit 2 ;;
   esac
 done
 echo "== total: $(( $(date +%s) - T0 ))s; binaries in $BIN"
