@@ -5,6 +5,8 @@
 #   kubernetes  tools/bin/pulumi-resource-kubernetes   the real provider (Go module build)
 #   tls         tools/bin/pulumi-resource-tls-double   a TEST DOUBLE (tools/tlsdouble/README.md);
 #               installed only for the e2e tier and `npm run local`, never for a user's stacks
+#   vault       tools/bin/pulumi-resource-vault-double  a TEST DOUBLE (tools/vaultdouble/README.md) doing
+#               every operation against a real Vault; e2e tier and `npm run local` only, never for users
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 : "${PULUMI_HOME:?set PULUMI_HOME to the directory the plugins go to}"
@@ -18,3 +20,4 @@ install() { # kind name version binary
 }
 install resource kubernetes "$(sdk kubernetes)" "$ROOT/tools/bin/pulumi-resource-kubernetes"
 install resource tls "$(sdk tls)" "$ROOT/tools/bin/pulumi-resource-tls-double"
+install resource vault "$(sdk vault)" "$ROOT/tools/bin/pulumi-resource-vault-double"
