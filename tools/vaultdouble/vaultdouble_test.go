@@ -383,6 +383,14 @@ func TestKubernetesAuth(t *testing.T) {
 		t.Errorf("updated host %v", got.Data["kubernetes_host"])
 	}
 	h.noChange(cfg, cfgIn)
+	moved := map[string]any{}
+	for k, v := range cfgIn {
+		moved[k] = v
+	}
+	moved["backend"] = "k8s-other"
+	if d, _ := h.diff(cfg, moved); strings.Join(d.Replaces, ",") != "backend" {
+		t.Errorf("config backend change replaces %v", d.Replaces)
+	}
 
 	roleIn := map[string]any{"backend": "k8s", "roleName": "istiod", "boundServiceAccountNames": []any{"istiod"},
 		"boundServiceAccountNamespaces": []any{"istio-system"}, "tokenPolicies": []any{"istioca"}, "tokenPeriod": 600}
@@ -607,6 +615,10 @@ func TestPKIFlow(t *testing.T) {
 	if str(root.outs, "certificate") != rootPEM {
 		t.Error("a ttl change re-issued the root")
 	}
+	if d, _ := h.diff(root, map[string]any{"backend": "pki-root", "type": "internal", "commonName": "Other Root", "organization": "Example",
+		"ttl": "43800h", "keyType": "ec", "keyBits": 256}); strings.Join(d.Replaces, ",") != "commonName" {
+		t.Errorf("root commonName change replaces %v", d.Replaces)
+	}
 
 	csrIn := map[string]any{"backend": "pki-int", "type": "exported", "commonName": "Test Intermediate", "organization": "Example",
 		"ou": "Mesh", "locality": "cluster1", "altNames": []any{"istiod.istio-system.svc"}, "keyType": "rsa", "keyBits": 2048}
@@ -665,6 +677,9 @@ func TestPKIFlow(t *testing.T) {
 	}
 	h.refresh(set)
 	h.noChange(set, setIn)
+	if d, _ := h.diff(set, map[string]any{"backend": "pki-int", "certificate": interPEM}); strings.Join(d.Replaces, ",") != "certificate" {
+		t.Errorf("set-signed certificate change replaces %v", d.Replaces)
+	}
 	// The intermediate mount now issues leaves chaining to the root.
 	if _, err := vc.Logical().Write("pki-int/roles/leaf", map[string]any{"allow_any_name": true, "max_ttl": "1h"}); err != nil {
 		t.Fatal(err)
@@ -864,8 +879,11 @@ func TestTLSWithPrivateCA(t *testing.T) {
 	t.Setenv("VAULT_CACERT", dev.caFile)
 	h2 := newHarness(t, dev, map[string]any{"address": dev.addr, "token": secret(dev.root)})
 	h2.create(typePolicy, "tls2", map[string]any{"name": "tls2", "policy": `path "x" { capabilities = ["read"] }`})
-	// Neither: the certificate is refused.
+	// skipTlsVerify
 	t.Setenv("VAULT_CACERT", "")
+	hs := newHarness(t, dev, map[string]any{"address": dev.addr, "token": secret(dev.root), "skipTlsVerify": "true"})
+	hs.create(typePolicy, "tls-skip", map[string]any{"name": "tls-skip", "policy": `path "x" { capabilities = ["read"] }`})
+	// Neither: the certificate is refused.
 	h3 := newHarness(t, dev, map[string]any{"address": dev.addr, "token": secret(dev.root)})
 	_, err := h3.tryCreate(typePolicy, "tls3", map[string]any{"name": "tls3", "policy": `path "x" { capabilities = ["read"] }`})
 	if err == nil || !strings.Contains(err.Error(), "certificate") {
