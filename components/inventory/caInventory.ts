@@ -29,8 +29,15 @@ export interface CaInventoryEntry {
   readonly pathLenConstraint?: number;
 }
 
+/**
+ * An entry as the `inventory` stack output holds it: everything but `daysLeft`, which depends on
+ * when it is read (in the output it would change every day, and `pulumi preview --expect-no-changes`
+ * would report that as a change).
+ */
+export type ExportedCaEntry = Omit<CaInventoryEntry, "daysLeft">;
+
 /** Stack output `inventory`: entries per cluster. */
-export type StackInventory = Record<string, CaInventoryEntry[]>;
+export type StackInventory = Record<string, ExportedCaEntry[]>;
 
 /** The PEMs of one cluster, as the backend contract names them. */
 export interface ClusterCaPems {
@@ -78,7 +85,7 @@ export function caInventory(cluster: string, pems: ClusterCaPems, backend: strin
   ];
 }
 
-/** Recomputes daysLeft of exported entries as of `now` (the export holds the value of the last `pulumi up`). */
+/** `daysLeft` of exported entries, as of `now` (an entry of an older output that still has one gets it recomputed). */
 export function refreshDaysLeft(inventory: StackInventory, now: Date): CaInventoryEntry[] {
   return Object.values(inventory).flat().map((e) => ({ ...e, daysLeft: daysLeft(new Date(e.notAfter), now) }));
 }
