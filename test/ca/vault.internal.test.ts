@@ -64,7 +64,9 @@ describe("vault backend, root generated in Vault (internal), KV v1, token from s
     expect(byName(run, "mesh-pki-intermediate-csr").inputs).toMatchObject({ backend: "mesh-int", type: "exported", keyType: "rsa", keyBits: 2048 });
     const sign = byName(run, "mesh-pki-intermediate-sign");
     expect(sign.type).toBe(T.sign);
-    expect(sign.inputs).toMatchObject({ backend: "root-pki", csr: vs.csr, ttl: "8760h", maxPathLength: 0, commonName: "Example Corp Intermediate Authority" });
+    // Signed by that root by its issuer id (re-signed when the root is replaced: replaceOnChanges, checked in the e2e tier).
+    expect(sign.inputs).toMatchObject({ backend: "root-pki", issuerRef: "root-issuer-1", csr: vs.csr, ttl: "8760h", maxPathLength: 0,
+      commonName: "Example Corp Intermediate Authority" });
     expect(run.dependsOn.get("mesh-pki-intermediate-sign")).toContain("mesh-pki-root-cert");
   });
 

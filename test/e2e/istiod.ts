@@ -22,7 +22,11 @@ import { ROOT, e2eEnv, mustRun, run } from "./support";
  * - istiod talks to the API server as its own service account (a TokenRequest token), so the
  *   chart's ClusterRole/Role are what authorize it, not cluster-admin;
  * - `sync()`: a changed Secret is rewritten in place (the kubelet's periodic volume sync: istiod must
- *   notice by itself); a changed pod template restarts istiod (the Deployment's rollout).
+ *   notice by itself); a changed pod template restarts istiod (the Deployment's rollout);
+ * - the pod is admitted as the API server would admit it: the ServiceAccount admission plugin's
+ *   `kube-api-access-*` volume in every container, then, when given, a mutating webhook
+ *   (`PodAdmission`, e.g. the vault-agent injector) whose init containers run to completion before
+ *   istiod starts and whose sidecars run beside it, all sharing the pod's directory.
  *
  * Workload certificates are asked for the way istio-agent asks (tools/istio/istio-ca-client: gRPC
  * CreateCertificate on istiod's 15012, bearer token from TokenRequest with audience istio-ca).
@@ -91,6 +95,53 @@ export interface IstiodOptions {
   deployment?: string;
   /** Admin kubeconfig of the control plane (default: $KUBECONFIG). */
   kubeconfig?: string;
+  /** A mutating webhook the pod goes through at creation, and the containers it adds (default: none). */
+  admission?: PodAdmission;
+}
+
+/** What a pod's containers other than istiod get from the runner: their directory and environment. */
+export interface PodContext {
+  /** The pod's "/" (every volume is written at its mountPath under it). */
+  readonly podRoot: string;
+  /** The pod as admitted (after the webhook). */
+  readonly pod: any;
+  /** A container's environment as the kubelet would resolve it (fieldRefs, Secret/ConfigMap refs). */
+  env(container: any): Record<string, string>;
+}
+
+/** A mutating admission webhook emulated for istiod's pod, and the runtime of the containers it adds. */
+export interface PodAdmission {
+  /** The webhook's mutation of the pod (`{ metadata, spec }`) in `namespace`. */
+  admit(pod: any, namespace: string): any;
+  /** Runs the pod's init containers this admission added, to completion; throws when one fails. */
+  runInitContainers(ctx: PodContext): void;
+  /** Starts the sidecar containers this admission added (istiod is running). */
+  startSidecars(ctx: PodContext): void;
+  /** Stops them (pod deletion). */
+  stop(): void;
+}
+
+/** Where the ServiceAccount admission plugin mounts the pod's API credentials. */
+const SA_MOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+/**
+ * The ServiceAccount admission plugin (kube-apiserver, plugin/pkg/admission/serviceaccount): unless
+ * automounting is off, a `kube-api-access-*` projected volume (token, the cluster CA from
+ * `kube-root-ca.crt`, the namespace) mounted read-only at SA_MOUNT_PATH in every container.
+ */
+export function admitServiceAccount(pod: any): any {
+  const out = JSON.parse(JSON.stringify(pod));
+  if (out.spec.automountServiceAccountToken === false) return out;
+  const all = [...(out.spec.initContainers ?? []), ...(out.spec.containers ?? [])];
+  if (all.some((c: any) => (c.volumeMounts ?? []).some((m: any) => m.mountPath === SA_MOUNT_PATH))) return out;
+  const name = "kube-api-access-local";
+  out.spec.volumes = [...(out.spec.volumes ?? []), { name, projected: { defaultMode: 420, sources: [
+    { serviceAccountToken: { expirationSeconds: 3607, path: "token" } },
+    { configMap: { name: "kube-root-ca.crt", items: [{ key: "ca.crt", path: "ca.crt" }] } },
+    { downwardAPI: { items: [{ path: "namespace", fieldRef: { apiVersion: "v1", fieldPath: "metadata.namespace" } }] } },
+  ] } }];
+  for (const c of all) c.volumeMounts = [...(c.volumeMounts ?? []), { name, mountPath: SA_MOUNT_PATH, readOnly: true }];
+  return out;
 }
 
 interface Ports { http: number; https: number; grpc: number; secureGrpc: number; monitoring: number; ctrlz: number }
@@ -109,6 +160,8 @@ export class LocalIstiod {
   readonly kubeconfig: string;
   private proc?: ChildProcess;
   private template = "";
+  /** The pod as admitted (ServiceAccount plugin, then `opts.admission`). */
+  private admitted: any;
   private generation = 0;
   /** Restarts caused by a changed pod template (a rollout), in order. */
   readonly rollouts: string[] = [];
@@ -143,8 +196,11 @@ export class LocalIstiod {
 
   /** Starts istiod from the Deployment on the server; waits for /ready. */
   start(): this {
-    const template = this.podTemplate();
-    this.template = JSON.stringify(template);
+    const stored = this.podTemplate();
+    this.template = JSON.stringify(stored);
+    let template = admitServiceAccount(stored);
+    if (this.opts.admission) template = this.opts.admission.admit(template, this.namespace);
+    this.admitted = template;
     const spec = template.spec;
     const container = spec.containers.find((c: any) => c.name === "discovery");
     if (!container) throw new Error(`deployment ${this.namespace}/${this.deployment} has no discovery container`);
@@ -154,7 +210,9 @@ export class LocalIstiod {
     fs.rmSync(dir, { recursive: true, force: true });
     this.podRoot = path.join(dir, "root");
     fs.mkdirSync(this.podRoot, { recursive: true });
-    this.mountVolumes(spec, container, false);
+    for (const c of [...(spec.initContainers ?? []), ...spec.containers]) this.mountVolumes(spec, c, false);
+    const pod: PodContext = { podRoot: this.podRoot, pod: template, env: (c) => this.containerEnv(c, template) };
+    this.opts.admission?.runInitContainers(pod);
 
     // istiod's own API credentials: its service account's token, as in-cluster config would give it.
     const admin = parse(fs.readFileSync(this.kubeconfig, "utf8"));
@@ -168,11 +226,7 @@ export class LocalIstiod {
       contexts: [{ name: "sa", context: { cluster: "local", user: "sa", namespace: this.namespace } }],
     }), { mode: 0o600 });
 
-    const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, TMPDIR: dir };
-    for (const e of container.env ?? []) {
-      const v = this.envValue(e, template);
-      if (v !== undefined) env[e.name] = v;
-    }
+    const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, TMPDIR: dir, ...this.containerEnv(container, template) };
     delete env.KUBECONFIG; // the chart's remote-cluster kubeconfig path; --kubeconfig below is ours
     // ROOT_CA_DIR as it resolves in the container (WORKDIR /): the mounted cacerts.
     env.ROOT_CA_DIR = path.join(this.podRoot, env.ROOT_CA_DIR ?? "/etc/cacerts");
@@ -201,7 +255,18 @@ export class LocalIstiod {
       const r = run("curl", ["-fsS", "--max-time", "2", `http://127.0.0.1:${http}/ready`]);
       return r.code === 0 ? true : undefined;
     }, 180000, () => this.logTail());
+    this.opts.admission?.startSidecars(pod);
     return this;
+  }
+
+  /** A container's env as the kubelet resolves it (entries resolving to nothing left out). */
+  containerEnv(container: any, template: any): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const e of container.env ?? []) {
+      const v = this.envValue(e, template);
+      if (v !== undefined) env[e.name] = v;
+    }
+    return env;
   }
 
   /** The kubelet's value of one env entry of the container (undefined: not set). */
@@ -273,6 +338,12 @@ export class LocalIstiod {
           } else if (s.configMap || s.secret) {
             const src = s.configMap ?? s.secret;
             Object.assign(files, this.sourceFiles(s.configMap ? "configmap" : "secret", src.name, src.optional === true, src.items) ?? {});
+          } else if (s.downwardAPI) {
+            for (const item of s.downwardAPI.items ?? []) {
+              const known: Record<string, string> = { "metadata.namespace": this.namespace, "metadata.name": `${this.deployment}-local-${this.generation}` };
+              if (!(item.fieldRef?.fieldPath in known)) throw new Error(`projected volume ${vol.name}: downwardAPI ${JSON.stringify(item)} not emulated`);
+              files[item.path] = Buffer.from(known[item.fieldRef.fieldPath]);
+            }
           } else if (s.clusterTrustBundle?.optional) {
             // no ClusterTrustBundle objects here: an optional one projects nothing
           } else {
@@ -303,8 +374,9 @@ export class LocalIstiod {
       this.start();
       return { rollout: true, changedMounts: [] };
     }
-    const container = template.spec.containers.find((c: any) => c.name === "discovery");
-    return { rollout: false, changedMounts: this.mountVolumes(template.spec, container, true) };
+    const spec = this.admitted.spec;
+    const changed = [...(spec.initContainers ?? []), ...spec.containers].flatMap((c: any) => this.mountVolumes(spec, c, true));
+    return { rollout: false, changedMounts: [...new Set(changed)] };
   }
 
   /** This process's log (the current pod's). */
@@ -329,6 +401,7 @@ export class LocalIstiod {
 
   /** SIGTERM, then SIGKILL after 20 s; waits until the process is gone. Idempotent. */
   stop(): void {
+    this.opts.admission?.stop();
     const pid = this.proc?.pid;
     if (!pid || this.exited()) { this.proc = undefined; return; }
     try { process.kill(pid, "SIGTERM"); } catch { /* already gone */ }

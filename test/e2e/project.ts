@@ -157,10 +157,10 @@ export class E2eStack {
 }
 
 /**
- * The lifecycle's read of this stack's own previous outputs (`mesh-lifecycle-previous`,
+ * The lifecycle's read of this stack's own previous outputs (`mesh-lifecycle-previous`, `mesh-pki-lifecycle-previous`,
  * `mesh-provided-previous`): a StackReference the engine reads on every run ("read" step).
  */
-export const SELF_REFERENCE_STEP = /^read mesh-[a-z]+-previous$/;
+export const SELF_REFERENCE_STEP = /^read mesh-[a-z-]+-previous$/;
 
 /**
  * `pulumi refresh` twice: the first may update only the self-references (they hold the outputs of

@@ -102,7 +102,8 @@ describe("staging stack (Pulumi.staging.yaml, vault backend, offline root)", () 
   it("writes the four files together into the KV v2 secret (the key nowhere else, always secret)", () => {
     const kv = byName(run, "mesh-pki-intermediate-key");
     expect(kv.type).toBe(T.kvV2);
-    expect(kv.inputs).toMatchObject({ mount: "kv", name: "istioca" });
+    // deleteAllVersions: a destroy leaves no earlier version (no earlier key) in Vault.
+    expect(kv.inputs).toMatchObject({ mount: "kv", name: "istioca", deleteAllVersions: true });
     expect(isSecretValue(kv.rawInputs.dataJson)).toBe(true);
     // One write: the certificate and its key (never the PKI mount's default issuer), the chain, the trust bundle.
     const data = JSON.parse(kv.inputs.dataJson);

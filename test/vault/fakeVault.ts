@@ -71,7 +71,7 @@ export function fakeVault(): { state: FakeVaultState; extraState: (type: string,
       openssl(["req", "-x509", "-new", "-config", "root.cnf", "-key", "root.key", "-subj", `/CN=${inputs.commonName}`, "-days", "365", "-out", "root.crt"], dir);
       state.rootKey = key;
       state.rootCert = fs.readFileSync(path.join(dir, "root.crt"), "utf8").trim();
-      return { certificate: state.rootCert, issuingCa: state.rootCert, serialNumber: "01" };
+      return { certificate: state.rootCert, issuingCa: state.rootCert, serialNumber: "01", issuerId: "root-issuer-1" };
     }
     if (type === T.sign) {
       fs.writeFileSync(path.join(dir, "sign.csr"), `${inputs.csr}\n`);

@@ -157,7 +157,8 @@ export class VaultPki extends MeshComponent {
     const kvData = pulumi.secret(data.apply((d) => JSON.stringify(d)));
     const opts = { ...this.vopts, additionalSecretOutputs: ["dataJson", "data"] };
     return kv.version === 2
-      ? new vault.kv.SecretV2(this.childName("intermediate-key"), { mount: this.kvMount?.path ?? kv.mount, name: kv.path, dataJson: kvData }, opts)
+      // deleteAllVersions: a destroy removes every version, so no earlier intermediate key stays in Vault.
+      ? new vault.kv.SecretV2(this.childName("intermediate-key"), { mount: this.kvMount?.path ?? kv.mount, name: kv.path, dataJson: kvData, deleteAllVersions: true }, opts)
       : new vault.kv.Secret(this.childName("intermediate-key"), {
         path: (this.kvMount?.path ?? pulumi.output(kv.mount)).apply((m) => `${m}/${kv.path}`),
         dataJson: kvData,
@@ -196,17 +197,24 @@ export class VaultPki extends MeshComponent {
       organization: rootSettings.organization,
       ttl: rootSettings.ttl,
       ...vaultKey(rootSettings.key),
-    }, this.vopts);
+      // Deleted first when replaced: Vault makes a generated root the mount's default issuer only
+      // when there is none, so a replacement created beside the old root would leave the mount with
+      // no default issuer once the old one is deleted (pki/cert/ca answers 400; seen on Vault 1.21).
+    }, { ...this.vopts, deleteBeforeReplace: true });
     const rootPem = root.certificate.apply(pemFile);
+    // Signed by that root explicitly (the mount can hold other issuers), and signed again whenever
+    // the root is replaced: terraform-provider-vault does not force a new signature when issuer_ref
+    // changes, so replaceOnChanges does.
     const signed = new vault.pkisecret.SecretBackendRootSignIntermediate(this.childName("intermediate-sign"), {
       backend: this.rootMount.path,
+      issuerRef: root.issuerId,
       csr: csr.csr,
       commonName: inter.commonName,
       organization: inter.subject.organization,
       ttl: inter.ttl,
       format: "pem",
       maxPathLength: 0,
-    }, { ...this.vopts, dependsOn: [root] });
+    }, { ...this.vopts, dependsOn: [root], replaceOnChanges: ["issuerRef"] });
     const signedPem = signed.certificate.apply(pemFile);
     const setSigned = this.setSigned(signedPem, rootPem);
     const rootCerts = rootPem.apply((r) => [r]);
