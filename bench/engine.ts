@@ -28,7 +28,7 @@ import { parse, stringify } from "yaml";
 
 const ROOT = path.resolve(__dirname, "..");
 /** What a user's checkout needs to run the program (as test/e2e/project.ts copies it). */
-const PROGRAM_FILES = ["index.ts", "Pulumi.yaml", "tsconfig.json", "package.json", "components", "config", "stacks"];
+const PROGRAM_FILES = ["index.ts", "Pulumi.yaml", "tsconfig.json", "tsconfig.pulumi.json", "package.json", "components", "config", "stacks"];
 const PHASES = ["preview (fresh stack)", "up (create all)", "preview (no changes)", "destroy"] as const;
 type Phase = (typeof PHASES)[number];
 

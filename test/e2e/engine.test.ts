@@ -36,13 +36,13 @@ describe("the real Pulumi engine runs our program (pulumi preview, local backend
   let salt: string;
 
   /**
-   * The first test runs the program as a user's `pulumi preview` does, type-checked by ts-node; the
-   * rest transpile-only (engineEnv's DEPLOY_ENV): `npm test` type-checks the same sources, and each type-checked
-   * run costs ~20 s more.
+   * The first test also runs the program type-checked by ts-node (PULUMI_NODEJS_TRANSPILE_ONLY=false,
+   * for a user who wants the check at deploy time too); the rest as Pulumi.yaml runs it, transpile-only
+   * (tsconfig.pulumi.json): `npm test` type-checks the same sources, and each type-checked run costs ~20 s more.
    */
   let typeCheck = true;
   const pulumi = (args: string[], input?: string) => run("pulumi", [...args, "--stack", STACK, "--cwd", ROOT, "--non-interactive"],
-    { input, env: typeCheck ? { TMPDIR: engineEnv().TMPDIR } : engineEnv() });
+    { input, env: { ...engineEnv(), ...(typeCheck ? { PULUMI_NODEJS_TRANSPILE_ONLY: "false" } : {}) } });
   /** `pulumi config set` with the value on stdin (keeps PEMs out of argv; a value can't be mistaken for a flag). */
   const configSetStdin = (args: string[], value: string) => {
     const r = pulumi(["config", "set", ...args], value);

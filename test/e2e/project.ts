@@ -14,25 +14,19 @@ import { ROOT, Ran, e2eEnv, mustRun, plain, run } from "./support";
  */
 
 /**
- * The deployment tests run the program transpile-only: `npm test` type-checks the same sources
- * (tsc), and a type-checking ts-node doubles every engine run (~30 runs in this tier).
- * engine.test.ts runs with type checking, as a user's `pulumi up` does.
- */
-export const DEPLOY_ENV = { PULUMI_NODEJS_TRANSPILE_ONLY: "true" };
-
-/**
- * The environment every engine run of this tier gets: DEPLOY_ENV, and TMPDIR inside $E2E_DIR. The
- * Kubernetes provider writes its kubeconfig (admin credentials) to a temp file on every Configure
- * and never removes it (pulumi-kubernetes pkg/provider/util.go writeKubeconfigToFile): the wrapper
- * deletes $E2E_DIR.
+ * The environment every engine run of this tier gets: TMPDIR inside $E2E_DIR. The Kubernetes
+ * provider writes its kubeconfig (admin credentials) to a temp file on every Configure and never
+ * removes it (pulumi-kubernetes pkg/provider/util.go writeKubeconfigToFile): the wrapper deletes
+ * $E2E_DIR. The program runs as a user's `pulumi up` runs it: transpile-only, as Pulumi.yaml says
+ * (tsconfig.pulumi.json); `npm test` type-checks the same sources.
  */
 export function engineEnv(): NodeJS.ProcessEnv {
   const tmp = path.join(e2eEnv().dir, "tmp");
   fs.mkdirSync(tmp, { recursive: true });
-  return { ...DEPLOY_ENV, TMPDIR: tmp };
+  return { TMPDIR: tmp };
 }
 
-const PROGRAM_FILES = ["index.ts", "Pulumi.yaml", "tsconfig.json", "package.json", "components", "config", "stacks"];
+const PROGRAM_FILES = ["index.ts", "Pulumi.yaml", "tsconfig.json", "tsconfig.pulumi.json", "package.json", "components", "config", "stacks"];
 
 export class E2eProject {
   readonly dir: string;
