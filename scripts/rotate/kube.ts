@@ -1,0 +1,58 @@
+import { execFile } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { KubeTarget } from "./layout";
+
+/**
+ * Reads a cluster's API server the way the stack's Kubernetes provider reaches it: the stack's
+ * `clusters[].kubeconfig` (a path, or the content itself) and `kubeContext`, else KUBECONFIG /
+ * ~/.kube/config and its current context. Through `kubectl get -o json`, so every kubeconfig auth
+ * method (client certificates, tokens, exec plugins of managed clusters) works as it does for kubectl.
+ */
+
+export interface KubeReader {
+  /** One object; undefined when it does not exist. */
+  get(kind: string, name: string, namespace?: string): Promise<any | undefined>;
+  /** Objects of a kind (all namespaces unless one is given), optionally by label selector. */
+  list(kind: string, opts?: { namespace?: string; selector?: string }): Promise<any[]>;
+  /** Removes the temp kubeconfig written for inline content. */
+  close(): void;
+}
+
+/** Where the kubeconfig content of a stack's config is written (0600, removed by close()). */
+function kubeconfigFile(target: KubeTarget): { file?: string; cleanup: () => void } {
+  const k = target.kubeconfig;
+  if (!k) return { cleanup: () => undefined };
+  if (!k.includes("\n") && fs.existsSync(k)) return { file: k, cleanup: () => undefined };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rotate-kube-"));
+  const file = path.join(dir, "kubeconfig");
+  fs.writeFileSync(file, k, { mode: 0o600 });
+  return { file, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function kubectlReader(target: KubeTarget, opts: { kubectl?: string; timeoutMs?: number } = {}): KubeReader {
+  const { file, cleanup } = kubeconfigFile(target);
+  const base = [...(file ? ["--kubeconfig", file] : []), ...(target.context ? ["--context", target.context] : [])];
+  const where = `${target.context ? `context ${target.context}` : "the current context"}${file && file === target.kubeconfig ? ` of ${file}` : ""}`;
+  const kubectl = (args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(opts.kubectl ?? "kubectl", [...base, ...args], { timeout: opts.timeoutMs ?? 30000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as any).code === "number" ? (err as any).code : 1) : 0;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr) || (err && code !== 0 ? err.message : "") });
+    });
+  });
+  return {
+    async get(kind, name, namespace) {
+      const r = await kubectl(["get", kind, name, ...(namespace ? ["-n", namespace] : []), "-o", "json", "--show-managed-fields"]);
+      if (r.code === 0) return JSON.parse(r.stdout);
+      if (/NotFound|not found/.test(r.stderr)) return undefined;
+      throw new Error(`kubectl get ${kind} ${namespace ? `${namespace}/` : ""}${name} (${where}): ${r.stderr.trim()}`);
+    },
+    async list(kind, o = {}) {
+      const r = await kubectl(["get", kind, ...(o.namespace ? ["-n", o.namespace] : ["--all-namespaces"]), ...(o.selector ? ["-l", o.selector] : []), "-o", "json"]);
+      if (r.code !== 0) throw new Error(`kubectl get ${kind} (${where}): ${r.stderr.trim()}`);
+      return JSON.parse(r.stdout).items ?? [];
+    },
+    close: cleanup,
+  };
+}
