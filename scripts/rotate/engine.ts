@@ -1,0 +1,237 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { parse, stringify } from "yaml";
+import { LifecycleState, parseLifecycleState } from "../../components/ca/lifecycle/phases";
+import { StackConfig, parseConfigValues } from "./layout";
+import { PreviewDigest, PreviewStep } from "./previewModel";
+
+/**
+ * The Pulumi side of the conductor, on the Automation API: one LocalWorkspace over the project
+ * directory and its stacks (the `pulumi` CLI on PATH, as the Automation API finds it). What a stack
+ * has applied is read from its state (`caLifecycle` and the other outputs, secrets left encrypted);
+ * nothing about the rotation is kept anywhere else.
+ */
+
+/** A config change of one stack, under its lifecycle key (e.g. `istio-mesh-ca:rootCa`). */
+export type ConfigChange =
+  | { readonly op: "set"; readonly key: string; readonly value: string | number | boolean }
+  | { readonly op: "remove"; readonly key: string };
+
+export const describeChange = (c: ConfigChange): string => (c.op === "set" ? `${c.key} = ${JSON.stringify(c.value)}` : `remove ${c.key}`);
+
+/** What a stack's state says. */
+export interface StackState {
+  /** The `caLifecycle` output of the last deployment (undefined: none). */
+  readonly lifecycle?: LifecycleState;
+  /** Plain outputs (secret ones absent). */
+  readonly outputs: Record<string, unknown>;
+  /** Operations a killed update left in flight. */
+  readonly pending: readonly { readonly type: string; readonly urn: string }[];
+  /** URN and type of every resource (for predicting what a follower's step changes). */
+  readonly resources: readonly { readonly urn: string; readonly type: string; readonly id?: string }[];
+}
+
+/** Steps an `up` performed (op other than same). */
+export interface Applied { readonly op: string; readonly urn: string; readonly type: string }
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const isSecret = (v: unknown) => !!v && typeof v === "object" && (v as Record<string, unknown>)[SECRET_SIG] !== undefined;
+
+/** Pure: a stack's state from `pulumi stack export` JSON (secrets stay encrypted and are dropped). */
+export function stateFromExport(stack: string, exported: any): StackState {
+  const d = exported?.deployment ?? {};
+  const resources: any[] = d.resources ?? [];
+  const root = resources.find((r) => r.type === "pulumi:pulumi:Stack");
+  const outputs = Object.fromEntries(Object.entries<unknown>(root?.outputs ?? {}).filter(([, v]) => !isSecret(v)));
+  const raw = outputs.caLifecycle;
+  return {
+    ...(raw !== undefined ? { lifecycle: parseLifecycleState(raw, `stack ${stack}: output caLifecycle`) } : {}),
+    outputs,
+    pending: (d.pending_operations ?? []).map((p: any) => ({ type: String(p.type), urn: String(p.resource?.urn) })),
+    resources: resources.map((r) => ({ urn: String(r.urn), type: String(r.type), ...(r.id ? { id: String(r.id) } : {}) })),
+  };
+}
+
+/** Pure: engine events (Automation API) in the shape of `pulumi preview --json`, plus the policy events it leaves out. */
+export function digestFromEvents(events: readonly EngineEvent[]): PreviewDigest {
+  const steps = events.filter((e) => e.resourcePreEvent).map((e) => {
+    const m = e.resourcePreEvent!.metadata;
+    return {
+      op: m.op, urn: m.urn, provider: m.provider,
+      ...(m.old ? { oldState: m.old } : {}), ...(m.new ? { newState: m.new } : {}),
+      ...(m.diffs ? { diffReasons: m.diffs } : {}), ...(m.keys && /replace/.test(m.op) ? { replaceReasons: m.keys } : {}),
+      detailedDiff: m.detailedDiff ?? null,
+    } as PreviewStep;
+  });
+  const diagnostics = events.filter((e) => e.diagnosticEvent && !e.diagnosticEvent.ephemeral)
+    .map((e) => ({ ...(e.diagnosticEvent!.urn ? { urn: e.diagnosticEvent!.urn } : {}), message: e.diagnosticEvent!.message, severity: e.diagnosticEvent!.severity }));
+  const prelude = events.find((e) => e.preludeEvent)?.preludeEvent;
+  const summary = events.find((e) => e.summaryEvent)?.summaryEvent;
+  const policyEvents = events.filter((e) => e.policyEvent).map((e) => e.policyEvent!);
+  return {
+    ...(prelude ? { config: prelude.config } : {}),
+    steps,
+    diagnostics,
+    ...(summary ? { changeSummary: summary.resourceChanges as Record<string, number> } : {}),
+    ...(policyEvents.length ? { policyEvents } : {}),
+  };
+}
+
+/** Pure: a stack file with config changes applied (for a preview of a step before it is set). */
+export function stackFileWith(text: string, changes: readonly ConfigChange[]): string {
+  const doc = (parse(text) ?? {}) as { config?: Record<string, unknown> };
+  const config = doc.config ?? {};
+  for (const c of changes) {
+    const [ns, ...rest] = c.key.split(".");
+    if (rest.length === 0) { if (c.op === "set") config[ns] = c.value; else delete config[ns]; continue; }
+    let at = (config[ns] ??= {}) as Record<string, unknown>;
+    for (const p of rest.slice(0, -1)) at = (at[p] ??= {}) as Record<string, unknown>;
+    if (c.op === "set") at[rest[rest.length - 1]] = c.value;
+    else delete at[rest[rest.length - 1]];
+  }
+  return stringify({ ...doc, config });
+}
+
+export class Engine {
+  private constructor(readonly workspace: LocalWorkspace, readonly projectDir: string, readonly project: string) {}
+
+  static async open(projectDir: string): Promise<Engine> {
+    const workspace = await LocalWorkspace.create({ workDir: projectDir });
+    const settings = await workspace.projectSettings();
+    return new Engine(workspace, projectDir, settings.name);
+  }
+
+  /** Stacks of this project that exist in the backend. */
+  async stackNames(): Promise<string[]> {
+    return (await this.workspace.listStacks()).map((s) => s.name.split("/").pop()!);
+  }
+
+  private stacks = new Map<string, Promise<Stack>>();
+  stack(name: string): Promise<Stack> {
+    if (!this.stacks.has(name)) this.stacks.set(name, Stack.select(name, this.workspace));
+    return this.stacks.get(name)!;
+  }
+
+  /** The stack's config, values parsed (secrets decrypted in memory only: e.g. a kubeconfig). */
+  async config(name: string): Promise<StackConfig> {
+    return parseConfigValues(await this.workspace.getAllConfig(name));
+  }
+
+  /**
+   * What the stack has applied: `caLifecycle` and the other plain outputs (`stack.outputs()`: secret
+   * ones dropped), pending operations and resource URNs (`exportStack()`: only those fields are kept).
+   */
+  async state(name: string): Promise<StackState> {
+    const stack = await this.stack(name);
+    const [outputs, exported] = await Promise.all([stack.outputs(), stack.exportStack()]);
+    const plain = Object.fromEntries(Object.entries(outputs).filter(([, v]) => !v.secret).map(([k, v]) => [k, v.value]));
+    const d = exported.deployment ?? {};
+    return stateFromExport(name, { deployment: { resources: [{ type: "pulumi:pulumi:Stack", outputs: plain }, ...(d.resources ?? []).filter((r: any) => r.type !== "pulumi:pulumi:Stack")
+      .map((r: any) => ({ urn: r.urn, type: r.type, id: r.id }))], pending_operations: d.pending_operations ?? [] } });
+  }
+
+  /**
+   * A real preview (`stack.preview`), optionally with the stack's config as it will be after
+   * `changes` (a copy of its stack file passed as --config-file: nothing is written to the project or
+   * the backend). Returns it in the shape of `pulumi preview --json` (previewModel.ts), built from the
+   * engine's events, with policy events added. Throws with the engine's errors when the preview fails
+   * (e.g. the phase interlock).
+   */
+  async preview(name: string, opts: { changes?: readonly ConfigChange[]; signal?: AbortSignal } = {}): Promise<PreviewDigest> {
+    const stack = await this.stack(name);
+    let tmp: string | undefined;
+    let configFile: string | undefined;
+    if (opts.changes && opts.changes.length > 0) {
+      tmp = fs.mkdtempSync(path.join(os.tmpdir(), "rotate-plan-"));
+      configFile = path.join(tmp, `Pulumi.${name}.yaml`);
+      fs.writeFileSync(configFile, stackFileWith(fs.readFileSync(path.join(this.projectDir, `Pulumi.${name}.yaml`), "utf8"), opts.changes), { mode: 0o600 });
+    }
+    const events: EngineEvent[] = [];
+    try {
+      await stack.preview({ signal: opts.signal, onEvent: (e) => events.push(e), ...(configFile ? { configFile } : {}) });
+    } catch (e) {
+      const errors = events.filter((x) => x.diagnosticEvent?.severity === "error").map((x) => x.diagnosticEvent!.message.trim());
+      throw new Error(`pulumi preview --stack ${name} failed:\n${errors.length ? errors.join("\n") : (e as Error).message}`);
+    } finally {
+      if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    }
+    return digestFromEvents(events);
+  }
+
+  async setConfig(name: string, changes: readonly ConfigChange[]): Promise<void> {
+    const stack = await this.stack(name);
+    for (const c of changes) {
+      if (c.op === "set") await stack.setConfig(c.key, { value: String(c.value) }, true);
+      else await stack.removeConfig(c.key, true);
+    }
+  }
+
+  /**
+   * `pulumi up`; the signal sends the engine SIGINT (it finishes the operations in flight and saves
+   * state). `env` goes to this run only (its own workspace over the same directory).
+   */
+  async up(name: string, opts: { signal?: AbortSignal; env?: Record<string, string>; onOutput?: (s: string) => void } = {}): Promise<Applied[]> {
+    const stack = opts.env
+      ? await Stack.select(name, await LocalWorkspace.create({ workDir: this.projectDir, envVars: { ...this.workspace.envVars, ...opts.env } }))
+      : await this.stack(name);
+    const applied: Applied[] = [];
+    await stack.up({
+      signal: opts.signal,
+      onOutput: opts.onOutput,
+      onEvent: (e: EngineEvent) => {
+        const m = e.resourcePreEvent?.metadata;
+        if (m && m.op !== "same" && m.op !== "read") applied.push({ op: m.op, urn: m.urn, type: m.type });
+      },
+    });
+    return applied;
+  }
+
+  /** The backend URL (`pulumi whoami`). */
+  async backendUrl(): Promise<string> {
+    return (await this.workspace.whoAmI()).url ?? "";
+  }
+
+  /**
+   * Who holds the stack's update lock, if anyone: lock files of a file backend
+   * (`.pulumi/locks/<org>/<project>/<stack>/`), or Pulumi Cloud's update in progress. Other backends
+   * say nothing here; their first `pulumi up` then fails on the lock and the conductor stops there.
+   */
+  async lock(name: string): Promise<string | undefined> {
+    const url = await this.backendUrl();
+    if (url.startsWith("file://")) {
+      let dir = decodeURIComponent(url.slice("file://".length).split("?")[0]);
+      if (dir.startsWith("~")) dir = path.join(os.homedir(), dir.slice(1));
+      const locks = path.join(dir, ".pulumi", "locks");
+      if (!fs.existsSync(locks)) return undefined;
+      const holders: string[] = [];
+      for (const org of fs.readdirSync(locks)) {
+        const d = path.join(locks, org, this.project, name);
+        if (!fs.existsSync(d)) continue;
+        for (const f of fs.readdirSync(d).filter((x) => x.endsWith(".json"))) {
+          try {
+            const l = JSON.parse(fs.readFileSync(path.join(d, f), "utf8"));
+            holders.push(`${l.username}@${l.hostname} (pid ${l.pid}, ${alive(l.hostname, l.pid)}) since ${l.timestamp}`);
+          } catch { holders.push(path.join(d, f)); }
+        }
+      }
+      return holders.length > 0 ? holders.join("; ") : undefined;
+    }
+    const s = (await this.workspace.listStacks()).find((x) => x.name.split("/").pop() === name);
+    return s?.updateInProgress ? "an update in progress (Pulumi Cloud)" : undefined;
+  }
+
+  /** After a killed update: release the lock and drop the pending operations (docs/e2e.md, recovery). */
+  async recover(name: string): Promise<void> {
+    const stack = await this.stack(name);
+    await stack.cancel();
+    await stack.refresh({ clearPendingCreates: true });
+  }
+}
+
+/** Whether a lock's process still runs (only knowable on this host). */
+function alive(hostname: string, pid: number): string {
+  if (hostname !== os.hostname()) return "on another host";
+  try { process.kill(pid, 0); return "running"; } catch { return "not running"; }
+}

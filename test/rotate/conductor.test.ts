@@ -1,0 +1,196 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { stringify } from "yaml";
+import { AuditLog, readAudit } from "../../scripts/rotate/audit";
+import { Conductor, EngineApi, Stop } from "../../scripts/rotate/conductor";
+import { ConfigChange, StackState } from "../../scripts/rotate/engine";
+import { FORCE_RISK } from "../../scripts/rotate/gates";
+import { KubeReader } from "../../scripts/rotate/kube";
+import { Position } from "../../scripts/rotate/model";
+import { PreviewDigest, PreviewStep } from "../../scripts/rotate/previewModel";
+import { configPosition } from "../../scripts/rotate/steps";
+import { TestCas, makeCas } from "./certs";
+
+/**
+ * The conductor's order of work, refusals and recovery, against a stand-in for the engine (stacks
+ * whose applied position follows their config on `up`, as the program's lifecycle does) and for the
+ * clusters' API servers (cacerts follows the cluster stack's position; istio-ca-root-cert follows it
+ * only while that cluster's "istiod" runs). The real engine and clusters: test/e2e/rotationConductor.test.ts.
+ */
+
+const KEY = "istio-mesh-ca:rootCa";
+const b64 = (s: string) => Buffer.from(s).toString("base64");
+
+class World {
+  readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), "rotate-conductor-"));
+  config: Record<string, Record<string, any>> = {};
+  applied: Record<string, Position> = {};
+  calls: string[] = [];
+  locks: Record<string, string | undefined> = {};
+  driftAtRest: Record<string, PreviewStep[]> = {};
+  istiod: Record<string, boolean> = { a: true, b: true };
+  cacertsTime: Record<string, string> = { a: "2026-01-01T00:00:00Z", b: "2026-01-01T00:00:00Z" };
+  pods: any[] = [];
+
+  constructor(readonly cas: TestCas) {
+    fs.writeFileSync(path.join(this.dir, "Pulumi.yaml"), "name: p\nruntime: nodejs\n");
+    const root = { [KEY]: { clusters: [{ name: "a" }, { name: "b" }], rotation: { rootPhase: "steady", rootGeneration: 1, intermediateGeneration: 1 } } };
+    const follower = (c: string) => ({ "istio-mesh-ca:clusters": [{ name: c }], "istio-mesh-ca:ca": { backend: "selfSigned", intermediateSource: { kind: "rootStack", stack: "organization/p/root" } } });
+    this.config = { root, a: follower("a"), b: follower("b") };
+    for (const [n, c] of Object.entries(this.config)) fs.writeFileSync(path.join(this.dir, `Pulumi.${n}.yaml`), stringify({ config: c }));
+    for (const n of ["root", "a", "b"]) this.applied[n] = { rootPhase: "steady", rootGeneration: 1, intermediateGeneration: 1 };
+  }
+
+  /** The roots trusted at a position (generation 1 = root1, 2 = root2). */
+  roots(p: Position): string[] {
+    const pem = (g: number) => (g === 1 ? this.cas.root1 : this.cas.root2);
+    const g = p.rootGeneration;
+    return p.rootPhase === "steady" ? [pem(g)] : p.rootPhase === "finalize" ? [pem(g + 1)] : [pem(g), pem(g + 1)];
+  }
+
+  engine(): EngineApi {
+    const w = this;
+    const state = async (name: string): Promise<StackState> => ({
+      lifecycle: w.applied[name],
+      outputs: name === "root" ? { rootCerts: w.roots(w.applied.root), intermediates: { a: { intermediateCert: w.cas.inter1 }, b: { intermediateCert: w.cas.inter1 } }, caLifecycle: w.applied.root } : {},
+      pending: [],
+      resources: [],
+    });
+    return {
+      projectDir: w.dir,
+      stackNames: async () => ["root", "a", "b"],
+      config: async (name) => JSON.parse(JSON.stringify(w.config[name])),
+      state,
+      preview: async (name, o = {}): Promise<PreviewDigest> => {
+        w.calls.push(`preview ${name}${o.changes?.length ? ` ${o.changes.map((c) => (c.op === "set" ? `${c.key.split(".").pop()}=${c.value}` : `rm ${c.key}`)).join(",")}` : ""}`);
+        return { steps: o.changes?.length || name !== "root" && !samePos(w.applied[name], w.applied.root) ? [] : w.driftAtRest[name] ?? [] };
+      },
+      setConfig: async (name, changes: readonly ConfigChange[]) => {
+        for (const c of changes) {
+          const parts = c.key.split(".");
+          let at: any = w.config[name];
+          for (const p of parts.slice(0, -1)) at = (at[p] ??= {});
+          if (c.op === "set") at[parts[parts.length - 1]] = c.value; else delete at[parts[parts.length - 1]];
+        }
+      },
+      up: async (name, o = {}) => {
+        w.calls.push(`up ${name}${o.env ? ` ${Object.keys(o.env).join(",")}` : ""}`);
+        w.applied[name] = name === "root" ? configPosition(w.config.root[KEY]) : w.applied.root;
+        if (name !== "root") w.cacertsTime[name] = "2026-01-02T00:00:00Z";
+        return [];
+      },
+      lock: async (name) => w.locks[name],
+      recover: async (name) => { w.calls.push(`recover ${name}`); w.locks[name] = undefined; },
+    };
+  }
+
+  kube(cluster: string): KubeReader {
+    const w = this;
+    const roots = () => w.roots(w.applied[cluster]).join("");
+    return {
+      get: async (kind, name, ns) => {
+        if (kind === "secret" && name === "cacerts") {
+          return { data: { "root-cert.pem": b64(roots()), "ca-cert.pem": b64(w.cas.inter1) }, metadata: { managedFields: [{ time: w.cacertsTime[cluster] }] } };
+        }
+        if (kind === "configmap" && name === "istio-ca-root-cert") {
+          // istiod publishes the roots it loaded; a stopped istiod leaves what it wrote last (generation 1's).
+          return { metadata: { namespace: ns }, data: { "root-cert.pem": w.istiod[cluster] ? roots() : w.cas.root1 } };
+        }
+        if (kind === "deployment") return { metadata: { generation: 2 }, spec: { replicas: 1 }, status: { observedGeneration: 2, replicas: 1, updatedReplicas: 1, availableReplicas: 1 } };
+        return undefined;
+      },
+      list: async (kind, o = {}) => {
+        if (kind === "namespaces") return [{ metadata: { name: "istio-system" } }, { metadata: { name: "shop", labels: { "istio-injection": "enabled" } } }];
+        if (kind === "pods") return cluster === "a" ? w.pods.filter((p) => p.metadata.namespace === o.namespace) : [];
+        return [];
+      },
+      close: () => undefined,
+    };
+  }
+}
+
+const samePos = (a: Position, b: Position) => JSON.stringify(a) === JSON.stringify(b);
+
+describe("the conductor's order of work, refusals and recovery", () => {
+  let cas: TestCas;
+  beforeAll(() => { cas = makeCas(); });
+
+  const conductor = (w: World, o: { force?: boolean; recover?: boolean; out?: string[]; now?: string } = {}) => {
+    const audit = new AuditLog(path.join(w.dir, "audit.jsonl"), "test");
+    return new Conductor({
+      engine: w.engine(), selection: { stack: "root" }, parallel: 2, gateTimeoutMs: 60, pollMs: 5, workloadTtlMs: 24 * 3600e3,
+      force: !!o.force, recover: !!o.recover, signal: new AbortController().signal, out: (l) => o.out?.push(l), audit,
+      kube: (t) => w.kube(t.context!), now: () => new Date(o.now ?? "2026-01-02T01:00:00Z"),
+    });
+  };
+  // The fake clusters are named by context: give the followers' clusters contexts a and b.
+  const world = () => {
+    const w = new World(cas);
+    for (const c of ["a", "b"]) w.config[c]["istio-mesh-ca:clusters"] = [{ name: c, kubeContext: c }];
+    return w;
+  };
+  const audit = (w: World) => readAudit(fs.readFileSync(path.join(w.dir, "audit.jsonl"), "utf8"));
+
+  it("start root: dual then cutover, the root stack before its cluster stacks, every gate held in between", async () => {
+    const w = world();
+    await conductor(w).start("start", "root");
+    const ups = w.calls.filter((c) => c.startsWith("up"));
+    expect([ups[0], ups[3]]).toEqual(["up root", "up root"]);
+    expect(ups.slice(1, 3).sort()).toEqual(["up a", "up b"]);
+    expect(w.calls).toContain("preview root rootPhase=dual");
+    expect(w.calls).toContain("preview root rootPhase=cutover");
+    expect(Object.values(w.applied).every((p) => p.rootPhase === "cutover")).toBe(true);
+    const gates = audit(w).filter((e) => e.event === "gates");
+    expect(gates.map((e) => e.step)).toEqual(["at steady (rootGeneration 1, intermediateGeneration 1), before dual", "after dual", "after cutover"]);
+    expect(gates.flatMap((e) => e.gates!).every((g) => g.holds)).toBe(true);
+  });
+
+  it("refuses to start on drift in a cluster stack at rest, naming the URN; no config is changed, nothing applied", async () => {
+    const w = world();
+    w.driftAtRest.b = [{ op: "update", urn: "urn:pulumi:b::p::kubernetes:security.istio.io/v1:PeerAuthentication::b-mtls" }];
+    const before = JSON.stringify(w.config);
+    await expect(conductor(w).start("start", "intermediate")).rejects.toThrow("  - b: update urn:pulumi:b::p::kubernetes:security.istio.io/v1:PeerAuthentication::b-mtls");
+    expect(JSON.stringify(w.config)).toBe(before);
+    expect(w.calls.filter((c) => c.startsWith("up"))).toEqual([]);
+  });
+
+  it("a gate that never holds (cluster b's istiod stopped): stops after dual naming cluster b; cutover is not started", async () => {
+    const w = world();
+    w.istiod.b = false;
+    const e = await conductor(w).start("start", "root").catch((x) => x);
+    expect(e).toBeInstanceOf(Stop);
+    expect(e.code).toBe("gate-timeout");
+    expect(e.message).toMatch(/the gates after dual did not hold within 0s; nothing further was applied:\n {2}- istio-ca-root-cert on cluster b \(stack b\): cluster b: .*lacks "O=Istio, CN=Root CA 2"/);
+    expect(e.message).not.toMatch(/on cluster a/);
+    expect(w.calls).not.toContain("preview root rootPhase=cutover");
+    expect(w.config.root[KEY].rotation.rootPhase).toBe("dual");
+  });
+
+  it("a lock refuses, naming the stack and --recover; resume --recover releases it, adopts with PULUMI_K8S_ENABLE_PATCH_FORCE, converges", async () => {
+    const w = world();
+    await conductor(w).start("start", "root");
+    // As a run killed during cluster b's cutover leaves it: b still at dual, its lock held.
+    w.applied.b = { ...w.applied.b, rootPhase: "dual" };
+    w.locks.b = "ci@runner (pid 42, not running) since 2026-01-01";
+    await expect(conductor(w).resume()).rejects.toThrow(/stack b: locked by ci@runner \(pid 42, not running\)[\s\S]*rotate resume --recover/);
+    w.calls = [];
+    await conductor(w, { recover: true }).resume();
+    expect(w.calls.filter((c) => /^(up|recover)/.test(c))).toEqual(["recover b", "up b PULUMI_K8S_ENABLE_PATCH_FORCE", "up b"]);
+    expect(w.applied.b.rootPhase).toBe("cutover");
+    expect(audit(w).filter((e) => e.event === "recover").map((e) => e.stack)).toEqual(["b"]);
+  });
+
+  it("complete root: a pod older than the cutover refuses finalize; --force prints the risk, records it, and completes to steady", async () => {
+    const w = world();
+    await conductor(w).start("start", "root");
+    w.pods = [{ metadata: { namespace: "shop", name: "web-1", creationTimestamp: "2026-01-01T12:00:00Z" } }];
+    await expect(conductor(w).start("complete", "root")).rejects.toThrow(/not yet safe to finalize[\s\S]*cluster a: 1 pod\(s\) started before the cutover .* shop\/web-1; restart them or wait until 2026-01-03T00:00:00.000Z/);
+    expect(w.applied.root.rootPhase).toBe("cutover");
+    const out: string[] = [];
+    await conductor(w, { force: true, out }).start("complete", "root");
+    expect(out).toContain(`WARNING ${FORCE_RISK}`);
+    expect(audit(w).filter((e) => e.event === "force")).toHaveLength(1);
+    expect(Object.values(w.applied)).toEqual([1, 2, 3].map(() => ({ rootPhase: "steady", rootGeneration: 2, intermediateGeneration: 1 })));
+  });
+});
