@@ -9,8 +9,10 @@ module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/test/e2e"],
   testMatch: ["**/*.test.ts"],
-  // One shared apiserver and one Pulumi project directory: never run files in parallel.
-  maxWorkers: 1,
+  // Files run in parallel, each jest worker on a control plane of its own (test/e2e/workerEnv.ts).
+  // E2E_WORKERS=1 runs them one at a time on the wrapper's control plane.
+  maxWorkers: Number(process.env.E2E_WORKERS ?? 2),
+  setupFiles: ["<rootDir>/test/e2e/workerEnv.ts"],
   // `pulumi preview` runs take 10-30 s each on a loaded 2-core machine; RSA-4096 keys, CRDs.
   testTimeout: 600000,
   transform: { "^.+\\.ts$": ["ts-jest", { diagnostics: { warnOnly: false } }] },

@@ -28,6 +28,10 @@ export KUBE_STATE_DIR="$E2E_DIR/kube"
 cleanup() { # keeps the command's exit status
   local rc=$?
   [ "${E2E_NO_APISERVER:-0}" = 1 ] || KEEP_STATE="${KEEP:-0}" bash "$ROOT/tools/stop-apiserver.sh" > /dev/null || true
+  # Control planes the e2e tier's other jest workers started (test/e2e/workerEnv.ts), and second clusters.
+  for state in "$E2E_DIR"/kube-w* "$E2E_DIR"/kube-b*; do
+    [ -d "$state" ] && KUBE_STATE_DIR="$state" KEEP_STATE="${KEEP:-0}" bash "$ROOT/tools/stop-apiserver.sh" > /dev/null || true
+  done
   if [ "${KEEP:-0}" = 1 ]; then echo "kept $E2E_DIR" >&2; else rm -rf "$E2E_DIR"; fi
   exit "$rc"
 }

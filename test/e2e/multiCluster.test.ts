@@ -40,8 +40,10 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
   beforeAll(() => {
     const env = e2eEnv({ apiserver: true });
     // A second control plane for cluster-b (ports apart from the wrapper's and npm run local's).
-    secondState = path.join(env.dir, "kube-b");
-    const kubeB = path.join(env.dir, "kubeconfig-b");
+    // Per jest worker (test/e2e/workerEnv.ts): another file may run a second cluster at the same time.
+    const worker = process.env.JEST_WORKER_ID ?? "1";
+    secondState = path.join(env.dir, `kube-b-w${worker}`);
+    const kubeB = path.join(env.dir, `kubeconfig-b-w${worker}`);
     mustRun("bash", [path.join(ROOT, "tools/start-apiserver.sh"), kubeB], { env: { ...SECOND, KUBE_STATE_DIR: secondState } });
     kubeconfigs = { "cluster-a": env.kubeconfig, "cluster-b": kubeB };
     // One kubeconfig with the two contexts the stack files name.

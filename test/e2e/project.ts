@@ -203,7 +203,8 @@ export function plaintextKeys(text: string): string[] {
 
 /** The Istio source module's charts, linked in the layout `istio.chartPath` expects. */
 export function istioCharts(): string {
-  const dir = path.join(e2eEnv().dir, "istio-charts");
+  // One directory per jest worker: two workers linking the same one at once could race.
+  const dir = path.join(e2eEnv().dir, `istio-charts-w${process.env.JEST_WORKER_ID ?? "1"}`);
   mustRun("bash", [path.join(ROOT, "scripts/e2e/istio-module.sh"), "--charts", dir], { timeoutMs: 600000 });
   return dir;
 }
