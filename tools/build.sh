@@ -92,15 +92,17 @@ for g in "${groups[@]}"; do
     build tlsdouble "$TOOLS/tlsdouble" "" "pulumi-resource-tls-double" .
     ;;
   istio)
-    # Istio's own binaries, for the e2e tier's istiod-as-a-local-process checks (docs/e2e.md):
-    # one `go build` for all three, so the packages they share compile once. The module version
-    # must be the one scripts/e2e/istio-module.sh pins (charts and CRDs come from it too).
+    # Istio's own binaries, for the e2e tier's istiod-as-a-local-process checks (docs/e2e.md), and
+    # the proxyless data plane: pilot-agent (istio-agent, no Envoy) and grpc-echo (ours, grpc-go's
+    # xDS server and client). One `go build` for all, so the packages they share compile once. The
+    # module version must be the one scripts/e2e/istio-module.sh pins (charts and CRDs come from it too).
     v="$(modver "$TOOLS/istio/go.mod" istio.io/istio)"
     pin="$(sed -n 's/^ISTIO_MODULE_VERSION="${ISTIO_MODULE_VERSION:-\(.*\)}"$/\1/p' "$TOOLS/../scripts/e2e/istio-module.sh")"
     [ "$v" = "$pin" ] || { echo "tools/istio/go.mod requires istio.io/istio $v, scripts/e2e/istio-module.sh pins $pin" >&2; exit 1; }
     build istio "$TOOLS/istio" "" \
-      "pilot-discovery istioctl istio-ca-client" \
-      istio.io/istio/pilot/cmd/pilot-discovery istio.io/istio/istioctl/cmd/istioctl ./istio-ca-client
+      "pilot-discovery istioctl pilot-agent istio-ca-client grpc-echo" \
+      istio.io/istio/pilot/cmd/pilot-discovery istio.io/istio/istioctl/cmd/istioctl istio.io/istio/pilot/cmd/pilot-agent \
+      ./istio-ca-client ./grpc-echo
     ;;
   certmanager)
     # cert-manager's own controllers (tools/certmanager/README.md): the module does not ship
