@@ -37,9 +37,12 @@ function helmRenderer(): string {
   const out = path.join(os.tmpdir(), `istio-mesh-ca-helmrender-${hash.digest("hex").slice(0, 16)}`, "helmrender");
   if (!fs.existsSync(out)) {
     fs.mkdirSync(path.dirname(out), { recursive: true });
-    execFileSync(go, ["build", "-trimpath", "-o", out, "."], {
+    // Built beside, then renamed into place: two jest workers may build it at the same time.
+    const tmp = `${out}.${process.pid}`;
+    execFileSync(go, ["build", "-trimpath", "-o", tmp, "."], {
       cwd: src, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, GOFLAGS: "-mod=readonly", GOWORK: "off" },
     });
+    fs.renameSync(tmp, out);
   }
   renderer = out;
   return out;
