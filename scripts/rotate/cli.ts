@@ -1,3 +1,4 @@
+import { setMaxListeners } from "events";
 import * as path from "path";
 import { AuditLog } from "./audit";
 import { Conductor, Stop, renderPlan } from "./conductor";
@@ -119,6 +120,8 @@ export async function main(argv: readonly string[], out: (s: string) => void = (
   let args: CliArgs;
   try { args = parseArgs(argv); } catch (e) { process.stderr.write(`${(e as Error).message}\n`); return 2; }
   const abort = new AbortController();
+  // Every engine call listens on the signal (one per preview or up): not a leak.
+  setMaxListeners(0, abort.signal);
   const onSigint = () => {
     if (!abort.signal.aborted) out("interrupt: letting the running pulumi operation finish what is in flight and save its state (Ctrl-C again to let pulumi stop harder)");
     abort.abort();

@@ -21,7 +21,7 @@ import { Expected, configPosition, followerExpectations, ownerConfigChanges, own
  */
 
 /** What the conductor uses of the engine (engine.ts; a test may stand in for it). */
-export type EngineApi = Pick<Engine, "projectDir" | "stackNames" | "config" | "state" | "preview" | "setConfig" | "up" | "lock" | "recover">;
+export type EngineApi = Pick<Engine, "projectDir" | "stackNames" | "config" | "state" | "resources" | "preview" | "setConfig" | "up" | "lock" | "recover">;
 
 export interface ConductorOptions {
   readonly engine: EngineApi;
@@ -197,7 +197,7 @@ export class Conductor {
     const problems: string[] = [];
     for (const name of this.allStacks(r)) {
       const lock = await this.o.engine.lock(name);
-      const pending = states.get(name)!.pending;
+      const { pending } = await this.o.engine.resources(name);
       if (!lock && pending.length === 0) continue;
       if (this.o.recover) {
         this.say(`[${name}] recover: ${lock ? `lock held by ${lock}; ` : ""}${pending.length} pending operation(s): pulumi cancel, then refresh --clear-pending-creates`);
@@ -284,24 +284,26 @@ export class Conductor {
     return stage?.istiodRollout === false ? ["cacerts", "istio-ca-root-cert"] : ["cacerts", "istiod-rollout", "istio-ca-root-cert"];
   }
 
+  /** Before a step that drops the old root from trust: the workload gate (or --force, with the risk printed and recorded). */
+  private async workloadGate(r: Rotation, stage: Stage): Promise<void> {
+    const leaves = await this.evaluate(r.clusters, new Map(), ["workload-leaves"]);
+    for (const g of leaves) this.say(`  gate ${g.gate} [${g.stack}] ${g.holds ? "holds" : "does not hold"}: ${g.detail}`);
+    this.o.audit.write({ event: "gates", step: `before ${stage.name}`, gates: leaves });
+    const failing = leaves.filter((g) => !g.holds);
+    if (failing.length === 0) return;
+    if (!this.o.force) {
+      throw new Stop(`not yet safe to ${stage.name}: workloads may still hold leaves under the old root:\n${failing.map((g) => `  - ${g.detail}`).join("\n")}\nRun \`rotate complete root\` again later, or with --force to accept the risk.`);
+    }
+    this.say(`WARNING ${FORCE_RISK}`);
+    this.o.audit.write({ event: "force", step: stage.name, gates: failing, message: FORCE_RISK });
+  }
+
   /** One stage: owner (config, preview, up), followers, then the gates of every cluster. */
-  private async runStage(r: Rotation, stage: Stage): Promise<void> {
+  private async runStage(r: Rotation, stage: Stage, leavesChecked = false): Promise<void> {
     this.say(`== ${stage.name}: ${describePosition(stage.from)} → ${describePosition(stage.to)}: ${stage.summary}`);
     let states = await this.states(r);
     const ownerAt = this.ownerAt(r, states);
-    if (stage.needsNewLeaves && samePosition(ownerAt, stage.from)) {
-      const leaves = await this.evaluate(r.clusters, new Map(), ["workload-leaves"]);
-      for (const g of leaves) this.say(`  gate ${g.gate} [${g.stack}] ${g.holds ? "holds" : "does not hold"}: ${g.detail}`);
-      this.o.audit.write({ event: "gates", step: `before ${stage.name}`, gates: leaves });
-      const failing = leaves.filter((g) => !g.holds);
-      if (failing.length > 0) {
-        if (!this.o.force) {
-          throw new Stop(`not yet safe to ${stage.name}: workloads may still hold leaves under the old root:\n${failing.map((g) => `  - ${g.detail}`).join("\n")}\nRun \`rotate complete root\` again later, or with --force to accept the risk.`);
-        }
-        this.say(`WARNING ${FORCE_RISK}`);
-        this.o.audit.write({ event: "force", step: stage.name, gates: failing, message: FORCE_RISK });
-      }
-    }
+    if (stage.needsNewLeaves && !leavesChecked && samePosition(ownerAt, stage.from)) await this.workloadGate(r, stage);
     if (samePosition(ownerAt, stage.from)) {
       const cfg = configAt(await this.o.engine.config(r.owner.stack), r.owner.configKey);
       const changes = ownerConfigChanges(stage, r.owner.configKey, cfg);
@@ -349,9 +351,11 @@ export class Conductor {
     const stages = (() => { try { return commandStages(command, kind, this.ownerAt(r, states)); } catch (e) { throw new Stop((e as Error).message); } })();
     this.o.audit.write({ event: "start", stack: r.owner.stack, message: `${command} ${kind}: ${stages.map((s) => s.name).join(" → ")} on ${this.allStacks(r).join(", ")}` });
     this.say(`${command} ${kind}: ${stages.map((s) => s.name).join(" → ")}; stacks ${this.allStacks(r).join(", ")}`);
+    // The workload gate first: it reads the API servers only, and refuses before any preview runs.
+    if (stages[0].needsNewLeaves) await this.workloadGate(r, stages[0]);
     await this.preflight(r, states, stages[0]);
     for (const stage of stages) {
-      await this.runStage(r, stage);
+      await this.runStage(r, stage, stage === stages[0]);
       states = await this.states(r);
     }
     this.o.audit.write({ event: "done", stack: r.owner.stack, message: progress(this.standing(r, states)).next });
@@ -401,7 +405,7 @@ export class Conductor {
     const ownerCfg = configPosition(configAt(await this.o.engine.config(r.owner.stack), r.owner.configKey));
     this.say(`stacks (${r.owner.role.kind === "rootStack" ? "root stack + cluster stacks" : "single stack"}):`);
     for (const name of this.allStacks(r)) {
-      const s = states.get(name)!;
+      const s = { ...states.get(name)!, ...(await this.o.engine.resources(name)) };
       const lock = await this.o.engine.lock(name);
       const bits = [s.lifecycle ? `applied ${describePosition(position(s.lifecycle))}` : "no caLifecycle output"];
       if (name === r.owner.stack && s.lifecycle && !samePosition(ownerCfg, position(s.lifecycle))) bits.push(`config in this working copy asks for ${describePosition(ownerCfg)}`);
@@ -415,7 +419,8 @@ export class Conductor {
     const gates = await this.evaluate(targets, this.expected(r, states.get(r.owner.stack)!), gateNames);
     this.say(`gates at ${describePosition(standing.owner.at)}:`);
     for (const g of gates) this.say(`  ${g.holds ? (g.notChecked ? "not checked" : "holds") : "DOES NOT HOLD"} ${g.gate} [${g.stack}]: ${g.detail}`);
-    const locked = (await Promise.all(this.allStacks(r).map((n) => this.o.engine.lock(n)))).some(Boolean) || [...states.values()].some((s) => s.pending.length > 0);
+    const locked = (await Promise.all(this.allStacks(r).map((n) => this.o.engine.lock(n)))).some(Boolean)
+      || (await Promise.all(this.allStacks(r).map((n) => this.o.engine.resources(n)))).some((x) => x.pending.length > 0);
     const next = locked ? `a stack is locked or has pending operations: \`rotate resume --recover\` once no other pulumi run uses it; then ${p.next}` : p.next;
     this.say(`next: ${next}`);
     return { next, gates };
@@ -440,6 +445,8 @@ export class Conductor {
       } catch (e) { throw new Stop((e as Error).message); }
     })();
     let cfg = configAt(await this.o.engine.config(r.owner.stack), r.owner.configKey) as Record<string, any> | undefined;
+    const names = this.allStacks(r);
+    const resources = new Map((await Promise.all(names.map((n) => this.o.engine.resources(n)))).map((x, i) => [names[i], x.resources]));
     const out: PlanStep[] = [];
     for (const [i, stage] of stages.entries()) {
       const changes = ownerConfigChanges(stage, r.owner.configKey, cfg);
@@ -453,8 +460,8 @@ export class Conductor {
         ownerChanges = changingSteps(digest).map((s) => ({ op: s.op, what: s.urn.split("::").slice(-1)[0], urn: s.urn }));
         real = true;
       } else {
-        ownerChanges = ownerExpectations(stage, states.get(r.owner.stack)!.resources);
-        if (r.owner.role.kind === "single") ownerChanges.push(...followerExpectations(stage, states.get(r.owner.stack)!.resources));
+        ownerChanges = ownerExpectations(stage, resources.get(r.owner.stack)!);
+        if (r.owner.role.kind === "single") ownerChanges.push(...followerExpectations(stage, resources.get(r.owner.stack)!));
       }
       cfg = applyToConfig(cfg, changes, r.owner.configKey);
       out.push({
@@ -463,7 +470,7 @@ export class Conductor {
         from: stage.from,
         to: stage.to,
         owner: { stack: r.owner.stack, config: changes.map(describeChange), changes: ownerChanges, fromRealPreview: real },
-        followers: r.followers.map((f) => ({ stack: f.stack, changes: followerExpectations(stage, states.get(f.stack)!.resources) })),
+        followers: r.followers.map((f) => ({ stack: f.stack, changes: followerExpectations(stage, resources.get(f.stack)!) })),
         gatesBefore: stage.needsNewLeaves ? ["workload-leaves"] : [],
         gatesAfter: this.postGates(stage),
         clusters: r.clusters.map((c) => `${c.cluster} (stack ${c.stack})`),
@@ -520,8 +527,9 @@ export function renderPlan(steps: readonly PlanStep[]): string {
 /** Waits `ms`, or less when the signal aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => { clearTimeout(t); resolve(); }, { once: true });
+    const done = () => { clearTimeout(t); signal?.removeEventListener("abort", done); resolve(); };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
   });
 }
 

@@ -119,17 +119,21 @@ export class Engine {
     return parseConfigValues(await this.workspace.getAllConfig(name));
   }
 
-  /**
-   * What the stack has applied: `caLifecycle` and the other plain outputs (`stack.outputs()`: secret
-   * ones dropped), pending operations and resource URNs (`exportStack()`: only those fields are kept).
-   */
+  /** What the stack has applied: `caLifecycle` and the other plain outputs (`stack.outputs()`: secret ones dropped). */
   async state(name: string): Promise<StackState> {
-    const stack = await this.stack(name);
-    const [outputs, exported] = await Promise.all([stack.outputs(), stack.exportStack()]);
+    const outputs = await (await this.stack(name)).outputs();
     const plain = Object.fromEntries(Object.entries(outputs).filter(([, v]) => !v.secret).map(([k, v]) => [k, v.value]));
-    const d = exported.deployment ?? {};
-    return stateFromExport(name, { deployment: { resources: [{ type: "pulumi:pulumi:Stack", outputs: plain }, ...(d.resources ?? []).filter((r: any) => r.type !== "pulumi:pulumi:Stack")
-      .map((r: any) => ({ urn: r.urn, type: r.type, id: r.id }))], pending_operations: d.pending_operations ?? [] } });
+    return stateFromExport(name, { deployment: { resources: [{ type: "pulumi:pulumi:Stack", outputs: plain }] } });
+  }
+
+  /**
+   * Pending operations and resource URNs (`exportStack()`; only those fields are kept). Heavier than
+   * `state`: a cluster stack's state holds every object of Istio's charts.
+   */
+  async resources(name: string): Promise<Pick<StackState, "pending" | "resources">> {
+    const d = (await (await this.stack(name)).exportStack()).deployment ?? {};
+    const s = stateFromExport(name, { deployment: { resources: (d.resources ?? []).filter((r: any) => r.type !== "pulumi:pulumi:Stack"), pending_operations: d.pending_operations ?? [] } });
+    return { pending: s.pending, resources: s.resources };
   }
 
   /**

@@ -62,6 +62,7 @@ class World {
       stackNames: async () => ["root", "a", "b"],
       config: async (name) => JSON.parse(JSON.stringify(w.config[name])),
       state,
+      resources: async () => ({ pending: [], resources: [] }),
       preview: async (name, o = {}): Promise<PreviewDigest> => {
         w.calls.push(`preview ${name}${o.changes?.length ? ` ${o.changes.map((c) => (c.op === "set" ? `${c.key.split(".").pop()}=${c.value}` : `rm ${c.key}`)).join(",")}` : ""}`);
         return { steps: o.changes?.length || name !== "root" && !samePos(w.applied[name], w.applied.root) ? [] : w.driftAtRest[name] ?? [] };
