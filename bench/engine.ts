@@ -18,6 +18,14 @@ import { parse, stringify } from "yaml";
  *    on a fresh stack, `pulumi up --skip-preview`, `pulumi preview` again (expects no changes),
  *    `pulumi destroy --skip-preview`. Prints medians and the local/bare ratio per phase.
  *
+ * 4. Where the time goes, phase by phase, from the same runs: bench/probe.js, loaded into the program's
+ *    node process (NODE_OPTIONS), records node's start-up, module loading per package (which SDKs a
+ *    stack loads), the program's own sources (ts-node), evaluation until exit, and every resource
+ *    registration by type (a Helm chart's is its render in the provider; a key's, in `up`, its
+ *    generation); the rest of the wall time is the engine and its plugins outside the program.
+ * 5. The TypeScript modes of the same no-change preview: as Pulumi.yaml ships it (transpile-only),
+ *    type-checked by ts-node, and precompiled JavaScript (`typescript: false`).
+ *
  * Figures only: nothing is asserted about times. Between destroys and the next phase, the bench waits
  * (untimed) until the API server has finished terminating namespaces and removes the Istio CRDs the
  * base chart leaves behind (helm.sh/resource-policy: keep), so every rep starts from the same cluster.
@@ -34,10 +42,11 @@ type Phase = (typeof PHASES)[number];
 
 interface Ran { code: number; stdout: string; stderr: string; ms: number }
 
-function run(cmd: string, args: string[], opts: { cwd?: string; input?: string; timeoutMs?: number } = {}): Ran {
+function run(cmd: string, args: string[], opts: { cwd?: string; input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Ran {
   const t0 = performance.now();
   const r = spawnSync(cmd, args, {
     cwd: opts.cwd ?? ROOT, input: opts.input, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, timeout: opts.timeoutMs ?? 1800000,
+    env: { ...process.env, ...(opts.env ?? {}) },
   });
   const ms = performance.now() - t0;
   if (r.error) {
@@ -60,10 +69,19 @@ interface StateResource { urn: string; type: string; custom?: boolean }
 
 /** One Pulumi project directory (a copy of ours, or the generated bare program) and its stacks. */
 class Program {
-  constructor(readonly label: string, readonly dir: string, private readonly config: () => Record<string, unknown> | undefined) {}
+  constructor(readonly label: string, readonly dir: string, readonly config: () => Record<string, unknown> | undefined) {}
 
-  pulumi(stack: string, args: string[]): Ran {
-    return run("pulumi", [...args, "--stack", stack, "--cwd", this.dir, "--non-interactive"], { cwd: this.dir });
+  pulumi(stack: string, args: string[], env: NodeJS.ProcessEnv = {}): Ran {
+    return run("pulumi", [...args, "--stack", stack, "--cwd", this.dir, "--non-interactive"], { cwd: this.dir, env });
+  }
+
+  /** A pulumi run with bench/probe.js in the program's process: the run and what the probe recorded. */
+  probed(stack: string, args: string[], env: NodeJS.ProcessEnv = {}): { ran: Ran; probes: Probe[] } {
+    const dir = fs.mkdtempSync(path.join(this.dir, ".probe-"));
+    const ran = this.pulumi(stack, args, { ...env, BENCH_PROBE_DIR: dir, NODE_OPTIONS: `--require ${path.join(ROOT, "bench/probe.js")}` });
+    const probes = fs.readdirSync(dir).map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as Probe);
+    fs.rmSync(dir, { recursive: true, force: true });
+    return { ran, probes };
   }
 
   must(stack: string, args: string[]): Ran {
@@ -91,6 +109,54 @@ class Program {
     this.pulumi(stack, ["stack", "rm", "--yes", "--force"]);
     fs.rmSync(path.join(this.dir, `Pulumi.${stack}.yaml`), { force: true });
   }
+}
+
+/** What bench/probe.js writes for one run of the program (times in ms since the epoch, durations in ms). */
+export interface Probe {
+  dryRun: boolean;
+  startedAt: number;
+  probeAt: number;
+  programLoadedAt?: number;
+  exitAt: number;
+  modules: Record<string, { ms: number; modules: number }>;
+  registrations: Record<string, { count: number; sumMs: number; maxMs: number }>;
+}
+
+/** One phase's figures, from the wall time and the probe of the program's run (if the phase runs it). */
+export interface Breakdown {
+  wall: number;
+  nodeStart: number;
+  moduleLoading: number;
+  programSources: number;
+  evaluation: number;
+  outsideProgram: number;
+  modules: Record<string, number>;
+  charts: { count: number; maxMs: number; sumMs: number };
+  keys: { count: number; maxMs: number };
+}
+
+export const CHART_TYPE = "remote kubernetes:helm.sh/v4:Chart";
+export const KEY_TYPE = "tls:index/privateKey:PrivateKey";
+const PROGRAM_SOURCES = "program sources";
+
+/** Pure: the breakdown of one run (wall ms) from its probes (none for a destroy: the program does not run). */
+export function breakdown(wall: number, probes: Probe[]): Breakdown {
+  const b: Breakdown = { wall, nodeStart: 0, moduleLoading: 0, programSources: 0, evaluation: 0, outsideProgram: wall, modules: {},
+    charts: { count: 0, maxMs: 0, sumMs: 0 }, keys: { count: 0, maxMs: 0 } };
+  for (const p of probes) {
+    b.nodeStart += p.probeAt - p.startedAt;
+    for (const [k, m] of Object.entries(p.modules)) {
+      if (k === PROGRAM_SOURCES) b.programSources += m.ms;
+      else { b.moduleLoading += m.ms; b.modules[k] = (b.modules[k] ?? 0) + m.ms; }
+    }
+    b.evaluation += p.exitAt - (p.programLoadedAt ?? p.exitAt);
+    b.outsideProgram -= p.exitAt - p.startedAt;
+    const chart = p.registrations[CHART_TYPE];
+    if (chart) { b.charts.count += chart.count; b.charts.sumMs += chart.sumMs; b.charts.maxMs = Math.max(b.charts.maxMs, chart.maxMs); }
+    const key = p.registrations[KEY_TYPE];
+    if (key && !p.dryRun) { b.keys.count += key.count; b.keys.maxMs = Math.max(b.keys.maxMs, key.maxMs); }
+  }
+  return b;
 }
 
 interface Counts { custom: number; byPackage: Record<string, number>; components: number; providers: number; stack: number }
@@ -152,15 +218,28 @@ for (let i = 0; i < ${n}; i++) {
 `;
 }
 
+/** Our program copied again, precompiled to JavaScript and run with `typescript: false` (no ts-node at all). */
+function precompiledProgram(base: string, local: Program): Program {
+  const dir = path.join(base, "local-js");
+  fs.mkdirSync(dir, { recursive: true });
+  for (const f of PROGRAM_FILES) fs.cpSync(path.join(ROOT, f), path.join(dir, f), { recursive: true });
+  fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
+  must(path.join(ROOT, "node_modules/.bin/tsc"), ["-p", "tsconfig.pulumi.json", "--noEmit", "false", "--outDir", "bin", "--noCheck"], { cwd: dir });
+  const project = parse(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8")) as Record<string, any>;
+  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), stringify({ ...project, main: "bin/index.js", runtime: { name: "nodejs", options: { typescript: false } } }));
+  return new Program("local (precompiled JS)", dir, local.config);
+}
+
 function bareProgram(base: string, n: number): Program {
   const dir = path.join(base, "bare");
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, "Pulumi.yaml"), stringify({ name: "bench-bare", runtime: { name: "nodejs", options: { typescript: true } } }));
   fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "bench-bare", private: true, main: "index.ts" }, null, 2));
-  // The same compiler settings as ours (tsconfig.json), minus jest's types: ts-node type-checks both programs.
+  // The same compiler settings as ours (tsconfig.json), minus jest's types, and transpile-only like
+  // ours (tsconfig.pulumi.json's noCheck): ts-node treats both programs alike.
   fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({
     compilerOptions: { strict: true, target: "es2022", module: "commonjs", moduleResolution: "node", lib: ["es2022"], types: ["node"],
-      esModuleInterop: true, skipLibCheck: true, noEmit: true, isolatedModules: true },
+      esModuleInterop: true, skipLibCheck: true, noEmit: true, isolatedModules: true, noCheck: true },
     include: ["index.ts"],
   }, null, 2));
   fs.writeFileSync(path.join(dir, "index.ts"), bareIndex(n));
@@ -208,6 +287,39 @@ function versions(): string {
 }
 
 type Samples = Record<"local" | "bare", Record<Phase, number[]>>;
+type Breakdowns = Record<"local" | "bare", Record<Phase, Breakdown[]>>;
+
+const secs = (ms: number) => fmt(ms / 1000, 2);
+
+/** The breakdown table: one column per program and phase, medians over the reps. */
+function breakdownTable(b: Breakdowns): string {
+  const cols = (["local", "bare"] as const).flatMap((label) => PHASES.map((phase) => ({ label, phase, runs: b[label][phase] })));
+  const m = (f: (x: Breakdown) => number) => cols.map((c) => secs(median(c.runs.map(f))));
+  const rows = [
+    ["s, median", ...cols.map((c) => `${c.label}: ${c.phase}`)],
+    ["wall", ...m((x) => x.wall)],
+    ["node start-up", ...m((x) => x.nodeStart)],
+    ["module loading (packages)", ...m((x) => x.moduleLoading)],
+    ["program sources (load, incl. ts-node)", ...m((x) => x.programSources)],
+    ["evaluation until exit (incl. waiting on the engine)", ...m((x) => x.evaluation)],
+    ["engine + plugins outside the program", ...m((x) => x.outsideProgram)],
+    ["Helm chart renders (count)", ...cols.map((c) => String(median(c.runs.map((x) => x.charts.count))))],
+    ["  longest render", ...m((x) => x.charts.maxMs)],
+    ["  renders summed", ...m((x) => x.charts.sumMs)],
+    ["key generation (keys)", ...cols.map((c) => String(median(c.runs.map((x) => x.keys.count))))],
+    ["  longest key", ...m((x) => x.keys.maxMs)],
+  ];
+  return table(rows);
+}
+
+/** Which packages the program's run loaded, and how long each took (exclusive), from one probe. */
+function modulesReport(b: Breakdown[]): string {
+  const keys = [...new Set(b.flatMap((x) => Object.keys(x.modules)))];
+  const rows = keys.map((k) => [k, median(b.map((x) => x.modules[k] ?? 0))] as const).sort((a, c) => c[1] - a[1]);
+  const unused = ["@pulumi/azure-native", "@pulumi/vault"].map((k) => `${k}: ${keys.includes(k) ? `loaded, ${secs(median(b.map((x) => x.modules[k] ?? 0)))} s` : "not loaded"}`);
+  return `${table([["package", "s (median)"], ...rows.slice(0, 12).map(([k, ms]) => [k, secs(ms)])])}
+backend SDKs the local stack (selfSigned) does not use: ${unused.join("; ")}`;
+}
 
 function main(argv: string[]): void {
   const repsArg = argv.indexOf("--reps");
@@ -244,6 +356,10 @@ function main(argv: string[]): void {
     local: Object.fromEntries(PHASES.map((p) => [p, []])) as unknown as Record<Phase, number[]>,
     bare: Object.fromEntries(PHASES.map((p) => [p, []])) as unknown as Record<Phase, number[]>,
   };
+  const breakdowns: Breakdowns = {
+    local: Object.fromEntries(PHASES.map((p) => [p, []])) as unknown as Record<Phase, Breakdown[]>,
+    bare: Object.fromEntries(PHASES.map((p) => [p, []])) as unknown as Record<Phase, Breakdown[]>,
+  };
   const notes: string[] = [];
   let maxLoad = os.loadavg()[0];
   for (let rep = 1; rep <= reps; rep++) {
@@ -252,12 +368,13 @@ function main(argv: string[]): void {
     for (const p of order) p.init(stack);
     const phase = (name: Phase, args: string[], mustSucceed = true) => {
       for (const p of order) {
-        const r = p.pulumi(stack, args);
+        const { ran: r, probes } = p.probed(stack, args);
         if (r.code !== 0) {
           if (mustSucceed) throw new Error(`[${p.label}] rep ${rep} ${name}: pulumi ${args.join(" ")} exited ${r.code}\n${tail(r)}`);
           notes.push(`rep ${rep} ${p.label} ${name}: exit ${r.code} (changes planned?)\n${tail(r, 2000)}`);
         }
         samples[p.label as "local" | "bare"][name].push(r.ms / 1000);
+        breakdowns[p.label as "local" | "bare"][name].push(breakdown(r.ms, probes));
         maxLoad = Math.max(maxLoad, os.loadavg()[0]);
       }
       // Only once both are destroyed: the Istio CRDs belong to the local stack until its own destroy.
@@ -284,6 +401,37 @@ function main(argv: string[]): void {
   console.log(table(rows));
   console.log(`\nload average (1, 5, 15 min): start ${loadStart}, end ${load()}; highest 1-min value seen between phases ${fmt(maxLoad, 2)}`);
   console.log(`started ${started.toISOString()}, took ${fmt((Date.now() - started.getTime()) / 60000)} min`);
+
+  console.log(`\nwhere the time goes (bench/probe.js in the program's process; destroy does not run the program)\n`);
+  console.log(breakdownTable(breakdowns));
+  console.log(`\npackages loaded by the local program, exclusive load time, preview (no changes):\n`);
+  console.log(modulesReport(breakdowns.local["preview (no changes)"]));
+
+  // 5. TypeScript modes of the same no-change preview of a deployed local stack, interleaved.
+  const js = precompiledProgram(base, local);
+  const modes: { label: string; program: Program; env: NodeJS.ProcessEnv }[] = [
+    { label: "as shipped: transpile-only (tsconfig.pulumi.json)", program: local, env: {} },
+    { label: "type-checked by ts-node", program: local, env: { PULUMI_NODEJS_TRANSPILE_ONLY: "false" } },
+    { label: "precompiled JavaScript (typescript: false)", program: js, env: {} },
+  ];
+  local.init("modes");
+  fs.copyFileSync(path.join(local.dir, "Pulumi.modes.yaml"), path.join(js.dir, "Pulumi.modes.yaml"));
+  local.must("modes", ["up", "--yes", "--skip-preview"]);
+  const modeRuns: Record<string, Breakdown[]> = Object.fromEntries(modes.map((m) => [m.label, []]));
+  for (let rep = 0; rep < reps; rep++) {
+    for (const m of rep % 2 === 0 ? modes : [...modes].reverse()) {
+      const { ran, probes } = m.program.probed("modes", ["preview", "--expect-no-changes"], m.env);
+      if (ran.code !== 0) throw new Error(`[${m.label}] preview exited ${ran.code}\n${tail(ran)}`);
+      modeRuns[m.label].push(breakdown(ran.ms, probes));
+    }
+  }
+  local.must("modes", ["destroy", "--yes", "--skip-preview"]);
+  local.remove("modes");
+  notes.push(`after the TypeScript modes: ${settleCluster()}`);
+  console.log(`\nTypeScript modes, no-change preview of the deployed local stack, median of ${reps}:\n`);
+  console.log(table([["mode", "wall s", "program sources s", "module loading s", "runs"],
+    ...modes.map((m) => { const r = modeRuns[m.label]; return [m.label, secs(median(r.map((x) => x.wall))), secs(median(r.map((x) => x.programSources))),
+      secs(median(r.map((x) => x.moduleLoading))), r.map((x) => secs(x.wall)).join(" ")]; })]));
   if (notes.length > 0) console.log(`\nnotes:\n${notes.map((n) => `  ${n}`).join("\n")}`);
 }
 

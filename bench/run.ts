@@ -6,9 +6,10 @@ import { ROOT, scenarios } from "./scenarios";
 
 /**
  * `npm run bench [-- --reps 3]`: evaluates the program under mocks for growing meshes, each run in a
- * fresh child process (bench/child.ts), and compares with a one-resource baseline program measured
- * the same way. Reports medians over the repetitions, and per-series marginal CPU time and heap per
- * resource (CPU time, not wall time: other processes on a shared machine distort wall time).
+ * fresh child process (bench/child.ts), and compares each scenario with a baseline program that
+ * registers as many plain resources (Namespaces) as the scenario does, measured the same way. Reports
+ * medians over the repetitions, and per-series marginal CPU time and heap per resource (CPU time, not
+ * wall time: other processes on a shared machine distort wall time).
  */
 
 interface Sample { name: string; custom: number; components: number; loadMs: number; ms: number; cpuMs: number; heapMb: number; maxRssMb: number }
@@ -23,14 +24,14 @@ function fixtureDir(): string {
   return dir;
 }
 
-function runChild(name: string, fixtures: string): Sample {
+function runChild(name: string, fixtures: string, baselineCount?: number): Sample {
   const out = execFileSync(process.execPath, ["--expose-gc", "-r", "ts-node/register/transpile-only", path.join(__dirname, "child.ts"), name, fixtures],
-    { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+    { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, BENCH_BASELINE_COUNT: String(baselineCount ?? 1) } });
   return JSON.parse(out.trim().split("\n").pop()!) as Sample;
 }
 
-function measure(name: string, fixtures: string, reps: number): Sample {
-  const samples = Array.from({ length: reps }, () => runChild(name, fixtures));
+function measure(name: string, fixtures: string, reps: number, baselineCount?: number): Sample {
+  const samples = Array.from({ length: reps }, () => runChild(name, fixtures, baselineCount));
   const s0 = samples[0];
   return { ...s0, loadMs: median(samples.map((s) => s.loadMs)), ms: median(samples.map((s) => s.ms)), cpuMs: median(samples.map((s) => s.cpuMs)), heapMb: median(samples.map((s) => s.heapMb)), maxRssMb: median(samples.map((s) => s.maxRssMb)) };
 }
@@ -75,16 +76,24 @@ function main(argv: string[]): void {
   console.log(`machine: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"}), ${fmt(os.totalmem() / 2 ** 30)} GiB RAM, ` +
     `node ${process.version}, load average ${os.loadavg().map((l) => fmt(l, 2)).join(" ")}; median of ${reps} runs per scenario\n`);
   const all = scenarios();
-  const results = new Map(all.map((s) => [s.name, measure(s.name, fixtures, reps)]));
-  fs.rmSync(fixtures, { recursive: true, force: true });
-  const base = results.get("baseline")!;
-
-  const rows = [["scenario", "resources", "(custom)", "eval ms", "CPU ms", "heap MB", "peak RSS MB", "x baseline ms", "x baseline RSS", "module load ms"]];
-  for (const s of all) {
+  const programs = all.filter((s) => s.program === "index");
+  const results = new Map(programs.map((s) => [s.name, measure(s.name, fixtures, reps)]));
+  // The baseline of each scenario: as many plain resources as it registered (custom + components).
+  const baselines = new Map(programs.map((s) => {
     const r = results.get(s.name)!;
-    rows.push([s.name, String(r.custom + r.components), String(r.custom), fmt(r.ms), fmt(r.cpuMs), fmt(r.heapMb), fmt(r.maxRssMb), fmt(r.ms / base.ms, 2), fmt(r.maxRssMb / base.maxRssMb, 2), fmt(r.loadMs)]);
+    return [s.name, measure("baseline", fixtures, reps, r.custom + r.components)];
+  }));
+  fs.rmSync(fixtures, { recursive: true, force: true });
+
+  const rows = [["scenario", "resources", "(custom)", "eval ms", "CPU ms", "heap MB", "peak RSS MB", "baseline ms", "x baseline ms", "x baseline CPU", "x baseline RSS", "module load ms"]];
+  for (const s of programs) {
+    const r = results.get(s.name)!;
+    const b = baselines.get(s.name)!;
+    rows.push([s.name, String(r.custom + r.components), String(r.custom), fmt(r.ms), fmt(r.cpuMs), fmt(r.heapMb), fmt(r.maxRssMb), fmt(b.ms),
+      fmt(r.ms / b.ms, 2), fmt(r.cpuMs / b.cpuMs, 2), fmt(r.maxRssMb / b.maxRssMb, 2), fmt(r.loadMs)]);
   }
   console.log(table(rows));
+  console.log("\nbaseline: the same number of plain Namespaces registered by a bare program under the same mocks (bench/baselineProgram.ts)");
 
   let flagged = false;
   for (const series of [...new Set(all.filter((s) => s.program === "index").map((s) => s.series))]) {
