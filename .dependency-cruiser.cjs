@@ -1,5 +1,5 @@
 /**
- * Layering rules of istio-mesh-ca (issue 13): dependencies point one way,
+ * Layering rules of istio-mesh-ca: dependencies point one way,
  *   stacks/ → config/ → components/, and components/ stand alone as the library.
  * Checked by `npm run depcheck` (part of `npm test`).
  */

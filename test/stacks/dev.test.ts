@@ -1,6 +1,6 @@
 import { byName, isSecretValue, ofType, privateKeyOccurrences, runProgram, stackConfig, ProgramRun } from "../harness/program";
 
-/** The dev stack as a platform engineer would apply it by hand from seeds 004 and 002. */
+/** The dev stack as a platform engineer would apply it by hand: Istio's plug-in CA task and sidecar ingress TLS. */
 describe("dev stack (Pulumi.dev.yaml)", () => {
   let run: ProgramRun;
   beforeAll(async () => {

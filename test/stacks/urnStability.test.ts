@@ -10,7 +10,7 @@ import { fakeVault } from "../vault/fakeVault";
 /**
  * Nothing moves: the URN set every shipped stack registers (and a few variants that name resources
  * differently: a root rotation phase, an Istio revision) is compared with the set recorded in
- * test/stacks/urns/ before the component-library redesign (commit 509fc79). A URN that disappears
+ * test/stacks/urns/ (the URNs deployed stacks have). A URN that disappears
  * is a resource `pulumi up` would delete and re-create — for a root CA, a new root in service.
  * A deliberate change re-records with `URN_FIXTURES=write npx jest test/stacks/urnStability` and
  * must explain, in the commit, why every removed URN is safe (or carry an alias).
