@@ -231,7 +231,9 @@ export class LocalIstiod {
     // ROOT_CA_DIR as it resolves in the container (WORKDIR /): the mounted cacerts.
     env.ROOT_CA_DIR = path.join(this.podRoot, env.ROOT_CA_DIR ?? "/etc/cacerts");
 
-    const [http, https, grpc, secureGrpc, monitoring, ctrlz] = freePorts(6);
+    // A rollout keeps the ports: the Service's address does not change when its pods do (workloads reconnect to it).
+    const kept = this.ports;
+    const [http, https, grpc, secureGrpc, monitoring, ctrlz] = kept ? [kept.http, kept.https, kept.grpc, kept.secureGrpc, kept.monitoring, kept.ctrlz] : freePorts(6);
     this.ports = { http, https, grpc, secureGrpc, monitoring, ctrlz };
     const moved = ["--httpAddr", "--httpsAddr", "--grpcAddr", "--secureGRPCAddr", "--monitoringAddr", "--ctrlz_port", "--kubeconfig"];
     const args: string[] = [];
