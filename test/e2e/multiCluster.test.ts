@@ -6,6 +6,7 @@ import { E2eProject, E2eStack, SELF_REFERENCE_STEP, istioCharts, plaintextKeys, 
 import { checkCacerts, secretFiles, verifyChain } from "./cacertsChecks";
 import { ROOT, e2eEnv, mustRun } from "./support";
 import { EXPLAINED_WARNINGS, LocalIstiod, caRootCert, fingerprints, istioctlAnalyze, istioctlValidateDeclared, uriSans, verifyLeaf, waitFor } from "./istiod";
+import { DataPlaneFound, EchoMesh, RootRotationPlane, expectAcrossIntermediateRotation, expectCrossCluster, expectDataPlane, withPlaintextPort } from "./dataPlane";
 
 /**
  * The root CA stack and two cluster stacks (Pulumi.root.yaml, Pulumi.cluster-a.yaml,
@@ -33,6 +34,10 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
   let kubeconfigs: Record<"cluster-a" | "cluster-b", string>;
   let secondState: string;
   let istiod: LocalIstiod | undefined;
+  /** The echo workloads of cluster-a (test/e2e/dataPlane.ts), and cluster-b's for the cross-cluster check. */
+  let plane: DataPlaneFound | undefined;
+  let istiodB: LocalIstiod | undefined;
+  let meshB: EchoMesh | undefined;
 
   const cacerts = (c: "cluster-a" | "cluster-b") => secretFiles("istio-system", "cacerts", kubeconfigs[c]);
   const rootConfig = (key: string, value: string, type?: "int") => root.config(`rootCa.${key}`, value, type ? { type } : {});
@@ -62,7 +67,12 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
     const project = new E2eProject("multi");
     root = project.stack("root");
     clusters = {
-      "cluster-a": project.stack("cluster-a", "cluster-a", (c) => { c["istio-mesh-ca:istio"].chartPath = charts; c["istio-mesh-ca:istio"].skipAwait = true; }),
+      "cluster-a": project.stack("cluster-a", "cluster-a", (c) => {
+        c["istio-mesh-ca:istio"].chartPath = charts; c["istio-mesh-ca:istio"].skipAwait = true;
+        // The data plane's namespace (under the mesh-wide STRICT policy) and its port exception.
+        c["istio-mesh-ca:namespaces"] = [{ name: "echo" }];
+        withPlaintextPort(c, "echo");
+      }),
       "cluster-b": project.stack("cluster-b", "cluster-b", (c) => { c["istio-mesh-ca:istio"].chartPath = charts; c["istio-mesh-ca:istio"].skipAwait = true; }),
     };
     root.mustUp();
@@ -70,6 +80,9 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
   });
 
   afterAll(() => {
+    meshB?.cleanup();
+    istiodB?.stop();
+    plane?.mesh.cleanup();
     istiod?.stop();
     for (const s of [...Object.values(clusters ?? {}), root]) {
       s?.pulumi(["destroy", "--yes", "--skip-preview"]);
@@ -128,6 +141,18 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
     expect(fingerprints(rootCertA())).toEqual(fingerprints(files["root-cert.pem"]));
   });
 
+  it("the data plane on cluster-a: two proxyless gRPC workloads (Istio's pilot-agent, grpc-go) get leaves from cluster-a's intermediate and complete mTLS under the mesh's STRICT policy; plaintext, certificate-less and foreign-CA clients are refused; the stack's port exception lets plaintext through on its port only", () => {
+    plane = expectDataPlane({ istiod: istiod!, label: "cluster-a", namespace: "echo", roots: cacerts("cluster-a")["root-cert.pem"] });
+  });
+
+  it("across the clusters: a workload of cluster-b (its own istiod, leaves from cluster-b's intermediate) and the workloads of cluster-a complete mTLS both ways under the one root", () => {
+    istiodB = new LocalIstiod({ label: "cluster-b", kubeconfig: kubeconfigs["cluster-b"] }).start();
+    meshB = expectCrossCluster(plane!, istiodB, cacerts("cluster-b")["root-cert.pem"]);
+    // cluster-b's istiod is not followed through the rotations below (cluster-a's is).
+    meshB.cleanup();
+    istiodB.stop();
+  });
+
   it("istioctl analyze on both clusters: no error, no unexplained warning; istioctl validate accepts every Istio object the cluster stacks declare", () => {
     for (const c of ["cluster-a", "cluster-b"] as const) {
       const a = istioctlAnalyze(kubeconfigs[c]);
@@ -163,6 +188,10 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
     expect(istiod!.logs()).toContain("Istiod has detected the newly added intermediate CA");
   });
 
+  it("the data plane across the intermediate rotation: the workloads of before keep connecting; restarted workloads get leaves from the new intermediate and connect to those of before, both ways", () => {
+    expectAcrossIntermediateRotation(plane!, cacerts("cluster-a")["root-cert.pem"], cacerts("cluster-a")["ca-cert.pem"]);
+  });
+
   it("a skipped root phase is refused by the real preview, naming the phase to apply first", () => {
     rootConfig("rotation.rootPhase", "finalize");
     const p = root.preview();
@@ -170,8 +199,9 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
     expect(p.errors).toContain('rootPhase cannot go from "steady" to "finalize": apply rootPhase "dual" first');
   });
 
-  it("root rotation dual → cutover → finalize → steady, root stack first, every cluster after, chains checked at each step", () => {
+  it("root rotation dual → cutover → finalize → steady, root stack first, every cluster after, chains checked at each step; the data plane at each phase", () => {
     const [oldRoot] = checkBoth().a.roots;
+    const workloads = new RootRotationPlane(plane!);
     root.configObject("rootCa.rotation.newRoot", { key: { algorithm: "RSA", rsaBits: 4096 }, validityDays: 3650,
       subject: { organization: "Istio", commonName: "Root CA 2" } });
     // dual: both roots trusted, intermediates still from the old root.
@@ -196,6 +226,8 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
     // docs/rotation.md, dual, step 4: what istiod logs.
     const logShows = (re: RegExp) => waitFor(`istiod log ${re}`, () => (re.test(istiod!.logs()) ? true : undefined), 30000, () => istiod!.logTail());
     logShows(/spiffe\tAdded 2 certs to trust domain cluster\.local in peer cert verifier/);
+    // Workloads restarted now trust both roots; old-root leaves everywhere still.
+    workloads.afterDual(oldRootPem, newRootPem);
     // cutover: intermediates re-issued under the new root; both roots still trusted.
     rootConfig("rotation.rootPhase", "cutover");
     upAll();
@@ -223,6 +255,8 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
     // docs/rotation.md, cutover, step 4.
     logShows(/x509 cert - Issuer: "CN=Root CA 2,O=Istio", Subject: "CN=Intermediate CA,O=Istio,L=cluster-a"/);
     logShows(/detected the newly added intermediate CA/);
+    // New-root leaves and old-root leaves connect, both ways.
+    workloads.afterCutover(oldRootPem, newRootPem);
     // finalize: only the new root.
     rootConfig("rotation.rootPhase", "finalize");
     upAll();
@@ -239,6 +273,9 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
     // docs/rotation.md, finalize, step 4: only the new root in istiod's x509 cert lines.
     logShows(/x509 cert - Issuer: "CN=Root CA 2,O=Istio", Subject: "CN=Root CA 2,O=Istio"/);
     expect(istiod!.logs().split("\n").filter((l) => l.includes("x509 cert - ") && l.includes('"CN=Root CA,O=Istio"'))).toEqual([]);
+    // Workloads restarted now trust the new root only: an old-root leaf is refused, in either role.
+    workloads.afterFinalize(newRootPem);
+    plane!.mesh.cleanup();
     // steady at generation 2: the new root becomes `root`, the old root's key and certificate go.
     const rootCa = (parse(fs.readFileSync(path.join(root.project.dir, "Pulumi.root.yaml"), "utf8")) as any).config["istio-mesh-ca:rootCa"];
     root.must(["config", "rm", "--path", "istio-mesh-ca:rootCa.root"]);
