@@ -279,7 +279,7 @@ const table = (rows: string[][]) => {
 function versions(): string {
   const pulumi = must("pulumi", ["version"]).stdout.trim();
   const plugins = JSON.parse(must("pulumi", ["plugin", "ls", "--json"]).stdout) as { name: string; kind: string; version: string }[];
-  const list = plugins.filter((p) => p.kind === "resource").map((p) => `${p.name} v${p.version.replace(/^v/, "")}${p.name === "tls" ? " (TEST DOUBLE)" : ""}`);
+  const list = plugins.filter((p) => p.kind === "resource").map((p) => `${p.name} v${p.version.replace(/^v/, "")}${p.name === "tls" || p.name === "vault" ? " (TEST DOUBLE)" : ""}`);
   const host = fs.existsSync(path.join(ROOT, "tools/bin/pulumi-language-nodejs")) ? "tools/bin/pulumi-language-nodejs" : "?";
   const k8s = run("kubectl", ["version", "-o", "json"]);
   const server = k8s.code === 0 ? (JSON.parse(k8s.stdout).serverVersion?.gitVersion ?? "?") : "?";
