@@ -9,26 +9,44 @@ export type { CaBackend, CaDelivery, CaMaterial, CompleteCaMaterial, IstiodSetti
 export { RootCa, IntermediateCa } from "./tlsCa";
 export type { RootCaArgs, IntermediateCaArgs, SigningRoot } from "./tlsCa";
 
-export { CaLifecycle, WorkloadRestarts, LIFECYCLE_OUTPUT, ROOT_PHASES, lifecycleSettings } from "./lifecycle";
+export {
+  CaLifecycle, WorkloadRestarts, LIFECYCLE_OUTPUT, ROOT_PHASES, lifecycleSettings, clusterCaMaterial, withIstiodAdditions,
+  trustBundleAdditions, expiryFindings, selfStackName,
+} from "./lifecycle";
 export type {
   CaLifecycleArgs, LifecycleSettings, LifecycleState, RootPhase, WorkloadRestartsArgs, DeploymentRef, IntermediateSource,
-  RotationSettings, ExpirySettings, RootCaSettings,
+  RotationSettings, ExpirySettings, RootCaSettings, ClusterCa, ClusterMaterialRequest, ClusterCaMaterial, IstiodAdditions,
+  CheckedCert, Findings,
 } from "./lifecycle";
 export { DEFAULT_ROOT_PARAMS, DEFAULT_INTERMEDIATE_PARAMS } from "./certParams";
 export type { KeySpec, Subject, RootParams, IntermediateParams } from "./certParams";
 
 export { SelfSignedCa } from "./selfSigned";
 export type { SelfSignedCaArgs } from "./selfSigned";
-export { ProvidedCa } from "./provided";
-export type { ProvidedCaArgs, ProvidedRoots } from "./provided";
-export { VaultCa } from "./vault";
-export type { VaultCaArgs, VaultShared } from "./vault";
-export type { VaultCaSettings, VaultRootSettings, VaultIntermediateSettings, VaultKubernetesAuthSettings, VaultInjectorSettings } from "./vault/settings";
-export { CertManagerCa } from "./certManager";
-export type { CertManagerCaArgs, CertManagerCaSettings, CertManagerMode, SignerSettings as CertManagerSignerSettings } from "./certManager";
-export { AzureKeyVaultCa } from "./azureKeyVault";
-export type { AzureKeyVaultCaArgs } from "./azureKeyVault";
-export type { AzureKeyVaultCaSettings, KeyVaultSettings, KeyVaultObjectNames, KeyVaultMaterialSettings, ResolvedAzureKeyVaultCaSettings } from "./azureKeyVault/settings";
+export { ProvidedCa, deployedMaterial, deploymentOrderProblem } from "./provided";
+export type { ProvidedCaArgs, ProvidedRoots, ProvidedClusterMaterial, DeployedMaterial } from "./provided";
+// What ProvidedCa's `roots.checks` holds, and the checks that make it.
+export { checkSuppliedMaterial, providedMaterialProblems, defaultCertChain } from "./pem";
+export type { SuppliedMaterial, SuppliedKey, MaterialCheck, MaterialProblem, PathCert } from "./pem";
+export { VaultCa, VaultPki, vaultProvider, durationSeconds, injectorChartValues } from "./vault";
+export type { VaultCaArgs, VaultShared, VaultPkiArgs, IssuedIntermediate } from "./vault";
+export type {
+  VaultCaSettings, VaultRootSettings, VaultInternalRoot, VaultOfflineRoot, VaultRootMode, VaultIntermediateSettings, VaultAuditSettings,
+  VaultKvSettings, VaultKubernetesAuthSettings, TokenReviewer, VaultAgentTlsSettings, VaultInjectorSettings,
+} from "./vault/settings";
+export { CertManagerCa, CertManagerSigner, resolveCertManagerSettings, signerProblems } from "./certManager";
+export type {
+  CertManagerCaArgs, CertManagerCaSettings, CertManagerMode, SignerSettings as CertManagerSignerSettings, CertManagerSignerArgs,
+  SignerResult as CertManagerSignerResult, CertManagerInstallSettings, IstioCsrSettings, GeneratedCaSettings, SelfSignedCaSigner,
+  GeneratedIssuerSigner, ExistingClusterIssuerSigner, ExistingIssuerSigner, ResolvedCertManagerSettings, SettingsProblem as CertManagerSettingsProblem,
+} from "./certManager";
+export { AzureKeyVaultCa, PluginCaKeyVault, AKS_ISTIO_NAMESPACE } from "./azureKeyVault";
+export type { AzureKeyVaultCaArgs, PluginCaKeyVaultArgs } from "./azureKeyVault";
+export type {
+  AzureKeyVaultCaSettings, KeyVaultSettings, KeyVaultObjectNames, KeyVaultMaterialSettings, ResolvedAzureKeyVaultCaSettings,
+  ResolvedKeyVaultSettings, SecretsProviderSettings, AddonMeshSettings, IngressGatewaySettings, CreateClusterSettings,
+  FragmentsClusterSettings, ExistingMesh, KeyVaultAuthorization,
+} from "./azureKeyVault/settings";
 export { resolveAzureKeyVaultSettings, resolveKeyVaultSettings } from "./azureKeyVault/settings";
 export { meshClusterFragments } from "./azureKeyVault/fragments";
 export type { MeshClusterFragments, FragmentArgs } from "./azureKeyVault/fragments";

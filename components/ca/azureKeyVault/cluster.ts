@@ -117,7 +117,7 @@ export function teamClusterIdentityFrom(cluster: FragmentsClusterSettings, state
 export function teamClusterAddonIdentity(cluster: FragmentsClusterSettings, parent: pulumi.Resource): pulumi.Output<string> {
   if (cluster.lookup === false) {
     if (!cluster.addonIdentityObjectId) {
-      throw new pulumi.ResourceError(`cluster ${cluster.name}: with lookup false, set addonIdentityObjectId (the ${SECRETS_PROVIDER_ADDON} identity's objectId)`, parent);
+      throw new pulumi.ResourceError(`cluster ${cluster.name}: with lookup false, set cluster.addonIdentityObjectId (the ${SECRETS_PROVIDER_ADDON} identity's objectId)`, parent);
     }
     return pulumi.output(cluster.addonIdentityObjectId);
   }

@@ -7,7 +7,7 @@ import { VaultCaSettings } from "./settings";
  * the provider reads $VAULT_TOKEN itself; it is never written in code.
  */
 export function vaultProvider(name: string, settings: Pick<VaultCaSettings, "address" | "namespace" | "token" | "skipChildToken" | "caCertFile">,
-  opts: pulumi.ResourceOptions): vault.Provider {
+  opts: pulumi.ResourceOptions = {}): vault.Provider {
   return new vault.Provider(`${name}-vault`, {
     address: settings.address,
     namespace: settings.namespace,
