@@ -29,7 +29,7 @@ export class SelfSignedCa extends MeshComponent implements CaBackend {
 
   constructor(name: string, args: SelfSignedCaArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ca", "SelfSignedCa", name, opts);
-    const offline = clusterCaMaterial(`${name}-intermediate`, {
+    const offline = clusterCaMaterial(this.childName("intermediate"), {
       shared: args.caLifecycle,
       clusterName: args.clusterName,
       istioNamespace: args.istioNamespace ?? DEFAULT_ISTIO_NAMESPACE,

@@ -44,9 +44,9 @@ export class RootCa extends MeshComponent {
   constructor(name: string, args: RootCaArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ca", "RootCa", name, opts);
     const { params } = args;
-    const key = privateKey(`${name}-key`, params.key, this);
+    const key = privateKey(this.childName("key"), params.key, this);
     this.keyPem = key.keyPem;
-    this.cert = new tls.SelfSignedCert(`${name}-cert`, {
+    this.cert = new tls.SelfSignedCert(this.childName("cert"), {
       privateKeyPem: key.keyPem,
       subject: { ...ROOT_SUBJECT_DEFAULTS, ...params.subject },
       validityPeriodHours: params.validityDays * 24,
@@ -94,13 +94,13 @@ export class IntermediateCa extends MeshComponent {
   constructor(name: string, args: IntermediateCaArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ca", "IntermediateCa", name, opts);
     const { params } = args;
-    const key = privateKey(`${name}-key`, params.key, this);
-    const csr = new tls.CertRequest(`${name}-csr`, {
+    const key = privateKey(this.childName("key"), params.key, this);
+    const csr = new tls.CertRequest(this.childName("csr"), {
       privateKeyPem: key.keyPem,
       subject: { ...INTERMEDIATE_SUBJECT_DEFAULTS, locality: args.clusterName, ...params.subject },
       dnsNames: [...(params.dnsNames ?? [`istiod.${args.istioNamespace}.svc`])],
     }, { parent: this });
-    const cert = new tls.LocallySignedCert(`${name}-cert`, {
+    const cert = new tls.LocallySignedCert(this.childName("cert"), {
       certRequestPem: csr.certRequestPem,
       caCertPem: args.root.certPem,
       caPrivateKeyPem: pulumi.secret(args.root.keyPem),

@@ -151,7 +151,7 @@ export class SidecarIngressTls extends MeshComponent {
 
     let material: ProvidedTlsMaterial;
     if ("generate" in args.certificates) {
-      const g = this.generate(name, args.certificates.generate, mutual);
+      const g = this.generate(args.certificates.generate, mutual);
       material = g.material;
       this.clientCertPem = g.clientCertPem;
       this.clientKeyPem = g.clientKeyPem;
@@ -188,26 +188,26 @@ export class SidecarIngressTls extends MeshComponent {
 
 
   /** A CA, a server certificate and (MUTUAL) a client certificate, like the openssl steps of Istio's guide. */
-  private generate(name: string, g: GeneratedTlsMaterial, mutual: boolean) {
+  private generate(g: GeneratedTlsMaterial, mutual: boolean) {
     const hours = g.validityDays * 24;
-    const key = (n: string) => {
-      const k = new tls.PrivateKey(n, { algorithm: "RSA", rsaBits: 2048 },
+    const key = (suffix: string) => {
+      const k = new tls.PrivateKey(this.childName(suffix), { algorithm: "RSA", rsaBits: 2048 },
         { parent: this, additionalSecretOutputs: ["privateKeyPem", "privateKeyPemPkcs8", "privateKeyOpenssh"] });
       return pulumi.secret(k.privateKeyPem);
     };
-    const caKey = key(`${name}-ca-key`);
-    const ca = new tls.SelfSignedCert(`${name}-ca-cert`, {
+    const caKey = key("ca-key");
+    const ca = new tls.SelfSignedCert(this.childName("ca-cert"), {
       privateKeyPem: caKey,
-      subject: { commonName: `${name} external CA`, organization: "istio-mesh-ca" },
+      subject: { commonName: `${this.baseName} external CA`, organization: "istio-mesh-ca" },
       validityPeriodHours: hours,
       isCaCertificate: true,
       allowedUses: ["cert_signing", "digital_signature", "crl_signing"],
       setSubjectKeyId: true,
     }, { parent: this });
-    const leaf = (n: string, commonName: string, dnsNames: string[], uses: string[]) => {
-      const k = key(`${n}-key`);
-      const csr = new tls.CertRequest(`${n}-csr`, { privateKeyPem: k, subject: { commonName }, dnsNames }, { parent: this });
-      const cert = new tls.LocallySignedCert(`${n}-cert`, {
+    const leaf = (role: "server" | "client", commonName: string, dnsNames: string[], uses: string[]) => {
+      const k = key(`${role}-key`);
+      const csr = new tls.CertRequest(this.childName(`${role}-csr`), { privateKeyPem: k, subject: { commonName }, dnsNames }, { parent: this });
+      const cert = new tls.LocallySignedCert(this.childName(`${role}-cert`), {
         certRequestPem: csr.certRequestPem,
         caCertPem: ca.certPem,
         caPrivateKeyPem: caKey,
@@ -216,8 +216,8 @@ export class SidecarIngressTls extends MeshComponent {
       }, { parent: this });
       return { certPem: cert.certPem, keyPem: k };
     };
-    const server = leaf(`${name}-server`, g.serverDnsNames[0], g.serverDnsNames, ["server_auth"]);
-    const client = mutual ? leaf(`${name}-client`, g.clientCommonName, [], ["client_auth"]) : undefined;
+    const server = leaf("server", g.serverDnsNames[0], g.serverDnsNames, ["server_auth"]);
+    const client = mutual ? leaf("client", g.clientCommonName, [], ["client_auth"]) : undefined;
     return {
       material: { serverCertPem: server.certPem, serverKeyPem: server.keyPem, caCertPem: ca.certPem },
       clientCertPem: client?.certPem,
