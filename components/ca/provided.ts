@@ -114,7 +114,7 @@ export class ProvidedCa extends MeshComponent implements CaBackend {
     // Every value waits for the deployment-order check: a refused step changes nothing.
     const ok = args.roots.deployed.apply((deployed) => {
       const why = deploymentOrderProblem(args.clusterName, deployed?.[args.clusterName], args.roots.rootCertBundle, m.caCertPem!, args.where);
-      if (why) throw new Error(why);
+      if (why) this.fail(why);
       return true;
     });
     const gate = <T>(v: T) => ok.apply(() => v);
@@ -128,7 +128,7 @@ export class ProvidedCa extends MeshComponent implements CaBackend {
     };
     const multiRoot = args.roots.rootCerts.length > 1;
     this.delivery = { kind: "cacerts", material };
-    this.istiodSettings = withIstiodAdditions(noIstiodSettings(), material.rootCertBundle.apply((bundle) => trustBundleAdditions(bundle, multiRoot)));
+    this.istiodSettings = withIstiodAdditions(noIstiodSettings(), material.rootCertBundle.apply((bundle) => trustBundleAdditions(bundle, multiRoot)), this);
     this.stackOutputs = {
       /** The verified path, intermediate first: public facts only (subjects, fingerprints, validity, path length). */
       chain: (check.path ?? []).map((p) => ({

@@ -37,7 +37,7 @@ export class SelfSignedCa extends MeshComponent implements CaBackend {
     });
     const material = offline.material!;
     this.delivery = { kind: "cacerts", material };
-    this.istiodSettings = withIstiodAdditions(noIstiodSettings(), offline.istiodAdditions);
+    this.istiodSettings = withIstiodAdditions(noIstiodSettings(), offline.istiodAdditions, this);
     this.registerOutputs({ rootCertBundle: material.rootCertBundle, certChain: material.certChain });
   }
 }

@@ -119,18 +119,15 @@ export class IstioInstall extends MeshComponent {
     const settings = args.ca.istiodSettings;
 
     // First, so that settings refused now (conflicting env, chart-written env) register no child.
-    try {
-      this.istiodValues = istiodValues({
-        istioNamespace,
-        revision: args.revision,
-        trustDomain: args.trustDomain,
-        settings,
-        featureEnv: args.featureEnv ?? [],
-        overrides: args.values?.istiod,
-      });
-    } catch (e) {
-      this.fail((e as Error).message);
-    }
+    this.istiodValues = this.refusing(() => istiodValues({
+      istioNamespace,
+      revision: args.revision,
+      trustDomain: args.trustDomain,
+      settings,
+      featureEnv: args.featureEnv ?? [],
+      overrides: args.values?.istiod,
+      reportAgainst: this,
+    }));
 
     if (args.createNamespace ?? true) {
       const [nArgs, nOpts] = transformed(t.namespace, this.childName("namespace"), { metadata: { name: istioNamespace } }, k8sOpts);

@@ -39,6 +39,8 @@ export interface IstiodValuesArgs {
   readonly featureEnv: NamedMap[];
   /** The user's `istio.values.istiod`, merged last (the escape hatch wins, on purpose). */
   readonly overrides?: Values;
+  /** Refusals are `ResourceError`s against it (the install). @default plain errors */
+  readonly reportAgainst?: pulumi.Resource;
 }
 
 /** `chartValues` must not carry what has its own channel: env and pod annotations are merged with conflict checks. */
@@ -48,10 +50,10 @@ function ownChannelKeys(chartValues: Values): string[] {
 }
 
 /** Env entries the chart's Deployment writes itself cannot come through pilot.env (server-side apply rejects duplicates). */
-function refuseChartWrittenEnv(env: Values): void {
+function refuseChartWrittenEnv(env: Values, refuse: (message: string) => never): void {
   const duplicated = chartWrittenEnvIn(env);
   if (duplicated.length > 0) {
-    throw new Error(`istiod env ${duplicated.join(", ")}: the istiod chart's Deployment writes ${duplicated.length > 1 ? "these entries" : "this entry"} itself, `
+    refuse(`istiod env ${duplicated.join(", ")}: the istiod chart's Deployment writes ${duplicated.length > 1 ? "these entries" : "this entry"} itself, `
       + "so setting it in pilot.env duplicates it and server-side apply rejects the Deployment; "
       + "set the chart value it comes from, or (backends) IstiodSettings.deploymentEnvOverrides");
   }
@@ -60,20 +62,23 @@ function refuseChartWrittenEnv(env: Values): void {
 /** Values for the istiod chart: backend settings, features, then user overrides. */
 export function istiodValues(args: IstiodValuesArgs): pulumi.Output<Values> {
   const { settings } = args;
+  const refuse = (message: string): never => {
+    throw args.reportAgainst ? new pulumi.ResourceError(message, args.reportAgainst) : new Error(message);
+  };
   const overrideEnvNow = ((args.overrides?.pilot as Values | undefined)?.env ?? {}) as Values;
   // What is known now is checked now, so that a bad override fails before anything is registered.
   const knownEnv = [settings.env, ...args.featureEnv.map((f) => f.values)].filter((m) => !pulumi.Output.isInstance(m)) as Values[];
-  refuseChartWrittenEnv(Object.assign({}, ...knownEnv, overrideEnvNow));
-  const env = mergeNamedMaps("istiod env", [{ source: "the CA backend", values: settings.env }, ...args.featureEnv]);
-  const annotations = mergeNamedMaps("istiod pod annotation", [{ source: "the CA backend", values: settings.podAnnotations }]);
+  refuseChartWrittenEnv(Object.assign({}, ...knownEnv, overrideEnvNow), refuse);
+  const env = mergeNamedMaps("istiod env", [{ source: "the CA backend", values: settings.env }, ...args.featureEnv], args.reportAgainst);
+  const annotations = mergeNamedMaps("istiod pod annotation", [{ source: "the CA backend", values: settings.podAnnotations }], args.reportAgainst);
   const overrideEnv = ((args.overrides?.pilot as Values | undefined)?.env ?? {}) as Values;
   return pulumi.all([env, annotations, pulumi.output(settings.meshConfig), pulumi.output(settings.chartValues ?? {})])
     .apply(([e, podAnnotations, meshFragment, chartValues]) => {
       const misplaced = ownChannelKeys(chartValues as Values);
       if (misplaced.length > 0) {
-        throw new Error(`istiod chart values ${misplaced.join(", ")} from the CA backend: use IstiodSettings.env / podAnnotations, which are merged with conflict checks`);
+        refuse(`istiod chart values ${misplaced.join(", ")} from the CA backend: use IstiodSettings.env / podAnnotations, which are merged with conflict checks`);
       }
-      refuseChartWrittenEnv({ ...e, ...overrideEnv });
+      refuseChartWrittenEnv({ ...e, ...overrideEnv }, refuse);
       const base: Values = {
         global: { istioNamespace: args.istioNamespace },
         pilot: { env: e, podAnnotations },

@@ -147,7 +147,8 @@ export class SidecarIngressTls extends MeshComponent {
       this.fail(`Sidecar ${args.namespace}/${args.workloadName}-ingress: invalid against the upstream schema: ${(e as Error).message}`);
     }
     // External clients speak TLS to the sidecar itself, not Istio mTLS, on this one port.
-    const exceptionModel = peerAuthentication(`${args.workloadName}-external-port`, args.namespace, "STRICT", args.selector, { [String(args.port)]: "DISABLE" });
+    const exceptionModel = this.refusing(() =>
+      peerAuthentication(`${args.workloadName}-external-port`, args.namespace, "STRICT", args.selector, { [String(args.port)]: "DISABLE" }));
 
     let material: ProvidedTlsMaterial;
     if ("generate" in args.certificates) {

@@ -28,4 +28,18 @@ export abstract class MeshComponent extends pulumi.ComponentResource {
   protected fail(message: string): never {
     throw new pulumi.ResourceError(message, this);
   }
+
+  /**
+   * Runs a pure check or builder, which refuses with a plain `Error`, and reports its refusal against
+   * this component (message unchanged): the pure functions stay testable on their own, the component
+   * says where the bad input went.
+   */
+  protected refusing<T>(f: () => T): T {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof pulumi.ResourceError) throw e;
+      this.fail(e instanceof Error ? e.message : String(e));
+    }
+  }
 }

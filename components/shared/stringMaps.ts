@@ -30,16 +30,20 @@ export function conflictOf(what: string, sources: { source: string; values: Reco
 /**
  * Merges maps from several sources into one. Two sources setting the same key to different values is
  * a design error, not something to settle silently by order: it is refused at once when both values
- * are known, or when the outputs resolve otherwise.
+ * are known, or when the outputs resolve otherwise; as a `ResourceError` against `reportAgainst`
+ * (the component whose settings these are) when given.
  */
-export function mergeNamedMaps(what: string, sources: NamedMap[]): pulumi.Output<Record<string, string>> {
+export function mergeNamedMaps(what: string, sources: NamedMap[], reportAgainst?: pulumi.Resource): pulumi.Output<Record<string, string>> {
+  const refuse = (message: string): never => {
+    throw reportAgainst ? new pulumi.ResourceError(message, reportAgainst) : new Error(message);
+  };
   const known = sources.filter((s) => isPlainMap(s.values)) as { source: string; values: Record<string, unknown> }[];
   const early = conflictOf(what, known);
-  if (early) throw new Error(early);
+  if (early) refuse(early);
   return pulumi.all(sources.map((s) => pulumi.output(s.values))).apply((resolved) => {
     const named = resolved.map((values, i) => ({ source: sources[i].source, values: values as Record<string, string> }));
     const late = conflictOf(what, named);
-    if (late) throw new Error(late);
+    if (late) refuse(late);
     return Object.assign({}, ...named.map((n) => n.values)) as Record<string, string>;
   });
 }

@@ -64,7 +64,7 @@ describe("durations", () => {
     expect(durationSeconds("600s")).toBe(600);
     expect(durationSeconds("8760h")).toBe(8760 * 3600);
     expect(durationSeconds("1d12h")).toBe(36 * 3600);
-    expect(() => durationSeconds("10 years")).toThrow(/not a duration/);
+    expect(() => durationSeconds("10 years")).toThrow(/duration: not a Vault duration/);
   });
   it("rejects a zero lifetime", () => {
     const r = vaultConfigSchema.safeParse({ ...stackConfig("staging").ca as object, kubernetesAuth: { ...(stackConfig("staging").ca as any).kubernetesAuth, tokenPeriod: "0s" } });

@@ -122,5 +122,11 @@ export function teamClusterAddonIdentity(cluster: FragmentsClusterSettings, pare
     return pulumi.output(cluster.addonIdentityObjectId);
   }
   const found = containerservice.getManagedClusterOutput({ resourceGroupName: cluster.resourceGroupName, resourceName: cluster.name }, { parent });
-  return found.apply((state) => teamClusterIdentityFrom(cluster, state));
+  return found.apply((state) => {
+    try {
+      return teamClusterIdentityFrom(cluster, state);
+    } catch (e) {
+      throw new pulumi.ResourceError((e as Error).message, parent);
+    }
+  });
 }

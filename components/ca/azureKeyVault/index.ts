@@ -89,7 +89,7 @@ export class AzureKeyVaultCa extends MeshComponent implements CaBackend {
     const istiodSettings = noIstiodSettings([grant, ...this.keyVault.secrets]);
     // The add-on's istiod is not ours to render (istio.install external): these values reach no chart.
     // The add-on's istio-cert-validator CronJob restarts istiod when root-cert changes (see docs/aks.md).
-    this.istiodSettings = istiodAdditions ? withIstiodAdditions(istiodSettings, istiodAdditions) : istiodSettings;
+    this.istiodSettings = istiodAdditions ? withIstiodAdditions(istiodSettings, istiodAdditions, this) : istiodSettings;
     this.stackOutputs = {
       keyVaultId: this.keyVault.keyVaultId,
       serviceMeshProfile: this.fragments.serviceMeshProfile,

@@ -121,11 +121,11 @@ export class CertManagerCa extends MeshComponent implements CaBackend {
         env: kubernetesCsrEnv(defaultSigner),
         deploymentEnvOverrides: kubernetesCsrDeploymentEnv(defaultSigner),
         podAnnotations: {},
-        meshConfig: pems.apply((p) => kubernetesCsrMeshConfig(settings.signers, defaultSigner, p)),
+        meshConfig: pems.apply((p) => this.refusing(() => kubernetesCsrMeshConfig(settings.signers, defaultSigner, p))),
         chartValues: kubernetesCsrChartValues(settings.signers),
         clusterRoleRules: kubernetesCsrRules(settings.signers),
         dependsOn: [...install, ...issuers],
-        namespaceProxyEnv: namespaceProxyEnv(settings.signers, settings.namespaceSigners),
+        namespaceProxyEnv: this.refusing(() => namespaceProxyEnv(settings.signers, settings.namespaceSigners)),
       };
     } else {
       const csr = settings.istioCsr;

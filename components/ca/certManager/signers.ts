@@ -119,7 +119,7 @@ export class CertManagerSigner extends MeshComponent implements SignerResult {
       additionalSecretOutputs: ["data", "stringData"],
     });
     // ca.crt is a public certificate: unsecret it so mesh config and outputs stay readable.
-    this.caPem = pulumi.unsecret(secret.data.apply((d) => caCertFromSecretData(d, secretRef)));
+    this.caPem = pulumi.unsecret(secret.data.apply((d) => this.refusing(() => caCertFromSecretData(d, secretRef))));
     this.registerOutputs({ caPem: this.caPem });
   }
 }

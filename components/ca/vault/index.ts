@@ -90,7 +90,7 @@ export class VaultCa extends MeshComponent implements CaBackend {
       boundServiceAccountNames: [auth.serviceAccount ?? istiodName(args.istioRevision)],
       boundServiceAccountNamespaces: [auth.serviceAccountNamespace ?? args.istioNamespace],
       tokenPolicies: [shared.pki.policy.name],
-      tokenPeriod: durationSeconds(auth.tokenPeriod),
+      tokenPeriod: this.refusing(() => durationSeconds(auth.tokenPeriod, "kubernetesAuth.tokenPeriod")),
     }, { ...vopts, dependsOn: [authConfig] });
 
     const injector = settings.injector.install ? this.injectorChart(settings, args.provider, args.istioNamespace) : [];
@@ -129,7 +129,7 @@ export class VaultCa extends MeshComponent implements CaBackend {
       clusterRoleRules: auth.tokenReviewer === "clientJwt" ? [TOKEN_REVIEW_RULE] : [],
       dependsOn: [...issued.ready, role, ...injector],
     };
-    this.istiodSettings = clusterMaterial ? withIstiodAdditions(contribution, clusterMaterial.istiodAdditions) : contribution;
+    this.istiodSettings = clusterMaterial ? withIstiodAdditions(contribution, clusterMaterial.istiodAdditions, this) : contribution;
     this.registerOutputs({ rootCertBundle: issued.material.rootCertBundle, certChain: issued.material.certChain });
   }
 

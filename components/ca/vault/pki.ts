@@ -80,13 +80,13 @@ export class VaultPki extends MeshComponent {
       path: settings.root.mount,
       type: "pki",
       description: settings.root.mode === "internal" ? "Istio root CA" : "Istio root CA certificate (the key is kept offline)",
-      maxLeaseTtlSeconds: durationSeconds(settings.root.maxLeaseTtl),
+      maxLeaseTtlSeconds: this.refusing(() => durationSeconds(settings.root.maxLeaseTtl, "root.maxLeaseTtl")),
     }, { ...vopts, dependsOn: audit });
     this.interMount = new vault.Mount(this.childName("intermediate-mount"), {
       path: settings.intermediate.mount,
       type: "pki",
       description: "Istio intermediate CA (istiod signs workload certificates with it)",
-      maxLeaseTtlSeconds: durationSeconds(settings.intermediate.maxLeaseTtl),
+      maxLeaseTtlSeconds: this.refusing(() => durationSeconds(settings.intermediate.maxLeaseTtl, "intermediate.maxLeaseTtl")),
     }, { ...vopts, dependsOn: audit });
     this.kvMount = settings.kv.createMount
       ? new vault.Mount(this.childName("kv-mount"), {
@@ -235,7 +235,7 @@ export class VaultPki extends MeshComponent {
       certRequestPem: csr.csr,
       caCertPem: signingRoot.certPem,
       caPrivateKeyPem: pulumi.secret(signingRoot.keyPem),
-      validityPeriodHours: Math.ceil(durationSeconds(inter.ttl) / 3600),
+      validityPeriodHours: Math.ceil(this.refusing(() => durationSeconds(inter.ttl, "intermediate.ttl")) / 3600),
       isCaCertificate: true,
       maxPathLength: 0,
       allowedUses: [...CA_ALLOWED_USES, "crl_signing"],

@@ -12,9 +12,9 @@ import { ExpirySettings, IntermediateSource, RotationSettings } from "../lifecyc
 export const VAULT_DURATION = /^(\d+[smhd])+$/;
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
 
-/** Pure: seconds in a Vault duration (`"600s"` → 600); throws on anything else. */
-export function durationSeconds(ttl: string): number {
-  if (!VAULT_DURATION.test(ttl)) throw new Error(`not a duration: ${JSON.stringify(ttl)}`);
+/** Pure: seconds in a Vault duration (`"600s"` → 600); throws on anything else, naming the setting (`what`). */
+export function durationSeconds(ttl: string, what = "duration"): number {
+  if (!VAULT_DURATION.test(ttl)) throw new Error(`${what}: not a Vault duration (whole numbers with s, m, h or d, e.g. 8760h or 1h30m): got ${JSON.stringify(ttl)}`);
   let total = 0;
   for (const [, n, unit] of ttl.matchAll(/(\d+)([smhd])/g)) total += Number(n) * UNIT_SECONDS[unit];
   return total;
