@@ -7,7 +7,7 @@ export { noIstiodSettings, joinPems } from "./contract";
 export type { CaBackend, CaDelivery, CaMaterial, CompleteCaMaterial, IstiodSettings, PolicyRule, StringMap } from "./contract";
 
 export { RootCa, IntermediateCa } from "./tlsCa";
-export type { RootCaArgs, IntermediateCaArgs, SigningRoot } from "./tlsCa";
+export type { RootCaArgs, IntermediateCaArgs, SigningRoot, RootCaTransform, IntermediateCaTransform } from "./tlsCa";
 
 export {
   CaLifecycle, WorkloadRestarts, LIFECYCLE_OUTPUT, ROOT_PHASES, lifecycleSettings, clusterCaMaterial, withIstiodAdditions,
@@ -29,14 +29,14 @@ export type { ProvidedCaArgs, ProvidedRoots, ProvidedClusterMaterial, DeployedMa
 export { checkSuppliedMaterial, providedMaterialProblems, defaultCertChain } from "./pem";
 export type { SuppliedMaterial, SuppliedKey, MaterialCheck, MaterialProblem, PathCert } from "./pem";
 export { VaultCa, VaultPki, vaultProvider, durationSeconds, injectorChartValues } from "./vault";
-export type { VaultCaArgs, VaultShared, VaultPkiArgs, IssuedIntermediate } from "./vault";
+export type { VaultCaArgs, VaultShared, VaultPkiArgs, VaultPkiTransform, IssuedIntermediate } from "./vault";
 export type {
   VaultCaSettings, VaultRootSettings, VaultInternalRoot, VaultOfflineRoot, VaultRootMode, VaultIntermediateSettings, VaultAuditSettings,
   VaultKvSettings, VaultKubernetesAuthSettings, TokenReviewer, VaultAgentTlsSettings, VaultInjectorSettings,
 } from "./vault/settings";
 export { CertManagerCa, CertManagerSigner, resolveCertManagerSettings, signerProblems } from "./certManager";
 export type {
-  CertManagerCaArgs, CertManagerCaSettings, CertManagerMode, SignerSettings as CertManagerSignerSettings, CertManagerSignerArgs,
+  CertManagerCaArgs, CertManagerCaSettings, CertManagerMode, SignerSettings as CertManagerSignerSettings, CertManagerSignerArgs, CertManagerSignerTransform,
   SignerResult as CertManagerSignerResult, CertManagerInstallSettings, IstioCsrSettings, GeneratedCaSettings, SelfSignedCaSigner,
   GeneratedIssuerSigner, ExistingClusterIssuerSigner, ExistingIssuerSigner, ResolvedCertManagerSettings, SettingsProblem as CertManagerSettingsProblem,
 } from "./certManager";

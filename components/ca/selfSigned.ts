@@ -3,6 +3,7 @@ import { CaBackend, CaDelivery, IstiodSettings, noIstiodSettings } from "./contr
 import { CaLifecycle, clusterCaMaterial, withIstiodAdditions } from "./lifecycle";
 import { DEFAULT_ISTIO_NAMESPACE } from "../istio/versions";
 import { MeshComponent } from "../shared/meshComponent";
+import { IntermediateCaTransform } from "./tlsCa";
 
 /**
  * Self-signed backend (Istio's "plug in CA certificates" procedure): an offline-style root in this stack and one intermediate per
@@ -19,6 +20,11 @@ export interface SelfSignedCaArgs {
    * @default "istio-system"
    */
   readonly istioNamespace?: string;
+  /**
+   * Per-child escape hatch (partial args or a function) for the cluster's intermediate: its key, CSR
+   * and certificate (not with a root stack source, which issues it elsewhere).
+   */
+  readonly transform?: { readonly intermediate?: IntermediateCaTransform };
 }
 
 /** A cluster's CA from the self-signed root: the intermediate goes into `cacerts`. */
@@ -33,6 +39,7 @@ export class SelfSignedCa extends MeshComponent implements CaBackend {
       shared: args.caLifecycle,
       clusterName: args.clusterName,
       istioNamespace: args.istioNamespace ?? DEFAULT_ISTIO_NAMESPACE,
+      transform: args.transform?.intermediate,
       parent: this,
     });
     const material = offline.material!;

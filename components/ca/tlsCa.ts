@@ -10,23 +10,42 @@ import {
 } from "./certParams";
 import { CompleteCaMaterial, joinPems } from "./contract";
 import { MeshComponent } from "../shared/meshComponent";
+import { Transform, transformed } from "../shared/transform";
 
 /** Outputs of tls.PrivateKey that carry the key: secret from the moment they exist. */
 const KEY_SECRET_OUTPUTS = ["privateKeyPem", "privateKeyPemPkcs8", "privateKeyOpenssh"];
 
-/** Generates a private key; the PEM is wrapped in a secret (mocks do not apply additionalSecretOutputs). */
-function privateKey(name: string, spec: KeySpec, parent: pulumi.Resource): { keyPem: pulumi.Output<string>; resource: tls.PrivateKey } {
-  const resource = new tls.PrivateKey(
-    name,
+/**
+ * Generates a private key; the PEM is wrapped in a secret (mocks do not apply additionalSecretOutputs).
+ * Whatever a transform does, the key's outputs stay secret.
+ */
+function privateKey(name: string, spec: KeySpec, parent: pulumi.Resource, transform?: Transform<tls.PrivateKeyArgs>):
+  { keyPem: pulumi.Output<string>; resource: tls.PrivateKey } {
+  const [args, opts] = transformed(transform, name,
     spec.algorithm === "RSA" ? { algorithm: "RSA", rsaBits: spec.rsaBits } : { algorithm: "ECDSA", ecdsaCurve: spec.ecdsaCurve },
-    { parent, additionalSecretOutputs: KEY_SECRET_OUTPUTS },
-  );
+    { parent, additionalSecretOutputs: KEY_SECRET_OUTPUTS });
+  const resource = new tls.PrivateKey(name, args, { ...opts, additionalSecretOutputs: [...new Set([...(opts.additionalSecretOutputs ?? []), ...KEY_SECRET_OUTPUTS])] });
   return { keyPem: pulumi.secret(resource.privateKeyPem), resource };
 }
 
 export interface RootCaArgs {
   /** Key, lifetime and subject of the root. */
   readonly params: RootParams;
+  /** Per-child escape hatch (partial args or a function); the key's outputs stay secret whatever it does. */
+  readonly transform?: RootCaTransform;
+}
+
+/** Per-child transforms of a root: its key and self-signed certificate. */
+export interface RootCaTransform {
+  readonly key?: Transform<tls.PrivateKeyArgs>;
+  readonly cert?: Transform<tls.SelfSignedCertArgs>;
+}
+
+/** Per-child transforms of an intermediate: its key, CSR and certificate. */
+export interface IntermediateCaTransform {
+  readonly key?: Transform<tls.PrivateKeyArgs>;
+  readonly csr?: Transform<tls.CertRequestArgs>;
+  readonly cert?: Transform<tls.LocallySignedCertArgs>;
 }
 
 /**
@@ -44,9 +63,10 @@ export class RootCa extends MeshComponent {
   constructor(name: string, args: RootCaArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ca", "RootCa", name, opts);
     const { params } = args;
-    const key = privateKey(this.childName("key"), params.key, this);
+    const t = args.transform ?? {};
+    const key = privateKey(this.childName("key"), params.key, this, t.key);
     this.keyPem = key.keyPem;
-    this.cert = new tls.SelfSignedCert(this.childName("cert"), {
+    this.cert = new tls.SelfSignedCert(this.childName("cert"), ...transformed(t.cert, this.childName("cert"), {
       privateKeyPem: key.keyPem,
       subject: { ...ROOT_SUBJECT_DEFAULTS, ...params.subject },
       validityPeriodHours: params.validityDays * 24,
@@ -54,7 +74,7 @@ export class RootCa extends MeshComponent {
       maxPathLength: -1,
       allowedUses: CA_ALLOWED_USES,
       setSubjectKeyId: true,
-    }, { parent: this });
+    }, { parent: this }));
     this.certPem = this.cert.certPem;
     this.registerOutputs({ certPem: this.certPem });
   }
@@ -78,6 +98,8 @@ export interface IntermediateCaArgs {
   readonly istioNamespace: string;
   /** Every root the mesh trusts (defaults to the signing root alone). */
   readonly trustedRoots?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Per-child escape hatch (partial args or a function); the key's outputs stay secret whatever it does. */
+  readonly transform?: IntermediateCaTransform;
 }
 
 /**
@@ -94,13 +116,14 @@ export class IntermediateCa extends MeshComponent {
   constructor(name: string, args: IntermediateCaArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ca", "IntermediateCa", name, opts);
     const { params } = args;
-    const key = privateKey(this.childName("key"), params.key, this);
-    const csr = new tls.CertRequest(this.childName("csr"), {
+    const t = args.transform ?? {};
+    const key = privateKey(this.childName("key"), params.key, this, t.key);
+    const csr = new tls.CertRequest(this.childName("csr"), ...transformed(t.csr, this.childName("csr"), {
       privateKeyPem: key.keyPem,
       subject: { ...INTERMEDIATE_SUBJECT_DEFAULTS, locality: args.clusterName, ...params.subject },
       dnsNames: [...(params.dnsNames ?? [`istiod.${args.istioNamespace}.svc`])],
-    }, { parent: this });
-    const cert = new tls.LocallySignedCert(this.childName("cert"), {
+    }, { parent: this }));
+    const cert = new tls.LocallySignedCert(this.childName("cert"), ...transformed(t.cert, this.childName("cert"), {
       certRequestPem: csr.certRequestPem,
       caCertPem: args.root.certPem,
       caPrivateKeyPem: pulumi.secret(args.root.keyPem),
@@ -109,7 +132,7 @@ export class IntermediateCa extends MeshComponent {
       maxPathLength: 0,
       allowedUses: CA_ALLOWED_USES,
       setSubjectKeyId: true,
-    }, { parent: this });
+    }, { parent: this }));
 
     const rootCerts = pulumi.output(args.trustedRoots ?? [args.root.certPem]);
     this.material = {

@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { deepMerge } from "../../istio/values";
 import { MANAGED_BY_LABELS, MeshComponent } from "../../shared/meshComponent";
+import { Transform, transformed } from "../../shared/transform";
 import { CaBackend, CaDelivery, IstiodSettings, joinPems } from "../contract";
 import {
   ISTIO_CSR_ROOT_CA_SECRET,
@@ -16,10 +17,10 @@ import {
   namespaceProxyEnv,
 } from "./istiod";
 import { CertManagerCaSettings, istioCsrIssuerProblem, resolveCertManagerSettings, signerProblems } from "./settings";
-import { CertManagerSigner } from "./signers";
+import { CertManagerSigner, CertManagerSignerTransform } from "./signers";
 
 export { CertManagerSigner } from "./signers";
-export type { CertManagerSignerArgs, SignerResult } from "./signers";
+export type { CertManagerSignerArgs, CertManagerSignerTransform, SignerResult } from "./signers";
 export {
   CERT_MANAGER_CHART_VERSION, ISTIO_CSR_CHART_VERSION, JETSTACK_CHARTS, DEFAULT_SIGNER_VALIDITY_DAYS,
   defaultSignerOf, isNamespaced, signerName, signerRef, signerProblems, resolveCertManagerSettings,
@@ -44,6 +45,15 @@ export interface CertManagerCaArgs {
   readonly istioRevision?: string;
   /** The cluster's Namespaces: namespaced Issuers and istio-csr's objects in istiod's namespace wait for them. @default none */
   readonly namespacesReady?: Promise<pulumi.Resource[]>;
+  /** Per-child escape hatch (partial args or a function): adjust a child's args or options before it is registered. */
+  readonly transform?: {
+    readonly certManagerNamespace?: Transform<k8s.core.v1.NamespaceArgs>;
+    readonly certManager?: Transform<k8s.helm.v4.ChartArgs>;
+    /** Every signer's issuers and CA Certificate. */
+    readonly signer?: CertManagerSignerTransform;
+    readonly istioCsrRootCa?: Transform<k8s.core.v1.SecretArgs>;
+    readonly istioCsr?: Transform<k8s.helm.v4.ChartArgs>;
+  };
 }
 
 /**
@@ -77,6 +87,7 @@ export class CertManagerCa extends MeshComponent implements CaBackend {
     const settings = resolveCertManagerSettings(args.settings);
     const { provider } = args;
     const k8sOpts = { parent: this, provider };
+    const t = args.transform ?? {};
     const cm = settings.certManager;
     const defaultSigner = settings.defaultSigner;
     if (settings.mode === "istioCsr") {
@@ -89,17 +100,18 @@ export class CertManagerCa extends MeshComponent implements CaBackend {
     const afterNamespaces = (deps: pulumi.Resource[]) => namespaces.then((ns) => [...deps, ...ns]);
     if (cm.install) {
       const namespace = cm.createNamespace
-        ? new k8s.core.v1.Namespace(this.childName("cert-manager-namespace"), { metadata: { name: cm.namespace } }, k8sOpts)
+        ? new k8s.core.v1.Namespace(this.childName("cert-manager-namespace"),
+          ...transformed(t.certManagerNamespace, this.childName("cert-manager-namespace"), { metadata: { name: cm.namespace } }, k8sOpts))
         : undefined;
       this.certManagerNamespace = namespace;
-      this.certManagerChart = new k8s.helm.v4.Chart(this.childName("cert-manager"), {
+      this.certManagerChart = new k8s.helm.v4.Chart(this.childName("cert-manager"), ...transformed(t.certManager, this.childName("cert-manager"), {
         chart: "cert-manager",
         version: cm.version,
         repositoryOpts: { repo: cm.chartRepository },
         name: "cert-manager",
         namespace: namespace ? namespace.metadata.name : cm.namespace,
         values: deepMerge(certManagerChartValues(settings.mode), cm.values),
-      }, { ...k8sOpts, dependsOn: namespace ? [namespace] : [] });
+      }, { ...k8sOpts, dependsOn: namespace ? [namespace] : [] }));
       install.push(this.certManagerChart);
     }
 
@@ -108,6 +120,7 @@ export class CertManagerCa extends MeshComponent implements CaBackend {
       component: new CertManagerSigner(this.childName(`signer-${signer.name}`), {
         signer, certManagerNamespace: cm.namespace, provider,
         dependsOn: signer.kind === "issuer" ? afterNamespaces(install) : install,
+        transform: t.signer,
       }, { parent: this }),
     }));
     this.signers = Object.fromEntries(signerComponents.map((s) => [s.signer.name, s.component]));
@@ -130,13 +143,13 @@ export class CertManagerCa extends MeshComponent implements CaBackend {
     } else {
       const csr = settings.istioCsr;
       // The pinned root: a copy taken at deploy time, so a hijacked issuer cannot swap the trust anchor.
-      const rootCa = new k8s.core.v1.Secret(this.childName("istio-csr-root-ca"), {
+      const rootCa = new k8s.core.v1.Secret(this.childName("istio-csr-root-ca"), ...transformed(t.istioCsrRootCa, this.childName("istio-csr-root-ca"), {
         metadata: { name: ISTIO_CSR_ROOT_CA_SECRET, namespace: cm.namespace, labels: MANAGED_BY_LABELS },
         type: "Opaque",
         stringData: { "ca.pem": defaultPem },
-      }, { ...k8sOpts, dependsOn: install });
+      }, { ...k8sOpts, dependsOn: install }));
       this.istioCsrRootCa = rootCa;
-      const istioCsr = new k8s.helm.v4.Chart(this.childName("istio-csr"), {
+      const istioCsr = new k8s.helm.v4.Chart(this.childName("istio-csr"), ...transformed(t.istioCsr, this.childName("istio-csr"), {
         chart: "cert-manager-istio-csr",
         version: csr.version,
         repositoryOpts: { repo: csr.chartRepository },
@@ -150,7 +163,7 @@ export class CertManagerCa extends MeshComponent implements CaBackend {
           revisions: csr.revisions ?? [args.istioRevision ?? "default"],
           clusterId: csr.clusterId,
         }), csr.values),
-      }, { ...k8sOpts, dependsOn: afterNamespaces([...install, ...issuers, rootCa]) });
+      }, { ...k8sOpts, dependsOn: afterNamespaces([...install, ...issuers, rootCa]) }));
       this.istioCsrChart = istioCsr;
       const rootCerts = defaultPem.apply((p) => [p]);
       this.delivery = { kind: "external", material: { rootCerts, rootCertBundle: rootCerts.apply(joinPems) } };

@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { KeySpec } from "../certParams";
 import { validatedCustomResource } from "../../shared/customResource";
 import { MANAGED_BY_LABELS, MeshComponent } from "../../shared/meshComponent";
+import { Transform } from "../../shared/transform";
 import { GeneratedSigner, SignerSettings, isGenerated, isNamespaced, signerKey, signerValidityDays } from "./settings";
 
 /** Makes `pulumi up` wait until cert-manager reports the object Ready (pulumi-kubernetes >= 4.18). */
@@ -73,6 +74,15 @@ export interface CertManagerSignerArgs {
   readonly provider: k8s.Provider;
   /** What the issuers wait for: the cert-manager install (CRDs and webhook) when this program installs it, namespaces. @default [] */
   readonly dependsOn?: pulumi.Input<pulumi.Resource[]>;
+  /** Per-child escape hatch (partial args or a function), as on every component of this package. */
+  readonly transform?: CertManagerSignerTransform;
+}
+
+/** Per-child transforms of a generated signer's custom resources. */
+export interface CertManagerSignerTransform {
+  readonly bootstrapIssuer?: Transform<k8s.apiextensions.CustomResourceArgs>;
+  readonly certificate?: Transform<k8s.apiextensions.CustomResourceArgs>;
+  readonly issuer?: Transform<k8s.apiextensions.CustomResourceArgs>;
 }
 
 /** What a signer yields: its CA certificate and the issuer istiod (or istio-csr) must wait for. */
@@ -105,11 +115,13 @@ export class CertManagerSigner extends MeshComponent implements SignerResult {
     }
     const k8sOpts = { parent: this, provider: args.provider };
     const objects = generatedCaObjects(signer, args.certManagerNamespace);
-    const bootstrap = validatedCustomResource(this.childName("selfsigned"), objects.bootstrap, { ...k8sOpts, dependsOn: args.dependsOn ?? [] });
-    const certificate = validatedCustomResource(this.childName("ca"), objects.certificate, { ...k8sOpts, dependsOn: [bootstrap] });
+    const t = args.transform ?? {};
+    const bootstrap = validatedCustomResource(this.childName("selfsigned"), objects.bootstrap, { ...k8sOpts, dependsOn: args.dependsOn ?? [] },
+      undefined, t.bootstrapIssuer);
+    const certificate = validatedCustomResource(this.childName("ca"), objects.certificate, { ...k8sOpts, dependsOn: [bootstrap] }, undefined, t.certificate);
     this.bootstrapIssuer = bootstrap;
     this.certificate = certificate;
-    this.issuer = validatedCustomResource(this.childName("issuer"), objects.issuer, { ...k8sOpts, dependsOn: [certificate] });
+    this.issuer = validatedCustomResource(this.childName("issuer"), objects.issuer, { ...k8sOpts, dependsOn: [certificate] }, undefined, t.issuer);
 
     const secretRef = `${objects.secretNamespace}/${generatedNames(signer).secret}`;
     // The id depends on the Certificate, so a preview before it exists reads nothing.

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_INTERMEDIATE_PARAMS, DEFAULT_ROOT_PARAMS, IntermediateParams, RootParams, certParamsProblems, intermediateOutlivesRoot } from "../certParams";
 import { CaMaterial, IstiodSettings, joinPems } from "../contract";
 import { mergeNamedMaps } from "../../shared/stringMaps";
-import { IntermediateCa, RootCa, SigningRoot } from "../tlsCa";
+import { IntermediateCa, IntermediateCaTransform, RootCa, SigningRoot } from "../tlsCa";
 import { DeploymentRef, ExpirySettings, IntermediateSource, LifecycleSettings, RotationSettings, desiredState, resolveIntermediate, resolveRoot } from "./settings";
 import { CheckedCert, Findings, expiryFindings, materialIssues } from "./guards";
 import { LifecycleState, checkTransition, parseLifecycleState, phasePlan, signerGeneration } from "./phases";
@@ -263,6 +263,7 @@ export class CaLifecycle {
         clusterName: cluster.clusterName,
         istioNamespace: cluster.istioNamespace,
         trustedRoots: this.rootCerts,
+        transform: cluster.transform,
       }, opts);
       const cert = ca.material.intermediateCert.apply((pem) => {
         report(expiryFindings([{ role: context, pem }], this.config.expiry, new Date()), `${this.configKey}.expiry`);
@@ -303,6 +304,8 @@ export interface ClusterCa {
   readonly istioNamespace: string;
   /** Intermediate parameters (default: the config's `intermediate`). */
   readonly params?: IntermediateParams;
+  /** Per-child transforms of an intermediate issued here (none applies to one from a root stack). */
+  readonly transform?: IntermediateCaTransform;
 }
 
 export interface ClusterMaterialRequest extends ClusterCa {

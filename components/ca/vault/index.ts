@@ -6,11 +6,12 @@ import { CaLifecycle, clusterCaMaterial, withIstiodAdditions } from "../lifecycl
 import { injectorAnnotations } from "./agentTemplates";
 import { istiodName } from "../../istio/deploymentEnv";
 import { MeshComponent } from "../../shared/meshComponent";
+import { Transform, transformed } from "../../shared/transform";
 import { VaultPki } from "./pki";
 import { VaultCaSettings, durationSeconds } from "./settings";
 
 export { VaultPki } from "./pki";
-export type { VaultPkiArgs, IssuedIntermediate } from "./pki";
+export type { VaultPkiArgs, VaultPkiTransform, IssuedIntermediate } from "./pki";
 export { vaultProvider } from "./provider";
 export { durationSeconds } from "./settings";
 export type {
@@ -53,6 +54,14 @@ export interface VaultCaArgs {
    * @default the component's name
    */
   readonly settingsName?: string;
+  /** Per-child escape hatch (partial args or a function): adjust a child's args or options before it is registered. */
+  readonly transform?: {
+    readonly authBackend?: Transform<vault.AuthBackendArgs>;
+    readonly authBackendConfig?: Transform<vault.kubernetes.AuthBackendConfigArgs>;
+    readonly authBackendRole?: Transform<vault.kubernetes.AuthBackendRoleArgs>;
+    readonly injectorNamespace?: Transform<k8s.core.v1.NamespaceArgs>;
+    readonly injector?: Transform<k8s.helm.v4.ChartArgs>;
+  };
 }
 
 /**
@@ -69,31 +78,32 @@ export class VaultCa extends MeshComponent implements CaBackend {
     const { settings, shared } = args;
     const vopts = { parent: this, provider: shared.provider };
     const auth = settings.kubernetesAuth;
+    const t = args.transform ?? {};
 
-    const authBackend = new vault.AuthBackend(this.childName("k8s-auth"), {
+    const authBackend = new vault.AuthBackend(this.childName("k8s-auth"), ...transformed(t.authBackend, this.childName("k8s-auth"), {
       type: "kubernetes",
       path: auth.path,
       description: "istiod logs in here to read its CA",
-    }, vopts);
+    }, vopts));
     // The reviewer is explicit (kubernetesAuth.tokenReviewer): unless Vault is meant to review with its own
     // pod's token (vaultPod), disable_local_ca_jwt stops a Vault running in a pod from doing so.
-    const authConfig = new vault.kubernetes.AuthBackendConfig(this.childName("k8s-auth-config"), {
+    const authConfig = new vault.kubernetes.AuthBackendConfig(this.childName("k8s-auth-config"), ...transformed(t.authBackendConfig, this.childName("k8s-auth-config"), {
       backend: authBackend.path,
       kubernetesHost: auth.host,
       kubernetesCaCert: auth.caCertPem,
       disableLocalCaJwt: auth.tokenReviewer !== "vaultPod",
       ...(auth.tokenReviewer === "reviewerJwt" && auth.tokenReviewerJwt ? { tokenReviewerJwt: pulumi.secret(auth.tokenReviewerJwt) } : {}),
-    }, vopts);
-    const role = new vault.kubernetes.AuthBackendRole(this.childName("k8s-auth-role"), {
+    }, vopts));
+    const role = new vault.kubernetes.AuthBackendRole(this.childName("k8s-auth-role"), ...transformed(t.authBackendRole, this.childName("k8s-auth-role"), {
       backend: authBackend.path,
       roleName: auth.role,
       boundServiceAccountNames: [auth.serviceAccount ?? istiodName(args.istioRevision)],
       boundServiceAccountNamespaces: [auth.serviceAccountNamespace ?? args.istioNamespace],
       tokenPolicies: [shared.pki.policy.name],
       tokenPeriod: this.refusing(() => durationSeconds(auth.tokenPeriod, "kubernetesAuth.tokenPeriod")),
-    }, { ...vopts, dependsOn: [authConfig] });
+    }, { ...vopts, dependsOn: [authConfig] }));
 
-    const injector = settings.injector.install ? this.injectorChart(settings, args.provider, args.istioNamespace) : [];
+    const injector = settings.injector.install ? this.injectorChart(settings, args.provider, args.istioNamespace, t) : [];
     if (!settings.injector.install) {
       void pulumi.log.warn(`${args.settingsName ?? name}.injector.install is false: if the existing vault-agent injector's webhook has failurePolicy Ignore `
         + `and misses istiod's pod, ROOT_CA_DIR stays empty and istiod silently starts its own self-signed CA; make its webhook fail closed `
@@ -137,17 +147,18 @@ export class VaultCa extends MeshComponent implements CaBackend {
    * HashiCorp's chart with only the injector, pointed at the external Vault, its webhook failing
    * closed for istiod and only for istiod (injectorWebhookValues).
    */
-  private injectorChart(settings: VaultCaSettings, provider: k8s.Provider, istioNamespace: string): pulumi.Resource[] {
+  private injectorChart(settings: VaultCaSettings, provider: k8s.Provider, istioNamespace: string, t: NonNullable<VaultCaArgs["transform"]>): pulumi.Resource[] {
     const k8sOpts = { parent: this, provider };
     const injector = settings.injector;
-    const ns = new k8s.core.v1.Namespace(this.childName("injector-namespace"), { metadata: { name: injector.namespace } }, k8sOpts);
-    const chart = new k8s.helm.v4.Chart(this.childName("injector"), {
+    const ns = new k8s.core.v1.Namespace(this.childName("injector-namespace"),
+      ...transformed(t.injectorNamespace, this.childName("injector-namespace"), { metadata: { name: injector.namespace } }, k8sOpts));
+    const chart = new k8s.helm.v4.Chart(this.childName("injector"), ...transformed(t.injector, this.childName("injector"), {
       chart: "vault",
       version: injector.chartVersion,
       repositoryOpts: { repo: injector.chartRepository },
       namespace: injector.namespace,
       values: injectorChartValues(settings.address, istioNamespace),
-    }, { ...k8sOpts, dependsOn: [ns] });
+    }, { ...k8sOpts, dependsOn: [ns] }));
     return [chart];
   }
 }

@@ -9,6 +9,7 @@ import { CA_FILES, CaFile } from "./agentTemplates";
 import { VaultReadPaths, policyPaths, readOnlyPolicy, vaultReadPaths } from "./paths";
 import { VaultCaSettings, VaultInternalRoot, durationSeconds } from "./settings";
 import { MeshComponent } from "../../shared/meshComponent";
+import { Transform, transformed } from "../../shared/transform";
 
 export interface VaultPkiArgs {
   /** Vault's address, mounts, root mode, intermediate, KV secret, policy name and expiry guards. */
@@ -20,6 +21,21 @@ export interface VaultPkiArgs {
    * @default the component's name
    */
   readonly settingsName?: string;
+  /** Per-child escape hatch (partial args or a function): adjust a child's args or options before it is registered. */
+  readonly transform?: VaultPkiTransform;
+}
+
+/**
+ * Per-child transforms of `VaultPki`'s mounts, audit device and policy. Not of what holds or signs the
+ * intermediate (CSR, signature, imports, the KV secret with its key): those follow the root mode and
+ * the lifecycle.
+ */
+export interface VaultPkiTransform {
+  readonly audit?: Transform<vault.AuditArgs>;
+  readonly rootMount?: Transform<vault.MountArgs>;
+  readonly intermediateMount?: Transform<vault.MountArgs>;
+  readonly kvMount?: Transform<vault.MountArgs>;
+  readonly policy?: Transform<vault.PolicyArgs>;
 }
 
 /** Vault's key parameters for a key spec. */
@@ -70,38 +86,40 @@ export class VaultPki extends MeshComponent {
     this.settingsName = args.settingsName ?? name;
     const vopts = { parent: this, provider: args.provider };
     this.vopts = vopts;
+    const t = args.transform ?? {};
 
     // Audit first, so that everything below is in the audit log.
     const audit = settings.audit.enabled
-      ? [new vault.Audit(this.childName("audit"), { type: "file", path: settings.audit.path, options: { file_path: settings.audit.filePath } }, vopts)]
+      ? [new vault.Audit(this.childName("audit"),
+        ...transformed(t.audit, this.childName("audit"), { type: "file", path: settings.audit.path, options: { file_path: settings.audit.filePath } }, vopts))]
       : [];
 
-    this.rootMount = new vault.Mount(this.childName("root-mount"), {
+    this.rootMount = new vault.Mount(this.childName("root-mount"), ...transformed(t.rootMount, this.childName("root-mount"), {
       path: settings.root.mount,
       type: "pki",
       description: settings.root.mode === "internal" ? "Istio root CA" : "Istio root CA certificate (the key is kept offline)",
       maxLeaseTtlSeconds: this.refusing(() => durationSeconds(settings.root.maxLeaseTtl, "root.maxLeaseTtl")),
-    }, { ...vopts, dependsOn: audit });
-    this.interMount = new vault.Mount(this.childName("intermediate-mount"), {
+    }, { ...vopts, dependsOn: audit }));
+    this.interMount = new vault.Mount(this.childName("intermediate-mount"), ...transformed(t.intermediateMount, this.childName("intermediate-mount"), {
       path: settings.intermediate.mount,
       type: "pki",
       description: "Istio intermediate CA (istiod signs workload certificates with it)",
       maxLeaseTtlSeconds: this.refusing(() => durationSeconds(settings.intermediate.maxLeaseTtl, "intermediate.maxLeaseTtl")),
-    }, { ...vopts, dependsOn: audit });
+    }, { ...vopts, dependsOn: audit }));
     this.kvMount = settings.kv.createMount
-      ? new vault.Mount(this.childName("kv-mount"), {
+      ? new vault.Mount(this.childName("kv-mount"), ...transformed(t.kvMount, this.childName("kv-mount"), {
         path: settings.kv.mount,
         type: "kv",
         options: { version: String(settings.kv.version) },
         description: "Holds istiod's CA files (intermediate certificate and key, chain, roots) for its vault-agent",
-      }, { ...vopts, dependsOn: audit })
+      }, { ...vopts, dependsOn: audit }))
       : undefined;
 
     this.paths = vaultReadPaths({ kvMount: settings.kv.mount, kvPath: settings.kv.path, kvVersion: settings.kv.version });
-    this.policy = new vault.Policy(this.childName("policy"), {
+    this.policy = new vault.Policy(this.childName("policy"), ...transformed(t.policy, this.childName("policy"), {
       name: settings.kubernetesAuth.policyName,
       policy: readOnlyPolicy(policyPaths(this.paths)),
-    }, vopts);
+    }, vopts));
 
     if (settings.root.mode === "internal") this.issued = this.internalRoot(settings.root);
     this.registerOutputs({});
