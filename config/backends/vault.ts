@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { intermediateOutlivesRoot } from "../../components/ca/certParams";
-import { CaLifecycle } from "../../components/ca/lifecycle";
 import { LifecycleSettings } from "../../components/ca/lifecycle/settings";
 import { VaultCa, VaultShared } from "../../components/ca/vault";
 import { AGENT_TLS_DIR } from "../../components/ca/vault/agentTemplates";
@@ -313,19 +312,21 @@ export const vaultAdapter = defineAdapter<"vault", VaultConfig, VaultShared>({
   schema: vaultConfigSchema,
   validate: (config, stack) => [...clusterProblems(stack.clusters.length), ...serviceAccountProblems(config, stack.istio)],
   plaintextSecrets: (config, isSecret) => plaintextTokenProblems(config, isSecret("ca")),
-  shared: (name, config, _stack, opts) => {
+  shared: (name, config, stack, opts) => {
     const provider = vaultProvider(name, config, opts);
-    const pki = new VaultPki(`${name}-pki`, { settings: config, provider, settingsName: CA_CONFIG_KEY }, opts);
+    // With an offline root the PKI owns the CA lifecycle, named and parented like the root this backend
+    // always had (`mesh-pki-root` under the PKI component; later generations `mesh-pki-root-g<n>`), and
+    // issues the stack's one cluster's intermediate (validation allows exactly one).
     const lifecycle = vaultLifecycleSettings(config);
-    if (!lifecycle) return { provider, pki };
-    // Named and parented like the root this backend always had (`mesh-pki-root` under the PKI
-    // component), so that existing stacks keep their root; later generations are `mesh-pki-root-g<n>`.
-    const caLifecycle = new CaLifecycle(`${name}-pki`, { ...lifecycle, settingsName: CA_CONFIG_KEY }, { parent: pki });
-    return { provider, pki, caLifecycle };
+    const pki = new VaultPki(`${name}-pki`, {
+      settings: config, provider, settingsName: CA_CONFIG_KEY,
+      ...(lifecycle ? { lifecycle, cluster: { clusterName: stack.clusters[0].name, istioNamespace: stack.istio.namespace } } : {}),
+    }, opts);
+    return { provider, pki };
   },
-  lifecycle: (shared) => shared.caLifecycle,
+  lifecycle: (shared) => shared.pki.caLifecycle,
   create: (name, config, ctx, opts) => new VaultCa(name, {
-    settings: config, shared: ctx.shared, provider: ctx.provider, clusterName: ctx.clusterName, istioNamespace: ctx.istioNamespace,
+    settings: config, shared: ctx.shared, provider: ctx.provider, istioNamespace: ctx.istioNamespace,
     istioRevision: ctx.istioRevision, settingsName: CA_CONFIG_KEY,
   }, opts),
 });

@@ -43,12 +43,11 @@ describe("transform on the CA backends", () => {
     const settings = caOf(config, "staging", "vault");
     const vaultProvider = api.vaultProvider("vault", settings);
     const pki = new api.VaultPki("vault-pki", {
-      settings, provider: vaultProvider,
+      settings, provider: vaultProvider, lifecycle: {}, cluster: { clusterName: "cluster1", istioNamespace: "istio-system" },
       transform: { rootMount: (args) => ({ ...args, description: "root certificates only" }), policy: { name: "istioca-team" } },
     });
     new api.VaultCa("vault", {
-      settings, provider, clusterName: "cluster1", istioNamespace: "istio-system",
-      shared: { provider: vaultProvider, pki, caLifecycle: new api.CaLifecycle("vault-pki", {}, { parent: pki }) },
+      settings, provider, istioNamespace: "istio-system", shared: { provider: vaultProvider, pki },
       transform: { authBackend: { description: "team auth" }, injectorNamespace: labels },
     });
 

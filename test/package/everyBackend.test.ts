@@ -53,19 +53,14 @@ describe("every CA backend, built from the package's entry points only", () => {
       material,
     });
 
-    // Vault, offline root: the stack's provider and PKI once, the lifecycle beside the PKI, the cluster's backend.
+    // Vault, offline root: the stack's provider and PKI (with its CA lifecycle) once, then the cluster's backend.
     const vaultSettings = caOf(config, "staging", "vault");
     const vaultProvider = api.vaultProvider("vault", vaultSettings);
-    const pki = new api.VaultPki("vault-pki", { settings: vaultSettings, provider: vaultProvider });
     const vaultRoot = vaultSettings.root.mode === "offline" ? { key: vaultSettings.root.key, validityDays: vaultSettings.root.validityDays } : undefined;
-    const vaultLifecycle = new api.CaLifecycle("vault-pki", { root: vaultRoot }, { parent: pki });
-    const vault = new api.VaultCa("vault", {
-      settings: vaultSettings,
-      shared: { provider: vaultProvider, pki, caLifecycle: vaultLifecycle },
-      provider,
-      clusterName: "cluster1",
-      istioNamespace: "istio-system",
+    const pki = new api.VaultPki("vault-pki", {
+      settings: vaultSettings, provider: vaultProvider, lifecycle: { root: vaultRoot }, cluster: { clusterName: "cluster1", istioNamespace: "istio-system" },
     });
+    const vault = new api.VaultCa("vault", { settings: vaultSettings, shared: { provider: vaultProvider, pki }, provider, istioNamespace: "istio-system" });
 
     // cert-manager: Kubernetes CSR signers.
     const certManager = new api.CertManagerCa("cm", { settings: caOf(config, "certmanager", "certManager"), provider, istioNamespace: "istio-system" });

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import { CaBackend, CaDelivery, IstiodSettings } from "../contract";
-import { CaLifecycle, clusterCaMaterial, withIstiodAdditions } from "../lifecycle";
+import { withIstiodAdditions } from "../lifecycle";
 import { injectorAnnotations } from "./agentTemplates";
 import { istiodName } from "../../istio/deploymentEnv";
 import { MeshComponent } from "../../shared/meshComponent";
@@ -26,14 +26,12 @@ export type {
 const TOKEN_REVIEW_RULE = { apiGroups: ["authentication.k8s.io"], resources: ["tokenreviews"], verbs: ["create"] };
 
 /**
- * What every cluster of the stack shares: the provider and the PKI in Vault, and with an offline root
- * the stack's CA lifecycle.
+ * What the stack's cluster gets from the stack: the provider and the PKI in Vault (with an offline
+ * root, the PKI holds the stack's CA lifecycle and the cluster's intermediate).
  */
 export interface VaultShared {
   readonly provider: vault.Provider;
   readonly pki: VaultPki;
-  /** root.mode offline only. */
-  readonly caLifecycle?: CaLifecycle;
 }
 
 export interface VaultCaArgs {
@@ -43,8 +41,6 @@ export interface VaultCaArgs {
   readonly shared: VaultShared;
   /** The cluster's Kubernetes provider (for the injector chart). */
   readonly provider: k8s.Provider;
-  /** The cluster's name (the lifecycle's per-cluster material). */
-  readonly clusterName: string;
   /** Namespace istiod runs in: the default namespace its Vault role is bound to. */
   readonly istioNamespace: string;
   /** `istio.revision`: the default service account is then `istiod-<revision>`, as the chart names it. */
@@ -110,16 +106,8 @@ export class VaultCa extends MeshComponent implements CaBackend {
         + `for istiod (docs/vault.md, "The injector must fail closed")`, this);
     }
 
-    // Offline root: the lifecycle's roots for the phase; Vault's CSR signed by the phase's signing root
-    // (withIntermediate false), or the root stack's intermediate imported (its material needed here).
-    const clusterMaterial = shared.caLifecycle && clusterCaMaterial(this.childName("intermediate"), {
-      shared: shared.caLifecycle,
-      clusterName: args.clusterName,
-      istioNamespace: args.istioNamespace,
-      parent: this,
-      withIntermediate: settings.intermediateSource.kind === "rootStack",
-    });
-    const issued = shared.pki.issue(clusterMaterial, shared.caLifecycle);
+    // Made by the PKI: generated in Vault, signed by the offline root of the phase, or a root stack's.
+    const issued = shared.pki.issued;
     // istiod reads the four files the Vault agent renders into ROOT_CA_DIR, not `cacerts`.
     this.delivery = { kind: "external", material: issued.material };
     const contribution: IstiodSettings = {
@@ -139,7 +127,8 @@ export class VaultCa extends MeshComponent implements CaBackend {
       clusterRoleRules: auth.tokenReviewer === "clientJwt" ? [TOKEN_REVIEW_RULE] : [],
       dependsOn: [...issued.ready, role, ...injector],
     };
-    this.istiodSettings = clusterMaterial ? withIstiodAdditions(contribution, clusterMaterial.istiodAdditions, this) : contribution;
+    const additions = shared.pki.istiodAdditions;
+    this.istiodSettings = additions ? withIstiodAdditions(contribution, additions, this) : contribution;
     this.registerOutputs({ rootCertBundle: issued.material.rootCertBundle, certChain: issued.material.certChain });
   }
 

@@ -3,7 +3,7 @@ import * as tls from "@pulumi/tls";
 import * as vault from "@pulumi/vault";
 import { CA_ALLOWED_USES, KeySpec } from "../certParams";
 import { CaMaterial, joinPems } from "../contract";
-import { CaLifecycle, ClusterCaMaterial, expiryFindings } from "../lifecycle";
+import { CaLifecycle, CaLifecycleArgs, ClusterCaMaterial, IstiodAdditions, clusterCaMaterial, expiryFindings } from "../lifecycle";
 import { SigningRoot } from "../tlsCa";
 import { CA_FILES, CaFile } from "./agentTemplates";
 import { VaultReadPaths, policyPaths, readOnlyPolicy, vaultReadPaths } from "./paths";
@@ -21,6 +21,14 @@ export interface VaultPkiArgs {
    * @default the component's name
    */
   readonly settingsName?: string;
+  /**
+   * `root.mode: offline` only: the stack's CA lifecycle (rotation, expiry guards, intermediate source;
+   * root and intermediate parameters as `settings` has them). This component owns the `CaLifecycle`,
+   * named and parented like itself.
+   */
+  readonly lifecycle?: CaLifecycleArgs;
+  /** `root.mode: offline` only: the one cluster this PKI serves (the intermediate's cluster). */
+  readonly cluster?: { readonly clusterName: string; readonly istioNamespace: string };
   /** Per-child escape hatch (partial args or a function): adjust a child's args or options before it is registered. */
   readonly transform?: VaultPkiTransform;
 }
@@ -56,11 +64,11 @@ export interface IssuedIntermediate {
 }
 
 /**
- * Vault as Istio's CA source, once per stack: audit device, root mount, intermediate mount, KV mount,
- * and a read-only policy for istiod. The intermediate itself:
- * - `root.mode: internal`: generated here — root in Vault, an exported-key CSR signed by it.
- * - `root.mode: offline`: issued per cluster through `issue()` from the CA lifecycle (the signing root
- *   of the current phase signs Vault's CSR, or a root stack's intermediate is imported).
+ * Vault as Istio's CA source, once per stack (one cluster): audit device, root mount, intermediate
+ * mount, KV mount, a read-only policy for istiod, and the intermediate, all made in the constructor:
+ * - `root.mode: internal`: root in Vault, an exported-key CSR signed by it.
+ * - `root.mode: offline`: from the CA lifecycle this component owns (`lifecycle`): the signing root
+ *   of the current phase signs Vault's CSR, or a root stack's intermediate is imported.
  * In every mode the PKI mounts get the certificates (set-signed / imported: Vault stays the PKI for
  * other consumers), and the four files istiod reads are written together into the one KV secret
  * (`issuedFrom`): the agent renders all of them from there, so certificate and key change atomically
@@ -70,6 +78,12 @@ export class VaultPki extends MeshComponent {
   /** The one KV path istiod's agent reads (the policy grants read on exactly it). */
   public readonly paths: VaultReadPaths;
   public readonly policy: vault.Policy;
+  /** The intermediate istiod's agent reads, and what istiod waits for. */
+  public readonly issued: IssuedIntermediate;
+  /** `root.mode: offline`: the stack's CA lifecycle (its state is the stack's `caLifecycle` output). */
+  public readonly caLifecycle?: CaLifecycle;
+  /** `root.mode: offline`: istiod's additions for the rotation phase (multi-root env, restarts). */
+  public readonly istiodAdditions?: pulumi.Output<IstiodAdditions>;
 
   private readonly settings: VaultCaSettings;
   private readonly settingsName: string;
@@ -77,13 +91,19 @@ export class VaultPki extends MeshComponent {
   private readonly rootMount: vault.Mount;
   private readonly interMount: vault.Mount;
   private readonly kvMount?: vault.Mount;
-  private issued?: IssuedIntermediate;
 
   constructor(name: string, args: VaultPkiArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ca", "VaultPki", name, opts);
     const settings = args.settings;
     this.settings = settings;
     this.settingsName = args.settingsName ?? name;
+    // Refused before any child is registered.
+    if (settings.root.mode === "internal" && args.lifecycle) {
+      this.fail(`${this.settingsName}: the CA lifecycle (lifecycle) does not apply to root.mode internal (Vault holds that root)`);
+    }
+    if (settings.root.mode === "offline" && (!args.lifecycle || !args.cluster)) {
+      this.fail(`${this.settingsName}: root.mode offline needs the stack's CA lifecycle (lifecycle, {} for its defaults) and the cluster it serves (cluster)`);
+    }
     const vopts = { parent: this, provider: args.provider };
     this.vopts = vopts;
     const t = args.transform ?? {};
@@ -121,26 +141,26 @@ export class VaultPki extends MeshComponent {
       policy: readOnlyPolicy(policyPaths(this.paths)),
     }, vopts));
 
-    if (settings.root.mode === "internal") this.issued = this.internalRoot(settings.root);
-    this.registerOutputs({});
-  }
-
-  /**
-   * The intermediate istiod's agent reads. Internal root: what the constructor made (`clusterMaterial`
-   * must be undefined). Offline root: made now from the cluster's lifecycle material — once per stack
-   * (the backend serves one cluster), as children of this component so that names stay stable.
-   */
-  public issue(clusterMaterial: ClusterCaMaterial | undefined, caLifecycle: CaLifecycle | undefined): IssuedIntermediate {
-    if (this.settings.root.mode === "internal") {
-      if (clusterMaterial) this.fail("the CA lifecycle does not apply to root.mode internal (Vault holds that root)");
-      return this.issued!;
+    if (settings.root.mode === "internal") {
+      this.issued = this.internalRoot(settings.root);
+    } else {
+      // Named and parented as this component: the root is `<name>-root` under it, as it always was.
+      const caLifecycle = new CaLifecycle(name, { ...args.lifecycle, settingsName: args.lifecycle!.settingsName ?? this.settingsName }, { parent: this });
+      // The roots of the phase, and from a root stack the cluster's intermediate (both register nothing here).
+      const clusterMaterial = clusterCaMaterial(this.childName("intermediate"), {
+        shared: caLifecycle,
+        clusterName: args.cluster!.clusterName,
+        istioNamespace: args.cluster!.istioNamespace,
+        parent: this,
+        withIntermediate: !caLifecycle.signingRoot,
+      });
+      this.caLifecycle = caLifecycle;
+      this.istiodAdditions = clusterMaterial.istiodAdditions;
+      this.issued = clusterMaterial.signingRoot
+        ? this.signedByOfflineRoot(clusterMaterial, clusterMaterial.signingRoot, caLifecycle)
+        : this.fromRootStack(clusterMaterial);
     }
-    if (this.issued) this.fail("the Vault backend issues one intermediate per stack (one cluster)");
-    if (!clusterMaterial || !caLifecycle) this.fail("root.mode offline needs the stack's CA lifecycle");
-    this.issued = clusterMaterial.signingRoot
-      ? this.signedByOfflineRoot(clusterMaterial, clusterMaterial.signingRoot, caLifecycle)
-      : this.fromRootStack(clusterMaterial);
-    return this.issued;
+    this.registerOutputs({});
   }
 
   /** An exported-key CSR from the intermediate mount (its key is only ever read from the CSR's output). */
