@@ -102,7 +102,5 @@ export function noIstiodSettings(dependsOn: pulumi.Resource[] = []): IstiodSetti
   return { env: {}, podAnnotations: {}, meshConfig: {}, clusterRoleRules: [], dependsOn };
 }
 
-/** `root-cert.pem` is the roots concatenated, each ending in a newline. */
-export function joinPems(pems: string[]): string {
-  return pems.map((p) => (p.endsWith("\n") ? p : `${p}\n`)).join("");
-}
+// PEM joining lives with the rest of PEM handling; re-exported here, where backends have always found it.
+export { joinPems } from "./pem/bundle";

@@ -3,14 +3,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { CaBackend, CaDelivery, IstiodSettings, noIstiodSettings } from "./contract";
 import { trustBundleAdditions, withIstiodAdditions } from "./lifecycle/caLifecycle";
 import { MeshComponent } from "../shared/meshComponent";
-import { MaterialCheck, describeCert, fingerprintOf, signingRoot, splitPemCerts, subjectOf } from "./pem";
+import { MaterialCheck, describeCert, fingerprintOf, issuerOf, signingRoot, splitPemCerts, subjectOf } from "./pem";
 
 /**
  * `provided` backend: the team brings its own CA material — the output of Istio's
  * `tools/certs/Makefile.selfsigned.mk` (`root-ca`, then `<cluster>-cacerts`), or an intermediate issued
  * by a corporate PKI whose root key never touches Pulumi — and this backend puts it into each cluster's
  * `cacerts` Secret. It creates no key and no certificate, so it needs no tls provider. The material is
- * checked (components/ca/pem.ts) before it gets here: the stack program does so while it validates
+ * checked (components/ca/pem/supplied.ts) before it gets here: the stack program does so while it validates
  * its config (config/backends/provided.ts). See docs/provided.md.
  */
 
@@ -134,7 +134,7 @@ export class ProvidedCa extends MeshComponent implements CaBackend {
       chain: (check.path ?? []).map((p) => ({
         position: p.position,
         subject: subjectOf(p.cert),
-        issuer: p.cert.issuer.split("\n").filter(Boolean).join(", "),
+        issuer: issuerOf(p.cert),
         fingerprintSha256: fingerprintOf(p.cert),
         notAfter: new Date(p.cert.validTo).toISOString(),
         ...(p.pathLenConstraint !== undefined ? { pathLenConstraint: p.pathLenConstraint } : {}),

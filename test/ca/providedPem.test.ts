@@ -3,8 +3,8 @@ import { caExtensions, checkSuppliedMaterial, providedMaterialProblems, splitPem
 import { OpensslDir } from "../harness/openssl";
 import { ProvidedFixtures, makeProvidedFixtures } from "./providedFixtures";
 
-/** The shared PEM checks (components/ca/pem.ts) on real openssl material. */
-describe("components/ca/pem.ts", () => {
+/** The shared PEM checks (components/ca/pem/) on real openssl material. */
+describe("components/ca/pem", () => {
   let f: ProvidedFixtures;
   beforeAll(() => { f = makeProvidedFixtures(); });
   const x = (pem: string) => new crypto.X509Certificate(pem);

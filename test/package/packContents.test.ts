@@ -49,7 +49,7 @@ describe("the published package", () => {
         fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
         fs.writeFileSync(path.join(dir, f), "x");
       };
-      const built = [...exportTargets(), "dist/components/ca/pem.js", "dist/components/ca/pem.js.map", "dist/components/ca/pem.d.ts"];
+      const built = [...exportTargets(), "dist/components/ca/pem/index.js", "dist/components/ca/pem/index.js.map", "dist/components/ca/pem/index.d.ts"];
       const decoys = ["index.ts", "components/index.ts", "test/package/a.test.ts", "tools/build.sh", "Pulumi.dev.yaml", "Pulumi.yaml",
         "examples/ownStack.ts", "dist/tsconfig.build.tsbuildinfo", "scripts/rotate/cli.ts", ".ci/run", "bench/run.ts", "policy-pack/index.ts"];
       [...built, ...decoys].forEach(write);

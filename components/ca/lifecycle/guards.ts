@@ -8,7 +8,7 @@ import { WORKLOAD_TTL_MS, fingerprintOf, signingRoot, subjectOf, weakKey } from 
  */
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-// PEM handling and key strength live in components/ca/pem.ts (one implementation for every backend).
+// PEM handling and key strength live in components/ca/pem/ (one implementation for every backend).
 export { WORKLOAD_TTL_MS, fingerprintOf, splitPemCerts, subjectOf, weakKey } from "../pem";
 
 function isAcknowledged(cert: crypto.X509Certificate, acknowledge: readonly string[]): boolean {

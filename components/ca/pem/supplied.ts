@@ -1,178 +1,14 @@
 import * as crypto from "crypto";
+import { joinPems, parseCertBundle, splitPemCerts } from "./bundle";
+import { WORKLOAD_TTL_MS, caExtensions, describeCert, issuerOf, keyMismatch, signedBy, signingRoot, weakKey } from "./certificate";
 
 /**
- * The one implementation of PEM handling and of checks on CA material supplied as PEMs (the
- * `provided` backend, Key Vault's `material.source: provided`, a root stack's published
- * intermediates): split bundles, read the CA extensions, verify chains link by link, match keys,
- * refuse weak keys and impossible lifetimes. Pure: PEM strings and a time in, problems out. Messages
- * name certificates by subject and fingerprint, never print a key.
+ * Checks of CA material supplied as PEMs (the `provided` backend, Key Vault's `material.source:
+ * provided`): verify the chain link by link to a root of the bundle, match the key, refuse weak keys
+ * and impossible lifetimes. Pure: PEM strings and a time in, problems out; messages name certificates
+ * by subject and fingerprint, never print a key.
  */
 
-const DAY_MS = 86_400_000;
-/** Istio's default workload certificate TTL: a CA that lives shorter cannot back a single leaf. */
-export const WORKLOAD_TTL_MS = DAY_MS;
-
-/** The PEM certificates of a bundle, in order, each ending in a newline. */
-export function splitPemCerts(bundle: string): string[] {
-  return bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g)?.map((p) => `${p}\n`) ?? [];
-}
-
-/** The certificates of a bundle; undefined when it holds none or one does not parse. */
-export function parseCertBundle(bundle: string): crypto.X509Certificate[] | undefined {
-  try {
-    const pems = splitPemCerts(bundle);
-    return pems.length > 0 ? pems.map((p) => new crypto.X509Certificate(p)) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** How a certificate is named in messages: its subject on one line, as openssl prints it. */
-export function subjectOf(cert: crypto.X509Certificate): string {
-  return cert.subject.split("\n").filter(Boolean).join(", ");
-}
-
-/** SHA-256 fingerprint without colons, lowercase. */
-export function fingerprintOf(cert: crypto.X509Certificate): string {
-  return cert.fingerprint256.replace(/:/g, "").toLowerCase();
-}
-
-/** `"O=Istio, CN=Root CA" (sha256 ab12…)`: a certificate as messages name it. */
-export function describeCert(cert: crypto.X509Certificate): string {
-  return `"${subjectOf(cert)}" (sha256 ${fingerprintOf(cert).slice(0, 16)}…)`;
-}
-
-/** Whether `issuer` issued `cert`: names match and the signature verifies with the issuer's key. */
-export function signedBy(cert: crypto.X509Certificate, issuer: crypto.X509Certificate): boolean {
-  try {
-    return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
-  } catch {
-    return false;
-  }
-}
-
-/** The certificate among `roots` that signed `cert`, if any. */
-export function signingRoot(cert: crypto.X509Certificate, roots: readonly crypto.X509Certificate[]): crypto.X509Certificate | undefined {
-  return roots.find((r) => signedBy(cert, r));
-}
-
-// ---- CA extensions (DER), which Node's X509Certificate does not expose --------------------------
-
-interface Tlv { readonly tag: number; readonly start: number; readonly end: number }
-
-function readTlv(der: Buffer, off: number): Tlv {
-  const tag = der[off];
-  let len = der[off + 1];
-  let p = off + 2;
-  if (len & 0x80) {
-    const n = len & 0x7f;
-    if (n === 0 || n > 4) throw new Error("unsupported DER length");
-    len = 0;
-    for (let i = 0; i < n; i++) len = len * 256 + der[p++];
-  }
-  if (p + len > der.length) throw new Error("truncated DER");
-  return { tag, start: p, end: p + len };
-}
-
-function childrenOf(der: Buffer, t: Tlv): Tlv[] {
-  const out: Tlv[] = [];
-  for (let off = t.start; off < t.end;) {
-    const c = readTlv(der, off);
-    out.push(c);
-    off = c.end;
-  }
-  return out;
-}
-
-/** What a CA certificate's basicConstraints and keyUsage say. */
-export interface CaExtensions {
-  /** basicConstraints cA (false when the extension is absent). */
-  readonly ca: boolean;
-  /** basicConstraints pathLenConstraint; undefined when unconstrained. */
-  readonly pathLenConstraint?: number;
-  /** Whether a keyUsage extension is present at all (absent means any use, RFC 5280 4.2.1.3). */
-  readonly hasKeyUsage: boolean;
-  /** keyUsage keyCertSign (true when keyUsage is absent). */
-  readonly keyCertSign: boolean;
-}
-
-const OID_BASIC_CONSTRAINTS = "551d13"; // 2.5.29.19
-const OID_KEY_USAGE = "551d0f"; // 2.5.29.15
-
-/** Reads basicConstraints and keyUsage from the certificate's DER. */
-export function caExtensions(cert: crypto.X509Certificate): CaExtensions {
-  const der = cert.raw;
-  let ca = false;
-  let pathLenConstraint: number | undefined;
-  let hasKeyUsage = false;
-  let keyCertSign = true;
-  try {
-    const [tbs] = childrenOf(der, readTlv(der, 0));
-    const extsWrapper = childrenOf(der, tbs).find((c) => c.tag === 0xa3);
-    const exts = extsWrapper ? childrenOf(der, childrenOf(der, extsWrapper)[0]) : [];
-    for (const ext of exts) {
-      const parts = childrenOf(der, ext);
-      const oid = der.subarray(parts[0].start, parts[0].end).toString("hex");
-      const value = readTlv(der, parts[parts.length - 1].start);
-      if (oid === OID_BASIC_CONSTRAINTS) {
-        for (const f of childrenOf(der, value)) {
-          if (f.tag === 0x01) ca = der[f.start] !== 0;
-          if (f.tag === 0x02) pathLenConstraint = der.subarray(f.start, f.end).reduce((n, b) => n * 256 + b, 0);
-        }
-      } else if (oid === OID_KEY_USAGE && value.tag === 0x03) {
-        hasKeyUsage = true;
-        // BIT STRING: unused-bits byte, then bits from digitalSignature (0x80) on; keyCertSign is bit 5.
-        keyCertSign = value.end - value.start > 1 && (der[value.start + 1] & 0x04) !== 0;
-      }
-    }
-  } catch {
-    // Malformed extensions: report the certificate as Node sees it (CA flag only).
-    return { ca: cert.ca, hasKeyUsage: false, keyCertSign: cert.ca };
-  }
-  return { ca, ...(pathLenConstraint !== undefined ? { pathLenConstraint } : {}), hasKeyUsage, keyCertSign };
-}
-
-// ---- keys ----------------------------------------------------------------------------------------
-
-/**
- * Refuses keys istiod cannot or should not sign with: RSA below 2048 bits, EC curves other than
- * P-256/P-384/P-521, anything but RSA or ECDSA (istio's pkg/security/pkg/pki/util loads RSA and EC keys only).
- */
-export function weakKey(cert: crypto.X509Certificate): string | undefined {
-  const k = cert.publicKey;
-  const d = k.asymmetricKeyDetails ?? {};
-  if (k.asymmetricKeyType === "rsa" && (d.modulusLength ?? 0) < 2048) return `an RSA key of ${d.modulusLength} bits (at least 2048 required)`;
-  if (k.asymmetricKeyType === "ec" && !["prime256v1", "secp384r1", "secp521r1"].includes(d.namedCurve ?? "")) {
-    return `an EC key on curve ${d.namedCurve} (P-256, P-384 or P-521 required)`;
-  }
-  if (k.asymmetricKeyType !== "rsa" && k.asymmetricKeyType !== "ec") {
-    const t = String(k.asymmetricKeyType);
-    return `${/^[aeiou]/.test(t) ? "an" : "a"} ${t} key (RSA or ECDSA required: istiod signs with RSA or ECDSA CA keys only)`;
-  }
-  return undefined;
-}
-
-/** Why `keyPem` cannot be the key of `cert`, or undefined when it is. Never includes the key. */
-export function keyMismatch(cert: crypto.X509Certificate, keyPem: string, certKey = "the certificate"): string | undefined {
-  if (/-{5}BEGIN ENCRYPTED PRIVATE KEY-{5}|Proc-Type: 4,ENCRYPTED/.test(keyPem)) {
-    return "is an encrypted private key; istiod needs it unencrypted (it is stored encrypted as a Pulumi secret): openssl pkey -in key.pem -out plain-key.pem";
-  }
-  // istiod (security/pkg/pki/util ParsePemEncodedKey) reads the first PEM block only, e.g. not past the
-  // EC PARAMETERS block `openssl ecparam -genkey` writes first.
-  const first = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(keyPem)?.[1];
-  if (first && !["PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"].includes(first)) {
-    return `starts with ${/^[AEIOU]/.test(first) ? "an" : "a"} ${first} block; istiod reads only the first PEM block, which must be the key (PRIVATE KEY, RSA or EC PRIVATE KEY): openssl pkey -in key.pem -out ca-key.pem`;
-  }
-  let key: crypto.KeyObject;
-  try {
-    key = crypto.createPrivateKey(keyPem);
-  } catch {
-    return "must be an unencrypted PEM private key (PKCS#1 RSA, SEC1 EC or PKCS#8)";
-  }
-  return cert.checkPrivateKey(key) ? undefined : `does not match the public key of ${certKey}`;
-}
-
-// ---- supplied material ---------------------------------------------------------------------------
 
 /** CA material as a team supplies it (the four `cacerts` files, the chain optional). */
 export interface SuppliedMaterial {
@@ -275,7 +111,7 @@ export function checkSuppliedMaterial(m: SuppliedMaterial, now: Date = new Date(
       const last = suppliedChain[suppliedChain.length - 1];
       anchor = isRoot(last) ? last : signingRoot(last, roots);
       if (!anchor) {
-        add("certChainPem", `ends with ${describeCert(last)} (issuer "${last.issuer.split("\n").join(", ")}"), which is neither a root in rootCertPem nor signed by one; add the missing intermediates, or the issuing root to rootCertPem`);
+        add("certChainPem", `ends with ${describeCert(last)} (issuer "${issuerOf(last)}"), which is neither a root in rootCertPem nor signed by one; add the missing intermediates, or the issuing root to rootCertPem`);
         return { problems };
       }
     }
@@ -284,11 +120,11 @@ export function checkSuppliedMaterial(m: SuppliedMaterial, now: Date = new Date(
     link(intermediate, "intermediate");
     anchor = signingRoot(intermediate, roots);
     if (!anchor) {
-      const issuer = intermediate.issuer.split("\n").join(", ");
+      const issuer = issuerOf(intermediate);
       add("caCertPem", `${describeCert(intermediate)} is not signed by any root in rootCertPem (its issuer is "${issuer}"; roots: ${roots.map(describeCert).join(", ")}); if further intermediates sit between it and the root, list them in certChainPem`);
       return { problems };
     }
-    chainPem = [intermediate.toString(), anchor.toString()].map((p) => (p.endsWith("\n") ? p : `${p}\n`)).join("");
+    chainPem = joinPems([intermediate.toString(), anchor.toString()]);
   }
   link(anchor, "root");
 
@@ -339,5 +175,5 @@ export function providedMaterialProblems(m: SuppliedMaterial, now: Date = new Da
 export function defaultCertChain(caCertPem: string, rootCertPem: string): string {
   const intermediate = new crypto.X509Certificate(caCertPem);
   const root = signingRoot(intermediate, (parseCertBundle(rootCertPem) ?? []));
-  return [caCertPem, ...(root ? [root.toString()] : [])].map((p) => (p.endsWith("\n") ? p : `${p}\n`)).join("");
+  return joinPems([caCertPem, ...(root ? [root.toString()] : [])]);
 }
