@@ -41,7 +41,7 @@ export type {
   GeneratedIssuerSigner, ExistingClusterIssuerSigner, ExistingIssuerSigner, ResolvedCertManagerSettings, SettingsProblem as CertManagerSettingsProblem,
 } from "./certManager";
 export { AzureKeyVaultCa, PluginCaKeyVault, AKS_ISTIO_NAMESPACE } from "./azureKeyVault";
-export type { AzureKeyVaultCaArgs, PluginCaKeyVaultArgs } from "./azureKeyVault";
+export type { AzureKeyVaultCaArgs, PluginCaKeyVaultArgs, SecretsReadGrantTransform } from "./azureKeyVault";
 export type {
   AzureKeyVaultCaSettings, KeyVaultSettings, KeyVaultObjectNames, KeyVaultMaterialSettings, ResolvedAzureKeyVaultCaSettings,
   ResolvedKeyVaultSettings, SecretsProviderSettings, AddonMeshSettings, IngressGatewaySettings, CreateClusterSettings,

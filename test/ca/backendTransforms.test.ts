@@ -1,6 +1,7 @@
 import type * as Api from "../../components";
 import type * as ConfigApi from "../../config";
 import { byName, isSecretValue, runUnderMocks, stackConfig } from "../harness/program";
+import { azureMocks } from "./azureKeyVaultFixtures";
 import { caSecretReads } from "./certManager.fixtures";
 import { fakeVault } from "../vault/fakeVault";
 
@@ -20,6 +21,11 @@ function caOf<B extends string>(config: typeof ConfigApi, stack: string, backend
 describe("transform on the CA backends", () => {
   const secrets = caSecretReads();
   const vaultServer = fakeVault();
+  const azure = azureMocks();
+  const opts = {
+    extraState: (type: string, inputs: Record<string, any>) => secrets.extraState(type, inputs) ?? vaultServer.extraState(type, inputs) ?? azure.extraState!(type, inputs),
+    call: azure.call,
+  };
 
   const program = () => {
     const api = require("../../components") as typeof Api;
@@ -55,11 +61,24 @@ describe("transform on the CA backends", () => {
       settings: caOf(config, "certmanager", "certManager"), provider, istioNamespace: "istio-system",
       transform: { certManagerNamespace: labels, signer: { issuer: labels } },
     });
+
+    const akv = caOf(config, "prod", "azureKeyVault");
+    new api.AzureKeyVaultCa("akv", {
+      settings: akv, clusterName: "aks-mesh-prod-weu",
+      caLifecycle: new api.CaLifecycle("akv-root", {}),
+      transform: {
+        keyVault: { tags: { team: "platform" } },
+        // Replaces the properties wholesale, value in plain: it is made secret again.
+        secret: (args) => ({ ...args, properties: { value: "replaced", contentType: "text/plain" } }),
+        managedCluster: { tags: { team: "platform" } },
+        grant: { roleAssignment: { description: "istio add-on reads the plug-in CA" } },
+      },
+    });
     return {};
   };
 
   it("reaches the children it names, and only those", async () => {
-    const r = await runUnderMocks(program, {}, { extraState: (type, inputs) => secrets.extraState(type, inputs) ?? vaultServer.extraState(type, inputs) });
+    const r = await runUnderMocks(program, {}, opts);
     expect(r.error).toBeUndefined();
     expect(byName(r, "ss-intermediate-cert").inputs.validityPeriodHours).toBe(24 * 365);
     expect(byName(r, "ss-root-root-cert").inputs.validityPeriodHours).toBe(3650 * 24);
@@ -71,11 +90,18 @@ describe("transform on the CA backends", () => {
     expect(byName(r, "cm-cert-manager-namespace").inputs.metadata).toEqual({ name: "cert-manager", labels: { team: "platform" } });
     expect(byName(r, "cm-signer-foo-issuer").inputs.metadata.labels).toMatchObject({ team: "platform", "app.kubernetes.io/managed-by": "istio-mesh-ca" });
     expect(byName(r, "cm-signer-foo-ca").inputs.metadata.labels?.team).toBeUndefined();
+    expect(byName(r, "akv-vault-kv").inputs.tags).toEqual({ team: "platform" });
+    expect(byName(r, "akv-aks").inputs.tags).toEqual({ team: "platform" });
+    expect(byName(r, "akv-secrets-user").inputs.description).toBe("istio add-on reads the plug-in CA");
+    expect(byName(r, "akv-vault-ca-key").inputs.properties).toEqual({ value: "replaced", contentType: "text/plain" });
   });
 
   it("passes a transformed key on as a secret (and keeps its secret outputs, which mocks do not apply)", async () => {
-    const r = await runUnderMocks(program, {}, { extraState: (type, inputs) => secrets.extraState(type, inputs) ?? vaultServer.extraState(type, inputs) });
+    const r = await runUnderMocks(program, {}, opts);
     // The intermediate's certificate request is signed with the key: a secret input wherever it goes.
     expect(isSecretValue(byName(r, "ss-intermediate-csr").rawInputs.privateKeyPem)).toBe(true);
+    // A Key Vault secret's value, replaced in plain by a transform, is still sent as a secret.
+    // (The SDK sends an object holding a secret as one secret.)
+    expect(isSecretValue(byName(r, "akv-vault-ca-key").rawInputs.properties)).toBe(true);
   });
 });

@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MESH_PROVIDER_OPTIONS } from "../../istio/cacerts";
 import { MeshClusterFragments, SECRETS_PROVIDER_ADDON } from "./fragments";
 import { FragmentsClusterSettings, ResolvedCreateClusterSettings } from "./settings";
+import { Transform, transformed } from "../../shared/transform";
 
 type AddonProfiles = { [key: string]: outputs.containerservice.ManagedClusterAddonProfileResponse } | undefined;
 
@@ -57,10 +58,12 @@ export function createAksCluster(
   fragments: MeshClusterFragments,
   dependsOn: pulumi.Resource[],
   parent: pulumi.Resource,
+  /** The owning component's escape hatch for the cluster. */
+  transform?: Transform<containerservice.ManagedClusterArgs>,
 ): CreatedAksCluster {
   const nodePool = cluster.nodePool;
   const credentialsKind = cluster.credentials;
-  const managedCluster = new containerservice.ManagedCluster(`${name}-aks`, {
+  const managedCluster = new containerservice.ManagedCluster(`${name}-aks`, ...transformed(transform, `${name}-aks`, {
     resourceName: cluster.name,
     resourceGroupName: cluster.resourceGroupName,
     location: cluster.location,
@@ -71,7 +74,7 @@ export function createAksCluster(
     agentPoolProfiles: [{ name: nodePool.name, mode: "System", osType: "Linux", vmSize: nodePool.vmSize, count: nodePool.count }],
     serviceMeshProfile: fragments.serviceMeshProfile,
     addonProfiles: fragments.addonProfiles,
-  }, { parent, dependsOn });
+  }, { parent, dependsOn }));
 
   const credentials = { resourceGroupName: cluster.resourceGroupName, resourceName: managedCluster.name };
   const listed = credentialsKind === "admin"

@@ -1,19 +1,23 @@
 import * as authorization from "@pulumi/azure-native/authorization";
+import * as containerservice from "@pulumi/azure-native/containerservice";
+import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CaBackend, CaDelivery, IstiodSettings, noIstiodSettings } from "../contract";
 import { CaLifecycle, withIstiodAdditions } from "../lifecycle";
 import { MeshComponent } from "../../shared/meshComponent";
+import { Transform } from "../../shared/transform";
+import { IntermediateCaTransform } from "../tlsCa";
 import { createAksCluster, teamClusterAddonIdentity } from "./cluster";
 import { MeshClusterFragments, meshClusterFragments } from "./fragments";
-import { PluginCaKeyVault, grantSecretsRead } from "./keyVault";
+import { PluginCaKeyVault, SecretsReadGrantTransform, grantSecretsRead } from "./keyVault";
 import { caMaterialFor } from "./material";
 import { AKS_ISTIO_NAMESPACE, AzureKeyVaultCaSettings, resolveAzureKeyVaultSettings } from "./settings";
 
 export { AKS_ISTIO_NAMESPACE } from "./settings";
 export type * from "./settings";
 export { PluginCaKeyVault } from "./keyVault";
-export type { PluginCaKeyVaultArgs } from "./keyVault";
+export type { PluginCaKeyVaultArgs, SecretsReadGrantTransform } from "./keyVault";
 
 export interface AzureKeyVaultCaArgs {
   /** The Key Vault, its objects, the material source, the add-on's mesh and the cluster. */
@@ -27,6 +31,18 @@ export interface AzureKeyVaultCaArgs {
   readonly istioNamespace?: string;
   /** The stack's CA lifecycle; required with `settings.material.source` generate (the default). */
   readonly caLifecycle?: CaLifecycle;
+  /** Per-child escape hatch (partial args or a function); secret values stay secret whatever it does. */
+  readonly transform?: {
+    /** The intermediate issued from the lifecycle: key, CSR, certificate. */
+    readonly intermediate?: IntermediateCaTransform;
+    readonly keyVault?: Transform<keyvault.VaultArgs>;
+    /** Each of the four Key Vault secrets. */
+    readonly secret?: Transform<keyvault.SecretArgs>;
+    /** The add-on identity's read grant (role assignment or access policy). */
+    readonly grant?: SecretsReadGrantTransform;
+    /** `cluster.mode` create: the AKS cluster. */
+    readonly managedCluster?: Transform<containerservice.ManagedClusterArgs>;
+  };
 }
 
 /**
@@ -52,18 +68,20 @@ export class AzureKeyVaultCa extends MeshComponent implements CaBackend {
     super("ca", "AzureKeyVaultCa", name, opts);
     const settings = resolveAzureKeyVaultSettings(args.settings);
     const materialSettings = settings.material;
+    const t = args.transform ?? {};
     if (materialSettings.source === "generate" && !args.caLifecycle) {
       this.fail("material source generate needs the stack's CA lifecycle: pass caLifecycle (or supply the PEMs with material source provided)");
     }
     const objectNames = settings.objectNames;
     const { material, istiodAdditions } = caMaterialFor(name, materialSettings,
-      { clusterName: args.clusterName, istioNamespace: args.istioNamespace ?? AKS_ISTIO_NAMESPACE }, this, args.caLifecycle);
+      { clusterName: args.clusterName, istioNamespace: args.istioNamespace ?? AKS_ISTIO_NAMESPACE }, this, args.caLifecycle, t.intermediate);
     // The add-on writes `cacerts` itself from the Key Vault objects (CSI): nothing for our install to write.
     this.delivery = { kind: "external", material };
     const client = authorization.getClientConfigOutput({ parent: this });
     const tenantId = settings.keyVault.tenantId ?? client.tenantId;
     this.keyVault = new PluginCaKeyVault(this.childName("vault"), {
       keyVault: settings.keyVault, tenantId, subscriptionId: client.subscriptionId, objectNames, material,
+      transform: { keyVault: t.keyVault, secret: t.secret },
     }, { parent: this });
     this.fragments = meshClusterFragments({
       keyVaultId: this.keyVault.keyVaultId,
@@ -76,14 +94,14 @@ export class AzureKeyVaultCa extends MeshComponent implements CaBackend {
     if (settings.cluster.mode === "create") {
       // The secrets exist before the add-on first looks for them.
       const aks = createAksCluster(name, { ...settings.cluster, name: settings.cluster.name ?? args.clusterName },
-        this.fragments, this.keyVault.secrets, this);
+        this.fragments, this.keyVault.secrets, this, t.managedCluster);
       principalId = aks.addonIdentityObjectId;
       this.clusterProvider = aks.provider;
     } else {
       principalId = teamClusterAddonIdentity(settings.cluster, this);
     }
     const grant = grantSecretsRead(name, {
-      keyVault: this.keyVault, authorization: settings.keyVault.authorization, tenantId, principalId,
+      keyVault: this.keyVault, authorization: settings.keyVault.authorization, tenantId, principalId, transform: t.grant,
     }, this);
 
     const istiodSettings = noIstiodSettings([grant, ...this.keyVault.secrets]);

@@ -3,6 +3,7 @@ import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as pulumi from "@pulumi/pulumi";
 import { CaMaterial } from "../contract";
 import { MeshComponent } from "../../shared/meshComponent";
+import { Transform, transformed } from "../../shared/transform";
 import { KeyVaultAuthorization, KeyVaultObjectNames, KeyVaultSettings, parseKeyVaultId, resolveKeyVaultSettings } from "./settings";
 
 /** Built-in role "Key Vault Secrets User": read secret contents (the CSI driver's `get`). */
@@ -19,6 +20,12 @@ export interface PluginCaKeyVaultArgs {
   readonly objectNames: KeyVaultObjectNames;
   /** The CA material; every value is stored as a Pulumi secret. */
   readonly material: Required<CaMaterial>;
+  /** Per-child escape hatch (partial args or a function); a secret's value stays a Pulumi secret whatever it does. */
+  readonly transform?: {
+    readonly keyVault?: Transform<keyvault.VaultArgs>;
+    /** Each of the four secrets (the function form gets the child's name). */
+    readonly secret?: Transform<keyvault.SecretArgs>;
+  };
 }
 
 /**
@@ -55,7 +62,7 @@ export class PluginCaKeyVault extends MeshComponent {
       if (!keyVaultName || !resourceGroupName || !location) {
         this.fail("a new Key Vault needs keyVault.name, keyVault.resourceGroupName and keyVault.location (or set keyVault.existingId)");
       }
-      this.keyVault = new keyvault.Vault(this.childName("kv"), {
+      this.keyVault = new keyvault.Vault(this.childName("kv"), ...transformed(args.transform?.keyVault, this.childName("kv"), {
         vaultName: keyVaultName,
         resourceGroupName,
         location,
@@ -67,7 +74,7 @@ export class PluginCaKeyVault extends MeshComponent {
           softDeleteRetentionInDays: settings.softDeleteRetentionDays,
           enablePurgeProtection: settings.purgeProtection,
         },
-      }, { parent: this });
+      }, { parent: this }));
       this.keyVaultId = this.keyVault.id;
       this.keyVaultName = this.keyVault.name;
       this.resourceGroupName = pulumi.output(resourceGroupName);
@@ -78,12 +85,18 @@ export class PluginCaKeyVault extends MeshComponent {
     const values: [keyof KeyVaultObjectNames, pulumi.Input<string>][] = [
       ["rootCert", material.rootCertBundle], ["caCert", material.intermediateCert], ["caKey", material.intermediateKey], ["certChain", material.certChain],
     ];
-    this.secrets = values.map(([key, value]) => new keyvault.Secret(this.childName(args.objectNames[key]), {
-      vaultName: this.keyVaultName,
-      resourceGroupName: this.resourceGroupName,
-      secretName: args.objectNames[key],
-      properties: { value: pulumi.secret(value), contentType: "application/x-pem-file" },
-    }, { parent: this }));
+    this.secrets = values.map(([key, value]) => {
+      const [a, o] = transformed(args.transform?.secret, this.childName(args.objectNames[key]), {
+        vaultName: this.keyVaultName,
+        resourceGroupName: this.resourceGroupName,
+        secretName: args.objectNames[key],
+        properties: { value: pulumi.secret(value), contentType: "application/x-pem-file" },
+      }, { parent: this });
+      // The value stays a secret, whatever the transform did (properties as a plain object, as we pass them).
+      const p = a.properties as { value?: pulumi.Input<string> } | undefined;
+      const properties = p && !pulumi.Output.isInstance(p) && p.value !== undefined ? { ...p, value: pulumi.secret(p.value) } : a.properties;
+      return new keyvault.Secret(this.childName(args.objectNames[key]), { ...a, properties }, o);
+    });
     this.registerOutputs({ keyVaultId: this.keyVaultId, keyVaultName: this.keyVaultName });
   }
 }
@@ -93,6 +106,12 @@ export function secretsUserRoleDefinitionId(subscriptionId: string): string {
   return `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${KEY_VAULT_SECRETS_USER_ROLE}`;
 }
 
+/** Per-child transforms of the grant: a role assignment (`rbac`) or an access policy. */
+export interface SecretsReadGrantTransform {
+  readonly roleAssignment?: Transform<authorization.RoleAssignmentArgs>;
+  readonly accessPolicy?: Transform<keyvault.AccessPolicyArgs>;
+}
+
 export interface SecretsReadGrantArgs {
   readonly keyVault: PluginCaKeyVault;
   /** `rbac`: a role assignment at the Key Vault; `accessPolicy`: get/list on secrets. */
@@ -100,21 +119,22 @@ export interface SecretsReadGrantArgs {
   readonly tenantId: pulumi.Input<string>;
   /** objectId of the `azureKeyvaultSecretsProvider` add-on identity. */
   readonly principalId: pulumi.Input<string>;
+  readonly transform?: SecretsReadGrantTransform;
 }
 
 /** Lets the add-on identity read the Key Vault's secrets (`az keyvault set-policy` / role assignment). */
 export function grantSecretsRead(name: string, args: SecretsReadGrantArgs, parent: pulumi.Resource): pulumi.CustomResource {
   if (args.authorization === "rbac") {
-    return new authorization.RoleAssignment(`${name}-secrets-user`, {
+    return new authorization.RoleAssignment(`${name}-secrets-user`, ...transformed(args.transform?.roleAssignment, `${name}-secrets-user`, {
       principalId: args.principalId,
       principalType: "ServicePrincipal",
       roleDefinitionId: args.keyVault.subscriptionId.apply(secretsUserRoleDefinitionId),
       scope: args.keyVault.keyVaultId,
-    }, { parent });
+    }, { parent }));
   }
-  return new keyvault.AccessPolicy(`${name}-secrets-get-list`, {
+  return new keyvault.AccessPolicy(`${name}-secrets-get-list`, ...transformed(args.transform?.accessPolicy, `${name}-secrets-get-list`, {
     vaultName: args.keyVault.keyVaultName,
     resourceGroupName: args.keyVault.resourceGroupName,
     policy: { tenantId: args.tenantId, objectId: args.principalId, permissions: { secrets: ["get", "list"] } },
-  }, { parent });
+  }, { parent }));
 }

@@ -3,6 +3,7 @@ import { CaMaterial, joinPems } from "../contract";
 import { IstiodAdditions, CaLifecycle, clusterCaMaterial, rootResourceName } from "../lifecycle";
 import { defaultCertChain, splitPemCerts } from "../pem";
 import { KeyVaultMaterialSettings } from "./settings";
+import { IntermediateCaTransform } from "../tlsCa";
 
 export interface MaterialTarget {
   /** The cluster the intermediate serves (its `L=`). */
@@ -25,13 +26,14 @@ export interface KeyVaultMaterial {
  * The key is a Pulumi secret either way.
  */
 export function caMaterialFor(name: string, source: KeyVaultMaterialSettings, target: MaterialTarget, parent: pulumi.Resource,
-  caLifecycle?: CaLifecycle): KeyVaultMaterial {
+  caLifecycle?: CaLifecycle, transform?: IntermediateCaTransform): KeyVaultMaterial {
   if (source.source === "generate") {
     if (!caLifecycle) throw new pulumi.ResourceError("material source generate needs the stack's CA lifecycle (caLifecycle)", parent);
     const clusterMaterial = clusterCaMaterial(`${name}-intermediate`, {
       shared: caLifecycle,
       clusterName: target.clusterName,
       istioNamespace: target.istioNamespace,
+      transform,
       parent,
     });
     const intermediate = clusterMaterial.material!;
