@@ -6,6 +6,8 @@ import { policies } from "../../policy-pack/policies";
 const ROOT = path.resolve(__dirname, "../..");
 const workflow = (name: string) => parse(fs.readFileSync(path.join(ROOT, ".github/workflows", name), "utf8"));
 const STACKS = ["dev", "staging", "prod", "certmanager"];
+/** The Node major `.ci/run` installs (scripts/ci/use-node.sh's default NODE_VERSION). */
+const testedNodeMajor = () => Number(/NODE_VERSION="\$\{NODE_VERSION:-(\d+)\./.exec(fs.readFileSync(path.join(ROOT, "scripts/ci/use-node.sh"), "utf8"))![1]);
 
 describe("GitHub workflows", () => {
   const runner = workflow("pulumi.yml");
@@ -26,14 +28,24 @@ describe("GitHub workflows", () => {
     expect(runner.permissions["id-token"]).toBe("write");
   });
 
-  it("previews every stack on pull requests, after the tests, with Node 20", () => {
+  it("previews every stack on pull requests, after the tests, on the Node release .ci/run tests (scripts/ci/use-node.sh)", () => {
     const preview = workflow("preview.yml");
     expect(Object.keys(preview.on)).toEqual(["pull_request"]);
     expect(preview.jobs.preview.strategy.matrix.stack).toEqual(STACKS);
     expect(preview.jobs.preview.needs).toBe("test");
     expect(preview.jobs.preview.with).toMatchObject({ command: "preview" });
     const testSteps = preview.jobs.test.steps.map((s: { run?: string; with?: Record<string, unknown> }) => s.run ?? s.with?.["node-version"]);
-    expect(testSteps).toEqual(expect.arrayContaining([20, "npm ci", "npm test"]));
+    expect(testSteps).toEqual(expect.arrayContaining([testedNodeMajor(), "npm ci", "npm test"]));
+  });
+
+  it("every workflow sets up the Node major .ci/run tests, which package.json engines allows", () => {
+    const major = testedNodeMajor();
+    const engines = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).engines.node as string;
+    expect(engines).toBe(`>=${major}`);
+    const versions = fs.readdirSync(path.join(ROOT, ".github/workflows")).flatMap((f) =>
+      [...fs.readFileSync(path.join(ROOT, ".github/workflows", f), "utf8").matchAll(/node-version:\s*(\S+)/g)].map((m) => [f, m[1]]));
+    expect(versions.length).toBeGreaterThanOrEqual(3);
+    expect(versions.filter(([, v]) => v !== String(major))).toEqual([]);
   });
 
   it("deploys every stack on pushes to main, each in its own GitHub environment, prod last", () => {
