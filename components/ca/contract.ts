@@ -3,8 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 
 /**
  * The contract every CA backend yields. The Istio install consumes it and never asks which backend
- * produced it: a new backend is one component under components/ca/ plus its config adapter under
- * config/backends/.
+ * produced it: a new backend is one component under components/ca/ (exported from its index.ts); the
+ * stack program gets it from a config adapter config/backends/<backend>.ts registered by one entry in
+ * config/backends/index.ts (the steps: README, "Adding a backend").
  */
 
 /** The CA material Istio works with, as PEM strings. */

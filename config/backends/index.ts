@@ -1,39 +1,52 @@
 import { z } from "zod";
 import { BackendAdapter } from "./adapter";
-import { azureKeyVaultAdapter, azureKeyVaultConfigSchema } from "./azureKeyVault";
-import { certManagerAdapter, certManagerConfigSchema } from "./certManager";
-import { providedAdapter, providedConfigSchema } from "./provided";
-import { selfSignedAdapter, selfSignedConfigSchema } from "./selfSigned";
-import { vaultAdapter, vaultConfigSchema } from "./vault";
+import { azureKeyVaultAdapter } from "./azureKeyVault";
+import { certManagerAdapter } from "./certManager";
+import { providedAdapter } from "./provided";
+import { selfSignedAdapter } from "./selfSigned";
+import { vaultAdapter } from "./vault";
+
+/** Keeps every key of the registry equal to its adapter's `backend` (a mismatch fails `tsc`). */
+function registry<R extends { readonly [K in keyof R]: BackendAdapter<K & string, any, any> }>(r: R): R {
+  return r;
+}
 
 /**
- * Every CA backend's config adapter, by its `backend` value. Adding a backend: its component under
- * components/ca/, its adapter here (one file, one line below).
+ * The one registration of every CA backend: its `backend` value → its config adapter. The config
+ * union (`caConfigSchema`, `CaConfig`), `BackendName`, `BACKEND_NAMES` and `adapterFor` all follow
+ * from this record. Adding a backend is one entry here; test/config/backends/index.test.ts then fails
+ * until the backend has a shipped `Pulumi.<stack>.yaml` selecting it, a URN record for that stack
+ * (test/stacks/urnStability.test.ts) and a row in the README's backend table.
  */
-export const adapters = {
+export const adapters = registry({
   selfSigned: selfSignedAdapter,
   azureKeyVault: azureKeyVaultAdapter,
   vault: vaultAdapter,
   certManager: certManagerAdapter,
   provided: providedAdapter,
-} as const;
+} as const);
 
-export type BackendName = keyof typeof adapters;
+type Registry = typeof adapters;
+export type BackendName = keyof Registry;
 export const BACKEND_NAMES = Object.keys(adapters) as BackendName[];
 
+/** The `istio-mesh-ca:ca` object of one backend. */
+type ConfigOf<K extends BackendName> = Registry[K] extends BackendAdapter<K, infer C, any> ? C : never;
+/** The `istio-mesh-ca:ca` object: one shape per registered backend, chosen by `backend`. */
+export type CaConfig = { [K in BackendName]: ConfigOf<K> }[BackendName];
+
+type Discriminable = Parameters<typeof z.discriminatedUnion>[1][number];
+
 /** The `istio-mesh-ca:ca` config: one shape per backend, chosen by `backend`. */
-export const caConfigSchema = z.discriminatedUnion("backend", [
-  selfSignedConfigSchema,
-  azureKeyVaultConfigSchema,
-  vaultConfigSchema,
-  certManagerConfigSchema,
-  providedConfigSchema,
-], {
-  error: (iss) => iss.code === "invalid_union"
-    ? `unknown backend ${JSON.stringify((iss.input as { backend?: unknown })?.backend)}; allowed: ${BACKEND_NAMES.join(", ")}`
-    : undefined,
-});
-export type CaConfig = z.infer<typeof caConfigSchema>;
+export const caConfigSchema: z.ZodType<CaConfig, unknown> = z.discriminatedUnion(
+  "backend",
+  Object.values(adapters).map((a) => a.schema) as unknown as [Discriminable, ...Discriminable[]],
+  {
+    error: (iss) => iss.code === "invalid_union"
+      ? `unknown backend ${JSON.stringify((iss.input as { backend?: unknown })?.backend)}; allowed: ${BACKEND_NAMES.join(", ")}`
+      : undefined,
+  },
+) as unknown as z.ZodType<CaConfig, unknown>;
 
 /** The adapter of a config's backend, typed by that backend's config (the one place the union is narrowed). */
 export function adapterFor<C extends CaConfig>(config: C): BackendAdapter<C["backend"], C, unknown> {
