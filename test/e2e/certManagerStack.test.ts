@@ -8,6 +8,7 @@ import { LocalIstiod, expectIstioctlAccepts, caRootCert, fingerprints, pause, pe
 import {
   CsrSeen, CsrWatch, LocalCertManager, LocalChartRepo, applyCertManagerCrds, applyRbac, certManagerModuleDir, csrEvents, deleteRbac, kubeletArgs,
 } from "./certManager";
+import { DataPlaneFound, expectDataPlane, withPlaintextPort } from "./dataPlane";
 
 /**
  * `pulumi up -s certmanager` (cert-manager CSR signers) through the REAL engine and provider, with
@@ -86,6 +87,7 @@ describe("pulumi up -s certmanager (kubernetesCsr signers, cert-manager's real c
   let certManager: LocalCertManager | undefined;
   let csrs: CsrWatch | undefined;
   let istiod: LocalIstiod | undefined;
+  let plane: DataPlaneFound | undefined;
   /** The CA certificate of a signer (its ClusterIssuer's Secret, written by cert-manager). */
   const signerCa = (s: string) => Buffer.from(getJson("secret", `${s}-ca`, "-n", "cert-manager").data["ca.crt"], "base64").toString("utf8");
   /** CSRs the watch saw signed whose certificate is `leaf` (waits for the watch to catch up). */
@@ -145,11 +147,13 @@ describe("pulumi up -s certmanager (kubernetesCsr signers, cert-manager's real c
       c[CA].certManager.install = false;
       c[ISTIO].chartPath = charts;
       c[ISTIO].skipAwait = true;
+      withPlaintextPort(c, "foo");
     });
     stack.mustUp();
   });
 
   afterAll(() => {
+    plane?.mesh.cleanup();
     istiod?.stop();
     run("kubectl", ["delete", "certificatesigningrequests", "-l", "e2e in (istiod-approve,cert-manager)", "--ignore-not-found"]);
     stack?.pulumi(["destroy", "--yes", "--skip-preview"]);
@@ -443,6 +447,13 @@ describe("pulumi up -s certmanager (kubernetesCsr signers, cert-manager's real c
 
   it("istioctl analyze --all-namespaces finds no error and no unexplained warning; istioctl validate accepts every Istio object we declare", () => {
     expectIstioctlAccepts(stack.exportState().resources, e2eEnv().kubeconfig, 1);
+  });
+
+  it("the data plane: two proxyless gRPC workloads (Istio's pilot-agent, grpc-go) in foo get leaves from foo's signer through cert-manager and complete mTLS under the mesh's STRICT policy; plaintext, certificate-less, foreign-CA clients and a client of bar (another signer) are refused; the stack's port exception lets plaintext through on its port only", () => {
+    plane = expectDataPlane({ istiod: istiod!, label: "certmanager", namespace: "foo", roots: signerCa("foo"), otherSigner: { namespace: "bar", roots: signerCa("bar") } });
+    // The agents' CSRs went through cert-manager like istio-ca-client's: foo's workloads to foo's signer.
+    for (const w of [plane.server, plane.client]) expectSignedByCertManager(csrOf(new X509Certificate(pemCerts(w.certs().chain)[0])), "foo");
+    plane.mesh.cleanup();
   });
 
   it("the state holds no plaintext key; destroy removes our cert-manager objects and leaves the CA Secrets to cert-manager", () => {

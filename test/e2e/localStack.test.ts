@@ -5,7 +5,8 @@ import * as path from "path";
 import { parseAllDocuments } from "yaml";
 import { ROOT, e2eEnv, kubectl, mustRun, run } from "./support";
 import { X509Certificate } from "crypto";
-import { LocalIstiod, expectIstioctlAccepts, caRootCert, fingerprints, uriSans, verifyLeaf, waitFor } from "./istiod";
+import { LocalIstiod, expectIstioctlAccepts, caRootCert, fingerprints, pemCerts, uriSans, verifyLeaf, waitFor } from "./istiod";
+import { DataPlaneFound, expectDataPlane, withPlaintextPort } from "./dataPlane";
 
 /**
  * `pulumi up -s local` for real: the REAL engine, the REAL Kubernetes provider (built from its Go
@@ -27,16 +28,18 @@ describe("pulumi up -s local (self-signed CA, TLS test double, real Kubernetes p
   let stack: E2eStack;
   let firstUp: EngineEvent[];
   let istiod: LocalIstiod | undefined;
+  let plane: DataPlaneFound | undefined;
   const root = () => stack.outputs().clusters.cluster1.rootCertBundle as string;
 
   beforeAll(() => {
     e2eEnv({ apiserver: true });
     const charts = istioCharts();
-    stack = new E2eProject("local").stack("local", "local", (c) => { c["istio-mesh-ca:istio"].chartPath = charts; });
+    stack = new E2eProject("local").stack("local", "local", (c) => { c["istio-mesh-ca:istio"].chartPath = charts; withPlaintextPort(c, "istio-demo"); });
     firstUp = stack.mustUp();
   });
 
   afterAll(() => {
+    plane?.mesh.cleanup();
     istiod?.stop();
     stack?.pulumi(["destroy", "--yes", "--skip-preview"]);
     stack?.remove();
@@ -118,6 +121,13 @@ describe("pulumi up -s local (self-signed CA, TLS test double, real Kubernetes p
 
   it("istiod writes istio-ca-root-cert into the mesh namespaces with exactly our root", () => {
     for (const ns of ["istio-demo", "test"]) expect(fingerprints(caRootCert(ns, e2eEnv().kubeconfig))).toEqual(fingerprints(root()));
+  });
+
+  it("the data plane: two proxyless gRPC workloads (Istio's pilot-agent, grpc-go) in istio-demo get leaves from our intermediate and complete mTLS under the stack's STRICT policy; plaintext, certificate-less and foreign-CA clients are refused; the stack's port exception lets plaintext through on its port only", () => {
+    plane = expectDataPlane({ istiod: istiod!, label: "local", namespace: "istio-demo", roots: root() });
+    const intermediate = secretFiles("istio-system", "cacerts")["ca-cert.pem"];
+    for (const w of [plane.server, plane.client]) expect(fingerprints(pemCerts(w.certs().chain)[1])).toEqual(fingerprints(intermediate));
+    plane.mesh.cleanup();
   });
 
   it("the workload our Sidecar selects, injected by istioctl kube-inject with the cluster's injector config and the stack's podAnnotations: the proxy mounts the TLS files where the Sidecar reads them", () => {

@@ -3,7 +3,8 @@ import * as path from "path";
 import { E2eProject, E2eStack, SELF_REFERENCE_STEP, istioCharts, plaintextKeys, refreshNoDrift, urnName } from "./project";
 import { checkCacerts, secretFiles } from "./cacertsChecks";
 import { e2eEnv, istioModuleDir, kubectl, mustRun } from "./support";
-import { LocalIstiod, expectIstioctlAccepts, caRootCert, fingerprints, uriSans, verifyLeaf } from "./istiod";
+import { LocalIstiod, expectIstioctlAccepts, caRootCert, fingerprints, pemCerts, uriSans, verifyLeaf } from "./istiod";
+import { DataPlaneFound, expectDataPlane, withPlaintextPort } from "./dataPlane";
 
 /**
  * `pulumi up -s provided` with EVERY part real: the engine, the Kubernetes provider, the local
@@ -34,12 +35,14 @@ describe("pulumi up -s provided (Istio's Makefile.selfsigned.mk material, all re
     make("root-ca");
     make("INTERMEDIATE_DAYS=730", "cluster1-cacerts");
     const charts = istioCharts();
-    stack = new E2eProject("provided").stack("provided", "provided", (c) => { c["istio-mesh-ca:istio"].chartPath = charts; });
+    stack = new E2eProject("provided").stack("provided", "provided", (c) => { c["istio-mesh-ca:istio"].chartPath = charts; withPlaintextPort(c, "istio-demo"); });
   });
 
   let istiod: LocalIstiod | undefined;
+  let plane: DataPlaneFound | undefined;
 
   afterAll(() => {
+    plane?.mesh.cleanup();
     istiod?.stop();
     stack?.pulumi(["destroy", "--yes", "--skip-preview"]);
     stack?.remove();
@@ -92,7 +95,13 @@ describe("pulumi up -s provided (Istio's Makefile.selfsigned.mk material, all re
     expect(verifyLeaf(read("root-cert.pem"), issued)).toMatchObject({ ok: true });
     expect(fingerprints(issued.intermediates.join(""))).toEqual(fingerprints(read("cluster1/ca-cert.pem")));
     expect(fingerprints(caRootCert("default", e2eEnv().kubeconfig))).toEqual(fingerprints(read("root-cert.pem")));
-    istiod.stop();
+  });
+
+  it("the data plane: two proxyless gRPC workloads (Istio's pilot-agent, grpc-go) in istio-demo get leaves from the Makefile's intermediate and complete mTLS under the stack's STRICT policy; plaintext, certificate-less and foreign-CA clients are refused; the stack's port exception lets plaintext through on its port only", () => {
+    plane = expectDataPlane({ istiod: istiod!, label: "provided", namespace: "istio-demo", roots: read("root-cert.pem") });
+    for (const w of [plane.server, plane.client]) expect(fingerprints(pemCerts(w.certs().chain)[1])).toEqual(fingerprints(read("cluster1/ca-cert.pem")));
+    plane.mesh.cleanup();
+    istiod!.stop();
   });
 
   it("istioctl analyze --all-namespaces finds no error and no unexplained warning; istioctl validate accepts every Istio object we declare", () => {

@@ -7,6 +7,7 @@ import { e2eEnv, kubectl, mustRun, plain, run } from "./support";
 import { LocalIstiod, caRootCert, expectIstioctlAccepts, fingerprints, pemCerts, uriSans, verifyLeaf, waitFor } from "./istiod";
 import { LocalVault } from "./vaultServer";
 import { VaultAgentInjector } from "./vaultAgent";
+import { DataPlaneFound, expectDataPlane, withPlaintextPort } from "./dataPlane";
 
 /**
  * The `vault` backend against a REAL HashiCorp Vault (tools/bin/vault, built from its Go module) on
@@ -34,6 +35,7 @@ describe("pulumi up -s vault-local (offline root, then internal root) against a 
   let vault: LocalVault;
   let stack: E2eStack;
   let istiod: LocalIstiod | undefined;
+  let plane: DataPlaneFound | undefined;
   let injector: VaultAgentInjector;
   let kube: { host: string; caPem: string };
   let charts: string;
@@ -73,6 +75,7 @@ describe("pulumi up -s vault-local (offline root, then internal root) against a 
       ca.kubernetesAuth.host = kube.host;
       ca.kubernetesAuth.caCertPem = kube.caPem;
       c["istio-mesh-ca:istio"].chartPath = charts;
+      withPlaintextPort(c, "apps");
       edit(ca);
     });
 
@@ -88,6 +91,7 @@ describe("pulumi up -s vault-local (offline root, then internal root) against a 
   });
 
   afterAll(() => {
+    plane?.mesh.cleanup();
     istiod?.stop();
     stack?.pulumi(["destroy", "--yes", "--skip-preview"]);
     stack?.remove();
@@ -302,6 +306,13 @@ describe("pulumi up -s vault-local (offline root, then internal root) against a 
     expect({ code: r.code, out: r.code === 0 ? "" : plain(r.stdout).slice(-3000) }).toEqual({ code: 0, out: "" });
   });
 
+  it("the data plane: two proxyless gRPC workloads (Istio's pilot-agent, grpc-go) in apps get leaves from the intermediate istiod took from Vault and complete mTLS under the stack's STRICT policy; plaintext, certificate-less and foreign-CA clients are refused; the stack's port exception lets plaintext through on its port only", () => {
+    plane = expectDataPlane({ istiod: istiod!, label: "vault", namespace: "apps", roots: rootBundle() });
+    const intermediate = kvFiles()["ca-cert.pem"];
+    for (const w of [plane.server, plane.client]) expect(fingerprints(pemCerts(w.certs().chain)[1])).toEqual(fingerprints(intermediate));
+    plane.mesh.cleanup();
+  });
+
   it("destroy removes everything the stack made in Vault", () => {
     istiod?.stop();
     istiod = undefined;
@@ -321,7 +332,11 @@ describe("pulumi up -s vault-local (offline root, then internal root) against a 
     const out = plain(r.stdout + r.stderr);
     expect(out).toMatch(/permission denied|invalid token|403/i);
     expect(out).not.toContain("hvs.not-a-token");
-    expect(s.exportState().resources.filter((x: any) => x.custom && !x.type.startsWith("pulumi:providers:")).map((x) => x.urn)).toEqual([]);
+    // Nothing created: the state may hold what the update only read before Vault refused it (the
+    // lifecycle's StackReference to this stack's previous outputs: `external`, a read), never more.
+    const state = s.exportState().resources.filter((x: any) => x.custom && !x.type.startsWith("pulumi:providers:"));
+    expect(state.filter((x: any) => !x.external).map((x: any) => x.urn)).toEqual([]);
+    expect(state.map((x: any) => x.type).filter((t: string) => t !== "pulumi:pulumi:StackReference")).toEqual([]);
     expect(Object.keys(JSON.parse(vault.mustCli(["secrets", "list"])))).not.toContain("istioca/");
     expect(run("kubectl", ["get", "namespace", "apps"]).code).not.toBe(0);
     s.remove();
