@@ -80,7 +80,7 @@ export class VaultCa extends MeshComponent implements CaBackend {
       type: "kubernetes",
       path: auth.path,
       description: "istiod logs in here to read its CA",
-    }, vopts));
+    }, { ...vopts, dependsOn: shared.pki.audit }));
     // The reviewer is explicit (kubernetesAuth.tokenReviewer): unless Vault is meant to review with its own
     // pod's token (vaultPod), disable_local_ca_jwt stops a Vault running in a pod from doing so.
     const authConfig = new vault.kubernetes.AuthBackendConfig(this.childName("k8s-auth-config"), ...transformed(t.authBackendConfig, this.childName("k8s-auth-config"), {

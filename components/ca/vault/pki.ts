@@ -78,6 +78,13 @@ export class VaultPki extends MeshComponent {
   /** The one KV path istiod's agent reads (the policy grants read on exactly it). */
   public readonly paths: VaultReadPaths;
   public readonly policy: vault.Policy;
+  /**
+   * The audit device (empty when `audit.enabled` is false). Everything else that writes to Vault for
+   * this stack waits for it: Vault fails a request whose response it cannot audit, and a request
+   * answered while the device is being enabled can fail that way after it took effect (an auth
+   * method enabled, then reported as a 500; the provider's retry then meets "path is already in use").
+   */
+  public readonly audit: vault.Audit[];
   /** The intermediate istiod's agent reads, and what istiod waits for. */
   public readonly issued: IssuedIntermediate;
   /** `root.mode: offline`: the stack's CA lifecycle (its state is the stack's `caLifecycle` output). */
@@ -113,6 +120,7 @@ export class VaultPki extends MeshComponent {
       ? [new vault.Audit(this.childName("audit"),
         ...transformed(t.audit, this.childName("audit"), { type: "file", path: settings.audit.path, options: { file_path: settings.audit.filePath } }, vopts))]
       : [];
+    this.audit = audit;
 
     this.rootMount = new vault.Mount(this.childName("root-mount"), ...transformed(t.rootMount, this.childName("root-mount"), {
       path: settings.root.mount,
@@ -139,7 +147,7 @@ export class VaultPki extends MeshComponent {
     this.policy = new vault.Policy(this.childName("policy"), ...transformed(t.policy, this.childName("policy"), {
       name: settings.kubernetesAuth.policyName,
       policy: readOnlyPolicy(policyPaths(this.paths)),
-    }, vopts));
+    }, { ...vopts, dependsOn: audit }));
 
     if (settings.root.mode === "internal") {
       this.issued = this.internalRoot(settings.root);
