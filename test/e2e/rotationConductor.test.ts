@@ -137,7 +137,11 @@ describe("the rotation conductor across root + cluster-a + cluster-b, gated on w
     const env = e2eEnv({ apiserver: true });
     work = path.join(env.dir, "rotation");
     fs.mkdirSync(work, { recursive: true });
-    stateDir = decodeURIComponent(process.env.PULUMI_BACKEND_URL!.replace(/^file:\/\//, "").split("?")[0]);
+    // A file backend of its own: its stacks are named root / cluster-a / cluster-b like multiCluster's,
+    // which may run at the same time in another jest worker on the tier's shared backend.
+    stateDir = path.join(env.dir, "state-rotation");
+    fs.mkdirSync(stateDir, { recursive: true });
+    process.env.PULUMI_BACKEND_URL = `file://${stateDir}?metadata=skip`;
     secondState = path.join(env.dir, "kube-b-rot");
     const kubeB = path.join(env.dir, "kubeconfig-rot-b");
     mustRun("bash", [path.join(ROOT, "tools/start-apiserver.sh"), kubeB], { env: { ...SECOND, KUBE_STATE_DIR: secondState } });
