@@ -136,10 +136,10 @@ describe("the package: npm pack, installed offline outside the repository, the R
     for (const i of imports.filter((i) => !i.startsWith("@pulumi/"))) expect(ENTRY_POINTS).toContain(i);
   });
 
-  it("the tarball holds the built library, README, CHANGELOG and package.json: no sources, tests, scripts or the stack program", () => {
+  it("the tarball holds the built library, README, CHANGELOG, LICENSE and package.json: no sources, tests, scripts or the stack program", () => {
     const files = packed.files.map((f) => f.path).sort();
     const other = files.filter((f) => !f.startsWith("dist/"));
-    expect(other).toEqual(["CHANGELOG.md", "README.md", "package.json"]);
+    expect(other).toEqual(["CHANGELOG.md", "LICENSE", "README.md", "package.json"]);
     const dist = files.filter((f) => f.startsWith("dist/"));
     expect(dist.filter((f) => !/^dist\/(components|config|stacks)\/.+\.(js|js\.map|d\.ts)$/.test(f))).toEqual([]);
     expect(dist.filter((f) => /(^|\/)(test|tests|__tests__|harness|examples|scripts|bench|policy-pack)\/|\.test\.|\.spec\./.test(f))).toEqual([]);
