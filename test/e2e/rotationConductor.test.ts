@@ -51,6 +51,10 @@ function descendants(pid: number): number[] {
   return found;
 }
 
+// Each test drives several `pulumi up`s of three stacks plus gates: `complete root` (finalize and steady,
+// six ups and their previews) took over 10 min on a 2-core machine running two other e2e files.
+jest.setTimeout(20 * 60 * 1000);
+
 describe("the rotation conductor across root + cluster-a + cluster-b, gated on what each cluster reports", () => {
   let project: E2eProject;
   let root: E2eStack;
