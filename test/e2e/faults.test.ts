@@ -2,7 +2,7 @@ import { execFile, spawn } from "child_process";
 import { X509Certificate, createPrivateKey } from "crypto";
 import { E2eProject, E2eStack, EngineEvent, engineEnv, istioCharts, parseEvents, urnName, whenFinished } from "./project";
 import { checkCacerts, secretFiles } from "./cacertsChecks";
-import { e2eEnv, kubectl, plain, run } from "./support";
+import { descendants, e2eEnv, kubectl, plain, run } from "./support";
 
 /**
  * Faults, with the REAL engine and provider: `pulumi up` SIGKILLed mid-apply (engine and its
@@ -29,18 +29,6 @@ async function sampleCacerts(): Promise<"absent" | "consistent" | string> {
   }
 }
 
-/** Every process below `pid` (children, grandchildren, ...), from `ps`. */
-function descendants(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const line of run("ps", ["-e", "-o", "pid=,ppid="]).stdout.split("\n")) {
-    const [p, pp] = line.trim().split(/\s+/).map(Number);
-    if (p && pp) children.set(pp, [...(children.get(pp) ?? []), p]);
-  }
-  const found: number[] = [];
-  const walk = (p: number) => { for (const c of children.get(p) ?? []) { found.push(c); walk(c); } };
-  walk(pid);
-  return found;
-}
 
 /**
  * Starts `pulumi up` in its own process group and SIGKILLs it, and its plugins, as soon as `when`

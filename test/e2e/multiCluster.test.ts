@@ -1,10 +1,10 @@
 import { X509Certificate } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { parse, stringify } from "yaml";
+import { parse } from "yaml";
 import { E2eProject, E2eStack, SELF_REFERENCE_STEP, istioCharts, plaintextKeys, urnName } from "./project";
 import { checkCacerts, secretFiles, verifyChain } from "./cacertsChecks";
-import { ROOT, e2eEnv, mustRun } from "./support";
+import { ROOT, e2eEnv, mergeKubeconfigs, mustRun } from "./support";
 import { EXPLAINED_WARNINGS, LocalIstiod, caRootCert, fingerprints, istioctlAnalyze, istioctlValidateDeclared, uriSans, verifyLeaf, waitFor } from "./istiod";
 import { DataPlaneFound, EchoMesh, RootRotationPlane, expectAcrossIntermediateRotation, expectCrossCluster, expectDataPlane, withPlaintextPort } from "./dataPlane";
 
@@ -52,16 +52,7 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
     mustRun("bash", [path.join(ROOT, "tools/start-apiserver.sh"), kubeB], { env: { ...SECOND, KUBE_STATE_DIR: secondState } });
     kubeconfigs = { "cluster-a": env.kubeconfig, "cluster-b": kubeB };
     // One kubeconfig with the two contexts the stack files name.
-    const merged: any = { apiVersion: "v1", kind: "Config", clusters: [], users: [], contexts: [], "current-context": "cluster-a" };
-    for (const [ctx, file] of Object.entries(kubeconfigs)) {
-      const k = parse(fs.readFileSync(file, "utf8"));
-      merged.clusters.push({ name: ctx, cluster: k.clusters[0].cluster });
-      merged.users.push({ name: ctx, user: k.users[0].user });
-      merged.contexts.push({ name: ctx, context: { cluster: ctx, user: ctx } });
-    }
-    const multi = path.join(env.dir, "kubeconfig-multi");
-    fs.writeFileSync(multi, stringify(merged), { mode: 0o600 });
-    process.env.KUBECONFIG = multi;
+    process.env.KUBECONFIG = mergeKubeconfigs(kubeconfigs, path.join(env.dir, "kubeconfig-multi"));
 
     const charts = istioCharts();
     const project = new E2eProject("multi");

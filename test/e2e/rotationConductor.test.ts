@@ -9,7 +9,7 @@ import { summarize } from "../../scripts/rotate/summary";
 import { secretFiles } from "./cacertsChecks";
 import { LocalIstiod, fingerprints, verifyLeaf, waitFor } from "./istiod";
 import { E2eProject, E2eStack, engineEnv, istioCharts } from "./project";
-import { ROOT, e2eEnv, mustRun, plain, run } from "./support";
+import { ROOT, descendants, e2eEnv, mergeKubeconfigs, mustRun, plain, run } from "./support";
 
 /**
  * The rotation conductor (`npm run rotate`, scripts/rotate/) driving the root stack and the two
@@ -37,19 +37,6 @@ const CLUSTERS: Cluster[] = ["cluster-a", "cluster-b"];
 const NEW_ROOT = { key: { algorithm: "RSA", rsaBits: 2048 }, validityDays: 3650, subject: { organization: "Istio", commonName: "Root CA 2" } };
 
 interface Rotated { code: number; stdout: string; stderr: string; killed: boolean }
-
-/** Every process below `pid` (the engine starts its plugins in process groups of their own). */
-function descendants(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const line of run("ps", ["-e", "-o", "pid=,ppid="]).stdout.split("\n")) {
-    const [p, pp] = line.trim().split(/\s+/).map(Number);
-    if (p && pp) children.set(pp, [...(children.get(pp) ?? []), p]);
-  }
-  const found: number[] = [];
-  const walk = (p: number) => { for (const c of children.get(p) ?? []) { found.push(c); walk(c); } };
-  walk(pid);
-  return found;
-}
 
 // Each test drives several `pulumi up`s of three stacks plus gates: `complete root` (finalize and steady,
 // six ups and their previews) took over 10 min on a 2-core machine running two other e2e files.
@@ -150,16 +137,7 @@ describe("the rotation conductor across root + cluster-a + cluster-b, gated on w
     const kubeB = path.join(env.dir, "kubeconfig-rot-b");
     mustRun("bash", [path.join(ROOT, "tools/start-apiserver.sh"), kubeB], { env: { ...SECOND, KUBE_STATE_DIR: secondState } });
     kubeconfigs = { "cluster-a": env.kubeconfig, "cluster-b": kubeB };
-    const merged: any = { apiVersion: "v1", kind: "Config", clusters: [], users: [], contexts: [], "current-context": "cluster-a" };
-    for (const [ctx, file] of Object.entries(kubeconfigs)) {
-      const k = parse(fs.readFileSync(file, "utf8"));
-      merged.clusters.push({ name: ctx, cluster: k.clusters[0].cluster });
-      merged.users.push({ name: ctx, user: k.users[0].user });
-      merged.contexts.push({ name: ctx, context: { cluster: ctx, user: ctx } });
-    }
-    const multi = path.join(env.dir, "kubeconfig-rot-multi");
-    fs.writeFileSync(multi, stringify(merged), { mode: 0o600 });
-    process.env.KUBECONFIG = multi;
+    process.env.KUBECONFIG = mergeKubeconfigs(kubeconfigs, path.join(env.dir, "kubeconfig-rot-multi"));
 
     const charts = istioCharts();
     project = new E2eProject("rotation");

@@ -1,6 +1,7 @@
 import { SpawnSyncReturns, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { parse, stringify } from "yaml";
 
 /** Helpers for the e2e tier. Everything runs inside scripts/e2e/with-toolchain.sh (npm run test:e2e). */
 
@@ -46,3 +47,33 @@ export function istioModuleDir(): string {
 
 /** Removes ANSI colour codes (the engine colours program stack traces). */
 export const plain = (s: string): string => s.replace(/\u001b\[[0-9;]*m/g, "");
+
+/**
+ * Every process below `pid` (children, grandchildren, ...), from `ps`: the engine starts its plugins
+ * in process groups of their own, so killing a run's group alone leaves them running.
+ */
+export function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const line of run("ps", ["-e", "-o", "pid=,ppid="]).stdout.split("\n")) {
+    const [p, pp] = line.trim().split(/\s+/).map(Number);
+    if (p && pp) children.set(pp, [...(children.get(pp) ?? []), p]);
+  }
+  const found: number[] = [];
+  const walk = (p: number) => { for (const c of children.get(p) ?? []) { found.push(c); walk(c); } };
+  walk(pid);
+  return found;
+}
+
+/** One kubeconfig (written to `file`, mode 0600) with a context per entry, named by its key; the first is current. Returns `file`. */
+export function mergeKubeconfigs(kubeconfigs: Record<string, string>, file: string): string {
+  const names = Object.keys(kubeconfigs);
+  const merged: any = { apiVersion: "v1", kind: "Config", clusters: [], users: [], contexts: [], "current-context": names[0] };
+  for (const [ctx, from] of Object.entries(kubeconfigs)) {
+    const k = parse(fs.readFileSync(from, "utf8"));
+    merged.clusters.push({ name: ctx, cluster: k.clusters[0].cluster });
+    merged.users.push({ name: ctx, user: k.users[0].user });
+    merged.contexts.push({ name: ctx, context: { cluster: ctx, user: ctx } });
+  }
+  fs.writeFileSync(file, stringify(merged), { mode: 0o600 });
+  return file;
+}
