@@ -1,8 +1,8 @@
 import type * as Api from "../../components";
 import type * as ConfigApi from "../../config";
 import { byName, isSecretValue, runUnderMocks, stackConfig } from "../harness/program";
-import { azureMocks } from "./azureKeyVaultFixtures";
-import { caSecretReads } from "./certManager.fixtures";
+import { azureMocks } from "./azureKeyVault/fixtures";
+import { caSecretReads } from "./certManager/fixtures";
 import { fakeVault } from "../vault/fakeVault";
 
 /**

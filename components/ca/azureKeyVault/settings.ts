@@ -179,7 +179,7 @@ export type ResolvedCreateClusterSettings = CreateClusterSettings & {
 
 /**
  * Pure: the settings with every `@default` applied — what the config schema (config/backends/
- * azureKeyVault.ts) produces for the same input; test/ca/azureKeyVaultSettings.test.ts holds them to it.
+ * azureKeyVault.ts) produces for the same input; test/ca/azureKeyVault/settings.test.ts holds them to it.
  */
 export function resolveAzureKeyVaultSettings(s: AzureKeyVaultCaSettings): ResolvedAzureKeyVaultCaSettings {
   const cluster = s.cluster.mode === "create"

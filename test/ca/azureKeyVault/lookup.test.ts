@@ -1,7 +1,7 @@
-import { addonIdentityObjectId, teamClusterIdentityFrom } from "../../components/ca/azureKeyVault/cluster";
-import { FragmentsClusterSettings } from "../../components/ca/azureKeyVault/settings";
-import { ofType, runProgram } from "../harness/program";
-import { ADDON_OBJECT_ID, TeamCaPems, SECRETS_USER_ROLE, TENANT, azureMocks, makeTeamCaPems } from "./azureKeyVaultFixtures";
+import { addonIdentityObjectId, teamClusterIdentityFrom } from "../../../components/ca/azureKeyVault/cluster";
+import { FragmentsClusterSettings } from "../../../components/ca/azureKeyVault/settings";
+import { ofType, runProgram } from "../../harness/program";
+import { ADDON_OBJECT_ID, TeamCaPems, SECRETS_USER_ROLE, TENANT, azureMocks, makeTeamCaPems } from "./fixtures";
 
 /**
  * cluster.mode fragments with a lookup of the team's cluster (getManagedCluster): the add-on identity

@@ -1,10 +1,10 @@
-import { injectorAnnotations } from "../../components/ca/vault/agentTemplates";
-import { authAndTlsProblems, plaintextTokenProblems, vaultConfigSchema } from "../../config/backends/vault";
-import { vaultReadPaths } from "../../components/ca/vault/paths";
-import { ProgramRun, byName, isSecretValue, ofType, runProgram, stackConfig } from "../harness/program";
-import { fakeVault } from "../vault/fakeVault";
-import { injectorChartValues } from "../../components/ca/vault";
-import { find, istiodChartDir, parseManifests, renderChart, selects } from "../istio/istiodChart";
+import { injectorAnnotations } from "../../../components/ca/vault/agentTemplates";
+import { authAndTlsProblems, plaintextTokenProblems, vaultConfigSchema } from "../../../config/backends/vault";
+import { vaultReadPaths } from "../../../components/ca/vault/paths";
+import { ProgramRun, byName, isSecretValue, ofType, runProgram, stackConfig } from "../../harness/program";
+import { fakeVault } from "../../vault/fakeVault";
+import { injectorChartValues } from "../../../components/ca/vault";
+import { find, istiodChartDir, parseManifests, renderChart, selects } from "../../istio/istiodChart";
 
 /**
  * What the Vault backend must make explicit so that istiod gets its CA from Vault or does not start:

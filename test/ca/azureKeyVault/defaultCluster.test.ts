@@ -1,5 +1,5 @@
-import { runProgram, stackConfig } from "../harness/program";
-import { azureMocks } from "./azureKeyVaultFixtures";
+import { runProgram, stackConfig } from "../../harness/program";
+import { azureMocks } from "./fixtures";
 
 /**
  * Pulumi.prod.yaml without `istio-mesh-ca:clusters`: the stack relies on the default cluster name

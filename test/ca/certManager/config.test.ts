@@ -1,6 +1,6 @@
 import * as fc from "fast-check";
-import { GeneratedSigner, SignerSettings, defaultSignerOf, resolveCertManagerSettings, signerName, signerProblems } from "../../components/ca/certManager/settings";
-import { certManagerConfigSchema, certManagerStackIssues } from "../../config/backends/certManager";
+import { GeneratedSigner, SignerSettings, defaultSignerOf, resolveCertManagerSettings, signerName, signerProblems } from "../../../components/ca/certManager/settings";
+import { certManagerConfigSchema, certManagerStackIssues } from "../../../config/backends/certManager";
 import {
   caCertificates,
   certManagerChartValues,
@@ -10,8 +10,8 @@ import {
   kubernetesCsrEnv,
   kubernetesCsrRules,
   namespaceProxyEnv,
-} from "../../components/ca/certManager/istiod";
-import { caCertFromSecretData, certManagerPrivateKey, generatedCaObjects } from "../../components/ca/certManager/signers";
+} from "../../../components/ca/certManager/istiod";
+import { caCertFromSecretData, certManagerPrivateKey, generatedCaObjects } from "../../../components/ca/certManager/signers";
 
 const parse = (ca: Record<string, unknown>) => certManagerConfigSchema.parse({ backend: "certManager", ...ca });
 const stack = (namespaces: string[]) => ({ clusters: [{ name: "c1" }], namespaces: namespaces.map((name) => ({ name })), istio: { namespace: "istio-system", install: "helm" as const } });

@@ -1,9 +1,9 @@
 import * as crypto from "crypto";
-import { ProgramRun, byName, isSecretValue, ofType, privateKeyOccurrences, runProgram, stackConfig } from "../harness/program";
-import { FakeVaultState, T, fakeVault } from "../vault/fakeVault";
-import { opensslVerify } from "../vault/opensslVerify";
-import { goBinary, renderTemplates } from "../vault/renderTemplates";
-import { vaultReads } from "../vault/vaultReads";
+import { ProgramRun, byName, isSecretValue, ofType, privateKeyOccurrences, runProgram, stackConfig } from "../../harness/program";
+import { FakeVaultState, T, fakeVault } from "../../vault/fakeVault";
+import { opensslVerify } from "../../vault/opensslVerify";
+import { goBinary, renderTemplates } from "../../vault/renderTemplates";
+import { vaultReads } from "../../vault/vaultReads";
 
 const A = "vault.hashicorp.com";
 const TOKEN = "hvs.test-token-not-real";

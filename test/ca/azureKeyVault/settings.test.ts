@@ -1,8 +1,8 @@
 import fc from "fast-check";
-import { resolveAzureKeyVaultSettings } from "../../components/ca/azureKeyVault/settings";
-import { azureKeyVaultConfigSchema } from "../../config/backends/azureKeyVault";
-import { isSecretValue, runUnderMocks } from "../harness/program";
-import { azureMocks } from "./azureKeyVaultFixtures";
+import { resolveAzureKeyVaultSettings } from "../../../components/ca/azureKeyVault/settings";
+import { azureKeyVaultConfigSchema } from "../../../config/backends/azureKeyVault";
+import { isSecretValue, runUnderMocks } from "../../harness/program";
+import { azureMocks } from "./fixtures";
 
 /**
  * The Azure Key Vault components apply their documented defaults themselves (a composing program
@@ -61,7 +61,7 @@ describe("AzureKeyVaultCa defaults (pure)", () => {
 describe("the Azure Key Vault components refuse bad settings before registering children", () => {
   const settings = (over: Record<string, unknown>) => ({ keyVault: newKeyVault, mesh: { revisions: ["asm-1-27"] }, cluster: createCluster, ...over });
   const build = (create: (m: { AzureKeyVaultCa: any; PluginCaKeyVault: any }) => void) => runUnderMocks(() => {
-    create(require("../../components/ca/azureKeyVault"));
+    create(require("../../../components/ca/azureKeyVault"));
     return {};
   }, {}, azureMocks());
 

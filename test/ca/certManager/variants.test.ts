@@ -1,6 +1,6 @@
 import { Issuer } from "@kubernetes-models/cert-manager/cert-manager.io/v1";
-import { caSecretReads, freshRun, isSecretRead, opensslCa, kubernetesCsrTaskConfig } from "./certManager.fixtures";
-import { ProgramRun, byName, isSecretValue, ofType, privateKeyOccurrences } from "../harness/program";
+import { caSecretReads, freshRun, isSecretRead, opensslCa, kubernetesCsrTaskConfig } from "./fixtures";
+import { ProgramRun, byName, isSecretValue, ofType, privateKeyOccurrences } from "../../harness/program";
 
 const certManagerObjects = (run: ProgramRun) => run.resources.filter((r) => r.type.startsWith("kubernetes:cert-manager.io/"));
 

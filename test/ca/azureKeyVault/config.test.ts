@@ -1,12 +1,12 @@
-import { inPlaceSwitchProblem } from "../../components/ca/azureKeyVault/cluster";
-import { meshClusterFragments } from "../../components/ca/azureKeyVault/fragments";
-import { providedMaterialProblems } from "../../components/ca/pem";
-import { secretsUserRoleDefinitionId } from "../../components/ca/azureKeyVault/keyVault";
-import { parseKeyVaultId } from "../../components/ca/azureKeyVault/settings";
-import { revisionProblems } from "../../config/backends/azureKeyVault";
-import { ConfigError, parseStackConfig } from "../../config/load";
-import { runProgram, stackConfig } from "../harness/program";
-import { TeamCaPems, makeTeamCaPems } from "./azureKeyVaultFixtures";
+import { inPlaceSwitchProblem } from "../../../components/ca/azureKeyVault/cluster";
+import { meshClusterFragments } from "../../../components/ca/azureKeyVault/fragments";
+import { providedMaterialProblems } from "../../../components/ca/pem";
+import { secretsUserRoleDefinitionId } from "../../../components/ca/azureKeyVault/keyVault";
+import { parseKeyVaultId } from "../../../components/ca/azureKeyVault/settings";
+import { revisionProblems } from "../../../config/backends/azureKeyVault";
+import { ConfigError, parseStackConfig } from "../../../config/load";
+import { runProgram, stackConfig } from "../../harness/program";
+import { TeamCaPems, makeTeamCaPems } from "./fixtures";
 
 /** Config errors of the azureKeyVault backend: named key, bad value, what is allowed; nothing registered. */
 

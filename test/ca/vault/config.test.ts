@@ -1,8 +1,8 @@
-import { clusterProblems, plaintextTokenProblems, ttlProblems, vaultConfigSchema } from "../../config/backends/vault";
-import { durationSeconds } from "../../components/ca/vault/settings";
-import { agentTemplates, injectorAnnotations } from "../../components/ca/vault/agentTemplates";
-import { policyPaths, readOnlyPolicy, vaultReadPaths } from "../../components/ca/vault/paths";
-import { runProgram, stackConfig } from "../harness/program";
+import { clusterProblems, plaintextTokenProblems, ttlProblems, vaultConfigSchema } from "../../../config/backends/vault";
+import { durationSeconds } from "../../../components/ca/vault/settings";
+import { agentTemplates, injectorAnnotations } from "../../../components/ca/vault/agentTemplates";
+import { policyPaths, readOnlyPolicy, vaultReadPaths } from "../../../components/ca/vault/paths";
+import { runProgram, stackConfig } from "../../harness/program";
 
 /** The staging stack with `ca` changed by `edit`. */
 function stagingWith(edit: (ca: Record<string, any>) => void): Record<string, unknown> {

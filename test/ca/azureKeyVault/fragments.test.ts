@@ -1,5 +1,5 @@
-import { ProgramRun, byName, ofType, privateKeyOccurrences, runProgram } from "../harness/program";
-import { TeamCaPems, TENANT, azureMocks, makeTeamCaPems } from "./azureKeyVaultFixtures";
+import { ProgramRun, byName, ofType, privateKeyOccurrences, runProgram } from "../../harness/program";
+import { TeamCaPems, TENANT, azureMocks, makeTeamCaPems } from "./fixtures";
 
 /** cluster.mode fragments: the AKS cluster belongs to another stack; this one owns vault, secrets and access. */
 
