@@ -8,6 +8,9 @@ import * as path from "path";
  * uses the one scripts/e2e/with-toolchain.sh started; worker n > 1 starts its own on ports apart from
  * it (and from `npm run local`'s), once, and points KUBECONFIG and the second-cluster ports
  * (E2E_B_*, multiCluster) at them. with-toolchain.sh stops every worker's control plane at the end.
+ * This sets the test file's process.env only: a child process spawned WITHOUT an explicit `env`
+ * inherits the worker's real environment, i.e. worker 1's KUBECONFIG. Always pass `env: process.env`
+ * (support.ts run() does).
  */
 const worker = Number(process.env.JEST_WORKER_ID ?? "1");
 const dir = process.env.E2E_DIR;
