@@ -1,5 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
+import { runtime as sdkRuntime } from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { emulateTls } from "./tlsEmulator";
 
@@ -10,9 +11,9 @@ import { emulateTls } from "./tlsEmulator";
 
 export const ROOT = path.resolve(__dirname, "../..");
 export const PROJECT = "istio-mesh-ca";
-/** The marker the SDK uses on serialized secrets. */
-const SIG = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+/** The marker the SDK puts on serialized secrets (exported by `pulumi.runtime`). */
+const SIG = sdkRuntime.specialSigKey;
+const SECRET_SIG = sdkRuntime.specialSecretSig;
 
 export interface Registered {
   type: string;
@@ -101,11 +102,6 @@ export async function runUnderMocks(entry: () => Record<string, any>, config: Re
   let error: Error | undefined;
   let pulumi: typeof import("@pulumi/pulumi") | undefined;
 
-  // The SDK keeps its state on `global` (shared by every copy of the module): start each run clean,
-  // or a second run in the same test file would attach to the first run's stack and register nothing.
-  (global as any).globalStore = undefined;
-  (globalThis as any).stackResource = undefined;
-  let settings: any;
   // An error thrown inside an apply surfaces as an unhandled rejection (the way a real preview
   // fails): record it as the run's error instead of letting it kill the test worker.
   const asyncErrors: Error[] = [];
@@ -134,25 +130,10 @@ export async function runUnderMocks(entry: () => Record<string, any>, config: Re
         return opts.call?.(args.token, unwrap(args.inputs)) ?? {};
       },
     }, PROJECT, stack, opts.preview ?? false, opts.organization ?? "organization");
-    // Capture dependency/parent edges from the registration requests.
-    settings = require("@pulumi/pulumi/runtime/settings");
-    const monitor = settings.getMonitor();
-    const orig = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: any, cb: any) => {
-      const name = req.getName();
-      if (req.getParent()) parentOf.set(name, nameOfUrn(req.getParent()));
-      dependsOn.set(name, (req.getDependenciesList() as string[]).map(nameOfUrn));
-      const aliasUrns = [...(req.getAliasurnsList() as string[]),
-        ...(req.getAliasesList() as any[]).map((a) => a.getUrn() || JSON.stringify(a.getSpec()?.toObject()))];
-      if (aliasUrns.length > 0) aliases.set(name, aliasUrns);
-      return orig(req, (err: unknown, resp: any) => {
-        if (!err && resp) urns.push(resp.getUrn());
-        return cb(err, resp);
-      });
-    };
-    const log = require("@pulumi/pulumi/log");
-    const warn = log.warn;
-    log.warn = (msg: string, ...rest: unknown[]) => { warnings.push(msg); return warn(msg, ...rest); };
+    // Capture dependency/parent edges, aliases and URNs from the registration requests.
+    recordRegistrations(p.runtime.getMonitor(), { parentOf, dependsOn, aliases, urns });
+    const warn = p.log.warn;
+    p.log.warn = (...args: Parameters<typeof warn>) => { warnings.push(args[0]); return warn(...args); };
     try {
       outputs = entry();
     } catch (e) {
@@ -160,17 +141,74 @@ export async function runUnderMocks(entry: () => Record<string, any>, config: Re
     }
   });
   const p = pulumi!;
-  // Let every registration and apply settle.
-  await settings.waitForRPCs();
   if (!error) {
     const resolved = await resolveOutputs(p, outputs, "", secretOutputPaths);
     outputs = resolved as Record<string, any>;
   }
-  await settings.waitForRPCs();
+  // Let every registration and apply settle: `disconnect` drains the RPC queue (until no new
+  // registration arrives) before it closes the monitor; the next run's setMocks installs a new one.
+  await p.runtime.disconnect();
   await new Promise((r) => setImmediate(r));
   realProcess.setUncaughtExceptionCaptureCallback(null);
   error ??= asyncErrors[0];
   return { resources, outputs, secretOutputPaths, error, dependsOn, parentOf, warnings, urns, aliases };
+}
+
+/** What `recordRegistrations` collects from each registration request, by resource name. */
+export interface RegistrationRecord {
+  parentOf: Map<string, string>;
+  dependsOn: Map<string, string[]>;
+  aliases: Map<string, string[]>;
+  urns: string[];
+}
+
+/** The getters of a `RegisterResourceRequest` (proto/resource_pb.d.ts) that the harness reads. */
+interface RegisterResourceRequestView {
+  getName(): string;
+  getParent(): string;
+  getDependenciesList(): string[];
+  getAliasurnsList(): string[];
+  getAliasesList(): { getUrn(): string; getSpec(): { toObject(): unknown } | undefined }[];
+}
+
+const REQUEST_GETTERS = ["getName", "getParent", "getDependenciesList", "getAliasurnsList", "getAliasesList"] as const;
+
+/**
+ * The one place the harness reaches past the SDK's public API: it wraps the mock monitor's
+ * `registerResource` to read, from each request, the parent, the dependencies, the aliases and
+ * (from the response) the URN. It follows `MockMonitor.registerResource` in
+ * @pulumi/pulumi/runtime/mocks.ts and `RegisterResourceRequest` in proto/resource_pb.d.ts.
+ *
+ * There is no public way to see these: `Mocks.newResource` receives only type, name, inputs,
+ * provider, custom and id; the SDK's dependency list (explicit `dependsOn` plus input dependencies,
+ * with components expanded to their children) is computed inside `prepareResource`; and resource
+ * transforms, which would show the options, are switched off under mocks (`setMocks` sets
+ * `supportsTransforms = false`). If the SDK changes the monitor or the request, this throws on the
+ * first registration (test/harness/program.test.ts runs it on a small program).
+ */
+export function recordRegistrations(monitor: unknown, into: RegistrationRecord): void {
+  const m = monitor as { registerResource?: (req: unknown, cb: (err: unknown, resp: any) => void) => unknown } | undefined;
+  if (typeof m?.registerResource !== "function") {
+    throw new Error("recordRegistrations: pulumi.runtime.getMonitor() has no registerResource; the SDK's mock monitor changed");
+  }
+  const orig = m.registerResource.bind(m);
+  m.registerResource = (raw: unknown, cb: (err: unknown, resp: any) => void) => {
+    const missing = REQUEST_GETTERS.filter((g) => typeof (raw as Record<string, unknown>)[g] !== "function");
+    if (missing.length > 0) {
+      throw new Error(`recordRegistrations: RegisterResourceRequest lacks ${missing.join(", ")}; the SDK's request changed`);
+    }
+    const req = raw as RegisterResourceRequestView;
+    const name = req.getName();
+    if (req.getParent()) into.parentOf.set(name, nameOfUrn(req.getParent()));
+    into.dependsOn.set(name, req.getDependenciesList().map(nameOfUrn));
+    const aliasUrns = [...req.getAliasurnsList(),
+      ...req.getAliasesList().map((a) => a.getUrn() || JSON.stringify(a.getSpec()?.toObject()))];
+    if (aliasUrns.length > 0) into.aliases.set(name, aliasUrns);
+    return orig(raw, (err: unknown, resp: any) => {
+      if (!err && resp) into.urns.push(resp.getUrn());
+      return cb(err, resp);
+    });
+  };
 }
 
 function nameOfUrn(urn: string): string {
