@@ -1,13 +1,14 @@
 import * as crypto from "crypto";
 import { OpensslDir } from "../../harness/openssl";
-import { caExtensions, describeCert, issuerOf, joinPems, parseCertBundle, splitPemCerts, subjectOf } from "../../../components/ca/pem";
+import { caExtensions, describeCert, issuerOf, subjectOf } from "../../../components/ca/pem";
 
 /**
- * components/ca/pem/{bundle,certificate}.ts on certificates openssl makes: the CA extensions read
- * with @peculiar/asn1-x509 where Node's X509Certificate has nothing (pathLenConstraint, keyUsage),
- * including certificates without those extensions. The supplied-material checks: providedPem.test.ts.
+ * components/ca/pem/certificate.ts on certificates openssl makes: the CA extensions read with
+ * @peculiar/asn1-x509 where Node's X509Certificate has nothing (pathLenConstraint, keyUsage),
+ * including certificates without those extensions. Bundles: bundle.test.ts; supplied material:
+ * supplied.test.ts and ../providedPem.test.ts.
  */
-describe("PEM bundles and certificates", () => {
+describe("certificates", () => {
   const o = new OpensslDir();
   const ec = (name: string) => o.run("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", `${name}.key`);
   ec("root");
@@ -31,12 +32,5 @@ describe("PEM bundles and certificates", () => {
     expect(subjectOf(root)).toBe("O=Example, CN=Root");
     expect(issuerOf(leaf)).toBe("O=Example, CN=Root");
     expect(describeCert(root)).toMatch(/^"O=Example, CN=Root" \(sha256 [0-9a-f]{16}…\)$/);
-  });
-
-  it("splits and joins bundles, each PEM ending in one newline", () => {
-    const bundle = joinPems([o.read("leaf.pem").trim(), o.read("root.pem")]);
-    expect(splitPemCerts(`text before\n${bundle}`)).toEqual([o.read("leaf.pem"), o.read("root.pem")]);
-    expect(parseCertBundle(bundle)?.map((c) => c.fingerprint256)).toEqual([leaf.fingerprint256, root.fingerprint256]);
-    expect(parseCertBundle("no certificate")).toBeUndefined();
   });
 });
