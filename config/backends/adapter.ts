@@ -9,6 +9,15 @@ import { ConfigIssue } from "../atoms";
  * A config adapter: how one backend's `istio-mesh-ca:ca` object becomes components. The stack
  * programs (stacks/) and config validation use adapters; the components under components/ca/
  * know nothing of config.
+ *
+ * Defaults and checks have one source, the component's settings module
+ * (components/ca/<backend>/settings.ts): `resolve…Settings` applies every default, `…Problems` are
+ * the pure checks. An adapter's schema checks the shape only (types, enums, formats, strict objects,
+ * no `.default()` for what the resolver defaults), reports the problems at their config paths (before
+ * any resource is registered) and transforms through the resolver. Resolved settings carry
+ * `resolved: true`: a component given them neither checks nor resolves them again; given plain
+ * settings (a library user composing it directly), it checks them, refusing before registering a
+ * child, and resolves them itself. A new default is one edit, in the resolver.
  */
 
 /** The config key of the CA backend's settings, as messages name it. */

@@ -1,21 +1,17 @@
 import { z } from "zod";
 import { CertManagerCa } from "../../components/ca/certManager";
 import {
-  CERT_MANAGER_CHART_VERSION,
   CertManagerCaSettings,
-  DEFAULT_SIGNER_VALIDITY_DAYS,
   ExistingClusterIssuerSigner,
   ExistingIssuerSigner,
   GeneratedIssuerSigner,
-  ISTIO_CSR_CHART_VERSION,
-  JETSTACK_CHARTS,
+  ResolvedCertManagerSettings,
   SelfSignedCaSigner,
-  defaultSignerOf,
   isNamespaced,
   istioCsrIssuerProblem,
+  resolveCertManagerSettings,
   signerProblems,
 } from "../../components/ca/certManager/settings";
-import { DEFAULT_KEY } from "../../components/ca/certParams";
 import { ConfigIssue, dnsLabel } from "../atoms";
 import { keySpecSchema } from "../certParams";
 import { conforms } from "../conforms";
@@ -23,8 +19,9 @@ import { StackView, defineAdapter, noLifecycle, nothingShared } from "./adapter"
 
 /**
  * `backend: certManager` — cert-manager signs: Kubernetes CSR signers (istiod as RA, Istio's "Custom
- * CA Integration using Kubernetes CSR" task) or istio-csr. The schema produces the component's
- * `CertManagerCaSettings` (components/ca/certManager/settings.ts), which documents every field.
+ * CA Integration using Kubernetes CSR" task) or istio-csr. The schema checks the shape of the
+ * component's `CertManagerCaSettings` (components/ca/certManager/settings.ts, which documents every
+ * field and owns its defaults and checks), runs `signerProblems` and resolves them (adapter.ts).
  */
 
 const caPem = z.string({ error: "the issuer's CA certificate as PEM, which istiod and workloads must trust" }).regex(/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/,
@@ -32,13 +29,12 @@ const caPem = z.string({ error: "the issuer's CA certificate as PEM, which istio
 
 /** A CA that cert-manager creates for a signer: self-signed bootstrap issuer, CA Certificate, CA issuer. */
 const generatedCaFields = {
-  /** The CA certificate's common name; defaults to the signer name. */
   commonName: z.string().min(1).optional(),
   organizations: z.array(z.string().min(1)).optional(),
-  /** Same key shape as the other backends; mapped to cert-manager's `privateKey.algorithm/size`. */
-  key: keySpecSchema.default(DEFAULT_KEY as z.infer<typeof keySpecSchema>),
+  /** Same key shape as the other backends. */
+  key: keySpecSchema.optional(),
   validityDays: z.number().int("must be a whole number of days")
-    .min(2, "must be at least 2 days (longer than the 24h workload certificate TTL)").default(DEFAULT_SIGNER_VALIDITY_DAYS),
+    .min(2, "must be at least 2 days (longer than the 24h workload certificate TTL)").optional(),
 };
 
 export const signerSchema = z.discriminatedUnion("kind", [
@@ -65,54 +61,56 @@ const signerWithDefaultKind = z.preprocess(
 
 const chartValues = z.record(z.string(), z.unknown());
 
-export const certManagerConfigSchema = conforms<CertManagerCaSettings & { backend: "certManager" }>()(z.strictObject({
+/** Shape only: the component's settings module owns the defaults and the checks (`signerProblems`). */
+const certManagerSettingsSchema = conforms<CertManagerCaSettings & { backend: "certManager" }>()(z.strictObject({
   backend: z.literal("certManager"),
-  mode: z.enum(["kubernetesCsr", "istioCsr"], { error: "mode must be kubernetesCsr or istioCsr" }).default("kubernetesCsr"),
+  mode: z.enum(["kubernetesCsr", "istioCsr"], { error: "mode must be kubernetesCsr or istioCsr" }).optional(),
   certManager: z.strictObject({
-    install: z.boolean().default(true),
-    namespace: dnsLabel.default("cert-manager"),
-    createNamespace: z.boolean().default(true),
-    version: z.string().regex(/^v1\.\d+\.\d+$/, "must be a cert-manager v1 release like v1.21.2").default(CERT_MANAGER_CHART_VERSION),
-    chartRepository: z.url().default(JETSTACK_CHARTS),
-    values: chartValues.default({}),
-  }).prefault({}),
+    install: z.boolean().optional(),
+    namespace: dnsLabel.optional(),
+    createNamespace: z.boolean().optional(),
+    version: z.string().regex(/^v1\.\d+\.\d+$/, "must be a cert-manager v1 release like v1.21.2").optional(),
+    chartRepository: z.url().optional(),
+    values: chartValues.optional(),
+  }).optional(),
   signers: z.array(signerWithDefaultKind).min(1, "list at least one signer"),
   defaultSigner: dnsLabel.optional(),
-  namespaceSigners: z.record(z.string(), z.string()).default({}),
+  namespaceSigners: z.record(z.string(), z.string()).optional(),
   istioCsr: z.strictObject({
-    version: z.string().regex(/^v\d+\.\d+\.\d+$/, "must be an istio-csr release like v0.17.0").default(ISTIO_CSR_CHART_VERSION),
-    chartRepository: z.url().default(JETSTACK_CHARTS),
+    version: z.string().regex(/^v\d+\.\d+\.\d+$/, "must be an istio-csr release like v0.17.0").optional(),
+    chartRepository: z.url().optional(),
     /** Must equal istio-mesh-ca:istio.trustDomain when that is set. */
-    trustDomain: z.string().min(1).default("cluster.local"),
-    /** Default: `[istio.revision]`, or `[default]` without one. */
+    trustDomain: z.string().min(1).optional(),
     revisions: z.array(z.string().min(1)).min(1).optional(),
-    clusterId: z.string().min(1).default("Kubernetes"),
-    values: chartValues.default({}),
-  }).prefault({}),
-}).superRefine((cfg, ctx) => {
+    clusterId: z.string().min(1).optional(),
+    values: chartValues.optional(),
+  }).optional(),
+}));
+
+export const certManagerConfigSchema = certManagerSettingsSchema.superRefine((cfg, ctx) => {
   if (cfg.signers.length === 0) return; // reported by `min(1)`
   for (const p of signerProblems(cfg)) ctx.addIssue({ code: "custom", path: p.path, message: p.message, input: p.input });
-}));
-export type CertManagerConfig = z.infer<typeof certManagerConfigSchema>;
+}).transform(({ backend, ...settings }) => ({ backend, ...resolveCertManagerSettings(settings) }));
+export type CertManagerConfig = ResolvedCertManagerSettings & { readonly backend: "certManager" };
 
 /** Cross-key checks against the rest of the stack config; paths are relative to the whole config. */
 export function certManagerStackIssues(
-  cfg: Pick<CertManagerConfig, "namespaceSigners"> & Partial<Pick<CertManagerConfig, "mode" | "signers" | "defaultSigner" | "istioCsr">>,
+  cfg: Pick<ResolvedCertManagerSettings, "mode" | "signers" | "defaultSigner" | "namespaceSigners" | "istioCsr">,
   stack: StackView,
 ): ConfigIssue[] {
   const declared = stack.namespaces.map((n) => n.name);
   const issues: ConfigIssue[] = [];
-  const csrRevisions = cfg.istioCsr?.revisions;
+  const csrRevisions = cfg.istioCsr.revisions;
   const istioRevision = stack.istio.revision ?? "default";
   if (cfg.mode === "istioCsr" && stack.istio.install === "helm" && csrRevisions !== undefined && !csrRevisions.includes(istioRevision)) {
     // istio-csr issues istiod's serving certificate (istiod[-<rev>].<ns>.svc) for these revisions only.
     issues.push({ path: ["ca", "istioCsr", "revisions"], input: csrRevisions,
       message: `istiod is installed as revision ${JSON.stringify(istioRevision)} (istio.revision), which istio-csr would not issue a serving certificate for; include ${JSON.stringify(istioRevision)} or leave istioCsr.revisions unset (it follows istio.revision)` });
   }
-  if (cfg.mode === "istioCsr" && cfg.signers && cfg.signers.length > 0) {
+  if (cfg.mode === "istioCsr") {
     // istio-csr's chart creates istiod's serving Certificate (`istiod`) in the Istio namespace with
     // the issuer as issuerRef; a namespaced Issuer is only found in the Certificate's own namespace.
-    const issuer = defaultSignerOf({ signers: cfg.signers, defaultSigner: cfg.defaultSigner });
+    const issuer = cfg.defaultSigner;
     const why = istioCsrIssuerProblem(issuer, stack.istio.namespace);
     if (why && isNamespaced(issuer)) {
       issues.push({ path: ["ca", "signers", cfg.signers.indexOf(issuer), "namespace"], input: issuer.namespace, message: why });

@@ -16,7 +16,7 @@ import {
   kubernetesCsrRules,
   namespaceProxyEnv,
 } from "./istiod";
-import { CertManagerCaSettings, istioCsrIssuerProblem, resolveCertManagerSettings, signerProblems } from "./settings";
+import { CertManagerCaSettings, ResolvedCertManagerSettings, istioCsrIssuerProblem, resolveCertManagerSettings, signerProblems } from "./settings";
 import { CertManagerSigner, CertManagerSignerTransform } from "./signers";
 
 export { CertManagerSigner } from "./signers";
@@ -32,8 +32,12 @@ export type {
 } from "./settings";
 
 export interface CertManagerCaArgs {
-  /** Mode, cert-manager install, signers and their namespace mapping, istio-csr (defaults documented there). */
-  readonly settings: CertManagerCaSettings;
+  /**
+   * Mode, cert-manager install, signers and their namespace mapping, istio-csr (defaults documented
+   * there): checked (`signerProblems`) and resolved here, unless already resolved
+   * (`resolveCertManagerSettings`, as the config schema produces them).
+   */
+  readonly settings: CertManagerCaSettings | ResolvedCertManagerSettings;
   /** Provider of the cluster cert-manager runs in; every Kubernetes child uses it. */
   readonly provider: k8s.Provider;
   /**
@@ -82,9 +86,7 @@ export class CertManagerCa extends MeshComponent implements CaBackend {
 
   constructor(name: string, args: CertManagerCaArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ca", "CertManagerCa", name, opts);
-    const problems = signerProblems(args.settings);
-    if (problems.length > 0) this.fail(problems.map((p) => `${p.path.join(".")}: ${p.message}`).join("; "));
-    const settings = resolveCertManagerSettings(args.settings);
+    const settings = "resolved" in args.settings ? args.settings : this.resolve(args.settings);
     const { provider } = args;
     const k8sOpts = { parent: this, provider };
     const t = args.transform ?? {};
@@ -177,5 +179,12 @@ export class CertManagerCa extends MeshComponent implements CaBackend {
       };
     }
     this.registerOutputs({ rootCertBundle: this.delivery.material.rootCertBundle });
+  }
+
+  /** A library user's settings: refused with every problem, or resolved. */
+  private resolve(given: CertManagerCaSettings): ResolvedCertManagerSettings {
+    const problems = signerProblems(given);
+    if (problems.length > 0) this.fail(problems.map((p) => `${p.path.join(".")}: ${p.message}`).join("; "));
+    return resolveCertManagerSettings(given);
   }
 }

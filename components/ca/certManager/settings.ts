@@ -134,8 +134,13 @@ export interface CertManagerCaSettings {
   readonly istioCsr?: IstioCsrSettings;
 }
 
-/** The settings with every default applied. */
+/**
+ * The settings with every default applied: what `resolveCertManagerSettings` returns, and what the
+ * config schema produces (config/backends/certManager.ts). `resolved` tells `CertManagerCa` that
+ * `signerProblems` already found nothing, so it neither checks nor resolves them again.
+ */
 export interface ResolvedCertManagerSettings {
+  readonly resolved: true;
   readonly mode: CertManagerMode;
   readonly certManager: Required<CertManagerInstallSettings>;
   readonly signers: readonly SignerSettings[];
@@ -144,11 +149,12 @@ export interface ResolvedCertManagerSettings {
   readonly istioCsr: Required<Omit<IstioCsrSettings, "revisions">> & Pick<IstioCsrSettings, "revisions">;
 }
 
-/** Applies the defaults documented on `CertManagerCaSettings`. Call after `signerProblems` found nothing. */
+/** The one place the defaults documented on `CertManagerCaSettings` are applied. Call after `signerProblems` found nothing. */
 export function resolveCertManagerSettings(s: CertManagerCaSettings): ResolvedCertManagerSettings {
   const cm = s.certManager ?? {};
   const csr = s.istioCsr ?? {};
   return {
+    resolved: true,
     mode: s.mode ?? "kubernetesCsr",
     certManager: {
       install: cm.install ?? true,
