@@ -17,7 +17,7 @@
 /**
  * Env names the istiod chart's Deployment writes itself: unconditionally, or (last group) when some
  * other value is set, without checking `pilot.env`. Checked against the chart's template by
- * test/istio/istiodChart.test.ts. (`CA_TRUSTED_NODE_ACCOUNTS` and `EXTERNAL_ISTIOD` are left out: the
+ * test/istio/deploymentEnv.test.ts. (`CA_TRUSTED_NODE_ACCOUNTS` and `EXTERNAL_ISTIOD` are left out: the
  * chart skips its own entry when `pilot.env` sets them.)
  */
 export const CHART_WRITTEN_ENV: readonly string[] = [

@@ -2,7 +2,7 @@ import { X509Certificate } from "crypto";
 import { refreshDaysLeft } from "../../components/inventory/caInventory";
 import { runProgram, stackConfig } from "../harness/program";
 
-describe("dev stack `inventory` output (program under mocks)", () => {
+describe("inventoryOutput: the dev stack's `inventory` output (program under mocks)", () => {
   it("has the root and the intermediate of every cluster, matching the exported PEMs", async () => {
     const run = await runProgram(stackConfig("dev"), { stack: "dev" });
     expect(run.error).toBeUndefined();
