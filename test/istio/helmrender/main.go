@@ -1,5 +1,5 @@
 // helmrender renders a local chart directory the way `helm template` (and Pulumi's helm.v4.Chart)
-// does: helm's action.Install with DryRun and ClientOnly. Used by test/istio/deploymentEnv.test.ts to
+// does: helm's action.Install with DryRun and ClientOnly. Used by test/istio/istiodChart.test.ts to
 // render Istio's real istiod chart with the values this program computes.
 //
 // Usage: helmrender <chartDir> <releaseName> <namespace> [<postRendererCommand> <arg>...] < values.json
