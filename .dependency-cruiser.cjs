@@ -5,7 +5,7 @@
  */
 module.exports = {
   forbidden: [
-    { name: "no-cycles", severity: "error", comment: "an import cycle (hidden by a lazy require before the redesign)",
+    { name: "no-cycles", severity: "error", comment: "an import cycle, including one through a lazy require()",
       from: { path: "^(components|config|stacks)/" }, to: { circular: true } },
     { name: "components-stand-alone", severity: "error", comment: "components/ is the library: it never imports config/ or stacks/",
       from: { path: "^components/" }, to: { path: "^(config|stacks)/" } },
