@@ -9,7 +9,14 @@ import {
 
 export const urnOf = (stack: string, type: string, name: string) => `urn:pulumi:${stack}::istio-mesh-ca::${type}::${name}`;
 
-const isTypeOf = (type: string) => (cls: { new (...a: any[]): any }) => (cls as unknown as { __pulumiType?: string }).__pulumiType === type;
+/**
+ * `args.isType(cls)`, which `validateResourceOfType` calls: the resource class's type token. No public
+ * API gives a class's token; the policy SDK itself reads the class's `__pulumiType` (@pulumi/policy
+ * policy.js `getPulumiType`, server.js `isTypeOf`), and so does this, in this one place. If a
+ * provider SDK stops setting it, fakeArgs.test.ts fails.
+ */
+export const isTypeOf = (type: string) => (cls: { new (...a: any[]): any }) =>
+  (cls as unknown as { __pulumiType?: string }).__pulumiType === type;
 
 export interface FakeResource {
   type: string;
