@@ -1,13 +1,11 @@
 import { z } from "zod";
 import { AzureKeyVaultCa } from "../../components/ca/azureKeyVault";
-import { inPlaceSwitchMessage } from "../../components/ca/azureKeyVault/cluster";
 import { historicRootAlias } from "../../components/ca/azureKeyVault/material";
 import {
-  AKS_ISTIO_NAMESPACE, AzureKeyVaultCaSettings, CreateClusterSettings, DEFAULT_NODE_POOL, DEFAULT_OBJECT_NAMES,
-  DEFAULT_ROTATION_POLL_INTERVAL, ExistingMesh, KEY_VAULT_ID_PATTERN,
+  AKS_ISTIO_NAMESPACE, AzureKeyVaultCaSettings, CreateClusterSettings, ExistingMesh, KEY_VAULT_ID_PATTERN,
+  azureKeyVaultSettingsProblems, resolveAzureKeyVaultSettings,
 } from "../../components/ca/azureKeyVault/settings";
 import { CaLifecycle } from "../../components/ca/lifecycle";
-import { providedMaterialProblems } from "../../components/ca/pem";
 import { ConfigIssue } from "../atoms";
 import { conforms } from "../conforms";
 import { lifecycleConfigFields, lifecycleConfigIssues } from "../lifecycle";
@@ -15,8 +13,9 @@ import { CA_CONFIG_KEY, StackView, defineAdapter } from "./adapter";
 
 /**
  * `backend: azureKeyVault` — the AKS Istio add-on's plug-in CA: four objects in Azure Key Vault, read by
- * the add-on through the secrets-store CSI add-on. The schema produces components/ca/azureKeyVault/settings.ts
- * (plus the CA lifecycle fields of `material.source: generate`, which the adapter's shared step uses).
+ * the add-on through the secrets-store CSI add-on. The schema checks the shape of components/ca/azureKeyVault/settings.ts
+ * (plus the CA lifecycle fields of `material.source: generate`, which the adapter's shared step uses), runs
+ * `azureKeyVaultSettingsProblems` and resolves through `resolveAzureKeyVaultSettings` (adapter.ts).
  */
 
 const guid = z.string().regex(/^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/i,
@@ -29,29 +28,6 @@ export const keyVaultNameSchema = z.string().regex(/^[a-zA-Z](?!.*--)[a-zA-Z0-9-
   "must be 3-24 letters, digits and '-', starting with a letter, not ending with '-' and without '--'");
 const objectName = z.string().regex(/^[0-9a-zA-Z-]{1,127}$/, "must be a Key Vault secret name: 1-127 letters, digits and '-'");
 
-/** The add-on's revisions are `asm-1-<minor>`; returns problems (at most two, consecutive minors). Pure. */
-export function revisionProblems(revisions: readonly string[]): string[] {
-  const problems: string[] = [];
-  const minors = revisions.map((r) => /^asm-1-(\d+)$/.exec(r));
-  revisions.forEach((r, i) => {
-    if (!minors[i]) problems.push(`revision ${JSON.stringify(r)} is not an add-on revision; allowed: asm-1-<minor> such as asm-1-27`);
-  });
-  if (revisions.length === 0 || revisions.length > 2) {
-    problems.push(`list one revision, or two during a canary upgrade (got ${revisions.length})`);
-  }
-  if (problems.length === 0 && revisions.length === 2) {
-    const [a, b] = minors.map((m) => Number(m![1]));
-    if (Math.abs(a - b) !== 1) {
-      problems.push(`revisions ${revisions.join(" and ")} are not consecutive minor versions; a canary upgrade runs asm-1-N next to asm-1-N+1`);
-    }
-  }
-  return problems;
-}
-
-const revisionsSchema = z.array(z.string()).superRefine((revs, ctx) => {
-  for (const message of revisionProblems(revs)) ctx.addIssue({ code: "custom", message, input: revs });
-});
-
 const keyVaultSchema = z.strictObject({
   /** Use an existing Key Vault (its ARM resource ID) instead of creating one. */
   existingId: z.string().regex(KEY_VAULT_ID_PATTERN, "must be a Key Vault resource ID: /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.KeyVault/vaults/<name>").optional(),
@@ -62,37 +38,17 @@ const keyVaultSchema = z.strictObject({
   /** Defaults to the tenant of the deploying identity (`authorization.getClientConfig`). */
   tenantId: guid.optional(),
   /** How the Key Vault authorizes data-plane reads: Azure RBAC (recommended) or Key Vault access policies. */
-  authorization: z.enum(["rbac", "accessPolicy"], { error: "must be rbac or accessPolicy" }).default("rbac"),
-  sku: z.enum(["standard", "premium"], { error: "must be standard or premium" }).default("standard"),
-  softDeleteRetentionDays: z.number().int().min(7, "must be 7 to 90 days").max(90, "must be 7 to 90 days").default(90),
-  /** Once on it cannot be turned off (Azure refuses); keep it on for a CA key. */
-  purgeProtection: z.boolean().default(true),
-}).superRefine((keyVault, ctx) => {
-  const newKeyVaultKeys = (["name", "resourceGroupName", "location"] as const);
-  if (keyVault.existingId) {
-    const alsoSet = newKeyVaultKeys.filter((k) => keyVault[k] !== undefined);
-    if (alsoSet.length > 0) {
-      ctx.addIssue({ code: "custom", path: ["existingId"], input: keyVault.existingId,
-        message: `set either existingId or ${newKeyVaultKeys.join("/")}, not both (also set: ${alsoSet.join(", ")})` });
-    }
-  } else {
-    for (const k of newKeyVaultKeys) {
-      if (keyVault[k] === undefined) ctx.addIssue({ code: "custom", path: [k], input: undefined, message: `required for a new vault (or set existingId to use an existing one)` });
-    }
-  }
+  authorization: z.enum(["rbac", "accessPolicy"], { error: "must be rbac or accessPolicy" }).optional(),
+  sku: z.enum(["standard", "premium"], { error: "must be standard or premium" }).optional(),
+  softDeleteRetentionDays: z.number().int().min(7, "must be 7 to 90 days").max(90, "must be 7 to 90 days").optional(),
+  purgeProtection: z.boolean().optional(),
 });
 
 const objectNamesSchema = z.strictObject({
-  rootCert: objectName.default(DEFAULT_OBJECT_NAMES.rootCert),
-  caCert: objectName.default(DEFAULT_OBJECT_NAMES.caCert),
-  caKey: objectName.default(DEFAULT_OBJECT_NAMES.caKey),
-  certChain: objectName.default(DEFAULT_OBJECT_NAMES.certChain),
-}).prefault({}).superRefine((names, ctx) => {
-  const seen = new Map<string, string>();
-  for (const [k, v] of Object.entries(names)) {
-    if (seen.has(v)) ctx.addIssue({ code: "custom", path: [k], input: v, message: `same secret name as ${seen.get(v)}; the four objects need distinct names` });
-    seen.set(v, k);
-  }
+  rootCert: objectName.optional(),
+  caCert: objectName.optional(),
+  caKey: objectName.optional(),
+  certChain: objectName.optional(),
 });
 
 const pem = z.string().includes("-----BEGIN", { message: "must be a PEM block" });
@@ -115,24 +71,17 @@ const materialSchema = z.discriminatedUnion("source", [
     caCertPem: pem,
     /** Set with `pulumi config set --secret --path`. */
     caKeyPem: pem,
-    /** Defaults to the intermediate followed by the root that signed it. */
     certChainPem: pem.optional(),
-  }).superRefine((m, ctx) => {
-    for (const p of providedMaterialProblems(m)) ctx.addIssue({ code: "custom", path: [p.key], input: p.key === "caKeyPem" ? undefined : "(PEM)", message: p.message });
   }),
+  // The lifecycle fields' defaults (config/lifecycle.ts) when `material` is left out.
 ], { error: (iss) => iss.code === "invalid_union" ? "material.source must be \"generate\" or \"provided\"" : undefined }).prefault({ source: "generate" });
 
 const meshSchema = z.strictObject({
-  /** `asm-1-<minor>`: one, or two consecutive ones during a canary upgrade. */
-  revisions: revisionsSchema,
-  /** The add-on's managed ingress gateways (at most one per mode). */
+  revisions: z.array(z.string()),
   ingressGateways: z.array(z.strictObject({
     mode: z.enum(["External", "Internal"], { error: "must be External or Internal" }),
-    enabled: z.boolean().default(true),
-  })).default([]).superRefine((gws, ctx) => {
-    const modes = gws.map((g) => g.mode);
-    if (new Set(modes).size !== modes.length) ctx.addIssue({ code: "custom", input: modes, message: "at most one External and one Internal gateway" });
-  }),
+    enabled: z.boolean().optional(),
+  })).optional(),
 });
 
 const createClusterSchema = conforms<CreateClusterSettings>()(z.strictObject({
@@ -145,12 +94,11 @@ const createClusterSchema = conforms<CreateClusterSettings>()(z.strictObject({
   kubernetesVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, "must be a Kubernetes version like 1.33").optional(),
   dnsPrefix: z.string().regex(/^[a-zA-Z0-9][-a-zA-Z0-9]{0,52}[a-zA-Z0-9]$/, "must be 2-54 letters, digits and '-'").optional(),
   nodePool: z.strictObject({
-    name: z.string().regex(/^[a-z][a-z0-9]{0,11}$/, "must be 1-12 lowercase letters and digits, starting with a letter").default(DEFAULT_NODE_POOL.name),
-    vmSize: z.string().min(1).default(DEFAULT_NODE_POOL.vmSize),
-    count: z.number().int().min(1, "must be 1 to 1000").max(1000, "must be 1 to 1000").default(DEFAULT_NODE_POOL.count),
-  }).prefault({}),
-  /** Which kubeconfig the program uses for the cluster's Kubernetes provider. */
-  credentials: z.enum(["user", "admin"], { error: "must be user or admin" }).default("user"),
+    name: z.string().regex(/^[a-z][a-z0-9]{0,11}$/, "must be 1-12 lowercase letters and digits, starting with a letter").optional(),
+    vmSize: z.string().min(1).optional(),
+    count: z.number().int().min(1, "must be 1 to 1000").max(1000, "must be 1 to 1000").optional(),
+  }).optional(),
+  credentials: z.enum(["user", "admin"], { error: "must be user or admin" }).optional(),
 }));
 
 /** What the team-owned cluster's mesh currently uses; a self-signed mesh cannot switch in place. */
@@ -167,34 +115,32 @@ const fragmentsClusterSchema = z.strictObject({
   /** The secrets-provider add-on identity; looked up from the cluster when omitted. */
   addonIdentityObjectId: guid.optional(),
   /** Read the cluster (getManagedCluster) to check its mesh at preview and find the add-on identity. */
-  lookup: z.boolean().default(true),
-}).superRefine((c, ctx) => {
-  if (c.existingMesh === "selfSigned") {
-    ctx.addIssue({ code: "custom", path: ["existingMesh"], input: c.existingMesh, message: inPlaceSwitchMessage(c.name) });
-  }
-  if (!c.lookup && !c.addonIdentityObjectId) {
-    ctx.addIssue({ code: "custom", path: ["addonIdentityObjectId"], input: undefined,
-      message: "with lookup: false, set the objectId of the cluster's azureKeyvaultSecretsProvider identity (az aks show --query addonProfiles.azureKeyvaultSecretsProvider.identity.objectId)" });
-  }
+  lookup: z.boolean().optional(),
 });
 
-export const azureKeyVaultConfigSchema = conforms<AzureKeyVaultCaSettings & { backend: "azureKeyVault" }>()(z.strictObject({
+/** Shape only: the component's settings module owns the defaults and the checks. */
+const azureKeyVaultSettingsSchema = conforms<AzureKeyVaultCaSettings & { backend: "azureKeyVault" }>()(z.strictObject({
   backend: z.literal("azureKeyVault"),
   keyVault: keyVaultSchema,
   /** Secret names in the Key Vault, passed to the add-on as `*ObjectName`. */
-  objectNames: objectNamesSchema,
+  objectNames: objectNamesSchema.optional(),
   material: materialSchema,
   secretsProvider: z.strictObject({
-    /** How often the CSI driver re-reads the Key Vault: bounds how fast a rotated intermediate reaches istiod. */
-    rotationPollInterval: z.string().regex(/^(?=\d)(\d+h)?(\d+m)?(\d+s)?$/, "must be a duration like 2m, 30s or 1h30m").default(DEFAULT_ROTATION_POLL_INTERVAL),
-  }).prefault({}),
+    rotationPollInterval: z.string().regex(/^(?=\d)(\d+h)?(\d+m)?(\d+s)?$/, "must be a duration like 2m, 30s or 1h30m").optional(),
+  }).optional(),
   mesh: meshSchema,
   cluster: z.discriminatedUnion("mode", [createClusterSchema, fragmentsClusterSchema], {
     error: (iss) => iss.code === "invalid_union" ? "cluster.mode must be \"create\" or \"fragments\"" : undefined,
   }),
 }));
 
-export type AzureKeyVaultConfig = z.infer<typeof azureKeyVaultConfigSchema>;
+export const azureKeyVaultConfigSchema = azureKeyVaultSettingsSchema.superRefine((cfg, ctx) => {
+  if (ctx.issues.length > 0) return; // the checks read well-formed settings; shape problems come first
+  for (const p of azureKeyVaultSettingsProblems(cfg)) ctx.addIssue({ code: "custom", path: p.path, message: p.message, input: p.input });
+  // `material` as parsed: the same object, typed with the lifecycle fields of a generated one.
+}).transform(({ backend, ...settings }) => ({ backend, ...resolveAzureKeyVaultSettings(settings), material: settings.material }));
+
+export type AzureKeyVaultConfig = z.output<typeof azureKeyVaultConfigSchema>;
 
 /** Pure cross-key checks: the add-on owns Istio in `aks-istio-system`, one AKS cluster per stack. */
 export function azureKeyVaultStackProblems(stack: StackView): ConfigIssue[] {

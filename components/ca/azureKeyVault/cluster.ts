@@ -4,7 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MESH_PROVIDER_OPTIONS } from "../../istio/cacerts";
 import { MeshClusterFragments, SECRETS_PROVIDER_ADDON } from "./fragments";
-import { FragmentsClusterSettings, ResolvedCreateClusterSettings } from "./settings";
+import { FragmentsClusterSettings, ResolvedCreateClusterSettings, inPlaceSwitchMessage } from "./settings";
 import { Transform, transformed } from "../../shared/transform";
 
 type AddonProfiles = { [key: string]: outputs.containerservice.ManagedClusterAddonProfileResponse } | undefined;
@@ -25,16 +25,6 @@ export function addonIdentityObjectId(profiles: AddonProfiles): string | undefin
     if (id) return id;
   }
   return undefined;
-}
-
-/**
- * The refusal of the switch AKS does not support: a mesh on the add-on's self-signed CA cannot move to
- * a plug-in CA in place. Shared by config validation and the preview check.
- */
-export function inPlaceSwitchMessage(cluster: string): string {
-  return `the mesh of cluster ${cluster} uses the add-on's self-signed CA and cannot switch to a plug-in CA in place: `
-    + "disable the mesh first (`az aks mesh disable`, or remove serviceMeshProfile from the cluster definition), apply, "
-    + "then enable it again with this stack's serviceMeshProfile fragment (and set existingMesh: none)";
 }
 
 /** Pure: the AKS Istio add-on's rule — a mesh running the add-on's self-signed CA cannot switch to a plug-in CA in place. */

@@ -12,7 +12,9 @@ import { createAksCluster, teamClusterAddonIdentity } from "./cluster";
 import { MeshClusterFragments, meshClusterFragments } from "./fragments";
 import { PluginCaKeyVault, SecretsReadGrantTransform, grantSecretsRead } from "./keyVault";
 import { caMaterialFor } from "./material";
-import { AKS_ISTIO_NAMESPACE, AzureKeyVaultCaSettings, resolveAzureKeyVaultSettings } from "./settings";
+import {
+  AKS_ISTIO_NAMESPACE, AzureKeyVaultCaSettings, ResolvedAzureKeyVaultCaSettings, azureKeyVaultSettingsProblems, resolveAzureKeyVaultSettings,
+} from "./settings";
 
 export { AKS_ISTIO_NAMESPACE } from "./settings";
 export type * from "./settings";
@@ -20,8 +22,12 @@ export { PluginCaKeyVault } from "./keyVault";
 export type { PluginCaKeyVaultArgs, SecretsReadGrantTransform } from "./keyVault";
 
 export interface AzureKeyVaultCaArgs {
-  /** The Key Vault, its objects, the material source, the add-on's mesh and the cluster. */
-  readonly settings: AzureKeyVaultCaSettings;
+  /**
+   * The Key Vault, its objects, the material source, the add-on's mesh and the cluster: checked
+   * (`azureKeyVaultSettingsProblems`) and resolved here, unless already resolved
+   * (`resolveAzureKeyVaultSettings`, as the config schema produces them).
+   */
+  readonly settings: AzureKeyVaultCaSettings | ResolvedAzureKeyVaultCaSettings;
   /** The cluster's name: the intermediate's `L=`, and the AKS name unless `settings.cluster.name` is set. */
   readonly clusterName: string;
   /**
@@ -66,7 +72,7 @@ export class AzureKeyVaultCa extends MeshComponent implements CaBackend {
 
   constructor(name: string, args: AzureKeyVaultCaArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ca", "AzureKeyVaultCa", name, opts);
-    const settings = resolveAzureKeyVaultSettings(args.settings);
+    const settings = "resolved" in args.settings ? args.settings : this.resolve(args.settings);
     const materialSettings = settings.material;
     const t = args.transform ?? {};
     if (materialSettings.source === "generate" && !args.caLifecycle) {
@@ -114,5 +120,12 @@ export class AzureKeyVaultCa extends MeshComponent implements CaBackend {
       addonProfiles: this.fragments.addonProfiles,
     };
     this.registerOutputs(this.stackOutputs);
+  }
+
+  /** A library user's settings: refused with every problem, or resolved. */
+  private resolve(given: AzureKeyVaultCaSettings): ResolvedAzureKeyVaultCaSettings {
+    const problems = azureKeyVaultSettingsProblems(given);
+    if (problems.length > 0) this.fail(problems.map((p) => `${p.path.join(".")}: ${p.message}`).join("; "));
+    return resolveAzureKeyVaultSettings(given);
   }
 }

@@ -4,14 +4,16 @@ import * as pulumi from "@pulumi/pulumi";
 import { CaMaterial } from "../contract";
 import { MeshComponent } from "../../shared/meshComponent";
 import { Transform, transformed } from "../../shared/transform";
-import { KeyVaultAuthorization, KeyVaultObjectNames, KeyVaultSettings, parseKeyVaultId, resolveKeyVaultSettings } from "./settings";
+import {
+  KeyVaultAuthorization, KeyVaultObjectNames, KeyVaultSettings, ResolvedKeyVaultSettings, keyVaultProblems, parseKeyVaultId, resolveKeyVaultSettings,
+} from "./settings";
 
 /** Built-in role "Key Vault Secrets User": read secret contents (the CSI driver's `get`). */
 export const KEY_VAULT_SECRETS_USER_ROLE = "4633458b-17de-408a-b874-0445c86b69e6";
 
 export interface PluginCaKeyVaultArgs {
-  /** New Key Vault settings, or an existing Key Vault's resource ID. */
-  readonly keyVault: KeyVaultSettings;
+  /** New Key Vault settings, or an existing Key Vault's resource ID: checked (`keyVaultProblems`) and resolved here unless already resolved. */
+  readonly keyVault: KeyVaultSettings | ResolvedKeyVaultSettings;
   /** Tenant of the Key Vault (new Key Vaults and access policies). */
   readonly tenantId: pulumi.Input<string>;
   /** Subscription a new Key Vault is created in (the deploying identity's). */
@@ -46,22 +48,16 @@ export class PluginCaKeyVault extends MeshComponent {
 
   constructor(name: string, args: PluginCaKeyVaultArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ca", "PluginCaVault", name, opts);
-    const settings = resolveKeyVaultSettings(args.keyVault);
+    const settings = "resolved" in args.keyVault ? args.keyVault : this.resolve(args.keyVault);
     if (settings.existingId !== undefined) {
-      const existing = parseKeyVaultId(settings.existingId);
-      if (!existing) {
-        this.fail(`keyVault.existingId ${JSON.stringify(settings.existingId)} is not a Key Vault resource ID `
-          + "(/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.KeyVault/vaults/<name>)");
-      }
+      const existing = parseKeyVaultId(settings.existingId)!; // keyVaultProblems: a Key Vault resource ID
       this.keyVaultId = pulumi.output(settings.existingId);
       this.keyVaultName = pulumi.output(existing.keyVaultName);
       this.resourceGroupName = pulumi.output(existing.resourceGroupName);
       this.subscriptionId = pulumi.output(existing.subscriptionId);
     } else {
-      const { name: keyVaultName, resourceGroupName, location } = settings;
-      if (!keyVaultName || !resourceGroupName || !location) {
-        this.fail("a new Key Vault needs keyVault.name, keyVault.resourceGroupName and keyVault.location (or set keyVault.existingId)");
-      }
+      // keyVaultProblems: all three set for a new Key Vault.
+      const { name: keyVaultName, resourceGroupName, location } = settings as Required<KeyVaultSettings>;
       this.keyVault = new keyvault.Vault(this.childName("kv"), ...transformed(args.transform?.keyVault, this.childName("kv"), {
         vaultName: keyVaultName,
         resourceGroupName,
@@ -98,6 +94,13 @@ export class PluginCaKeyVault extends MeshComponent {
       return new keyvault.Secret(this.childName(args.objectNames[key]), { ...a, properties }, o);
     });
     this.registerOutputs({ keyVaultId: this.keyVaultId, keyVaultName: this.keyVaultName });
+  }
+
+  /** A library user's Key Vault settings: refused with every problem, or resolved. */
+  private resolve(given: KeyVaultSettings): ResolvedKeyVaultSettings {
+    const problems = keyVaultProblems(given);
+    if (problems.length > 0) this.fail(problems.map((p) => `keyVault.${p.path.join(".")}: ${p.message}${p.input === undefined ? "" : ` (got ${JSON.stringify(p.input)})`}`).join("; "));
+    return resolveKeyVaultSettings(given);
   }
 }
 

@@ -1,7 +1,10 @@
+import { providedMaterialProblems } from "../pem";
+
 /**
  * The settings of the Azure Key Vault backend: the AKS Istio add-on's plug-in CA, read from Azure Key
- * Vault through the secrets-store CSI add-on. Plain types, defaults and pure helpers; the config schema
- * that produces these settings is config/backends/azureKeyVault.ts.
+ * Vault through the secrets-store CSI add-on. Plain types, and the one place of their defaults
+ * (`resolveAzureKeyVaultSettings`) and checks (`azureKeyVaultSettingsProblems`); the config schema
+ * (config/backends/azureKeyVault.ts) checks their shape and resolves through these.
  */
 
 /** The namespace the AKS add-on runs istiod in; mesh policies' root namespace. */
@@ -141,8 +144,8 @@ export interface FragmentsClusterSettings {
 export interface AzureKeyVaultCaSettings {
   /** The Key Vault holding the plug-in CA. */
   readonly keyVault: KeyVaultSettings;
-  /** Secret names in the Key Vault, passed to the add-on as `*ObjectName`. @default DEFAULT_OBJECT_NAMES */
-  readonly objectNames?: KeyVaultObjectNames;
+  /** Secret names in the Key Vault, passed to the add-on as `*ObjectName`; each @default from DEFAULT_OBJECT_NAMES */
+  readonly objectNames?: Partial<KeyVaultObjectNames>;
   /** Where the material comes from. @default { source: "generate" } */
   readonly material?: KeyVaultMaterialSettings;
   /** The secrets-store CSI add-on. @default { rotationPollInterval: "2m" } */
@@ -153,16 +156,25 @@ export interface AzureKeyVaultCaSettings {
   readonly cluster: CreateClusterSettings | FragmentsClusterSettings;
 }
 
-/** Key Vault settings with their documented defaults applied (`tenantId` defaults at deploy time). */
-export type ResolvedKeyVaultSettings = KeyVaultSettings & Required<Pick<KeyVaultSettings, "authorization" | "sku" | "softDeleteRetentionDays" | "purgeProtection">>;
+/** Key Vault settings with their documented defaults applied (`tenantId` defaults at deploy time), checked. */
+export type ResolvedKeyVaultSettings = KeyVaultSettings & Required<Pick<KeyVaultSettings, "authorization" | "sku" | "softDeleteRetentionDays" | "purgeProtection">>
+  & { readonly resolved: true };
 
-/** Pure: the Key Vault settings with every `@default` applied. */
+/** Pure: the Key Vault settings with every `@default` applied. Call after `keyVaultProblems` found nothing. */
 export function resolveKeyVaultSettings(s: KeyVaultSettings): ResolvedKeyVaultSettings {
-  return { ...s, authorization: s.authorization ?? "rbac", sku: s.sku ?? "standard", softDeleteRetentionDays: s.softDeleteRetentionDays ?? 90, purgeProtection: s.purgeProtection ?? true };
+  return {
+    ...s, resolved: true,
+    authorization: s.authorization ?? "rbac", sku: s.sku ?? "standard", softDeleteRetentionDays: s.softDeleteRetentionDays ?? 90, purgeProtection: s.purgeProtection ?? true,
+  };
 }
 
-/** The component's settings with every documented default applied (names that default to the cluster's stay unset). */
+/**
+ * The component's settings with every documented default applied (names that default to the
+ * cluster's stay unset): what the config schema produces. `resolved` tells `AzureKeyVaultCa` that
+ * `azureKeyVaultSettingsProblems` already found nothing.
+ */
 export interface ResolvedAzureKeyVaultCaSettings {
+  readonly resolved: true;
   readonly keyVault: ResolvedKeyVaultSettings;
   readonly objectNames: KeyVaultObjectNames;
   readonly material: KeyVaultMaterialSettings;
@@ -177,20 +189,102 @@ export type ResolvedCreateClusterSettings = CreateClusterSettings & {
   readonly credentials: "user" | "admin";
 };
 
-/**
- * Pure: the settings with every `@default` applied — what the config schema (config/backends/
- * azureKeyVault.ts) produces for the same input; test/ca/azureKeyVault/settings.test.ts holds them to it.
- */
+/** Pure: the settings with every `@default` applied. Call after `azureKeyVaultSettingsProblems` found nothing. */
 export function resolveAzureKeyVaultSettings(s: AzureKeyVaultCaSettings): ResolvedAzureKeyVaultCaSettings {
   const cluster = s.cluster.mode === "create"
     ? { ...s.cluster, nodePool: { ...DEFAULT_NODE_POOL, ...s.cluster.nodePool }, credentials: s.cluster.credentials ?? "user" }
     : { ...s.cluster, lookup: s.cluster.lookup ?? true };
   return {
+    resolved: true,
     keyVault: resolveKeyVaultSettings(s.keyVault),
-    objectNames: s.objectNames ?? DEFAULT_OBJECT_NAMES,
+    objectNames: { ...DEFAULT_OBJECT_NAMES, ...s.objectNames },
     material: s.material ?? { source: "generate" },
     secretsProvider: { rotationPollInterval: s.secretsProvider?.rotationPollInterval ?? DEFAULT_ROTATION_POLL_INTERVAL },
     mesh: { revisions: s.mesh.revisions, ingressGateways: (s.mesh.ingressGateways ?? []).map((g) => ({ mode: g.mode, enabled: g.enabled ?? true })) },
     cluster,
   };
+}
+
+/** A problem of the settings; `path` is relative to `AzureKeyVaultCaSettings`. */
+export interface SettingsProblem {
+  path: (string | number)[];
+  message: string;
+  input?: unknown;
+}
+
+const NEW_KEY_VAULT_KEYS = ["name", "resourceGroupName", "location"] as const;
+
+/** Pure: an existing Key Vault (a well-formed `existingId`) or a new one (name, resource group, region), not both. */
+export function keyVaultProblems(kv: KeyVaultSettings): SettingsProblem[] {
+  if (kv.existingId !== undefined) {
+    const alsoSet = NEW_KEY_VAULT_KEYS.filter((k) => kv[k] !== undefined);
+    if (alsoSet.length > 0) {
+      return [{ path: ["existingId"], input: kv.existingId,
+        message: `set either existingId or ${NEW_KEY_VAULT_KEYS.join("/")}, not both (also set: ${alsoSet.join(", ")})` }];
+    }
+    return parseKeyVaultId(kv.existingId) ? [] : [{ path: ["existingId"], input: kv.existingId,
+      message: "must be a Key Vault resource ID: /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.KeyVault/vaults/<name>" }];
+  }
+  return NEW_KEY_VAULT_KEYS.filter((k) => kv[k] === undefined)
+    .map((k) => ({ path: [k], input: undefined, message: "required for a new vault (or set existingId to use an existing one)" }));
+}
+
+/** The add-on's revisions are `asm-1-<minor>`; returns problems (at most two, consecutive minors). Pure. */
+export function revisionProblems(revisions: readonly string[]): string[] {
+  const problems: string[] = [];
+  const minors = revisions.map((r) => /^asm-1-(\d+)$/.exec(r));
+  revisions.forEach((r, i) => {
+    if (!minors[i]) problems.push(`revision ${JSON.stringify(r)} is not an add-on revision; allowed: asm-1-<minor> such as asm-1-27`);
+  });
+  if (revisions.length === 0 || revisions.length > 2) {
+    problems.push(`list one revision, or two during a canary upgrade (got ${revisions.length})`);
+  }
+  if (problems.length === 0 && revisions.length === 2) {
+    const [a, b] = minors.map((m) => Number(m![1]));
+    if (Math.abs(a - b) !== 1) {
+      problems.push(`revisions ${revisions.join(" and ")} are not consecutive minor versions; a canary upgrade runs asm-1-N next to asm-1-N+1`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * The refusal of the switch AKS does not support: a mesh on the add-on's self-signed CA cannot move to
+ * a plug-in CA in place. Shared by the settings checks and the preview check.
+ */
+export function inPlaceSwitchMessage(cluster: string): string {
+  return `the mesh of cluster ${cluster} uses the add-on's self-signed CA and cannot switch to a plug-in CA in place: `
+    + "disable the mesh first (`az aks mesh disable`, or remove serviceMeshProfile from the cluster definition), apply, "
+    + "then enable it again with this stack's serviceMeshProfile fragment (and set existingMesh: none)";
+}
+
+/**
+ * Pure checks of the settings, each with its path: the Key Vault, distinct object names, the add-on's
+ * revisions and gateways, a team-owned cluster that can take a plug-in CA, supplied PEMs that fit
+ * together (never echoing the key).
+ */
+export function azureKeyVaultSettingsProblems(s: AzureKeyVaultCaSettings): SettingsProblem[] {
+  const problems: SettingsProblem[] = keyVaultProblems(s.keyVault).map((p) => ({ ...p, path: ["keyVault", ...p.path] }));
+  const seen = new Map<string, string>();
+  for (const [k, v] of Object.entries({ ...DEFAULT_OBJECT_NAMES, ...s.objectNames })) {
+    if (seen.has(v)) problems.push({ path: ["objectNames", k], input: v, message: `same secret name as ${seen.get(v)}; the four objects need distinct names` });
+    seen.set(v, k);
+  }
+  for (const message of revisionProblems(s.mesh.revisions)) problems.push({ path: ["mesh", "revisions"], input: s.mesh.revisions, message });
+  const modes = (s.mesh.ingressGateways ?? []).map((g) => g.mode);
+  if (new Set(modes).size !== modes.length) problems.push({ path: ["mesh", "ingressGateways"], input: modes, message: "at most one External and one Internal gateway" });
+  const c = s.cluster;
+  if (c.mode === "fragments") {
+    if (c.existingMesh === "selfSigned") problems.push({ path: ["cluster", "existingMesh"], input: c.existingMesh, message: inPlaceSwitchMessage(c.name) });
+    if (c.lookup === false && !c.addonIdentityObjectId) {
+      problems.push({ path: ["cluster", "addonIdentityObjectId"], input: undefined,
+        message: "with lookup: false, set the objectId of the cluster's azureKeyvaultSecretsProvider identity (az aks show --query addonProfiles.azureKeyvaultSecretsProvider.identity.objectId)" });
+    }
+  }
+  if (s.material?.source === "provided") {
+    for (const p of providedMaterialProblems(s.material)) {
+      problems.push({ path: ["material", p.key], input: p.key === "caKeyPem" ? undefined : "(PEM)", message: p.message });
+    }
+  }
+  return problems;
 }

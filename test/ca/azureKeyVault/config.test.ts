@@ -2,8 +2,7 @@ import { inPlaceSwitchProblem } from "../../../components/ca/azureKeyVault/clust
 import { meshClusterFragments } from "../../../components/ca/azureKeyVault/fragments";
 import { providedMaterialProblems } from "../../../components/ca/pem";
 import { secretsUserRoleDefinitionId } from "../../../components/ca/azureKeyVault/keyVault";
-import { parseKeyVaultId } from "../../../components/ca/azureKeyVault/settings";
-import { revisionProblems } from "../../../config/backends/azureKeyVault";
+import { parseKeyVaultId, revisionProblems } from "../../../components/ca/azureKeyVault/settings";
 import { ConfigError, parseStackConfig } from "../../../config/load";
 import { runProgram, stackConfig } from "../../harness/program";
 import { TeamCaPems, makeTeamCaPems } from "./fixtures";

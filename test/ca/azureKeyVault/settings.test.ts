@@ -1,60 +1,70 @@
-import fc from "fast-check";
-import { resolveAzureKeyVaultSettings } from "../../../components/ca/azureKeyVault/settings";
-import { azureKeyVaultConfigSchema } from "../../../config/backends/azureKeyVault";
+import {
+  AzureKeyVaultCaSettings, azureKeyVaultSettingsProblems, keyVaultProblems, resolveAzureKeyVaultSettings,
+} from "../../../components/ca/azureKeyVault/settings";
 import { isSecretValue, runUnderMocks } from "../../harness/program";
 import { azureMocks } from "./fixtures";
 
 /**
- * The Azure Key Vault components apply their documented defaults themselves (a composing program
- * passes plain settings, no schema): they must be the config schema's, and the components refuse,
- * in their own terms and before registering children, what the schema would have refused.
+ * components/ca/azureKeyVault/settings.ts owns the backend's defaults and checks: a composing program
+ * passes plain settings and the components resolve and check them, refusing in their own terms before
+ * registering children; the config schema resolves and checks through the same functions.
  */
 
 const VAULT_ID = "/subscriptions/9a4c1e2b-5f6d-4b8a-a1c2-3d4e5f6a7b8c/resourceGroups/rg-platform-kv/providers/Microsoft.KeyVault/vaults/kv-platform-mesh";
-
-/** What the schema parsed, minus the backend literal and the lifecycle fields a generated material gains. */
-function parsed(input: Record<string, unknown>): Record<string, unknown> {
-  const { backend: _backend, material, ...rest } = azureKeyVaultConfigSchema.parse({ backend: "azureKeyVault", ...input });
-  return { ...rest, material: material.source === "generate" ? { source: "generate" } : material };
-}
-
-const createCluster = { mode: "create", resourceGroupName: "rg-aks", location: "westeurope" };
-const fragmentsCluster = { mode: "fragments", name: "aks-team", resourceGroupName: "rg-team", existingMesh: "none" };
+const createCluster = { mode: "create" as const, resourceGroupName: "rg-aks", location: "westeurope" };
+const fragmentsCluster = { mode: "fragments" as const, name: "aks-team", resourceGroupName: "rg-team", existingMesh: "none" as const };
 const newKeyVault = { name: "kv-mesh-prod", resourceGroupName: "rg-kv", location: "westeurope" };
 
-describe("AzureKeyVaultCa defaults (pure)", () => {
-  it.each([
-    ["a new Key Vault and a new cluster", { keyVault: newKeyVault, mesh: { revisions: ["asm-1-27"] }, cluster: createCluster }],
-    ["an existing Key Vault and a team-owned cluster", { keyVault: { existingId: VAULT_ID }, mesh: { revisions: ["asm-1-27"] }, cluster: fragmentsCluster }],
-  ])("left out, resolve to what the config schema parses them to: %s", (_label, input) => {
-    expect(resolveAzureKeyVaultSettings(input as never)).toEqual(parsed(input));
+describe("resolveAzureKeyVaultSettings (pure)", () => {
+  it("applies every documented default", () => {
+    expect(resolveAzureKeyVaultSettings({ keyVault: newKeyVault, mesh: { revisions: ["asm-1-27"] }, cluster: createCluster })).toEqual({
+      resolved: true,
+      keyVault: { ...newKeyVault, resolved: true, authorization: "rbac", sku: "standard", softDeleteRetentionDays: 90, purgeProtection: true },
+      objectNames: { rootCert: "root-cert", caCert: "ca-cert", caKey: "ca-key", certChain: "cert-chain" },
+      material: { source: "generate" },
+      secretsProvider: { rotationPollInterval: "2m" },
+      mesh: { revisions: ["asm-1-27"], ingressGateways: [] },
+      cluster: { ...createCluster, nodePool: { name: "system", vmSize: "Standard_D4s_v5", count: 3 }, credentials: "user" },
+    });
+    expect(resolveAzureKeyVaultSettings({ keyVault: { existingId: VAULT_ID }, mesh: { revisions: ["asm-1-27"], ingressGateways: [{ mode: "External" }] }, cluster: fragmentsCluster }))
+      .toMatchObject({ mesh: { ingressGateways: [{ mode: "External", enabled: true }] }, cluster: { ...fragmentsCluster, lookup: true } });
   });
 
-  it("agree with the schema whichever optional settings are given (property)", () => {
-    const opt = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
-    const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
-    const input = fc.record({
-      keyVault: fc.record({
-        authorization: opt(fc.constantFrom("rbac", "accessPolicy")), sku: opt(fc.constantFrom("standard", "premium")),
-        softDeleteRetentionDays: opt(fc.integer({ min: 7, max: 90 })), purgeProtection: opt(fc.boolean()),
-      }).map((kv) => ({ ...newKeyVault, ...defined(kv) })),
-      rotationPollInterval: opt(fc.constantFrom("30s", "2m", "1h30m")),
-      gateways: fc.subarray(["External", "Internal"] as const).chain((modes) => fc.tuple(...modes.map((mode) => opt(fc.boolean()).map((enabled) => defined({ mode, enabled }))))),
-      nodePool: opt(fc.record({ name: opt(fc.constantFrom("sys", "pool1")), vmSize: opt(fc.constantFrom("Standard_D2s_v5")), count: opt(fc.integer({ min: 1, max: 5 })) }).map(defined)),
-      credentials: opt(fc.constantFrom("user", "admin")),
-      fragments: fc.boolean(),
-      lookup: opt(fc.boolean()),
-    }).map((r) => defined({
-      keyVault: r.keyVault,
-      secretsProvider: r.rotationPollInterval ? { rotationPollInterval: r.rotationPollInterval } : undefined,
-      mesh: { revisions: ["asm-1-27"], ...(r.gateways.length > 0 ? { ingressGateways: r.gateways } : {}) },
-      cluster: r.fragments
-        ? defined({ ...fragmentsCluster, lookup: r.lookup, addonIdentityObjectId: r.lookup === false ? "5c1d7e0a-2b4f-4e9a-8c3d-9f6a1b2c3d4e" : undefined })
-        : defined({ ...createCluster, nodePool: r.nodePool, credentials: r.credentials }),
+  it("keeps what is given, an object name or a node pool field at a time", () => {
+    const r = resolveAzureKeyVaultSettings({
+      keyVault: { ...newKeyVault, authorization: "accessPolicy", sku: "premium", softDeleteRetentionDays: 7, purgeProtection: false },
+      objectNames: { caKey: "intermediate-key" }, secretsProvider: { rotationPollInterval: "30s" },
+      mesh: { revisions: ["asm-1-27"] }, cluster: { ...createCluster, nodePool: { count: 1 }, credentials: "admin" },
+    });
+    expect(r).toMatchObject({
+      keyVault: { authorization: "accessPolicy", sku: "premium", softDeleteRetentionDays: 7, purgeProtection: false },
+      objectNames: { rootCert: "root-cert", caCert: "ca-cert", caKey: "intermediate-key", certChain: "cert-chain" },
+      secretsProvider: { rotationPollInterval: "30s" },
+      cluster: { nodePool: { name: "system", vmSize: "Standard_D4s_v5", count: 1 }, credentials: "admin" },
+    });
+  });
+});
+
+describe("azureKeyVaultSettingsProblems (pure)", () => {
+  const settings = (over: Record<string, unknown>) => ({ keyVault: newKeyVault, mesh: { revisions: ["asm-1-27"] }, cluster: createCluster, ...over }) as AzureKeyVaultCaSettings;
+
+  it("finds nothing wrong with a new Key Vault and cluster, or an existing Key Vault and a team's cluster", () => {
+    expect(azureKeyVaultSettingsProblems(settings({}))).toEqual([]);
+    expect(azureKeyVaultSettingsProblems(settings({ keyVault: { existingId: VAULT_ID }, cluster: fragmentsCluster }))).toEqual([]);
+  });
+
+  it("reports each problem at its path", () => {
+    const problems = azureKeyVaultSettingsProblems(settings({
+      keyVault: { existingId: VAULT_ID, name: "kv" },
+      objectNames: { caKey: "ca-cert" },
+      mesh: { revisions: ["asm-1-26", "asm-1-28"], ingressGateways: [{ mode: "External" }, { mode: "External" }] },
+      cluster: { ...fragmentsCluster, existingMesh: "selfSigned", lookup: false },
     }));
-    fc.assert(fc.property(input, (i) => {
-      expect(resolveAzureKeyVaultSettings(i as never)).toEqual(parsed(i));
-    }));
+    expect(problems.map((p) => p.path.join("."))).toEqual([
+      "keyVault.existingId", "objectNames.caKey", "mesh.revisions", "mesh.ingressGateways", "cluster.existingMesh", "cluster.addonIdentityObjectId",
+    ]);
+    expect(keyVaultProblems({ existingId: "/subscriptions/x" })[0].message).toMatch(/must be a Key Vault resource ID/);
+    expect(keyVaultProblems({ name: "kv" }).map((p) => p.path[0])).toEqual(["resourceGroupName", "location"]);
   });
 });
 
@@ -64,6 +74,17 @@ describe("the Azure Key Vault components refuse bad settings before registering 
     create(require("../../../components/ca/azureKeyVault"));
     return {};
   }, {}, azureMocks());
+
+  it("AzureKeyVaultCa: every problem of a library user's settings, named", async () => {
+    const run = await build(({ AzureKeyVaultCa }) => new AzureKeyVaultCa("akv", {
+      settings: settings({ keyVault: { name: "kv-mesh" }, mesh: { revisions: ["1.27"] } }), clusterName: "aks-prod", caLifecycle: {},
+    }));
+    expect(run.error?.constructor.name).toBe("ResourceError");
+    expect(run.error?.message).toBe("keyVault.resourceGroupName: required for a new vault (or set existingId to use an existing one); "
+      + "keyVault.location: required for a new vault (or set existingId to use an existing one); "
+      + 'mesh.revisions: revision "1.27" is not an add-on revision; allowed: asm-1-<minor> such as asm-1-27');
+    expect(run.resources.map((r) => r.type)).toEqual(["istio-mesh-ca:ca:AzureKeyVaultCa"]);
+  });
 
   it("AzureKeyVaultCa: generated material without the stack's CA lifecycle", async () => {
     const run = await build(({ AzureKeyVaultCa }) => new AzureKeyVaultCa("akv", { settings: settings({}), clusterName: "aks-prod" }));
@@ -77,9 +98,9 @@ describe("the Azure Key Vault components refuse bad settings before registering 
 
   it.each([
     [{ existingId: "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/kv" },
-      'keyVault.existingId "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/kv" is not a Key Vault resource ID (/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.KeyVault/vaults/<name>)'],
+      'keyVault.existingId: must be a Key Vault resource ID: /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.KeyVault/vaults/<name> (got "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/kv")'],
     [{ name: "kv-mesh", resourceGroupName: "rg-kv" },
-      "a new Key Vault needs keyVault.name, keyVault.resourceGroupName and keyVault.location (or set keyVault.existingId)"],
+      "keyVault.location: required for a new vault (or set existingId to use an existing one)"],
   ])("PluginCaKeyVault: %j", async (keyVault, message) => {
     const run = await build(({ PluginCaKeyVault }) => new PluginCaKeyVault("kv", { keyVault, tenantId: "t", subscriptionId: "s", objectNames, material }));
     expect(run.error?.constructor.name).toBe("ResourceError");
