@@ -6,7 +6,7 @@ import { caExtensions, describeCert, issuerOf, subjectOf } from "../../../compon
  * components/ca/pem/certificate.ts on certificates openssl makes: the CA extensions read with
  * @peculiar/asn1-x509 where Node's X509Certificate has nothing (pathLenConstraint, keyUsage),
  * including certificates without those extensions. Bundles: bundle.test.ts; supplied material:
- * supplied.test.ts and ../providedPem.test.ts.
+ * supplied.test.ts and ../provided/pem.test.ts.
  */
 describe("certificates", () => {
   const o = new OpensslDir();

@@ -5,7 +5,7 @@ import { OpensslDir } from "../../harness/openssl";
  * components/ca/pem/supplied.ts on a small EC hierarchy openssl makes here: what the checks return
  * besides problems (path, anchor, cert-chain.pem), `defaultCertChain`, and the checks of the bundle's
  * roots and of lifetimes. The refusals of a supplied CA certificate, key and chain, one by one, are
- * in ../providedPem.test.ts.
+ * in ../provided/pem.test.ts.
  */
 describe("supplied CA material", () => {
   const o = new OpensslDir();
