@@ -172,10 +172,7 @@ export const stackConfigSchema = z.strictObject({
       }
     });
   }
-  // A backend's cross-checks read its parsed settings (resolved by the component's settings module,
-  // config/backends/adapter.ts): they run only when `ca` itself parsed, its own problems reported.
-  const caParsed = !ctx.issues.some((i) => i.path?.[0] === "ca");
-  for (const p of (caParsed ? adapterFor(cfg.ca).validate?.(cfg.ca, cfg) : undefined) ?? []) {
+  for (const p of adapterFor(cfg.ca).validate?.(cfg.ca, cfg) ?? []) {
     ctx.addIssue({ code: "custom", path: p.path, message: p.message, input: p.input });
   }
 });

@@ -72,7 +72,8 @@ export interface BackendAdapter<Name extends string, Config extends { backend: N
   readonly schema: z.ZodType<Config, any>;
   /**
    * Pure cross-key checks against the rest of the stack config (e.g. a namespace mapping naming
-   * namespaces declared in `istio-mesh-ca:namespaces`), paths relative to the whole config.
+   * namespaces declared in `istio-mesh-ca:namespaces`), paths relative to the whole config. Also
+   * called when `ca` has problems of its own: then `config` is as given, not parsed or resolved.
    */
   readonly validate?: (config: Config, stack: StackView) => ConfigIssue[];
   /** Values that must be secret but were set in plain config (a token, a key): one message each. */

@@ -131,7 +131,8 @@ export function certManagerStackIssues(
 export const certManagerAdapter = defineAdapter<"certManager", CertManagerConfig, undefined>({
   backend: "certManager",
   schema: certManagerConfigSchema,
-  validate: (config, stack) => certManagerStackIssues(config, stack),
+  // Cross-key checks read the resolved settings: with problems of its own, `ca` reaches here unresolved.
+  validate: (config, stack) => ("resolved" in config ? certManagerStackIssues(config, stack) : []),
   shared: nothingShared,
   lifecycle: noLifecycle,
   create: (name, config, ctx, opts) => new CertManagerCa(name, {
