@@ -29,17 +29,17 @@ export const subjectSchema = conforms<Subject>()(z.strictObject({
 }));
 
 /** Lifetimes are whole days; a CA certificate shorter than the 1-day workload TTL is useless. */
-const validityDays = z.number().int("must be a whole number of days").min(2, "must be at least 2 days (longer than the 24h workload certificate TTL)");
+export const validityDaysSchema = z.number().int("must be a whole number of days").min(2, "must be at least 2 days (longer than the 24h workload certificate TTL)");
 
 export const rootParamsSchema = conforms<RootParams>()(z.strictObject({
   key: keySpecSchema.default(DEFAULT_KEY as z.infer<typeof keySpecSchema>),
-  validityDays: validityDays.default(3650),
+  validityDays: validityDaysSchema.default(3650),
   subject: subjectSchema.prefault({}),
 }).prefault({}));
 
 export const intermediateParamsSchema = conforms<IntermediateParams>()(z.strictObject({
   key: keySpecSchema.default(DEFAULT_KEY as z.infer<typeof keySpecSchema>),
-  validityDays: validityDays.default(730),
+  validityDays: validityDaysSchema.default(730),
   /** Locality defaults to the cluster name, as `make <cluster>-cacerts` does. */
   subject: subjectSchema.prefault({}),
   /** Defaults to `istiod.<istio namespace>.svc`. */

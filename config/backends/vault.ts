@@ -1,21 +1,23 @@
 import { z } from "zod";
-import { intermediateOutlivesRoot } from "../../components/ca/certParams";
 import { LifecycleSettings } from "../../components/ca/lifecycle/settings";
 import { VaultCa, VaultShared } from "../../components/ca/vault";
-import { AGENT_TLS_DIR } from "../../components/ca/vault/agentTemplates";
 import { VaultPki } from "../../components/ca/vault/pki";
 import { vaultProvider } from "../../components/ca/vault/provider";
-import { ROOT_MODES, TOKEN_REVIEWERS, VAULT_DURATION, VaultCaSettings, durationSeconds } from "../../components/ca/vault/settings";
+import {
+  ROOT_MODES, ResolvedVaultCaSettings, TOKEN_REVIEWERS, VAULT_DURATION, VaultCaSettings, durationSeconds, resolveVaultSettings, vaultSettingsProblems,
+} from "../../components/ca/vault/settings";
 import { ConfigIssue } from "../atoms";
-import { keySpecSchema, rootParamsSchema, subjectSchema } from "../certParams";
+import { keySpecSchema, subjectSchema, validityDaysSchema } from "../certParams";
 import { conforms } from "../conforms";
 import { expirySchema, lifecycleConfigFields, lifecycleConfigIssues } from "../lifecycle";
 import { CA_CONFIG_KEY, defineAdapter } from "./adapter";
 
 /**
  * `backend: vault` — HashiCorp Vault's PKI, rendered into istiod's ROOT_CA_DIR by the Vault agent.
- * The `istio-mesh-ca:ca` schema (producing components/ca/vault/settings.ts `VaultCaSettings`), its
- * cross-checks, the plaintext-token check and the lifecycle view of an offline root. See docs/vault.md.
+ * The `istio-mesh-ca:ca` schema (the shape of components/ca/vault/settings.ts `VaultCaSettings`, whose
+ * module owns the defaults and checks: the schema runs `vaultSettingsProblems` and resolves through
+ * `resolveVaultSettings`, adapter.ts), its cross-checks, the plaintext-token check and the lifecycle
+ * view of an offline root. See docs/vault.md.
  */
 
 export const ttlSchema = z.string().regex(VAULT_DURATION,
@@ -32,23 +34,26 @@ const k8sName = z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/,
 /** Root generated and kept in Vault (`pki/root/generate/internal`): its key never leaves Vault. */
 const internalRootSchema = z.strictObject({
   mode: z.literal("internal"),
-  mount: vaultPath.default("pki"),
-  /** The root mount's max lease TTL; Vault caps every certificate the mount signs at it. */
-  maxLeaseTtl: ttlSchema.default("8760h"),
-  commonName: z.string().min(1).default("Istio Root CA"),
+  mount: vaultPath.optional(),
+  maxLeaseTtl: ttlSchema.optional(),
+  commonName: z.string().min(1).optional(),
   organization: z.string().min(1).optional(),
-  ttl: ttlSchema.default("8760h"),
-  key: keySpecSchema.default({ algorithm: "RSA", rsaBits: 4096 }),
+  ttl: ttlSchema.optional(),
+  key: keySpecSchema.optional(),
 });
 
 /** Root kept out of Vault (the recommended mode): only its certificate is imported into `mount`. */
-const offlineRootSchema = rootParamsSchema.unwrap().extend({
+const offlineRootSchema = z.strictObject({
   mode: z.literal("offline"),
-  mount: vaultPath.default("pki"),
-  maxLeaseTtl: ttlSchema.default("8760h"),
+  key: keySpecSchema.optional(),
+  validityDays: validityDaysSchema.optional(),
+  subject: subjectSchema.optional(),
+  mount: vaultPath.optional(),
+  maxLeaseTtl: ttlSchema.optional(),
 });
 
-export const vaultConfigSchema = conforms<VaultCaSettings & { backend: "vault" }>()(z.strictObject({
+/** Shape only: the component's settings module owns the defaults and the checks. */
+const vaultSettingsSchema = conforms<VaultCaSettings & { backend: "vault" }>()(z.strictObject({
   backend: z.literal("vault"),
   /** The Vault API address, reachable from Pulumi and from the cluster. */
   address: z.url({ protocol: /^https?$/, error: "must be the Vault address as an http(s) URL, e.g. https://vault.example.internal:8200" }),
@@ -57,42 +62,39 @@ export const vaultConfigSchema = conforms<VaultCaSettings & { backend: "vault" }
   /** Only as secret config (`pulumi config set --secret --path 'istio-mesh-ca:ca.token'`); else $VAULT_TOKEN. */
   token: z.string().min(1, "must not be empty; leave it unset to use $VAULT_TOKEN").optional(),
   /** The provider normally works with a short-lived child token; skip that only if the token cannot create one. */
-  skipChildToken: z.boolean().default(false),
+  skipChildToken: z.boolean().optional(),
   /** CA bundle file that signs Vault's TLS certificate, if not in the system trust store. */
   caCertFile: z.string().min(1).optional(),
   audit: z.strictObject({
-    /** Disable where a file audit device already exists. */
-    enabled: z.boolean().default(true),
-    path: vaultPath.default("file"),
-    filePath: z.string().startsWith("/", "must be an absolute path on the Vault server").default("/vault/vault-audit.log"),
-  }).prefault({}),
+    enabled: z.boolean().optional(),
+    path: vaultPath.optional(),
+    filePath: z.string().startsWith("/", "must be an absolute path on the Vault server").optional(),
+  }).optional(),
   root: z.discriminatedUnion("mode", [internalRootSchema, offlineRootSchema], {
     error: (iss) => (iss.code === "invalid_union" ? `root.mode must be one of ${ROOT_MODES.map((m) => `"${m}"`).join(", ")}` : undefined),
-  }).prefault({ mode: "offline" }),
+  }).optional(),
   intermediate: z.strictObject({
-    mount: vaultPath.default("istioca"),
-    maxLeaseTtl: ttlSchema.default("43800h"),
-    /** The intermediate's lifetime; at most the root mount's max lease TTL (Vault would cut it silently). */
-    ttl: ttlSchema.default("8760h"),
-    commonName: z.string().min(1).default("Istio Intermediate Authority"),
-    subject: subjectSchema.omit({ commonName: true }).prefault({}),
-    key: keySpecSchema.default({ algorithm: "RSA", rsaBits: 4096 }),
+    mount: vaultPath.optional(),
+    maxLeaseTtl: ttlSchema.optional(),
+    ttl: ttlSchema.optional(),
+    commonName: z.string().min(1).optional(),
+    subject: subjectSchema.omit({ commonName: true }).optional(),
+    key: keySpecSchema.optional(),
     dnsNames: z.array(z.string().min(1)).optional(),
-  }).prefault({}),
+  }).optional(),
   kv: z.strictObject({
-    mount: vaultPath.default("kv"),
-    path: vaultPath.default("istioca"),
-    version: z.union([z.literal(1), z.literal(2)], { error: "must be 1 or 2 (the KV secrets engine version)" }).default(2),
-    /** false when the KV mount already exists. */
-    createMount: z.boolean().default(true),
-  }).prefault({}),
+    mount: vaultPath.optional(),
+    path: vaultPath.optional(),
+    version: z.union([z.literal(1), z.literal(2)], { error: "must be 1 or 2 (the KV secrets engine version)" }).optional(),
+    createMount: z.boolean().optional(),
+  }).optional(),
   kubernetesAuth: z.strictObject({
-    path: vaultPath.default("kubernetes"),
+    path: vaultPath.optional(),
     /** The cluster's API server as Vault reaches it. */
     host: z.url({ protocol: /^https?$/, error: "must be the Kubernetes API server URL, e.g. https://10.0.0.1:6443" }),
     /** The CA of the API server (public). */
     caCertPem: z.string().includes("-----BEGIN CERTIFICATE-----", { message: "must be a PEM certificate" }),
-    role: vaultPath.default("istiod"),
+    role: vaultPath.optional(),
     /**
      * istiod's service account. Default: what the istiod chart names it, `istiod`, or `istiod-<rev>`
      * with istio.revision (older guides: `istiod-service-account`).
@@ -100,8 +102,8 @@ export const vaultConfigSchema = conforms<VaultCaSettings & { backend: "vault" }
     serviceAccount: k8sName.optional(),
     /** Defaults to the Istio namespace. */
     serviceAccountNamespace: k8sName.optional(),
-    policyName: vaultPath.default("istioca"),
-    tokenPeriod: ttlSchema.default("600s"),
+    policyName: vaultPath.optional(),
+    tokenPeriod: ttlSchema.optional(),
     /**
      * Which JWT Vault sends to the TokenReview API to check istiod's login (never left to Vault's
      * implicit default: a Vault running in a pod would use its own pod's token, which the cluster
@@ -112,7 +114,7 @@ export const vaultConfigSchema = conforms<VaultCaSettings & { backend: "vault" }
      *   token (that account needs `system:auth-delegator`); `disable_local_ca_jwt` stays false.
      * - `reviewerJwt`: the token in `tokenReviewerJwt` (secret config), `disable_local_ca_jwt` set.
      */
-    tokenReviewer: z.enum(TOKEN_REVIEWERS, { error: `must be one of ${TOKEN_REVIEWERS.join(", ")}` }).default("clientJwt"),
+    tokenReviewer: z.enum(TOKEN_REVIEWERS, { error: `must be one of ${TOKEN_REVIEWERS.join(", ")}` }).optional(),
     /** With `tokenReviewer: reviewerJwt` only, and only as secret config. */
     tokenReviewerJwt: z.string().min(1).optional(),
   }),
@@ -124,17 +126,16 @@ export const vaultConfigSchema = conforms<VaultCaSettings & { backend: "vault" }
    */
   agentTls: z.strictObject({
     caCertSecret: k8sName.optional(),
-    caCertKey: z.string().regex(/^[-._a-zA-Z0-9]+$/, "must be a Secret key (letters, digits, '-', '_', '.')").default("ca.crt"),
+    caCertKey: z.string().regex(/^[-._a-zA-Z0-9]+$/, "must be a Secret key (letters, digits, '-', '_', '.')").optional(),
     caCertPath: z.string().regex(/^\/\S+$/, "must be an absolute file path in the istiod pod").optional(),
     serverName: z.string().min(1).optional(),
-  }).prefault({}),
+  }).optional(),
   injector: z.strictObject({
-    /** Install HashiCorp's injector; false when the cluster already runs one. */
-    install: z.boolean().default(false),
-    namespace: k8sName.default("vault"),
-    chartVersion: z.string().regex(/^\d+\.\d+\.\d+$/, "must be a chart version like 0.30.1").default("0.30.1"),
-    chartRepository: z.url().default("https://helm.releases.hashicorp.com"),
-  }).prefault({}),
+    install: z.boolean().optional(),
+    namespace: k8sName.optional(),
+    chartVersion: z.string().regex(/^\d+\.\d+\.\d+$/, "must be a chart version like 0.30.1").optional(),
+    chartRepository: z.url().optional(),
+  }).optional(),
   /**
    * How often istiod's vault-agent reads the KV secret again (`template-static-secret-render-interval`):
    * a rotation reaches istiod within it. Unset: the injector's setting, else the agent's 5 minutes.
@@ -142,7 +143,7 @@ export const vaultConfigSchema = conforms<VaultCaSettings & { backend: "vault" }
   agentRenderInterval: z.string().regex(/^(\d+[smh])+$/, "must be a duration in seconds, minutes or hours, e.g. \"30s\" or \"2m\"")
     .refine((t) => !/^(\d+[smh])+$/.test(t) || durationSeconds(t) > 0, "must be longer than zero").optional(),
   /** Where vault-agent writes the four PEMs; also istiod's ROOT_CA_DIR, so the two cannot disagree. */
-  secretVolumePath: z.string().regex(/^\/[^\s]*[^/\s]$/, "must be an absolute directory path without a trailing '/'").default("/vault/secrets"),
+  secretVolumePath: z.string().regex(/^\/[^\s]*[^/\s]$/, "must be an absolute directory path without a trailing '/'").optional(),
   /**
    * The CA lifecycle (root.mode offline only): where the intermediate comes from (signed here by the
    * offline root, or issued by a root CA stack), rotation phases and generations, expiry guards.
@@ -151,41 +152,16 @@ export const vaultConfigSchema = conforms<VaultCaSettings & { backend: "vault" }
   intermediateSource: lifecycleConfigFields.intermediateSource,
   rotation: lifecycleConfigFields.rotation,
   expiry: lifecycleConfigFields.expiry,
-}).superRefine((cfg, ctx) => {
-  for (const p of ttlProblems(cfg)) ctx.addIssue({ code: "custom", ...p });
-  for (const p of authAndTlsProblems(cfg)) ctx.addIssue({ code: "custom", ...p });
-  for (const p of lifecycleProblems(cfg)) ctx.addIssue({ code: "custom", ...p });
 }));
-export type VaultConfig = z.infer<typeof vaultConfigSchema>;
 
-/**
- * Pure: the token reviewer settings fit together, and an https Vault with its own CA bundle
- * (`caCertFile`) also tells istiod's vault-agent how to verify it (otherwise vault-agent-init fails
- * TLS and istiod never starts). Never echoes a token.
- */
-export function authAndTlsProblems(cfg: Pick<VaultConfig, "address" | "caCertFile" | "kubernetesAuth" | "agentTls">): ConfigIssue[] {
-  const out: ConfigIssue[] = [];
-  const auth = cfg.kubernetesAuth;
-  if (auth?.tokenReviewer === "reviewerJwt" && !auth.tokenReviewerJwt) {
-    out.push({ path: ["kubernetesAuth", "tokenReviewerJwt"],
-      message: "required with tokenReviewer reviewerJwt: a service account token allowed to create TokenReviews, set with `pulumi config set --secret --path 'istio-mesh-ca:ca.kubernetesAuth.tokenReviewerJwt'`" });
-  }
-  if (auth?.tokenReviewerJwt && auth.tokenReviewer !== "reviewerJwt") {
-    out.push({ path: ["kubernetesAuth", "tokenReviewerJwt"],
-      message: `only used with tokenReviewer reviewerJwt (tokenReviewer is ${auth.tokenReviewer}); set tokenReviewer: reviewerJwt or remove it (value not shown)` });
-  }
-  const tls = cfg.agentTls;
-  if (tls?.caCertSecret && tls.caCertPath) {
-    out.push({ path: ["agentTls", "caCertPath"], input: tls.caCertPath,
-      message: `set caCertSecret (mounted at ${AGENT_TLS_DIR}, ca-cert = ${AGENT_TLS_DIR}/<caCertKey>) or caCertPath, not both` });
-  }
-  if (cfg.caCertFile && /^https:/.test(cfg.address ?? "") && !tls?.caCertSecret && !tls?.caCertPath) {
-    out.push({ path: ["caCertFile"], input: cfg.caCertFile,
-      message: "Vault's CA bundle reaches only Pulumi's provider; istiod's vault-agent must verify Vault too, or vault-agent-init fails TLS: "
-        + "set agentTls.caCertSecret (a Secret with that bundle in the Istio namespace, key agentTls.caCertKey, default ca.crt) or agentTls.caCertPath (a file in the istiod pod)" });
-  }
-  return out;
-}
+/** The well-formed settings resolved once; the component's checks and the lifecycle's, each at its config path. */
+export const vaultConfigSchema = vaultSettingsSchema.transform(({ backend, ...given }, ctx) => {
+  const cfg: VaultConfig = { backend, ...resolveVaultSettings(given) };
+  const problems = [...vaultSettingsProblems(cfg), ...lifecycleProblems(cfg)];
+  for (const p of problems) ctx.addIssue({ code: "custom", path: p.path, message: p.message, input: p.input });
+  return problems.length > 0 ? z.NEVER : cfg;
+});
+export type VaultConfig = ResolvedVaultCaSettings & { readonly backend: "vault" };
 
 /** Whole days a well-formed Vault duration covers (rounded up). */
 const durationDays = (ttl: string): number => Math.ceil(durationSeconds(ttl) / 86400);
@@ -242,35 +218,6 @@ export function lifecycleProblems(cfg: VaultConfig): ConfigIssue[] {
   });
 }
 
-/** Pure: lifetimes that Vault would cut short, or an intermediate outliving its root. */
-export function ttlProblems(cfg: VaultConfig): ConfigIssue[] {
-  const out: ConfigIssue[] = [];
-  const s = durationSeconds;
-  const inter = cfg.intermediate;
-  // zod runs this refinement even when a field failed: malformed durations are reported already.
-  const ttls = [inter.ttl, inter.maxLeaseTtl, cfg.root.maxLeaseTtl, ...(cfg.root.mode === "internal" ? [cfg.root.ttl] : [])];
-  if (ttls.some((t) => typeof t !== "string" || !VAULT_DURATION.test(t))) return out;
-  if (s(inter.ttl) > s(inter.maxLeaseTtl)) {
-    out.push({ path: ["intermediate", "ttl"], input: inter.ttl, message: `intermediate.ttl is longer than intermediate.maxLeaseTtl (${inter.maxLeaseTtl}); shorten it or raise the mount's max lease TTL` });
-  }
-  if (cfg.root.mode === "internal") {
-    const root = cfg.root;
-    if (s(root.ttl) > s(root.maxLeaseTtl)) {
-      out.push({ path: ["root", "ttl"], input: root.ttl, message: `root.ttl is longer than root.maxLeaseTtl (${root.maxLeaseTtl}); Vault would cut it short` });
-    }
-    // sign-intermediate on the root mount is capped by that mount's max lease TTL and the root's expiry.
-    const cap = Math.min(s(root.ttl), s(root.maxLeaseTtl));
-    if (s(inter.ttl) > cap) {
-      out.push({ path: ["intermediate", "ttl"], input: inter.ttl, message: `intermediate.ttl is longer than the root allows (${cap / 3600}h: root.ttl and root.maxLeaseTtl); an intermediate cannot outlive its root` });
-    }
-  } else {
-    const days = Math.ceil(s(inter.ttl) / 86400);
-    const err = intermediateOutlivesRoot(cfg.root, { key: inter.key, validityDays: days, subject: {} });
-    if (err) out.push({ path: ["intermediate", "ttl"], input: inter.ttl, message: `intermediate.ttl (${days} days) is longer than root.validityDays (${cfg.root.validityDays}); an intermediate cannot outlive its root` });
-  }
-  return out;
-}
-
 /**
  * Pure, cross-key: when this stack installs a revisioned istiod from the chart, the role must be
  * bound to the service account the chart creates for it, `istiod-<rev>`; another name would make
@@ -278,7 +225,7 @@ export function ttlProblems(cfg: VaultConfig): ConfigIssue[] {
  * is documented for older Istio, `istiod-service-account`, and custom charts.)
  */
 export function serviceAccountProblems(cfg: Pick<VaultConfig, "kubernetesAuth">, istio: { install: "helm" | "external"; revision?: string }): ConfigIssue[] {
-  const sa = cfg.kubernetesAuth.serviceAccount;
+  const sa = cfg.kubernetesAuth?.serviceAccount; // `ca` with problems of its own arrives as given
   const expected = `istiod-${istio.revision}`;
   if (istio.install !== "helm" || istio.revision === undefined || sa === undefined || sa === expected) return [];
   return [{ path: ["ca", "kubernetesAuth", "serviceAccount"], input: sa,

@@ -7,15 +7,15 @@ import { injectorAnnotations } from "./agentTemplates";
 import { istiodName } from "../../istio/deploymentEnv";
 import { MeshComponent } from "../../shared/meshComponent";
 import { Transform, transformed } from "../../shared/transform";
-import { VaultPki } from "./pki";
-import { VaultCaSettings, durationSeconds } from "./settings";
+import { VaultPki, resolvedVaultSettings } from "./pki";
+import { ResolvedVaultCaSettings, VaultCaSettings, durationSeconds } from "./settings";
 
 export { VaultPki } from "./pki";
 export type { VaultPkiArgs, VaultPkiTransform, IssuedIntermediate } from "./pki";
 export { vaultProvider } from "./provider";
-export { durationSeconds } from "./settings";
+export { durationSeconds, resolveVaultSettings, vaultSettingsProblems } from "./settings";
 export type {
-  VaultCaSettings, VaultRootSettings, VaultInternalRoot, VaultOfflineRoot, VaultIntermediateSettings, VaultAuditSettings,
+  VaultCaSettings, ResolvedVaultCaSettings, VaultRootInput, VaultRootSettings, VaultInternalRoot, VaultOfflineRoot, VaultIntermediateSettings, VaultAuditSettings,
   VaultKvSettings, VaultKubernetesAuthSettings, VaultAgentTlsSettings, VaultInjectorSettings, TokenReviewer, VaultRootMode,
 } from "./settings";
 
@@ -35,8 +35,12 @@ export interface VaultShared {
 }
 
 export interface VaultCaArgs {
-  /** Kubernetes auth, the injector, the agent's TLS and ROOT_CA_DIR (the same settings the stack's `VaultPki` was built from). */
-  readonly settings: VaultCaSettings;
+  /**
+   * Kubernetes auth, the injector, the agent's TLS and ROOT_CA_DIR (the same settings the stack's
+   * `VaultPki` was built from): checked and resolved here, unless already resolved (as the config
+   * schema produces them).
+   */
+  readonly settings: VaultCaSettings | ResolvedVaultCaSettings;
   /** The stack's Vault provider and PKI. */
   readonly shared: VaultShared;
   /** The cluster's Kubernetes provider (for the injector chart). */
@@ -71,7 +75,8 @@ export class VaultCa extends MeshComponent implements CaBackend {
 
   constructor(name: string, args: VaultCaArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ca", "VaultCa", name, opts);
-    const { settings, shared } = args;
+    const { shared } = args;
+    const settings = "resolved" in args.settings ? args.settings : resolvedVaultSettings(this, args.settingsName ?? name, args.settings);
     const vopts = { parent: this, provider: shared.provider };
     const auth = settings.kubernetesAuth;
     const t = args.transform ?? {};
@@ -136,7 +141,7 @@ export class VaultCa extends MeshComponent implements CaBackend {
    * HashiCorp's chart with only the injector, pointed at the external Vault, its webhook failing
    * closed for istiod and only for istiod (injectorWebhookValues).
    */
-  private injectorChart(settings: VaultCaSettings, provider: k8s.Provider, istioNamespace: string, t: NonNullable<VaultCaArgs["transform"]>): pulumi.Resource[] {
+  private injectorChart(settings: ResolvedVaultCaSettings, provider: k8s.Provider, istioNamespace: string, t: NonNullable<VaultCaArgs["transform"]>): pulumi.Resource[] {
     const k8sOpts = { parent: this, provider };
     const injector = settings.injector;
     const ns = new k8s.core.v1.Namespace(this.childName("injector-namespace"),

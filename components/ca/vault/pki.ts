@@ -7,13 +7,17 @@ import { CaLifecycle, CaLifecycleArgs, ClusterCaMaterial, IstiodAdditions, clust
 import { SigningRoot } from "../tlsCa";
 import { CA_FILES, CaFile } from "./agentTemplates";
 import { VaultReadPaths, policyPaths, readOnlyPolicy, vaultReadPaths } from "./paths";
-import { VaultCaSettings, VaultInternalRoot, durationSeconds } from "./settings";
+import { ResolvedVaultCaSettings, VaultCaSettings, VaultInternalRoot, durationSeconds, resolveVaultSettings, vaultSettingsProblems } from "./settings";
 import { MeshComponent } from "../../shared/meshComponent";
 import { Transform, transformed } from "../../shared/transform";
 
 export interface VaultPkiArgs {
-  /** Vault's address, mounts, root mode, intermediate, KV secret, policy name and expiry guards. */
-  readonly settings: VaultCaSettings;
+  /**
+   * Vault's address, mounts, root mode, intermediate, KV secret, policy name and expiry guards:
+   * checked (`vaultSettingsProblems`) and resolved here, unless already resolved (`resolveVaultSettings`,
+   * as the config schema produces them).
+   */
+  readonly settings: VaultCaSettings | ResolvedVaultCaSettings;
   /** The Vault provider every child uses. */
   readonly provider: vault.Provider;
   /**
@@ -92,7 +96,7 @@ export class VaultPki extends MeshComponent {
   /** `root.mode: offline`: istiod's additions for the rotation phase (multi-root env, restarts). */
   public readonly istiodAdditions?: pulumi.Output<IstiodAdditions>;
 
-  private readonly settings: VaultCaSettings;
+  private readonly settings: ResolvedVaultCaSettings;
   private readonly settingsName: string;
   private readonly vopts: pulumi.CustomResourceOptions;
   private readonly rootMount: vault.Mount;
@@ -101,9 +105,9 @@ export class VaultPki extends MeshComponent {
 
   constructor(name: string, args: VaultPkiArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ca", "VaultPki", name, opts);
-    const settings = args.settings;
-    this.settings = settings;
     this.settingsName = args.settingsName ?? name;
+    const settings = "resolved" in args.settings ? args.settings : resolvedVaultSettings(this, this.settingsName, args.settings);
+    this.settings = settings;
     // Refused before any child is registered.
     if (settings.root.mode === "internal" && args.lifecycle) {
       this.fail(`${this.settingsName}: the CA lifecycle (lifecycle) does not apply to root.mode internal (Vault holds that root)`);
@@ -315,4 +319,13 @@ export class VaultPki extends MeshComponent {
     const rootImport = this.importRoots(clusterMaterial.rootCertBundle);
     return this.issuedFrom(clusterMaterial.rootCerts, clusterMaterial.rootCertBundle, m.intermediateCert, key, m.certChain, [rootImport, imported]);
   }
+}
+
+/** A library user's settings: refused against `component` with every problem, or resolved. */
+export function resolvedVaultSettings(component: MeshComponent, settingsName: string, given: VaultCaSettings): ResolvedVaultCaSettings {
+  const problems = vaultSettingsProblems(given);
+  if (problems.length > 0) {
+    throw new pulumi.ResourceError(problems.map((p) => `${[settingsName, ...p.path].join(".")}: ${p.message}`).join("; "), component);
+  }
+  return resolveVaultSettings(given);
 }

@@ -1,11 +1,13 @@
-import { KeySpec, RootParams, Subject } from "../certParams";
+import { DEFAULT_KEY, DEFAULT_ROOT_PARAMS, KeySpec, RootParams, Subject, intermediateOutlivesRoot } from "../certParams";
 import { ExpirySettings, IntermediateSource, RotationSettings } from "../lifecycle/settings";
+import { AGENT_TLS_DIR } from "./agentTemplates";
 
 /**
  * The settings of the HashiCorp Vault backend: where Vault is, how the root is held (in Vault, or
  * offline in this stack), the mounts, the KV copy of the key, Kubernetes auth and the vault-agent
- * injector. Plain types and pure helpers; the config schema that produces them (and checks them
- * against each other) is config/backends/vault.ts.
+ * injector. Plain types, and the one place of their defaults (`resolveVaultSettings`) and checks
+ * (`vaultSettingsProblems`); the config schema (config/backends/vault.ts) checks their shape and
+ * resolves through these.
  */
 
 /** Vault durations as we accept them: digits and a unit, possibly repeated ("8760h", "30d", "1h30m"). */
@@ -164,8 +166,13 @@ export interface VaultInjectorSettings {
   readonly chartRepository: string;
 }
 
-/** Everything the Vault backend's components (`VaultPki`, `VaultCa`, `vaultProvider`) are built from. */
-export interface VaultCaSettings {
+/**
+ * Everything the Vault backend's components (`VaultPki`, `VaultCa`, `vaultProvider`) are built from,
+ * every default applied: what `resolveVaultSettings` returns and the config schema produces.
+ * `resolved` tells the components that `vaultSettingsProblems` already found nothing.
+ */
+export interface ResolvedVaultCaSettings {
+  readonly resolved: true;
   /** The Vault API address (http or https URL), reachable from Pulumi and from the cluster. */
   readonly address: string;
   /** Vault Enterprise namespace. */
@@ -207,4 +214,163 @@ export interface VaultCaSettings {
   readonly rotation: RotationSettings;
   /** Expiry guards on the CA certificates in use. @default { warnDays: 90, errorDays: 14, acknowledge: [] } */
   readonly expiry: ExpirySettings;
+}
+
+/** A root as given: `mode` and any of its settings (each @default as documented on the resolved type). */
+export type VaultRootInput =
+  | (Partial<Omit<VaultInternalRoot, "mode">> & { readonly mode: "internal" })
+  | (Partial<Omit<VaultOfflineRoot, "mode">> & { readonly mode: "offline" });
+
+/**
+ * The Vault backend's settings as a library user (or the config) gives them: every setting with a
+ * documented `@default` (see `ResolvedVaultCaSettings` and the types of its parts) may be left out.
+ */
+export interface VaultCaSettings {
+  readonly address: string;
+  readonly namespace?: string;
+  readonly token?: string;
+  readonly skipChildToken?: boolean;
+  readonly caCertFile?: string;
+  readonly audit?: Partial<VaultAuditSettings>;
+  /** @default { mode: "offline" } */
+  readonly root?: VaultRootInput;
+  readonly intermediate?: Partial<VaultIntermediateSettings>;
+  readonly kv?: Partial<VaultKvSettings>;
+  readonly kubernetesAuth: Partial<VaultKubernetesAuthSettings> & Pick<VaultKubernetesAuthSettings, "host" | "caCertPem">;
+  readonly agentTls?: Partial<VaultAgentTlsSettings>;
+  readonly injector?: Partial<VaultInjectorSettings>;
+  readonly agentRenderInterval?: string;
+  readonly secretVolumePath?: string;
+  /** The CA lifecycle's settings (offline root only), as components/ca/lifecycle/settings.ts defines them. */
+  readonly intermediateSource: IntermediateSource;
+  readonly rotation: RotationSettings;
+  readonly expiry: ExpirySettings;
+}
+
+/** `o` without its undefined entries: optional settings stay absent, as given. */
+function defined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** The one place the Vault backend's defaults are applied. Call after `vaultSettingsProblems` found nothing. */
+export function resolveVaultSettings(s: VaultCaSettings): ResolvedVaultCaSettings {
+  const r = s.root ?? { mode: "offline" };
+  const root: VaultRootSettings = r.mode === "internal"
+    ? defined({
+      mode: r.mode, mount: r.mount ?? "pki", maxLeaseTtl: r.maxLeaseTtl ?? "8760h", commonName: r.commonName ?? "Istio Root CA",
+      organization: r.organization, ttl: r.ttl ?? "8760h", key: r.key ?? DEFAULT_KEY,
+    })
+    : {
+      mode: r.mode, key: r.key ?? DEFAULT_ROOT_PARAMS.key, validityDays: r.validityDays ?? DEFAULT_ROOT_PARAMS.validityDays,
+      subject: r.subject ?? DEFAULT_ROOT_PARAMS.subject, mount: r.mount ?? "pki", maxLeaseTtl: r.maxLeaseTtl ?? "8760h",
+    };
+  const i = s.intermediate ?? {};
+  const kv = s.kv ?? {};
+  const auth = s.kubernetesAuth;
+  const audit = s.audit ?? {};
+  const tls = s.agentTls ?? {};
+  const injector = s.injector ?? {};
+  return defined({
+    resolved: true as const,
+    address: s.address,
+    namespace: s.namespace,
+    token: s.token,
+    skipChildToken: s.skipChildToken ?? false,
+    caCertFile: s.caCertFile,
+    audit: { enabled: audit.enabled ?? true, path: audit.path ?? "file", filePath: audit.filePath ?? "/vault/vault-audit.log" },
+    root,
+    intermediate: defined({
+      mount: i.mount ?? "istioca", maxLeaseTtl: i.maxLeaseTtl ?? "43800h", ttl: i.ttl ?? "8760h", commonName: i.commonName ?? "Istio Intermediate Authority",
+      subject: i.subject ?? {}, key: i.key ?? DEFAULT_KEY, dnsNames: i.dnsNames,
+    }),
+    kv: { mount: kv.mount ?? "kv", path: kv.path ?? "istioca", version: kv.version ?? 2, createMount: kv.createMount ?? true },
+    kubernetesAuth: defined({
+      path: auth.path ?? "kubernetes", host: auth.host, caCertPem: auth.caCertPem, role: auth.role ?? "istiod",
+      serviceAccount: auth.serviceAccount, serviceAccountNamespace: auth.serviceAccountNamespace, policyName: auth.policyName ?? "istioca",
+      tokenPeriod: auth.tokenPeriod ?? "600s", tokenReviewer: auth.tokenReviewer ?? "clientJwt", tokenReviewerJwt: auth.tokenReviewerJwt,
+    }),
+    agentTls: defined({ caCertSecret: tls.caCertSecret, caCertKey: tls.caCertKey ?? "ca.crt", caCertPath: tls.caCertPath, serverName: tls.serverName }),
+    injector: {
+      install: injector.install ?? false, namespace: injector.namespace ?? "vault",
+      chartVersion: injector.chartVersion ?? "0.30.1", chartRepository: injector.chartRepository ?? "https://helm.releases.hashicorp.com",
+    },
+    agentRenderInterval: s.agentRenderInterval,
+    secretVolumePath: s.secretVolumePath ?? "/vault/secrets",
+    intermediateSource: s.intermediateSource,
+    rotation: s.rotation,
+    expiry: s.expiry,
+  });
+}
+
+/** A problem of the settings; `path` is relative to `VaultCaSettings`. */
+export interface SettingsProblem {
+  path: (string | number)[];
+  message: string;
+  input?: unknown;
+}
+
+/**
+ * Pure: the token reviewer settings fit together, and an https Vault with its own CA bundle
+ * (`caCertFile`) also tells istiod's vault-agent how to verify it (otherwise vault-agent-init fails
+ * TLS and istiod never starts). Never echoes a token.
+ */
+export function authAndTlsProblems(cfg: Pick<ResolvedVaultCaSettings, "address" | "caCertFile" | "kubernetesAuth" | "agentTls">): SettingsProblem[] {
+  const out: SettingsProblem[] = [];
+  const auth = cfg.kubernetesAuth;
+  if (auth.tokenReviewer === "reviewerJwt" && !auth.tokenReviewerJwt) {
+    out.push({ path: ["kubernetesAuth", "tokenReviewerJwt"],
+      message: "required with tokenReviewer reviewerJwt: a service account token allowed to create TokenReviews, set with `pulumi config set --secret --path 'istio-mesh-ca:ca.kubernetesAuth.tokenReviewerJwt'`" });
+  }
+  if (auth.tokenReviewerJwt && auth.tokenReviewer !== "reviewerJwt") {
+    out.push({ path: ["kubernetesAuth", "tokenReviewerJwt"],
+      message: `only used with tokenReviewer reviewerJwt (tokenReviewer is ${auth.tokenReviewer}); set tokenReviewer: reviewerJwt or remove it (value not shown)` });
+  }
+  const tls = cfg.agentTls;
+  if (tls.caCertSecret && tls.caCertPath) {
+    out.push({ path: ["agentTls", "caCertPath"], input: tls.caCertPath,
+      message: `set caCertSecret (mounted at ${AGENT_TLS_DIR}, ca-cert = ${AGENT_TLS_DIR}/<caCertKey>) or caCertPath, not both` });
+  }
+  if (cfg.caCertFile && /^https:/.test(cfg.address) && !tls.caCertSecret && !tls.caCertPath) {
+    out.push({ path: ["caCertFile"], input: cfg.caCertFile,
+      message: "Vault's CA bundle reaches only Pulumi's provider; istiod's vault-agent must verify Vault too, or vault-agent-init fails TLS: "
+        + "set agentTls.caCertSecret (a Secret with that bundle in the Istio namespace, key agentTls.caCertKey, default ca.crt) or agentTls.caCertPath (a file in the istiod pod)" });
+  }
+  return out;
+}
+
+/** Pure: lifetimes that Vault would cut short, or an intermediate outliving its root. */
+export function ttlProblems(cfg: Pick<ResolvedVaultCaSettings, "root" | "intermediate">): SettingsProblem[] {
+  const out: SettingsProblem[] = [];
+  const s = (ttl: string) => durationSeconds(ttl);
+  const inter = cfg.intermediate;
+  const ttls = [inter.ttl, inter.maxLeaseTtl, cfg.root.maxLeaseTtl, ...(cfg.root.mode === "internal" ? [cfg.root.ttl] : [])];
+  const malformed = ttls.filter((t) => !VAULT_DURATION.test(t));
+  if (malformed.length > 0) {
+    return [{ path: [], input: malformed, message: `not Vault durations (digits followed by s, m, h or d, e.g. "8760h"): ${malformed.join(", ")}` }];
+  }
+  if (s(inter.ttl) > s(inter.maxLeaseTtl)) {
+    out.push({ path: ["intermediate", "ttl"], input: inter.ttl, message: `intermediate.ttl is longer than intermediate.maxLeaseTtl (${inter.maxLeaseTtl}); shorten it or raise the mount's max lease TTL` });
+  }
+  if (cfg.root.mode === "internal") {
+    const root = cfg.root;
+    if (s(root.ttl) > s(root.maxLeaseTtl)) {
+      out.push({ path: ["root", "ttl"], input: root.ttl, message: `root.ttl is longer than root.maxLeaseTtl (${root.maxLeaseTtl}); Vault would cut it short` });
+    }
+    // sign-intermediate on the root mount is capped by that mount's max lease TTL and the root's expiry.
+    const cap = Math.min(s(root.ttl), s(root.maxLeaseTtl));
+    if (s(inter.ttl) > cap) {
+      out.push({ path: ["intermediate", "ttl"], input: inter.ttl, message: `intermediate.ttl is longer than the root allows (${cap / 3600}h: root.ttl and root.maxLeaseTtl); an intermediate cannot outlive its root` });
+    }
+  } else {
+    const days = Math.ceil(s(inter.ttl) / 86400);
+    const err = intermediateOutlivesRoot(cfg.root, { key: inter.key, validityDays: days, subject: {} });
+    if (err) out.push({ path: ["intermediate", "ttl"], input: inter.ttl, message: `intermediate.ttl (${days} days) is longer than root.validityDays (${cfg.root.validityDays}); an intermediate cannot outlive its root` });
+  }
+  return out;
+}
+
+/** Pure checks of the settings, each with its path: lifetimes Vault would cut, the token reviewer, the agent's TLS. */
+export function vaultSettingsProblems(s: VaultCaSettings | ResolvedVaultCaSettings): SettingsProblem[] {
+  const resolved = "resolved" in s ? s : resolveVaultSettings(s);
+  return [...ttlProblems(resolved), ...authAndTlsProblems(resolved)];
 }

@@ -1,4 +1,5 @@
-import { clusterProblems, plaintextTokenProblems, ttlProblems, vaultConfigSchema } from "../../../config/backends/vault";
+import { ttlProblems } from "../../../components/ca/vault/settings";
+import { clusterProblems, plaintextTokenProblems, vaultConfigSchema } from "../../../config/backends/vault";
 import { durationSeconds } from "../../../components/ca/vault/settings";
 import { agentTemplates, injectorAnnotations } from "../../../components/ca/vault/agentTemplates";
 import { policyPaths, readOnlyPolicy, vaultReadPaths } from "../../../components/ca/vault/paths";

@@ -1,5 +1,6 @@
 import { injectorAnnotations } from "../../../components/ca/vault/agentTemplates";
-import { authAndTlsProblems, plaintextTokenProblems, vaultConfigSchema } from "../../../config/backends/vault";
+import { authAndTlsProblems } from "../../../components/ca/vault/settings";
+import { plaintextTokenProblems, vaultConfigSchema } from "../../../config/backends/vault";
 import { vaultReadPaths } from "../../../components/ca/vault/paths";
 import { ProgramRun, byName, isSecretValue, ofType, runProgram, stackConfig } from "../../harness/program";
 import { fakeVault } from "../../vault/fakeVault";
