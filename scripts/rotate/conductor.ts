@@ -7,6 +7,7 @@ import {
   rolloutGate, rootCertGate, workloadLeavesGate,
 } from "./gates";
 import { KubeReader } from "./kube";
+import type { ConfigMap } from "./kubeTypes";
 import { ClusterTarget, KubeTarget, StackLayout, classify, readProjectStackFiles, selectRotation } from "./layout";
 import { Position, RotationKind, Stage, commandStages, describePosition, position, progress, samePosition, stageBetween } from "./model";
 import { PreviewDigest, changingSteps, describeSteps, driftOf } from "./previewModel";
@@ -59,6 +60,18 @@ const lifecycleConfigKey = (l: StackLayout): string => (l.role.kind === "rootSta
 
 /** Reads a nested config key (`istio-mesh-ca:rootCa` → that object). */
 const configAt = (config: Record<string, unknown>, key: string): unknown => config[key];
+
+/**
+ * The plain outputs `expected` reads of the stack that owns the root (secret ones are absent): a root
+ * CA stack's (stacks/rootCa.ts, RootCaOutputs: rootCerts, intermediates) or a single stack's
+ * (stacks/mesh.ts, clusters: ClusterOutputs). Optional throughout: the state is whatever the last
+ * deployment recorded.
+ */
+interface OwnerOutputs {
+  readonly rootCerts?: string[];
+  readonly intermediates?: Record<string, { readonly intermediateCert?: string } | undefined>;
+  readonly clusters?: Record<string, { readonly rootCertBundle?: string; readonly intermediateCert?: string } | undefined>;
+}
 
 export class Conductor {
   private rotation?: Rotation;
@@ -120,7 +133,7 @@ export class Conductor {
   /** The material each cluster must hold once the owner's current outputs are applied. */
   private expected(r: Rotation, ownerState: StackState): Map<string, ExpectedMaterial> {
     const out = new Map<string, ExpectedMaterial>();
-    const o = ownerState.outputs as Record<string, any>;
+    const o = ownerState.outputs as OwnerOutputs;
     for (const t of r.clusters) {
       if (r.owner.role.kind === "rootStack") {
         const roots = (Array.isArray(o.rootCerts) ? o.rootCerts : []).flatMap((p: string) => bundleIds(p));
@@ -148,7 +161,7 @@ export class Conductor {
         if (gates.includes("istiod-rollout")) out.push(rolloutGate(t, t.skipAwait ? undefined : await kube.get("deployment", istiodName(t.revision), t.istioNamespace)));
         if (gates.includes("istio-ca-root-cert")) {
           const nss = [...new Set([t.istioNamespace, ...injected])];
-          const cms: Record<string, any> = {};
+          const cms: Record<string, ConfigMap | undefined> = {};
           for (const ns of nss) cms[ns] = await kube.get("configmap", "istio-ca-root-cert", ns);
           out.push(rootCertGate(t, nss, cms, exp.roots));
         }
@@ -193,7 +206,7 @@ export class Conductor {
   }
 
   /** Refuses when a stack is locked or has pending operations (unless recovering them). */
-  private async checkLocks(r: Rotation, states: Map<string, StackState>): Promise<void> {
+  private async checkLocks(r: Rotation): Promise<void> {
     const problems: string[] = [];
     for (const name of this.allStacks(r)) {
       const lock = await this.o.engine.lock(name);
@@ -321,7 +334,7 @@ export class Conductor {
 
   /** Drift at rest: the followers' previews must show nothing (the owner's is checked with its first step). */
   private async preflight(r: Rotation, states: Map<string, StackState>, stage: Stage): Promise<void> {
-    await this.checkLocks(r, states);
+    await this.checkLocks(r);
     const ownerAt = this.ownerAt(r, states);
     const p = progress(this.standing(r, states));
     if (p.stuck.length > 0 || p.behind.length > 0) throw new Stop(`a rotation is in progress: ${p.next}`);
@@ -365,9 +378,11 @@ export class Conductor {
   /** Continues where the stacks say the rotation stands. */
   async resume(): Promise<void> {
     const r = await this.load();
+    // Every stack's state is read (and its caLifecycle parsed) before locks are checked or recovered;
+    // read again after, as recovery may change it.
+    await this.states(r);
+    await this.checkLocks(r);
     let states = await this.states(r);
-    await this.checkLocks(r, states);
-    states = await this.states(r);
     const p = progress(this.standing(r, states));
     this.o.audit.write({ event: "start", stack: r.owner.stack, message: `resume: ${p.next}` });
     this.say(`resume: ${p.next}`);
@@ -444,7 +459,7 @@ export class Conductor {
         return kind === "root" ? [...first, ...commandStages("complete", "root", first[first.length - 1].to)] : first;
       } catch (e) { throw new Stop((e as Error).message); }
     })();
-    let cfg = configAt(await this.o.engine.config(r.owner.stack), r.owner.configKey) as Record<string, any> | undefined;
+    let cfg: unknown = configAt(await this.o.engine.config(r.owner.stack), r.owner.configKey);
     const names = this.allStacks(r);
     const resources = new Map((await Promise.all(names.map((n) => this.o.engine.resources(n)))).map((x, i) => [names[i], x.resources]));
     const out: PlanStep[] = [];
@@ -493,12 +508,12 @@ export interface PlanStep {
 }
 
 /** Pure: a lifecycle config object with the changes under `configKey` applied (for planning later steps). */
-function applyToConfig(cfg: Record<string, any> | undefined, changes: readonly ConfigChange[], configKey: string): Record<string, any> {
-  const out = JSON.parse(JSON.stringify(cfg ?? {}));
+function applyToConfig(cfg: unknown, changes: readonly ConfigChange[], configKey: string): Record<string, unknown> {
+  const out = JSON.parse(JSON.stringify(cfg ?? {})) as Record<string, unknown>;
   for (const c of changes) {
     const parts = c.key.slice(configKey.length + 1).split(".");
     let at = out;
-    for (const p of parts.slice(0, -1)) at = (at[p] ??= {});
+    for (const p of parts.slice(0, -1)) at = (at[p] ??= {}) as Record<string, unknown>;
     if (c.op === "set") at[parts[parts.length - 1]] = c.value; else delete at[parts[parts.length - 1]];
   }
   return out;

@@ -39,17 +39,37 @@ export interface Applied { readonly op: string; readonly urn: string; readonly t
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const isSecret = (v: unknown) => !!v && typeof v === "object" && (v as Record<string, unknown>)[SECRET_SIG] !== undefined;
 
+/**
+ * The fields read of `pulumi stack export` JSON. The Automation API types it as `Deployment`
+ * (`{ version, deployment: any }`); the engine's schema is apitype.DeploymentV3 (sdk/go/common/apitype/core.go):
+ * `resources` are ResourceV3 (urn, type, id, outputs), `pending_operations` OperationV2 (resource, type).
+ */
+export interface ExportedResource {
+  /** Absent in the outputs-only state `Engine.state` builds. */
+  readonly urn?: string;
+  readonly type: string;
+  readonly id?: string;
+  /** Plain values; secret ones as `{ [SECRET_SIG]: …, ciphertext }`. */
+  readonly outputs?: Record<string, unknown>;
+}
+export interface ExportedOperation { readonly type: string; readonly resource?: { readonly urn?: string } }
+export interface ExportedDeployment {
+  readonly resources?: readonly ExportedResource[];
+  readonly pending_operations?: readonly ExportedOperation[];
+}
+export interface ExportedStack { readonly deployment?: ExportedDeployment }
+
 /** Pure: a stack's state from `pulumi stack export` JSON (secrets stay encrypted and are dropped). */
-export function stateFromExport(stack: string, exported: any): StackState {
-  const d = exported?.deployment ?? {};
-  const resources: any[] = d.resources ?? [];
+export function stateFromExport(stack: string, exported: ExportedStack | undefined): StackState {
+  const d: ExportedDeployment = exported?.deployment ?? {};
+  const resources = d.resources ?? [];
   const root = resources.find((r) => r.type === "pulumi:pulumi:Stack");
   const outputs = Object.fromEntries(Object.entries<unknown>(root?.outputs ?? {}).filter(([, v]) => !isSecret(v)));
   const raw = outputs.caLifecycle;
   return {
     ...(raw !== undefined ? { lifecycle: parseLifecycleState(raw, `stack ${stack}: output caLifecycle`) } : {}),
     outputs,
-    pending: (d.pending_operations ?? []).map((p: any) => ({ type: String(p.type), urn: String(p.resource?.urn) })),
+    pending: (d.pending_operations ?? []).map((p) => ({ type: String(p.type), urn: String(p.resource?.urn) })),
     resources: resources.map((r) => ({ urn: String(r.urn), type: String(r.type), ...(r.id ? { id: String(r.id) } : {}) })),
   };
 }
@@ -131,8 +151,9 @@ export class Engine {
    * `state`: a cluster stack's state holds every object of Istio's charts.
    */
   async resources(name: string): Promise<Pick<StackState, "pending" | "resources">> {
-    const d = (await (await this.stack(name)).exportStack()).deployment ?? {};
-    const s = stateFromExport(name, { deployment: { resources: (d.resources ?? []).filter((r: any) => r.type !== "pulumi:pulumi:Stack"), pending_operations: d.pending_operations ?? [] } });
+    // Deployment.deployment is the untyped DeploymentV3 JSON (ExportedDeployment: the fields kept).
+    const d: ExportedDeployment = (await (await this.stack(name)).exportStack()).deployment ?? {};
+    const s = stateFromExport(name, { deployment: { resources: (d.resources ?? []).filter((r) => r.type !== "pulumi:pulumi:Stack"), pending_operations: d.pending_operations ?? [] } });
     return { pending: s.pending, resources: s.resources };
   }
 
@@ -215,7 +236,7 @@ export class Engine {
         if (!fs.existsSync(d)) continue;
         for (const f of fs.readdirSync(d).filter((x) => x.endsWith(".json"))) {
           try {
-            const l = JSON.parse(fs.readFileSync(path.join(d, f), "utf8"));
+            const l = JSON.parse(fs.readFileSync(path.join(d, f), "utf8")) as LockFile;
             holders.push(`${l.username}@${l.hostname} (pid ${l.pid}, ${alive(l.hostname, l.pid)}) since ${l.timestamp}`);
           } catch { holders.push(path.join(d, f)); }
         }
@@ -233,6 +254,9 @@ export class Engine {
     await stack.refresh({ clearPendingCreates: true });
   }
 }
+
+/** A file backend's lock file (pkg/backend/diy/lock.go, lockContent). */
+interface LockFile { readonly pid: number; readonly username: string; readonly hostname: string; readonly timestamp: string }
 
 /** Whether a lock's process still runs (only knowable on this host). */
 function alive(hostname: string, pid: number): string {

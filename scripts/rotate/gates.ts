@@ -1,5 +1,6 @@
 import { X509Certificate } from "crypto";
 import { splitPemCerts } from "../../components/ca/pem";
+import type { ConfigMap, Deployment, DeploymentStatus, Namespace, Pod, Secret } from "./kubeTypes";
 import { ClusterTarget } from "./layout";
 
 /**
@@ -57,7 +58,7 @@ export function compareIds(found: readonly CertId[], expected: readonly CertId[]
   return { missing: expected.filter((x) => !f.has(x.fingerprint)), unexpected: found.filter((x) => !e.has(x.fingerprint)) };
 }
 
-const decode = (secret: any, key: string): string | undefined => {
+const decode = (secret: Secret, key: string): string | undefined => {
   const v = secret?.data?.[key];
   return typeof v === "string" ? Buffer.from(v, "base64").toString("utf8") : undefined;
 };
@@ -66,7 +67,7 @@ const result = (t: ClusterTarget, gate: GateName, holds: boolean, detail: string
   ({ gate, stack: t.stack, cluster: t.cluster, holds, detail, ...(notChecked ? { notChecked } : {}) });
 
 /** `cacerts` holds exactly the expected roots in `root-cert.pem` and the expected intermediate in `ca-cert.pem`. */
-export function cacertsGate(t: ClusterTarget, secret: any | undefined, expected: ExpectedMaterial): GateResult {
+export function cacertsGate(t: ClusterTarget, secret: Secret | undefined, expected: ExpectedMaterial): GateResult {
   const where = `Secret ${t.istioNamespace}/cacerts`;
   if (!secret) return result(t, "cacerts", false, `cluster ${t.cluster}: ${where} does not exist`);
   const problems: string[] = [];
@@ -92,14 +93,14 @@ export const istiodName = (revision?: string): string => (revision ? `istiod-${r
  * With `istio.skipAwait` the stack itself does not wait for Deployments: the gate says so and is not
  * taken as evidence.
  */
-export function rolloutGate(t: ClusterTarget, deployment: any | undefined): GateResult {
+export function rolloutGate(t: ClusterTarget, deployment: Deployment | undefined): GateResult {
   const name = `Deployment ${t.istioNamespace}/${istiodName(t.revision)}`;
   if (t.skipAwait) {
     return result(t, "istiod-rollout", true, `cluster ${t.cluster}: ${name} rollout not checked: stack ${t.stack} sets istio.skipAwait (no rollout evidence from the Deployment status; istio-ca-root-cert stands as the evidence that istiod loaded the trust)`, "istio.skipAwait");
   }
   if (!deployment) return result(t, "istiod-rollout", false, `cluster ${t.cluster}: ${name} does not exist`);
   const want = deployment.spec?.replicas ?? 1;
-  const st = deployment.status ?? {};
+  const st: DeploymentStatus = deployment.status ?? {};
   const gen = deployment.metadata?.generation ?? 0;
   const problems: string[] = [];
   if ((st.observedGeneration ?? 0) < gen) problems.push(`observedGeneration ${st.observedGeneration ?? 0} < generation ${gen} (the controller has not seen the new template)`);
@@ -111,18 +112,18 @@ export function rolloutGate(t: ClusterTarget, deployment: any | undefined): Gate
 }
 
 /** Namespaces whose pods get a sidecar: `istio-injection=enabled`, or `istio.io/rev=<revision>`. */
-export function injectedNamespaces(t: ClusterTarget, namespaces: readonly any[]): string[] {
+export function injectedNamespaces(t: ClusterTarget, namespaces: readonly Namespace[]): string[] {
   return namespaces.filter((ns) => {
     const l = ns.metadata?.labels ?? {};
     return t.revision ? l["istio.io/rev"] === t.revision && l["istio-injection"] === undefined : l["istio-injection"] === "enabled" && l["istio.io/rev"] === undefined;
-  }).map((ns) => String(ns.metadata.name)).sort();
+  }).map((ns) => String(ns.metadata!.name)).sort();
 }
 
 /**
  * `istio-ca-root-cert` (written by istiod, from the roots it loaded) holds exactly the expected roots
  * in every injection-enabled namespace and in istiod's own namespace (istiod writes it there too).
  */
-export function rootCertGate(t: ClusterTarget, namespaces: readonly string[], configMaps: Record<string, any | undefined>, expected: readonly CertId[]): GateResult {
+export function rootCertGate(t: ClusterTarget, namespaces: readonly string[], configMaps: Record<string, ConfigMap | undefined>, expected: readonly CertId[]): GateResult {
   const problems: string[] = [];
   for (const ns of namespaces) {
     const cm = configMaps[ns];
@@ -136,8 +137,8 @@ export function rootCertGate(t: ClusterTarget, namespaces: readonly string[], co
 }
 
 /** When `cacerts` was last written (its newest managedFields entry): the cluster's cutover time before finalize. */
-export function lastWritten(secret: any | undefined): Date | undefined {
-  const times = (secret?.metadata?.managedFields ?? []).map((m: any) => Date.parse(m.time)).filter((n: number) => Number.isFinite(n));
+export function lastWritten(secret: Secret | undefined): Date | undefined {
+  const times = (secret?.metadata?.managedFields ?? []).map((m) => Date.parse(m.time ?? "")).filter((n) => Number.isFinite(n));
   return times.length > 0 ? new Date(Math.max(...times)) : undefined;
 }
 
@@ -154,19 +155,19 @@ export const formatDuration = (ms: number): string => {
  * `cacerts`, or when every pod in the injection-enabled namespaces started after it (a new pod asks
  * istiod for a new leaf). Deployments listed in `restartDeployments` are reported by name.
  */
-export function workloadLeavesGate(t: ClusterTarget, o: { cutoverAt?: Date; now: Date; ttlMs: number; pods: readonly any[]; namespaces: readonly string[] }): GateResult {
+export function workloadLeavesGate(t: ClusterTarget, o: { cutoverAt?: Date; now: Date; ttlMs: number; pods: readonly Pod[]; namespaces: readonly string[] }): GateResult {
   if (!o.cutoverAt) return result(t, "workload-leaves", false, `cluster ${t.cluster}: cannot tell when the cutover reached Secret ${t.istioNamespace}/cacerts (no managedFields time)`);
   const since = o.now.getTime() - o.cutoverAt.getTime();
   const at = `cutover written to cacerts at ${o.cutoverAt.toISOString()}`;
   if (since >= o.ttlMs) return result(t, "workload-leaves", true, `cluster ${t.cluster}: the workload certificate TTL (${formatDuration(o.ttlMs)}) has passed since the ${at}`);
-  const older = o.pods.filter((p) => o.namespaces.includes(p.metadata?.namespace)
-    && Date.parse(p.metadata?.creationTimestamp) <= o.cutoverAt!.getTime() && !p.metadata?.deletionTimestamp);
+  const older = o.pods.filter((p) => p.metadata?.namespace !== undefined && o.namespaces.includes(p.metadata.namespace)
+    && Date.parse(p.metadata.creationTimestamp ?? "") <= o.cutoverAt!.getTime() && !p.metadata.deletionTimestamp);
   const listed = t.restartDeployments.map((d) => `${d.namespace}/${d.name}`);
   const holdsAt = new Date(o.cutoverAt.getTime() + o.ttlMs).toISOString();
   if (older.length === 0) {
     return result(t, "workload-leaves", true, `cluster ${t.cluster}: every pod in the injection-enabled namespaces (${o.namespaces.join(", ") || "none"}) started after the ${at}${listed.length ? ` (restartDeployments: ${listed.join(", ")})` : ""}`);
   }
-  const names = older.slice(0, 10).map((p) => `${p.metadata.namespace}/${p.metadata.name}`);
+  const names = older.slice(0, 10).map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`);
   return result(t, "workload-leaves", false,
     `cluster ${t.cluster}: ${older.length} pod(s) started before the ${at} may still hold a leaf under the old root: ${names.join(", ")}${older.length > 10 ? ", …" : ""}; `
     + `restart them${listed.length ? ` (restartDeployments restarts ${listed.join(", ")} on each material change)` : ""} or wait until ${holdsAt} (TTL ${formatDuration(o.ttlMs)})`);

@@ -2,6 +2,7 @@ import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import type { KubeKinds } from "./kubeTypes";
 import { KubeTarget } from "./layout";
 
 /**
@@ -13,9 +14,9 @@ import { KubeTarget } from "./layout";
 
 export interface KubeReader {
   /** One object; undefined when it does not exist. */
-  get(kind: string, name: string, namespace?: string): Promise<any | undefined>;
+  get<K extends keyof KubeKinds>(kind: K, name: string, namespace?: string): Promise<KubeKinds[K] | undefined>;
   /** Objects of a kind (all namespaces unless one is given), optionally by label selector. */
-  list(kind: string, opts?: { namespace?: string; selector?: string }): Promise<any[]>;
+  list<K extends keyof KubeKinds>(kind: K, opts?: { namespace?: string; selector?: string }): Promise<KubeKinds[K][]>;
   /** Removes the temp kubeconfig written for inline content. */
   close(): void;
 }
@@ -37,21 +38,23 @@ export function kubectlReader(target: KubeTarget, opts: { kubectl?: string; time
   const where = `${target.context ? `context ${target.context}` : "the current context"}${file && file === target.kubeconfig ? ` of ${file}` : ""}`;
   const kubectl = (args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     execFile(opts.kubectl ?? "kubectl", [...base, ...args], { timeout: opts.timeoutMs ?? 30000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as any).code === "number" ? (err as any).code : 1) : 0;
+      // ExecFileException.code: the exit code (number), or a spawn error's errno name (string, e.g. ENOENT).
+      const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) || (err && code !== 0 ? err.message : "") });
     });
   });
   return {
-    async get(kind, name, namespace) {
+    async get<K extends keyof KubeKinds>(kind: K, name: string, namespace?: string): Promise<KubeKinds[K] | undefined> {
       const r = await kubectl(["get", kind, name, ...(namespace ? ["-n", namespace] : []), "-o", "json", "--show-managed-fields"]);
-      if (r.code === 0) return JSON.parse(r.stdout);
+      if (r.code === 0) return JSON.parse(r.stdout) as KubeKinds[K];
       if (/NotFound|not found/.test(r.stderr)) return undefined;
       throw new Error(`kubectl get ${kind} ${namespace ? `${namespace}/` : ""}${name} (${where}): ${r.stderr.trim()}`);
     },
-    async list(kind, o = {}) {
+    async list<K extends keyof KubeKinds>(kind: K, o: { namespace?: string; selector?: string } = {}): Promise<KubeKinds[K][]> {
       const r = await kubectl(["get", kind, ...(o.namespace ? ["-n", o.namespace] : ["--all-namespaces"]), ...(o.selector ? ["-l", o.selector] : []), "-o", "json"]);
       if (r.code !== 0) throw new Error(`kubectl get ${kind} (${where}): ${r.stderr.trim()}`);
-      return JSON.parse(r.stdout).items ?? [];
+      // A List object (`kind: List`, its objects in `items`).
+      return (JSON.parse(r.stdout) as { items?: KubeKinds[K][] }).items ?? [];
     },
     close: cleanup,
   };

@@ -62,7 +62,7 @@ export function parseConfigValues(raw: Record<string, { value: string }>): Stack
   return out;
 }
 
-const obj = (v: unknown): Record<string, any> => (v && typeof v === "object" && !Array.isArray(v) ? v as Record<string, any> : {});
+const obj = (v: unknown): Record<string, unknown> => (v && typeof v === "object" && !Array.isArray(v) ? v as Record<string, unknown> : {});
 
 /** Pure: what a stack is for the conductor, from its config. */
 export function classify(stack: string, config: StackConfig): StackLayout {
@@ -81,7 +81,7 @@ export function classify(stack: string, config: StackConfig): StackLayout {
 
 /** Pure: the clusters of a mesh stack, with the defaults the program applies (config/schema.ts). */
 export function clusterTargets(stack: string, config: StackConfig): ClusterTarget[] {
-  const list = Array.isArray(config[`${NS}:clusters`]) ? config[`${NS}:clusters`] as Record<string, any>[] : [{ name: "cluster1" }];
+  const list = Array.isArray(config[`${NS}:clusters`]) ? config[`${NS}:clusters`] as Record<string, unknown>[] : [{ name: "cluster1" }];
   const istio = obj(config[`${NS}:istio`]);
   const rotation = obj(obj(config[`${NS}:ca`]).rotation);
   const restarts: DeploymentRef[] = Array.isArray(rotation.restartDeployments) ? rotation.restartDeployments : [];

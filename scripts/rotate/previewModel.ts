@@ -1,3 +1,4 @@
+import type { ObjectMeta } from "./kubeTypes";
 import { Stage } from "./model";
 
 /**
@@ -12,8 +13,8 @@ export interface PreviewState {
   readonly id?: string;
   readonly parent?: string;
   readonly provider?: string;
-  readonly inputs?: Record<string, any>;
-  readonly outputs?: Record<string, any>;
+  readonly inputs?: Record<string, unknown>;
+  readonly outputs?: Record<string, unknown>;
 }
 
 export interface PreviewStep {
@@ -66,8 +67,12 @@ export function changingSteps(d: PreviewDigest): PreviewStep[] {
 /** A step's resource type (from its state, else its URN). */
 export const stepType = (s: PreviewStep): string => s.newState?.type ?? s.oldState?.type ?? urnType(s.urn);
 
+/** A Kubernetes resource's inputs and outputs are the object itself (its `metadata`, `spec`, …). */
+type KubeProps = { readonly metadata?: ObjectMeta } | undefined;
+
+/** `metadata.name` of a step of a Kubernetes resource (callers check the type first). */
 const k8sName = (s: PreviewStep): string | undefined =>
-  s.newState?.inputs?.metadata?.name ?? s.oldState?.inputs?.metadata?.name ?? s.oldState?.outputs?.metadata?.name;
+  (s.newState?.inputs as KubeProps)?.metadata?.name ?? (s.oldState?.inputs as KubeProps)?.metadata?.name ?? (s.oldState?.outputs as KubeProps)?.metadata?.name;
 
 const ROOT_RESOURCE = /-root(-g\d+)?(-key|-cert)?$/;
 const INTERMEDIATE_RESOURCE = /-intermediate(-r\d+i\d+)?(-key|-csr|-cert)?$/;

@@ -7,15 +7,18 @@ import { Position, Stage } from "./model";
  * change in each stack's resources. Pure.
  */
 
-const obj = (v: unknown): Record<string, any> => (v && typeof v === "object" && !Array.isArray(v) ? v as Record<string, any> : {});
+const obj = (v: unknown): Record<string, unknown> => (v && typeof v === "object" && !Array.isArray(v) ? v as Record<string, unknown> : {});
+
+const isRootPhase = (v: unknown): v is RootPhase => (ROOT_PHASES as readonly unknown[]).includes(v);
+const isInteger = (v: unknown): v is number => Number.isInteger(v);
 
 /** The position a stack's lifecycle config asks for (the program's defaults applied). */
 export function configPosition(lifecycleConfig: unknown): Position {
   const r = obj(obj(lifecycleConfig).rotation);
   return {
-    rootPhase: (ROOT_PHASES as readonly string[]).includes(r.rootPhase) ? r.rootPhase as RootPhase : "steady",
-    rootGeneration: Number.isInteger(r.rootGeneration) ? r.rootGeneration : 1,
-    intermediateGeneration: Number.isInteger(r.intermediateGeneration) ? r.intermediateGeneration : 1,
+    rootPhase: isRootPhase(r.rootPhase) ? r.rootPhase : "steady",
+    rootGeneration: isInteger(r.rootGeneration) ? r.rootGeneration : 1,
+    intermediateGeneration: isInteger(r.intermediateGeneration) ? r.intermediateGeneration : 1,
   };
 }
 

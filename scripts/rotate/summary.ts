@@ -1,8 +1,10 @@
 import { X509Certificate } from "crypto";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { phasePlan, ROOT_PHASES, RootPhase } from "../../components/ca/lifecycle/phases";
 import { splitPemCerts } from "../../components/ca/pem";
+import type { PodTemplateSpec } from "./kubeTypes";
 import { Position, describePosition } from "./model";
-import { PreviewDigest, PreviewStep, changingSteps, isCacerts, isIstiodChartConfig, isIstiodDeployment, stepType, urnName } from "./previewModel";
+import { PreviewDigest, PreviewState, PreviewStep, changingSteps, isCacerts, isIstiodChartConfig, isIstiodDeployment, stepType, urnName } from "./previewModel";
 
 /**
  * The CA-aware summary of one or more `pulumi preview --json` results, as Markdown for a pull
@@ -34,16 +36,17 @@ interface CertFact {
   readonly urn: string;
 }
 
-const parseJson = (s: string | undefined): any => { try { return s === undefined ? undefined : JSON.parse(s); } catch { return s; } };
-const obj = (v: unknown): Record<string, any> => (v && typeof v === "object" && !Array.isArray(v) ? v as Record<string, any> : {});
+/** A config value as `pulumi preview --json` gives it (JSON text for objects), parsed; text that is not JSON as is. */
+const parseJson = (s: string | undefined): unknown => { try { return s === undefined ? undefined : JSON.parse(s); } catch { return s; } };
+const obj = (v: unknown): Record<string, unknown> => (v && typeof v === "object" && !Array.isArray(v) ? v as Record<string, unknown> : {});
 
 /** `O=Istio, CN=Root CA` from a tls provider subject input, in the order X509 prints it. */
-function subjectFromInputs(s: Record<string, any>): string {
+function subjectFromInputs(s: Record<string, unknown>): string {
   const order: [string, string][] = [["country", "C"], ["province", "ST"], ["locality", "L"], ["organization", "O"], ["organizationalUnit", "OU"], ["commonName", "CN"]];
   return order.filter(([k]) => s[k]).map(([k, a]) => `${a}=${s[k]}`).join(", ");
 }
 
-const certOf = (pem: string | undefined): X509Certificate | undefined => { try { return pem ? new X509Certificate(pem) : undefined; } catch { return undefined; } };
+const certOf = (pem: unknown): X509Certificate | undefined => { try { return typeof pem === "string" && pem ? new X509Certificate(pem) : undefined; } catch { return undefined; } };
 const subj = (c: X509Certificate) => c.subject.split("\n").join(", ");
 
 /** Which cluster a step concerns: its Kubernetes provider (`<cluster>-k8s`), a certificate's L=, or its name prefix. */
@@ -99,10 +102,12 @@ const describeBundle = (b: readonly BundleCert[]): string =>
 const sameBundle = (a: readonly BundleCert[], b: readonly BundleCert[]) =>
   a.length === b.length && a.every((x, i) => x.fingerprint !== undefined && x.fingerprint === b[i].fingerprint);
 
+const isRootPhase = (v: unknown): v is RootPhase => (ROOT_PHASES as readonly unknown[]).includes(v);
+
 function parsePosition(v: unknown): Position | undefined {
   const r = obj(v);
-  if (!(ROOT_PHASES as readonly string[]).includes(r.rootPhase)) return undefined;
-  return { rootPhase: r.rootPhase as RootPhase, rootGeneration: Number(r.rootGeneration) || 1, intermediateGeneration: Number(r.intermediateGeneration) || 1 };
+  if (!isRootPhase(r.rootPhase)) return undefined;
+  return { rootPhase: r.rootPhase, rootGeneration: Number(r.rootGeneration) || 1, intermediateGeneration: Number(r.intermediateGeneration) || 1 };
 }
 
 /** The lifecycle position the previewed config asks for (stacks that own the root). */
@@ -131,16 +136,17 @@ function predictBundle(before: readonly BundleCert[], from: Position | undefined
 /** Why istiod's Deployment changes: the env and pod annotations the CA lifecycle owns, then anything else. */
 function istiodWhy(s: PreviewStep): string[] {
   const why: string[] = [];
-  const tpl = (st: any) => obj(obj(obj(st?.inputs).spec).template);
+  // A Deployment's inputs are the Deployment object: its pod template.
+  const tpl = (st: PreviewState | undefined) => obj(obj(obj(st?.inputs).spec).template) as PodTemplateSpec;
   const [o, n] = [tpl(s.oldState), tpl(s.newState)];
-  const env = (t: any) => Object.fromEntries((obj(t.spec).containers ?? []).flatMap((c: any) => (c.env ?? []).map((e: any) => [`${c.name}:${e.name}`, e.value])));
+  const env = (t: PodTemplateSpec) => Object.fromEntries((t.spec?.containers ?? []).flatMap((c) => (c.env ?? []).map((e) => [`${c.name}:${e.name}`, e.value])));
   const [oe, ne] = [env(o), env(n)];
   for (const k of new Set([...Object.keys(oe), ...Object.keys(ne)])) {
     if (oe[k] === ne[k]) continue;
     const name = k.split(":")[1];
     why.push(!(k in oe) ? `env ${name}=${ne[k]} added` : !(k in ne) ? `env ${name} removed` : `env ${name} ${oe[k]} → ${ne[k]}`);
   }
-  const ann = (t: any) => obj(obj(t.metadata).annotations);
+  const ann = (t: PodTemplateSpec) => obj(obj(t.metadata).annotations);
   const [oa, na] = [ann(o), ann(n)];
   for (const k of new Set([...Object.keys(oa), ...Object.keys(na)])) {
     if (oa[k] === na[k]) continue;
@@ -153,6 +159,9 @@ function istiodWhy(s: PreviewStep): string[] {
 
 const md = (s: string) => s.replace(/\|/g, "\\|");
 
+/** An entry of `istio-mesh-ca:rootCa.clusters` or `istio-mesh-ca:clusters` (config/schema.ts); only its name is read. */
+interface ClusterEntry { readonly name?: unknown }
+
 /** One stack's section. */
 function stackSection(input: SummaryInput, refs: References, now: Date): string[] {
   const d = input.digest;
@@ -164,8 +173,8 @@ function stackSection(input: SummaryInput, refs: References, now: Date): string[
   const source = obj(ca.intermediateSource);
   const follows = source.kind === "rootStack" ? String(source.stack) : undefined;
   const role = rootCa !== undefined ? "root CA stack" : follows ? `cluster stack following \`${follows}\`` : `single stack${ca.backend ? ` (${ca.backend})` : ""}`;
-  const clusters = rootCa !== undefined ? Object.keys(obj(oldOut.intermediates)).concat(((obj(rootCa).clusters ?? []) as any[]).map((c) => String(c.name))).filter((c, i, a) => a.indexOf(c) === i)
-    : Object.keys(obj(oldOut.clusters)).concat(((parseJson(d.config?.[`${NS}:clusters`]) ?? []) as any[]).map((c) => String(c?.name))).filter((c, i, a) => c !== "undefined" && a.indexOf(c) === i);
+  const clusters = rootCa !== undefined ? Object.keys(obj(oldOut.intermediates)).concat(((obj(rootCa).clusters ?? []) as readonly ClusterEntry[]).map((c) => String(c.name))).filter((c, i, a) => a.indexOf(c) === i)
+    : Object.keys(obj(oldOut.clusters)).concat(((parseJson(d.config?.[`${NS}:clusters`]) ?? []) as readonly (ClusterEntry | null)[]).map((c) => String(c?.name))).filter((c, i, a) => c !== "undefined" && a.indexOf(c) === i);
   const changing = changingSteps(d);
   const certs = certFacts(changing, clusters, now);
   const from = parsePosition(oldOut.caLifecycle);
@@ -193,7 +202,8 @@ function stackSection(input: SummaryInput, refs: References, now: Date): string[
     lines.push("", `#### Cluster \`${cluster}\``, "");
     const mine = certs.filter((c) => c.cluster === cluster);
     if (mine.length > 0) lines.push(...certTable(mine), "");
-    const before = bundleBefore ?? bundleOf(obj(obj(oldOut.clusters)[cluster]).rootCertBundle);
+    // A single stack's `clusters` output (stacks/mesh.ts, ClusterOutputs).
+    const before = bundleBefore ?? bundleOf(obj(obj(oldOut.clusters)[cluster]).rootCertBundle as string | undefined);
     const cacerts = changing.find((s) => isCacerts(s) && clusterOf(s, clusters) === cluster);
     let after: BundleCert[] | undefined;
     if (follows) after = cacerts && followed ? bundleOf(((followed.rootCerts ?? []) as string[]).join("")) : cacerts ? undefined : before;
@@ -242,6 +252,6 @@ export function summarize(inputs: readonly SummaryInput[], refs: References = {}
 /** Policy events of an engine event log (`pulumi preview --event-log`: one JSON event per line). */
 export function policyEventsOf(eventLog: string): NonNullable<PreviewDigest["policyEvents"]> {
   return eventLog.split("\n").filter((l) => l.trim().startsWith("{")).flatMap((l) => {
-    try { const e = JSON.parse(l); return e.policyEvent ? [e.policyEvent] : []; } catch { return []; }
+    try { const e = JSON.parse(l) as EngineEvent; return e.policyEvent ? [e.policyEvent] : []; } catch { return []; }
   });
 }

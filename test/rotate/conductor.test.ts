@@ -7,6 +7,8 @@ import { Conductor, EngineApi, Stop } from "../../scripts/rotate/conductor";
 import { ConfigChange, StackState } from "../../scripts/rotate/engine";
 import { FORCE_RISK } from "../../scripts/rotate/gates";
 import { KubeReader } from "../../scripts/rotate/kube";
+import { KubeKinds, Pod } from "../../scripts/rotate/kubeTypes";
+import { StackConfig } from "../../scripts/rotate/layout";
 import { Position } from "../../scripts/rotate/model";
 import { PreviewDigest, PreviewStep } from "../../scripts/rotate/previewModel";
 import { configPosition } from "../../scripts/rotate/steps";
@@ -24,14 +26,14 @@ const b64 = (s: string) => Buffer.from(s).toString("base64");
 
 class World {
   readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), "rotate-conductor-"));
-  config: Record<string, Record<string, any>> = {};
+  config: Record<string, StackConfig> = {};
   applied: Record<string, Position> = {};
   calls: string[] = [];
   locks: Record<string, string | undefined> = {};
   driftAtRest: Record<string, PreviewStep[]> = {};
   istiod: Record<string, boolean> = { a: true, b: true };
   cacertsTime: Record<string, string> = { a: "2026-01-01T00:00:00Z", b: "2026-01-01T00:00:00Z" };
-  pods: any[] = [];
+  pods: Pod[] = [];
 
   constructor(readonly cas: TestCas) {
     fs.writeFileSync(path.join(this.dir, "Pulumi.yaml"), "name: p\nruntime: nodejs\n");
@@ -50,62 +52,58 @@ class World {
   }
 
   engine(): EngineApi {
-    const w = this;
     const state = async (name: string): Promise<StackState> => ({
-      lifecycle: w.applied[name],
-      outputs: name === "root" ? { rootCerts: w.roots(w.applied.root), intermediates: { a: { intermediateCert: w.cas.inter1 }, b: { intermediateCert: w.cas.inter1 } }, caLifecycle: w.applied.root } : {},
+      lifecycle: this.applied[name],
+      outputs: name === "root" ? { rootCerts: this.roots(this.applied.root), intermediates: { a: { intermediateCert: this.cas.inter1 }, b: { intermediateCert: this.cas.inter1 } }, caLifecycle: this.applied.root } : {},
       pending: [],
       resources: [],
     });
     return {
-      projectDir: w.dir,
+      projectDir: this.dir,
       stackNames: async () => ["root", "a", "b"],
-      config: async (name) => JSON.parse(JSON.stringify(w.config[name])),
+      config: async (name) => JSON.parse(JSON.stringify(this.config[name])),
       state,
       resources: async () => ({ pending: [], resources: [] }),
       preview: async (name, o = {}): Promise<PreviewDigest> => {
-        w.calls.push(`preview ${name}${o.changes?.length ? ` ${o.changes.map((c) => (c.op === "set" ? `${c.key.split(".").pop()}=${c.value}` : `rm ${c.key}`)).join(",")}` : ""}`);
-        return { steps: o.changes?.length || name !== "root" && !samePos(w.applied[name], w.applied.root) ? [] : w.driftAtRest[name] ?? [] };
+        this.calls.push(`preview ${name}${o.changes?.length ? ` ${o.changes.map((c) => (c.op === "set" ? `${c.key.split(".").pop()}=${c.value}` : `rm ${c.key}`)).join(",")}` : ""}`);
+        return { steps: o.changes?.length || name !== "root" && !samePos(this.applied[name], this.applied.root) ? [] : this.driftAtRest[name] ?? [] };
       },
       setConfig: async (name, changes: readonly ConfigChange[]) => {
         for (const c of changes) {
           const parts = c.key.split(".");
-          let at: any = w.config[name];
-          for (const p of parts.slice(0, -1)) at = (at[p] ??= {});
+          let at = this.config[name];
+          for (const p of parts.slice(0, -1)) at = (at[p] ??= {}) as Record<string, unknown>;
           if (c.op === "set") at[parts[parts.length - 1]] = c.value; else delete at[parts[parts.length - 1]];
         }
       },
       up: async (name, o = {}) => {
-        w.calls.push(`up ${name}${o.env ? ` ${Object.keys(o.env).join(",")}` : ""}`);
-        w.applied[name] = name === "root" ? configPosition(w.config.root[KEY]) : w.applied.root;
-        if (name !== "root") w.cacertsTime[name] = "2026-01-02T00:00:00Z";
+        this.calls.push(`up ${name}${o.env ? ` ${Object.keys(o.env).join(",")}` : ""}`);
+        this.applied[name] = name === "root" ? configPosition(this.config.root[KEY]) : this.applied.root;
+        if (name !== "root") this.cacertsTime[name] = "2026-01-02T00:00:00Z";
         return [];
       },
-      lock: async (name) => w.locks[name],
-      recover: async (name) => { w.calls.push(`recover ${name}`); w.locks[name] = undefined; },
+      lock: async (name) => this.locks[name],
+      recover: async (name) => { this.calls.push(`recover ${name}`); this.locks[name] = undefined; },
     };
   }
 
   kube(cluster: string): KubeReader {
-    const w = this;
-    const roots = () => w.roots(w.applied[cluster]).join("");
+    const roots = () => this.roots(this.applied[cluster]).join("");
+    // What `get` finds by name, per kind: cacerts, istio-ca-root-cert, and istiod's Deployment under any name.
+    const byName = (name: string, ns?: string): { [K in keyof KubeKinds]?: KubeKinds[K] } => ({
+      ...(name === "cacerts" ? { secret: { data: { "root-cert.pem": b64(roots()), "ca-cert.pem": b64(this.cas.inter1) }, metadata: { managedFields: [{ time: this.cacertsTime[cluster] }] } } } : {}),
+      // istiod publishes the roots it loaded; a stopped istiod leaves what it wrote last (generation 1's).
+      ...(name === "istio-ca-root-cert" ? { configmap: { metadata: { namespace: ns }, data: { "root-cert.pem": this.istiod[cluster] ? roots() : this.cas.root1 } } } : {}),
+      deployment: { metadata: { generation: 2 }, spec: { replicas: 1 }, status: { observedGeneration: 2, replicas: 1, updatedReplicas: 1, availableReplicas: 1 } },
+    });
+    // What `list` finds, per kind (pods in cluster a only).
+    const lists = (namespace?: string): { [K in keyof KubeKinds]?: KubeKinds[K][] } => ({
+      namespaces: [{ metadata: { name: "istio-system" } }, { metadata: { name: "shop", labels: { "istio-injection": "enabled" } } }],
+      pods: cluster === "a" ? this.pods.filter((p) => p.metadata?.namespace === namespace) : [],
+    });
     return {
-      get: async (kind, name, ns) => {
-        if (kind === "secret" && name === "cacerts") {
-          return { data: { "root-cert.pem": b64(roots()), "ca-cert.pem": b64(w.cas.inter1) }, metadata: { managedFields: [{ time: w.cacertsTime[cluster] }] } };
-        }
-        if (kind === "configmap" && name === "istio-ca-root-cert") {
-          // istiod publishes the roots it loaded; a stopped istiod leaves what it wrote last (generation 1's).
-          return { metadata: { namespace: ns }, data: { "root-cert.pem": w.istiod[cluster] ? roots() : w.cas.root1 } };
-        }
-        if (kind === "deployment") return { metadata: { generation: 2 }, spec: { replicas: 1 }, status: { observedGeneration: 2, replicas: 1, updatedReplicas: 1, availableReplicas: 1 } };
-        return undefined;
-      },
-      list: async (kind, o = {}) => {
-        if (kind === "namespaces") return [{ metadata: { name: "istio-system" } }, { metadata: { name: "shop", labels: { "istio-injection": "enabled" } } }];
-        if (kind === "pods") return cluster === "a" ? w.pods.filter((p) => p.metadata.namespace === o.namespace) : [];
-        return [];
-      },
+      get: async (kind, name, ns) => byName(name, ns)[kind],
+      list: async (kind, o = {}) => lists(o.namespace)[kind] ?? [],
       close: () => undefined,
     };
   }
@@ -165,7 +163,7 @@ describe("the conductor's order of work, refusals and recovery", () => {
     expect(e.message).toMatch(/the gates after dual did not hold within 0s; nothing further was applied:\n {2}- istio-ca-root-cert on cluster b \(stack b\): cluster b: .*lacks "O=Istio, CN=Root CA 2"/);
     expect(e.message).not.toMatch(/on cluster a/);
     expect(w.calls).not.toContain("preview root rootPhase=cutover");
-    expect(w.config.root[KEY].rotation.rootPhase).toBe("dual");
+    expect(configPosition(w.config.root[KEY]).rootPhase).toBe("dual");
   });
 
   it("a lock refuses, naming the stack and --recover; resume --recover releases it, adopts with PULUMI_K8S_ENABLE_PATCH_FORCE, converges", async () => {

@@ -1,4 +1,6 @@
 import { X509Certificate } from "crypto";
+import * as fs from "fs";
+import * as os from "os";
 import { PreviewDigest, PreviewStep } from "../../scripts/rotate/previewModel";
 import { policyEventsOf, summarize } from "../../scripts/rotate/summary";
 import { followed, parseArgs, readDigest } from "../../scripts/rotate/previewSummary";
@@ -18,7 +20,7 @@ describe("CA-aware preview summary", () => {
   let c: TestCas;
   beforeAll(() => { c = makeCas(); });
 
-  const stackStep = (outputs: object): PreviewStep => ({ op: "same", urn: `${A}pulumi:pulumi:Stack::x`, oldState: { urn: "", type: "pulumi:pulumi:Stack", outputs } });
+  const stackStep = (outputs: Record<string, unknown>): PreviewStep => ({ op: "same", urn: `${A}pulumi:pulumi:Stack::x`, oldState: { urn: "", type: "pulumi:pulumi:Stack", outputs } });
   const istiodStep = (oldEnv: object[], newEnv: object[], oldAnn: object, newAnn: object): PreviewStep => ({
     op: "update", provider, urn: `${A}kubernetes:apps/v1:Deployment::cluster-a-istio-istiod:istio-system/istiod`,
     oldState: { urn: "", type: "kubernetes:apps/v1:Deployment", inputs: { metadata: { name: "istiod" }, spec: { template: { metadata: { annotations: oldAnn }, spec: { containers: [{ name: "discovery", env: oldEnv }] } } } } },
@@ -95,8 +97,7 @@ describe("CA-aware preview summary", () => {
     expect(parseArgs(["--preview", "a=/p.json", "--events", "a=/e.jsonl", "--no-references"])).toMatchObject({ previews: [["a", "/p.json"]], events: { a: "/e.jsonl" }, references: false });
     expect(() => parseArgs([])).toThrow(/at least one --preview/);
     expect(() => parseArgs(["--preview", "nofile"])).toThrow(/--preview needs <stack>=<file>, got "nofile"/);
-    const fs = require("fs") as typeof import("fs");
-    const f = `${require("os").tmpdir()}/summary-test-${process.pid}.json`;
+    const f = `${os.tmpdir()}/summary-test-${process.pid}.json`;
     fs.writeFileSync(f, "error: no stack named 'x' found\n");
     expect(readDigest(f).diagnostics![0].message).toContain("no stack named 'x' found");
     fs.rmSync(f);

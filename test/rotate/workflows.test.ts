@@ -29,6 +29,16 @@ function actionlint(): string {
 const lint = (args: string[], input?: string) => spawnSync(actionlint(), ["-no-color", "-oneline", ...args], { cwd: ROOT, input, encoding: "utf8" });
 const hasShellcheck = spawnSync("shellcheck", ["--version"]).status === 0;
 
+/** A step of a workflow job, as the workflow file spells it (the fields checked here). */
+interface WorkflowStep {
+  readonly name?: string;
+  readonly uses?: string;
+  readonly if?: string;
+  readonly run?: string;
+  readonly env?: Record<string, string>;
+  readonly with?: Record<string, string>;
+}
+
 describe("workflows", () => {
   it("actionlint v1.7.12 finds nothing in .github/workflows", () => {
     expect(spawnSync(actionlint(), ["-version"], { encoding: "utf8" }).stdout.split("\n")[0]).toBe("v1.7.12");
@@ -52,7 +62,7 @@ describe("workflows", () => {
 
   it("previews end with the CA summary (also after a failed preview) and its PR comment, one per stack", () => {
     const runner = parse(fs.readFileSync(path.join(ROOT, ".github/workflows/pulumi.yml"), "utf8"));
-    const steps: any[] = runner.jobs.pulumi.steps;
+    const steps: WorkflowStep[] = runner.jobs.pulumi.steps;
     const pulumi = steps.findIndex((s) => s.uses === "pulumi/actions@v6");
     const summary = steps.findIndex((s) => s.name === "CA-aware preview summary");
     const comment = steps.findIndex((s) => s.name === "Comment the CA summary on the pull request");
@@ -62,9 +72,9 @@ describe("workflows", () => {
     expect(steps[summary].run).toBe("bash scripts/rotate/ci-preview-summary.sh");
     expect(steps[summary].env).toMatchObject({ STACK: "${{ inputs.stack }}", SUMMARY_DIR: "${{ runner.temp }}/ca-summary" });
     // The preview runs the program: the same credentials as the pulumi step, from secrets/vars only.
-    for (const [k, v] of Object.entries(steps[pulumi].env as Record<string, string>)) expect([k, steps[summary].env[k]]).toEqual([k, v]);
+    for (const [k, v] of Object.entries(steps[pulumi].env as Record<string, string>)) expect([k, steps[summary].env?.[k]]).toEqual([k, v]);
     expect(steps[comment].uses).toBe("actions/github-script@v7");
-    expect(steps[comment].with.script).toContain("<!-- istio-mesh-ca ca-summary ${process.env.STACK} -->");
+    expect(steps[comment].with?.script).toContain("<!-- istio-mesh-ca ca-summary ${process.env.STACK} -->");
     expect(runner.permissions["pull-requests"]).toBe("write");
     const script = fs.readFileSync(path.join(ROOT, "scripts/rotate/ci-preview-summary.sh"), "utf8");
     expect(script).toMatch(/--policy-pack policy-pack --policy-pack-config policy-pack\/policy-config.json/);
