@@ -2,7 +2,7 @@ import * as crypto from "crypto";
 import { ROOT_BUNDLE_ANNOTATION } from "../../components/ca/lifecycle";
 import { deploymentOrderProblem } from "../../components/ca/provided";
 import { ProgramRun, byName } from "../harness/program";
-import { deploy, refusal } from "../lifecycle/support";
+import { deploy, refusal } from "./lifecycle/support";
 import { ProvidedFixtures, makeProvidedFixtures, providedConfig } from "./providedFixtures";
 
 /**

@@ -4,7 +4,7 @@ import { azureMocks } from "../ca/azureKeyVaultFixtures";
 import { caSecretReads } from "../ca/certManager.fixtures";
 import { makeProvidedFixtures } from "../ca/providedFixtures";
 import { ProgramRun, runProgram, stackConfig } from "../harness/program";
-import { ROOT_STACK, asReference, deploy, rootConfig } from "../lifecycle/support";
+import { ROOT_STACK, asReference, deploy, rootConfig } from "../ca/lifecycle/support";
 import { fakeVault } from "../vault/fakeVault";
 
 /**

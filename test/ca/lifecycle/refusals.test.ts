@@ -1,4 +1,4 @@
-import { stackConfig } from "../harness/program";
+import { stackConfig } from "../../harness/program";
 import { EC, ROOT_STACK, asReference, deploy, meshConfig, refusal, rootConfig } from "./support";
 
 /**

@@ -1,7 +1,7 @@
 import * as crypto from "crypto";
-import { expirySchema } from "../../config/lifecycle";
-import { expiryFindings, fingerprintOf, materialIssues, splitPemCerts, subjectOf } from "../../components/ca/lifecycle/guards";
-import { OpensslDir } from "../harness/openssl";
+import { expirySchema } from "../../../config/lifecycle";
+import { expiryFindings, fingerprintOf, materialIssues, splitPemCerts, subjectOf } from "../../../components/ca/lifecycle/guards";
+import { OpensslDir } from "../../harness/openssl";
 
 /** Real certificates, made with openssl: a root, intermediates good and bad. */
 const o = new OpensslDir();

@@ -1,4 +1,4 @@
-import { RunOptions } from "../harness/program";
+import { RunOptions } from "../../harness/program";
 import { SELF, StackState, refusalUnder } from "./support";
 
 /**

@@ -1,8 +1,8 @@
-import { parseProgramConfig } from "../../config/load";
-import { ProgramRun, byName, isSecretValue, ofType, privateKeyOccurrences, stackConfig } from "../harness/program";
-import { OpensslDir } from "../harness/openssl";
+import { parseProgramConfig } from "../../../config/load";
+import { ProgramRun, byName, isSecretValue, ofType, privateKeyOccurrences, stackConfig } from "../../harness/program";
+import { OpensslDir } from "../../harness/openssl";
 import { ROOT_STACK, asReference, cacerts, changes, deploy, rootConfig, subjects } from "./support";
-import { configProblems } from "../harness/configProblems";
+import { configProblems } from "../../harness/configProblems";
 
 /**
  * A root CA stack signing intermediates for two clusters, and cluster stacks taking their material

@@ -1,11 +1,11 @@
 import * as crypto from "crypto";
-import { azureMocks } from "../ca/azureKeyVaultFixtures";
-import { ProgramRun, byName, ofType, privateKeyOccurrences, runProgram, stackConfig } from "../harness/program";
-import { OpensslDir } from "../harness/openssl";
+import { azureMocks } from "../azureKeyVault/fixtures";
+import { ProgramRun, byName, ofType, privateKeyOccurrences, runProgram, stackConfig } from "../../harness/program";
+import { OpensslDir } from "../../harness/openssl";
 import { pemsOf, withStackReferences } from "./backendSupport";
-import { historicRootAlias } from "../../components/ca/azureKeyVault/material";
+import { historicRootAlias } from "../../../components/ca/azureKeyVault/material";
 import { EC, ROOT_STACK, asReference, changes, refusal, rootConfig, subjects, rotationSteps } from "./support";
-import { configProblems } from "../harness/configProblems";
+import { configProblems } from "../../harness/configProblems";
 
 /**
  * The Azure Key Vault backend (Pulumi.prod.yaml, fast keys) walked through an intermediate rotation

@@ -1,7 +1,7 @@
-import { lifecycleSettings, lifecycleSettingsProblems } from "../../components/ca/lifecycle/caLifecycle";
-import { lifecycleConfigFields } from "../../config/lifecycle";
+import { lifecycleSettings, lifecycleSettingsProblems } from "../../../components/ca/lifecycle/caLifecycle";
+import { lifecycleConfigFields } from "../../../config/lifecycle";
 import { z } from "zod";
-import { runUnderMocks } from "../harness/program";
+import { runUnderMocks } from "../../harness/program";
 
 /** CaLifecycle as a library component: defaults inside, refusals in its own terms, without config. */
 describe("CaLifecycle args", () => {
@@ -26,7 +26,7 @@ describe("CaLifecycle args", () => {
 
   it("registers nothing when refused", async () => {
     const run = await runUnderMocks(() => {
-      const { CaLifecycle } = require("../../components/ca/lifecycle") as typeof import("../../components/ca/lifecycle");
+      const { CaLifecycle } = require("../../../components/ca/lifecycle") as typeof import("../../../components/ca/lifecycle");
       new CaLifecycle("corp", { root: { validityDays: 1 } });
       return {};
     }, {});

@@ -1,7 +1,7 @@
 import * as fc from "fast-check";
 import {
   LifecycleState, ROOT_PHASES, RootPhase, checkTransition, parseLifecycleState, phasePlan, signerGeneration,
-} from "../../components/ca/lifecycle/phases";
+} from "../../../components/ca/lifecycle/phases";
 
 const state = (rootPhase: RootPhase, rootGeneration = 1, intermediateGeneration = 1, extra: Partial<LifecycleState> = {}): LifecycleState =>
   ({ rootPhase, rootGeneration, intermediateGeneration, ...extra });

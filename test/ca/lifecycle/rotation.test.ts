@@ -1,5 +1,5 @@
-import { ProgramRun, byName, ofType } from "../harness/program";
-import { OpensslDir } from "../harness/openssl";
+import { ProgramRun, byName, ofType } from "../../harness/program";
+import { OpensslDir } from "../../harness/openssl";
 import { EC, cacerts, changes, deploy, fingerprint, issuedIntermediate, meshConfig, subjects, rotationSteps } from "./support";
 
 /**

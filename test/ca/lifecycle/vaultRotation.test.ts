@@ -1,9 +1,9 @@
 import * as crypto from "crypto";
-import { ProgramRun, byName, isSecretValue, ofType, privateKeyOccurrences, runProgram, stackConfig } from "../harness/program";
-import { OpensslDir } from "../harness/openssl";
-import { T, fakeVault } from "../vault/fakeVault";
-import { goBinary, renderTemplates } from "../vault/renderTemplates";
-import { vaultReads } from "../vault/vaultReads";
+import { ProgramRun, byName, isSecretValue, ofType, privateKeyOccurrences, runProgram, stackConfig } from "../../harness/program";
+import { OpensslDir } from "../../harness/openssl";
+import { T, fakeVault } from "../../vault/fakeVault";
+import { goBinary, renderTemplates } from "../../vault/renderTemplates";
+import { vaultReads } from "../../vault/vaultReads";
 import { pemsOf, refusalWith, withStackReferences } from "./backendSupport";
 import { EC, ROOT_STACK, asReference, changes, refusal, rootConfig, subjects } from "./support";
 

@@ -1,7 +1,7 @@
 import * as crypto from "crypto";
 import * as vm from "vm";
 import * as path from "path";
-import { ProgramRun, ROOT, RunOptions, byName, runProgram, runUnderMocks, stackConfig } from "../harness/program";
+import { ProgramRun, ROOT, RunOptions, byName, runProgram, runUnderMocks, stackConfig } from "../../harness/program";
 
 /** Helpers for walking a stack through lifecycle steps under mocks. */
 
