@@ -7,6 +7,7 @@ import { inventoryOutput } from "../components/inventory/stackInventory";
 import { StackConfig } from "../config/schema";
 import { MeshCluster } from "./meshCluster";
 import { meshClusterArgs } from "./meshClusterArgs";
+import { readPreviousDeployment } from "./previousDeployment";
 import { MESH_PROVIDER_OPTIONS } from "../components/istio/cacerts";
 
 /** What a cluster stack exports per cluster. Certificates are public; keys are never exported. */
@@ -25,7 +26,9 @@ export interface ClusterOutputs {
 /** The mesh composition: one CA backend, then Istio and policies in every configured cluster. */
 export function meshStack(config: StackConfig): { clusters: Record<string, ClusterOutputs>; inventory: pulumi.Output<StackInventory>; caLifecycle?: pulumi.Output<LifecycleState> } {
   const backend = adapterFor(config.ca);
-  const shared = backend.shared("mesh", config.ca, config, {});
+  // The backend's shared step opens the StackReference to this stack through the reader (named and
+  // parented as the backend always had it) and checks the next phase or material against it.
+  const shared = backend.shared("mesh", config.ca, { ...config, previousDeployment: readPreviousDeployment }, {});
   // Backends with an offline root: phase state to record, optional workload restarts.
   const lifecycle = backend.lifecycle(shared);
   const clusters: Record<string, ClusterOutputs> = {};

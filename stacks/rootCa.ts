@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { LifecycleState, CaLifecycle, RootCaSettings, clusterCaMaterial } from "../components/ca/lifecycle";
+import { GeneratedLifecycle, LifecycleState, RootCaSettings } from "../components/ca/lifecycle";
+import { readPreviousDeployment } from "./previousDeployment";
 
 /**
  * What a root CA stack exports; cluster stacks read it with a StackReference
@@ -23,30 +24,30 @@ export type RootCaOutputs = {
 
 /** Groups one cluster's intermediate in the root stack. */
 class ClusterIntermediate extends pulumi.ComponentResource {
-  public readonly material: ReturnType<typeof clusterCaMaterial>["material"];
+  public readonly material: ReturnType<GeneratedLifecycle["intermediate"]>;
 
-  constructor(name: string, ca: CaLifecycle, cluster: RootCaSettings["clusters"][number], defaults: RootCaSettings["intermediate"]) {
+  constructor(name: string, ca: GeneratedLifecycle, cluster: RootCaSettings["clusters"][number], defaults: RootCaSettings["intermediate"]) {
     super("istio-mesh-ca:stacks:ClusterIntermediate", name, {});
-    this.material = clusterCaMaterial(`${name}-intermediate`, {
-      shared: ca,
+    this.material = ca.intermediate(`${name}-intermediate`, {
       clusterName: cluster.name,
       istioNamespace: cluster.istioNamespace,
       params: cluster.intermediate ?? defaults,
-      parent: this,
-    }).material;
-    this.registerOutputs({ intermediateCert: this.material?.intermediateCert });
+    }, { parent: this });
+    this.registerOutputs({ intermediateCert: this.material.intermediateCert });
   }
 }
 
 /** The root CA composition: the root (and, while rotating, the new root), one intermediate per cluster. */
 export function rootCaStack(config: RootCaSettings): RootCaOutputs {
-  const ca = new CaLifecycle("mesh", { ...config, intermediateSource: { kind: "generate" }, settingsName: "istio-mesh-ca:rootCa" });
+  // The phase check compares with what this stack's last deployment recorded (read here, by the stack program).
+  const previous = readPreviousDeployment("mesh-lifecycle-previous");
+  const ca = new GeneratedLifecycle("mesh", { ...config, previous: previous.caLifecycle, settingsName: "istio-mesh-ca:rootCa" });
   const intermediates: RootCaOutputs["intermediates"] = {};
   const keys: Record<string, pulumi.Output<string>> = {};
   for (const cluster of config.clusters) {
     const { material } = new ClusterIntermediate(cluster.name, ca, cluster, config.intermediate);
-    intermediates[cluster.name] = { intermediateCert: material!.intermediateCert, certChain: material!.certChain };
-    keys[cluster.name] = material!.intermediateKey;
+    intermediates[cluster.name] = { intermediateCert: material.intermediateCert, certChain: material.certChain };
+    keys[cluster.name] = material.intermediateKey;
   }
   return {
     rootCerts: ca.rootCerts,

@@ -10,11 +10,12 @@ export { RootCa, IntermediateCa } from "./tlsCa";
 export type { RootCaArgs, IntermediateCaArgs, SigningRoot, RootCaTransform, IntermediateCaTransform } from "./tlsCa";
 
 export {
-  CaLifecycle, WorkloadRestarts, LIFECYCLE_OUTPUT, ROOT_PHASES, lifecycleSettings, clusterCaMaterial, withIstiodAdditions,
-  trustBundleAdditions, expiryFindings, selfStackName,
+  CaLifecycle, createCaLifecycle, GeneratedLifecycle, RootStackLifecycle, WorkloadRestarts, LIFECYCLE_OUTPUT, ROOT_PHASES,
+  lifecycleSettings, clusterCaMaterial, withIstiodAdditions, trustBundleAdditions, expiryFindings, selfStackName, parseLifecycleState,
 } from "./lifecycle";
 export type {
-  CaLifecycleArgs, LifecycleSettings, LifecycleState, RootPhase, WorkloadRestartsArgs, DeploymentRef, IntermediateSource,
+  CaLifecycleArgs, GeneratedLifecycleArgs, RootStackLifecycleArgs, LifecycleCommonArgs, PreviousLifecycleState,
+  LifecycleSettings, LifecycleState, RootPhase, WorkloadRestartsArgs, DeploymentRef, IntermediateSource,
   RotationSettings, ExpirySettings, RootCaSettings, ClusterCa, ClusterMaterialRequest, ClusterCaMaterial, IstiodAdditions,
   CheckedCert, Findings,
 } from "./lifecycle";
@@ -23,7 +24,7 @@ export type { KeySpec, Subject, RootParams, IntermediateParams } from "./certPar
 
 export { SelfSignedCa } from "./selfSigned";
 export type { SelfSignedCaArgs } from "./selfSigned";
-export { ProvidedCa, deployedMaterial, deploymentOrderProblem } from "./provided";
+export { ProvidedCa, deploymentOrderProblem } from "./provided";
 export type { ProvidedCaArgs, ProvidedRoots, ProvidedClusterMaterial, DeployedMaterial } from "./provided";
 // What ProvidedCa's `roots.checks` holds, and the checks that make it.
 export { checkSuppliedMaterial, providedMaterialProblems, defaultCertChain } from "./pem";

@@ -1,7 +1,7 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { CaBackend, CaDelivery, IstiodSettings, noIstiodSettings } from "./contract";
-import { trustBundleAdditions, withIstiodAdditions } from "./lifecycle/caLifecycle";
+import { trustBundleAdditions, withIstiodAdditions } from "./lifecycle/istiod";
 import { MeshComponent } from "../shared/meshComponent";
 import { MaterialCheck, describeCert, fingerprintOf, issuerOf, signingRoot, splitPemCerts, subjectOf } from "./pem";
 
@@ -24,7 +24,10 @@ export interface ProvidedClusterMaterial {
   readonly certChainPem?: string;
 }
 
-/** What the last deployment of this stack exported for a cluster (`clusters.<name>`). */
+/**
+ * What the last deployment of this stack exported for a cluster: its trust bundle and intermediate.
+ * The stack program reads it back (stacks/previousDeployment.ts) and passes it in `ProvidedRoots.deployed`.
+ */
 export interface DeployedMaterial { readonly rootCertBundle?: string; readonly intermediateCert?: string }
 
 /**
@@ -56,27 +59,19 @@ export function deploymentOrderProblem(cluster: string, deployed: DeployedMateri
   return undefined;
 }
 
-/** The `clusters` output of this stack's last deployment, certificates only; undefined on the first one. */
-export function deployedMaterial(ref: pulumi.StackReference): pulumi.Output<Record<string, DeployedMaterial> | undefined> {
-  // Certificates are public; `clusters` may be a secret output because of other values in it.
-  return pulumi.unsecret(ref.outputs.apply((outputs) => {
-    const clusters = (outputs as Record<string, unknown> | undefined)?.clusters as Record<string, Record<string, unknown>> | undefined;
-    if (!clusters || typeof clusters !== "object") return undefined;
-    return Object.fromEntries(Object.entries(clusters).map(([name, c]) => [name, {
-      ...(typeof c?.rootCertBundle === "string" ? { rootCertBundle: c.rootCertBundle } : {}),
-      ...(typeof c?.intermediateCert === "string" ? { intermediateCert: c.intermediateCert } : {}),
-    }]));
-  }));
-}
-
 /** What the backend's shared step holds: the checked roots and istiod's values for the bundle. */
 export interface ProvidedRoots {
   readonly rootCerts: string[];
   readonly rootCertBundle: string;
   /** Verified paths per cluster (config validation already refused anything broken). */
   readonly checks: Record<string, MaterialCheck>;
-  /** What the last deployment exported per cluster (read back through a StackReference to this stack). */
-  readonly deployed: pulumi.Output<Record<string, DeployedMaterial> | undefined>;
+  /**
+   * What the last deployment of this stack exported per cluster, which the deployment-order check
+   * (`deploymentOrderProblem`) compares the supplied material with. The component never reads its own
+   * stack: the stack program does and passes it here. `undefined` (or no entry for a cluster) means a
+   * first deployment: any material is accepted. Required, so that leaving the check off is explicit.
+   */
+  readonly deployed: pulumi.Input<Record<string, DeployedMaterial> | undefined>;
 }
 
 export interface ProvidedCaArgs {
@@ -108,12 +103,13 @@ export class ProvidedCa extends MeshComponent implements CaBackend {
     super("ca", "ProvidedCa", name, opts);
     const check = args.roots.checks[args.clusterName];
     const m = args.material;
-    if (!check?.certChainPem || !m.caCertPem || !m.caKeyPem) {
+    const caCertPem = m.caCertPem;
+    if (!check?.certChainPem || !caCertPem || !m.caKeyPem) {
       this.fail(`cluster ${args.clusterName}: no checked material (roots.checks["${args.clusterName}"] with a chain, caCertPem and caKeyPem are required; check the PEMs with checkSuppliedMaterial first)`);
     }
     // Every value waits for the deployment-order check: a refused step changes nothing.
-    const ok = args.roots.deployed.apply((deployed) => {
-      const why = deploymentOrderProblem(args.clusterName, deployed?.[args.clusterName], args.roots.rootCertBundle, m.caCertPem!, args.where);
+    const ok = pulumi.output(args.roots.deployed).apply((deployed) => {
+      const why = deploymentOrderProblem(args.clusterName, deployed?.[args.clusterName], args.roots.rootCertBundle, caCertPem, args.where);
       if (why) this.fail(why);
       return true;
     });
@@ -121,7 +117,7 @@ export class ProvidedCa extends MeshComponent implements CaBackend {
     const material = {
       rootCerts: gate(args.roots.rootCerts),
       rootCertBundle: gate(args.roots.rootCertBundle),
-      intermediateCert: gate(splitPemCerts(m.caCertPem)[0]), // the certificate only, without any text around it
+      intermediateCert: gate(splitPemCerts(caCertPem)[0]), // the certificate only, without any text around it
       // `pulumi config set` strips the trailing newline of piped files: give the PEM its newline back.
       intermediateKey: pulumi.secret(gate(m.caKeyPem.endsWith("\n") ? m.caKeyPem : `${m.caKeyPem}\n`)),
       certChain: gate(check.certChainPem),

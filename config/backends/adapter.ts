@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { CaBackend } from "../../components/ca/contract";
 import { DeploymentRef, LifecycleState } from "../../components/ca/lifecycle";
+import { DeployedMaterial } from "../../components/ca/provided";
 import { ConfigIssue } from "../atoms";
 
 /**
@@ -34,6 +35,31 @@ export interface StackView {
     readonly trustDomain?: string;
   };
   readonly sidecarIngressTls?: readonly unknown[];
+  /**
+   * Given by the stack program (stacks/previousDeployment.ts) to a backend's shared step: opens the
+   * StackReference `name` (with `opts`, so its URN stays what it was) to this stack and reads back what
+   * its last deployment exported. Without it, a lifecycle warns that its rotation-order check is off.
+   */
+  readonly previousDeployment?: PreviousDeploymentReader;
+}
+
+/** What the last deployment of this stack exported, as far as the CA backends check against it. */
+export interface PreviousDeployment {
+  /** Its `caLifecycle` output; undefined on a first deployment. */
+  readonly caLifecycle: pulumi.Output<LifecycleState | undefined>;
+  /** Its `clusters.<name>` certificates; undefined on a first deployment. */
+  readonly clusters: pulumi.Output<Record<string, DeployedMaterial> | undefined>;
+}
+
+/** Opens a StackReference named `name` to this stack (see `StackView.previousDeployment`). */
+export type PreviousDeploymentReader = (name: string, opts: pulumi.CustomResourceOptions) => PreviousDeployment;
+
+/**
+ * For a lifecycle's args: `previous`, the state the last deployment recorded, read through the
+ * StackReference `name` with `opts`; nothing (the lifecycle then warns) when the stack program gives no reader.
+ */
+export function previousLifecycle(stack: StackView, name: string, opts: pulumi.CustomResourceOptions): { previous?: pulumi.Output<LifecycleState | undefined> } {
+  return stack.previousDeployment ? { previous: stack.previousDeployment(name, opts).caLifecycle } : {};
 }
 
 /** What a backend's per-cluster step gets to know about the cluster it serves. */

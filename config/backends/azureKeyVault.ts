@@ -5,11 +5,11 @@ import {
   AKS_ISTIO_NAMESPACE, AzureKeyVaultCaSettings, CreateClusterSettings, ExistingMesh, KEY_VAULT_ID_PATTERN,
   azureKeyVaultSettingsProblems, resolveAzureKeyVaultSettings,
 } from "../../components/ca/azureKeyVault/settings";
-import { CaLifecycle } from "../../components/ca/lifecycle";
+import { CaLifecycle, createCaLifecycle } from "../../components/ca/lifecycle";
 import { ConfigIssue } from "../atoms";
 import { conforms } from "../conforms";
 import { lifecycleConfigFields, lifecycleConfigIssues } from "../lifecycle";
-import { CA_CONFIG_KEY, StackView, defineAdapter } from "./adapter";
+import { CA_CONFIG_KEY, StackView, defineAdapter, previousLifecycle } from "./adapter";
 
 /**
  * `backend: azureKeyVault` — the AKS Istio add-on's plug-in CA: four objects in Azure Key Vault, read by
@@ -170,8 +170,9 @@ export const azureKeyVaultAdapter = defineAdapter<"azureKeyVault", AzureKeyVault
     // The validated stack config: with `clusters` unset it is the default cluster1, whose historic root
     // must be aliased like any other (validation allows exactly one cluster with this backend).
     const transformations = stack.clusters.length === 1 ? [historicRootAlias(name, stack.clusters[0].name)] : [];
-    return new CaLifecycle(name, { ...config.material, settingsName: `${CA_CONFIG_KEY}.material` },
-      { ...opts, transformations: [...(opts.transformations ?? []), ...transformations] });
+    const lifecycleOpts = { ...opts, transformations: [...(opts.transformations ?? []), ...transformations] };
+    return createCaLifecycle(name, { ...config.material, ...previousLifecycle(stack, `${name}-lifecycle-previous`, lifecycleOpts),
+      settingsName: `${CA_CONFIG_KEY}.material` }, lifecycleOpts);
   },
   lifecycle: (shared) => shared,
   create: (name, config, ctx, opts) => new AzureKeyVaultCa(name, {

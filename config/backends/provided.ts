@@ -3,10 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { joinPems } from "../../components/ca/contract";
 import { expiryFindings } from "../../components/ca/lifecycle/guards";
-import { selfStackName } from "../../components/ca/lifecycle/caLifecycle";
 import { ExpirySettings } from "../../components/ca/lifecycle/settings";
 import { MaterialCheck, PathCert, SuppliedKey, checkSuppliedMaterial, splitPemCerts, subjectOf } from "../../components/ca/pem";
-import { ProvidedCa, ProvidedClusterMaterial, ProvidedRoots, deployedMaterial } from "../../components/ca/provided";
+import { ProvidedCa, ProvidedClusterMaterial, ProvidedRoots } from "../../components/ca/provided";
 import { ConfigIssue } from "../atoms";
 import { conforms } from "../conforms";
 import { expirySchema } from "../lifecycle";
@@ -165,13 +164,17 @@ export const providedAdapter = defineAdapter<"provided", ProvidedConfig, Provide
   backend: "provided",
   schema: providedConfigSchema,
   validate: (config, stack) => providedStackProblems(config, stack),
-  shared: (name, config, _stack, opts) => {
+  shared: (name, config, stack, opts) => {
     // Validation refused anything broken; run the same checks again for their warnings and paths.
     const { warnings, checks } = providedIssues(config, new Date());
     for (const w of warnings) void pulumi.log.warn(`${CA_CONFIG_KEY}.expiry: ${w}`);
     const rootCerts = splitPemCerts(config.rootCertPem ?? "");
-    const previous = new pulumi.StackReference(`${name}-provided-previous`, { name: selfStackName() }, opts);
-    return { rootCerts, rootCertBundle: joinPems(rootCerts), checks, deployed: deployedMaterial(previous) };
+    // What the last deployment exported, read by the stack program; without a reader the order check is off.
+    if (!stack.previousDeployment) {
+      void pulumi.log.warn(`${CA_CONFIG_KEY}: no previous deployment to compare with (the stack program gave no reader): the root rotation order is not checked`);
+    }
+    const deployed = stack.previousDeployment?.(`${name}-provided-previous`, opts).clusters;
+    return { rootCerts, rootCertBundle: joinPems(rootCerts), checks, deployed };
   },
   lifecycle: noLifecycle,
   create: (name, config, ctx, opts) => new ProvidedCa(name, {

@@ -1,10 +1,10 @@
 import { z } from "zod";
-import { CaLifecycle } from "../../components/ca/lifecycle";
+import { CaLifecycle, createCaLifecycle } from "../../components/ca/lifecycle";
 import { LifecycleSettings } from "../../components/ca/lifecycle/settings";
 import { SelfSignedCa } from "../../components/ca/selfSigned";
 import { conforms } from "../conforms";
 import { lifecycleConfigFields, lifecycleConfigIssues } from "../lifecycle";
-import { CA_CONFIG_KEY, defineAdapter } from "./adapter";
+import { CA_CONFIG_KEY, defineAdapter, previousLifecycle } from "./adapter";
 
 /**
  * `backend: selfSigned` — Istio's "plug in CA certificates" procedure (tools/certs Makefile): an
@@ -22,7 +22,8 @@ export type SelfSignedConfig = z.infer<typeof selfSignedConfigSchema>;
 export const selfSignedAdapter = defineAdapter<"selfSigned", SelfSignedConfig, CaLifecycle>({
   backend: "selfSigned",
   schema: selfSignedConfigSchema,
-  shared: (name, config, _stack, opts) => new CaLifecycle(name, { ...config, settingsName: CA_CONFIG_KEY }, opts),
+  shared: (name, config, stack, opts) => createCaLifecycle(name,
+    { ...config, ...previousLifecycle(stack, `${name}-lifecycle-previous`, opts), settingsName: CA_CONFIG_KEY }, opts),
   lifecycle: (ca) => ca,
   create: (name, _config, ctx, opts) => new SelfSignedCa(name, {
     caLifecycle: ctx.shared,

@@ -1,4 +1,6 @@
+import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { LifecycleState } from "../../components/ca/lifecycle";
 import { LifecycleSettings } from "../../components/ca/lifecycle/settings";
 import { VaultCa, VaultShared } from "../../components/ca/vault";
 import { VaultPki } from "../../components/ca/vault/pki";
@@ -264,11 +266,16 @@ export const vaultAdapter = defineAdapter<"vault", VaultConfig, VaultShared>({
     // With an offline root the PKI owns the CA lifecycle, named and parented like the root this backend
     // always had (`mesh-pki-root` under the PKI component; later generations `mesh-pki-root-g<n>`), and
     // issues the stack's one cluster's intermediate (validation allows exactly one).
+    // The previous deployment's state is read through a StackReference under the PKI, as it always was:
+    // deferred, since the PKI is its parent and takes the state as an input.
     const lifecycle = vaultLifecycleSettings(config);
+    const [previous, readPrevious] = pulumi.deferredOutput<LifecycleState | undefined>();
     const pki = new VaultPki(`${name}-pki`, {
       settings: config, provider, settingsName: CA_CONFIG_KEY,
-      ...(lifecycle ? { lifecycle, cluster: { clusterName: stack.clusters[0].name, istioNamespace: stack.istio.namespace } } : {}),
+      ...(lifecycle ? { lifecycle: { ...lifecycle, ...(stack.previousDeployment ? { previous } : {}) },
+        cluster: { clusterName: stack.clusters[0].name, istioNamespace: stack.istio.namespace } } : {}),
     }, opts);
+    if (lifecycle && stack.previousDeployment) readPrevious(stack.previousDeployment(`${name}-pki-lifecycle-previous`, { parent: pki }).caLifecycle);
     return { provider, pki };
   },
   lifecycle: (shared) => shared.pki.caLifecycle,

@@ -1,7 +1,8 @@
-import { lifecycleSettings, lifecycleSettingsProblems } from "../../../components/ca/lifecycle/caLifecycle";
+import { lifecycleSettings, lifecycleSettingsProblems } from "../../../components/ca/lifecycle";
 import { lifecycleConfigFields } from "../../../config/lifecycle";
 import { z } from "zod";
-import { runUnderMocks } from "../../harness/program";
+import { runProgram, runUnderMocks } from "../../harness/program";
+import { ROOT_STACK, asReference, refusalOf, rootConfig } from "./support";
 
 /** CaLifecycle as a library component: defaults inside, refusals in its own terms, without config. */
 describe("CaLifecycle args", () => {
@@ -32,5 +33,64 @@ describe("CaLifecycle args", () => {
     }, {});
     expect(run.error?.message).toMatch(/^corp: invalid CA lifecycle settings:\n {2}- root.validityDays: 1;/);
     expect(run.resources).toEqual([]);
+  });
+});
+
+type LifecycleModule = typeof import("../../../components/ca/lifecycle");
+const EC = { algorithm: "ECDSA", ecdsaCurve: "P256" } as const;
+const NO_PREVIOUS = /no previous deployment state was given \(previous\)/;
+
+/** The two modes, and `previous` as an input: the phase check without any StackReference to this stack. */
+describe("CaLifecycle modes and the previous deployment's state", () => {
+  it("creates one class per mode; the deprecated constructor returns the same", async () => {
+    const root = asReference(await runProgram(rootConfig(), { stack: "root" }));
+    const kinds: string[] = [];
+    const run = await runUnderMocks(() => {
+      const l = require("../../../components/ca/lifecycle") as LifecycleModule;
+      const generated = l.createCaLifecycle("a", { root: { key: EC }, intermediate: { key: EC }, previous: undefined });
+      const followed = l.createCaLifecycle("b", { intermediateSource: { kind: "rootStack", stack: ROOT_STACK }, previous: undefined });
+      const legacy = new l.CaLifecycle("c", { root: { key: EC }, intermediate: { key: EC }, previous: undefined });
+      kinds.push(`${generated instanceof l.GeneratedLifecycle}`, `${followed instanceof l.RootStackLifecycle}`, `${legacy instanceof l.GeneratedLifecycle}`);
+      return { followed: followed.state };
+    }, {}, { extraState: (type) => (type === "pulumi:pulumi:StackReference" ? root : undefined) });
+    expect(run.error).toBeUndefined();
+    expect(kinds).toEqual(["true", "true", "true"]);
+    expect(run.outputs.followed).toMatchObject({ rootPhase: "steady", rootGeneration: 1 });
+    expect(run.warnings.filter((w) => NO_PREVIOUS.test(w))).toEqual([]);
+  });
+
+  it("refuses a phase that does not follow from `previous`, and holds back every value", async () => {
+    let settled = "";
+    const error = await refusalOf(() => {
+      const l = require("../../../components/ca/lifecycle") as LifecycleModule;
+      const ca = new l.GeneratedLifecycle("corp", { root: { key: EC }, intermediate: { key: EC }, rotation: { rootPhase: "cutover" },
+        previous: { rootPhase: "steady", rootGeneration: 1, intermediateGeneration: 1 }, settingsName: "corp-ca" });
+      ca.rootCertBundle.apply((b) => { settled = b; });
+      return {};
+    }, {});
+    expect(error?.message).toMatch(/^corp-ca\.rotation: rootPhase cannot go from "steady" to "cutover": apply rootPhase "dual" first/);
+    expect(settled).toBe("");
+  });
+
+  it("accepts the next phase from `previous` given as an Output", async () => {
+    const run = await runUnderMocks(() => {
+      const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+      const l = require("../../../components/ca/lifecycle") as LifecycleModule;
+      const ca = new l.GeneratedLifecycle("corp", { root: { key: EC }, intermediate: { key: EC }, rotation: { rootPhase: "dual" },
+        previous: pulumi.secret({ rootPhase: "steady" as const, rootGeneration: 1, intermediateGeneration: 1 }) });
+      return { state: ca.state };
+    }, {});
+    expect(run.error).toBeUndefined();
+    expect(run.outputs.state).toMatchObject({ rootPhase: "dual", rootGeneration: 1, intermediateGeneration: 1 });
+  });
+
+  it("warns once per lifecycle when `previous` is not given at all (the check is then off)", async () => {
+    const run = await runUnderMocks(() => {
+      const l = require("../../../components/ca/lifecycle") as LifecycleModule;
+      new l.GeneratedLifecycle("corp", { root: { key: EC }, intermediate: { key: EC }, rotation: { rootPhase: "cutover" } });
+      return {};
+    }, {});
+    expect(run.error).toBeUndefined();
+    expect(run.warnings.filter((w) => NO_PREVIOUS.test(w))).toEqual([expect.stringMatching(/^corp: no previous deployment state/)]);
   });
 });

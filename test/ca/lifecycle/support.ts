@@ -95,6 +95,11 @@ export async function refusal(config: Record<string, unknown>, previous: Record<
 
 /** Runs index.ts expecting a refusal inside an apply; resolves with the first error it raised. */
 export async function refusalUnder(config: Record<string, unknown>, opts: RunOptions): Promise<Error | undefined> {
+  return refusalOf(() => { require(path.join(ROOT, "index")); return {}; }, config, opts);
+}
+
+/** Runs `entry` under mocks (see runUnderMocks) expecting a refusal inside an apply; resolves with the first error it raised. */
+export async function refusalOf(entry: () => Record<string, unknown>, config: Record<string, unknown>, opts: RunOptions = {}): Promise<Error | undefined> {
   // Jest gives tests a copy of `process`; rejections are reported on the real one.
   const real = vm.runInThisContext("process") as NodeJS.Process;
   const saved = real.listeners("unhandledRejection");
@@ -103,7 +108,7 @@ export async function refusalUnder(config: Record<string, unknown>, opts: RunOpt
   const collect = (e: unknown) => { errors.push(e as Error); };
   real.on("unhandledRejection", collect);
   try {
-    const run = await runUnderMocks(() => { require(path.join(ROOT, "index")); return {}; }, config, opts);
+    const run = await runUnderMocks(entry, config, opts);
     await new Promise((r) => setTimeout(r, 50));
     return run.error ?? errors[0];
   } finally {
