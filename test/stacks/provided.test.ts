@@ -1,6 +1,6 @@
 import { configProblems } from "../harness/configProblems";
 import { ProgramRun, byName, ofType, runProgram, stackConfig } from "../harness/program";
-import { ProvidedFixtures, makeProvidedFixtures } from "../ca/providedFixtures";
+import { ProvidedFixtures, makeProvidedFixtures } from "../ca/provided/fixtures";
 
 /** Pulumi.provided.yaml: committed without PEMs; they are set at deploy time with `pulumi config set --path`. */
 describe("provided stack (Pulumi.provided.yaml)", () => {

@@ -1,6 +1,6 @@
 import * as path from "path";
 import { azureMocks } from "../ca/azureKeyVaultFixtures";
-import { makeProvidedFixtures } from "../ca/providedFixtures";
+import { makeProvidedFixtures } from "../ca/provided/fixtures";
 import { ROOT, RunOptions, runProgram, runUnderMocks, stackConfig } from "../harness/program";
 import { ROOT_STACK, asReference, rootConfig } from "../ca/lifecycle/support";
 import { fakeVault } from "../vault/fakeVault";

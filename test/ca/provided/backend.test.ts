@@ -1,8 +1,8 @@
 import * as crypto from "crypto";
-import { CA_MATERIAL_ANNOTATION, ROOT_BUNDLE_ANNOTATION } from "../../components/ca/lifecycle";
-import { configProblems } from "../harness/configProblems";
-import { ProgramRun, byName, isSecretValue, ofType, privateKeyOccurrences, runProgram } from "../harness/program";
-import { ProvidedFixtures, makeProvidedFixtures, providedConfig } from "./providedFixtures";
+import { CA_MATERIAL_ANNOTATION, ROOT_BUNDLE_ANNOTATION } from "../../../components/ca/lifecycle";
+import { configProblems } from "../../harness/configProblems";
+import { ProgramRun, byName, isSecretValue, ofType, privateKeyOccurrences, runProgram } from "../../harness/program";
+import { ProvidedFixtures, makeProvidedFixtures, providedConfig } from "./fixtures";
 
 /** The `provided` backend under Pulumi mocks: the whole program (index.ts) with supplied PEMs. */
 describe("provided backend", () => {

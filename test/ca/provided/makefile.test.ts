@@ -3,11 +3,11 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { checkSuppliedMaterial } from "../../components/ca/pem";
-import { configProblems } from "../harness/configProblems";
-import { OpensslDir } from "../harness/openssl";
-import { ROOT, byName, runProgram } from "../harness/program";
-import { providedConfig } from "./providedFixtures";
+import { checkSuppliedMaterial } from "../../../components/ca/pem";
+import { configProblems } from "../../harness/configProblems";
+import { OpensslDir } from "../../harness/openssl";
+import { ROOT, byName, runProgram } from "../../harness/program";
+import { providedConfig } from "./fixtures";
 
 /**
  * The real tools/certs/Makefile.selfsigned.mk of the pinned Istio module (scripts/e2e/istio-module.sh),

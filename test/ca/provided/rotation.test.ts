@@ -1,9 +1,9 @@
 import * as crypto from "crypto";
-import { ROOT_BUNDLE_ANNOTATION } from "../../components/ca/lifecycle";
-import { deploymentOrderProblem } from "../../components/ca/provided";
-import { ProgramRun, byName } from "../harness/program";
-import { deploy, refusal } from "./lifecycle/support";
-import { ProvidedFixtures, makeProvidedFixtures, providedConfig } from "./providedFixtures";
+import { ROOT_BUNDLE_ANNOTATION } from "../../../components/ca/lifecycle";
+import { deploymentOrderProblem } from "../../../components/ca/provided";
+import { ProgramRun, byName } from "../../harness/program";
+import { deploy, refusal } from "../lifecycle/support";
+import { ProvidedFixtures, makeProvidedFixtures, providedConfig } from "./fixtures";
 
 /**
  * Intermediate and three-phase root rotation with supplied PEMs: each step is new PEMs in config; the

@@ -1,7 +1,7 @@
 import * as crypto from "crypto";
-import { caExtensions, checkSuppliedMaterial, providedMaterialProblems, splitPemCerts } from "../../components/ca/pem";
-import { OpensslDir } from "../harness/openssl";
-import { ProvidedFixtures, makeProvidedFixtures } from "./providedFixtures";
+import { caExtensions, checkSuppliedMaterial, providedMaterialProblems, splitPemCerts } from "../../../components/ca/pem";
+import { OpensslDir } from "../../harness/openssl";
+import { ProvidedFixtures, makeProvidedFixtures } from "./fixtures";
 
 /** The shared PEM checks (components/ca/pem/) on real openssl material. */
 describe("components/ca/pem", () => {
