@@ -55,6 +55,8 @@ export class MeshCluster extends pulumi.ComponentResource {
     super("istio-mesh-ca:stacks:MeshCluster", name, {}, opts);
     const { provider, istio } = args;
     const k8sOpts = { parent: this, provider };
+    // What the CA server must have accepted before anything lands in the cluster (CaBackend.clusterWaitsFor).
+    const gate = args.ca.clusterWaitsFor ?? [];
     const revision = istio.install === "helm" ? istio.revision : undefined;
 
     const namespaces = args.namespaces.filter((n) => n.create).map((n) => new k8s.core.v1.Namespace(`${name}-ns-${n.name}`, {
@@ -64,7 +66,7 @@ export class MeshCluster extends pulumi.ComponentResource {
         // install selects `istio-injection=enabled`.
         labels: { ...(n.labels ?? {}), ...(n.injection ? injectionLabels(revision) : {}) },
       },
-    }, k8sOpts));
+    }, { ...k8sOpts, dependsOn: gate }));
 
     const featureEnv: NamedMap[] = args.sidecarIngressTls.length > 0
       ? [{ source: "sidecarIngressTls", values: SIDECAR_INGRESS_TLS_ENV }] : [];

@@ -96,6 +96,13 @@ export interface CaBackend {
    * e.g. the AKS mesh profile fragments for a cluster defined in another stack.
    */
   readonly stackOutputs?: Record<string, pulumi.Input<unknown>>;
+  /**
+   * The backend's first writes to its own CA server (not to the cluster), which everything the
+   * composition creates in the cluster waits for: credentials the server refuses then stop an
+   * update before anything lands in the cluster. Absent when the backend has no server of its own
+   * (selfSigned, provided) or writes into the cluster itself (certManager).
+   */
+  readonly clusterWaitsFor?: pulumi.Resource[];
 }
 
 /** istiod settings of a backend that asks nothing of istiod beyond its CA delivery. */

@@ -117,6 +117,10 @@ export class IstioInstall extends MeshComponent {
     const t = args.transform ?? {};
     const k8sOpts = { parent: this, provider: args.provider };
     const settings = args.ca.istiodSettings;
+    // Nothing lands in the cluster before the CA server accepted the backend's first writes
+    // (CaBackend.clusterWaitsFor): refused credentials stop the update with the cluster untouched.
+    const gate = args.ca.clusterWaitsFor ?? [];
+    const gatedOpts = { ...k8sOpts, dependsOn: gate };
 
     // First, so that settings refused now (conflicting env, chart-written env) register no child.
     this.istiodValues = this.refusing(() => istiodValues({
@@ -130,10 +134,10 @@ export class IstioInstall extends MeshComponent {
     }));
 
     if (args.createNamespace ?? true) {
-      const [nArgs, nOpts] = transformed(t.namespace, this.childName("namespace"), { metadata: { name: istioNamespace } }, k8sOpts);
+      const [nArgs, nOpts] = transformed(t.namespace, this.childName("namespace"), { metadata: { name: istioNamespace } }, gatedOpts);
       this.namespace = new k8s.core.v1.Namespace(this.childName("namespace"), nArgs, nOpts);
     }
-    const nsDeps = this.namespace ? [this.namespace] : [];
+    const nsDeps = this.namespace ? [this.namespace] : gate;
     // Children don't inherit a component's dependsOn: take the name from the Namespace so every
     // namespaced child waits for it.
     const namespace = this.namespace ? this.namespace.metadata.name : pulumi.output(istioNamespace);
@@ -158,13 +162,13 @@ export class IstioInstall extends MeshComponent {
       const [rArgs, rOpts] = transformed(t.istiodClusterRole, this.childName("istiod-ca"), {
         metadata: { name: `istiod-ca-${istioNamespace}` },
         rules: settings.clusterRoleRules,
-      }, k8sOpts);
+      }, gatedOpts);
       this.istiodClusterRole = new k8s.rbac.v1.ClusterRole(this.childName("istiod-ca"), rArgs, rOpts);
       const [bArgs, bOpts] = transformed(t.istiodClusterRoleBinding, this.childName("istiod-ca"), {
         metadata: { name: `istiod-ca-${istioNamespace}` },
         roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: this.istiodClusterRole.metadata.name },
         subjects: [{ kind: "ServiceAccount", name: istiodName(args.revision), namespace: istioNamespace }],
-      }, k8sOpts);
+      }, gatedOpts);
       this.istiodClusterRoleBinding = new k8s.rbac.v1.ClusterRoleBinding(this.childName("istiod-ca"), bArgs, bOpts);
     }
 
@@ -182,7 +186,7 @@ export class IstioInstall extends MeshComponent {
     if (args.gateway) {
       const gw = { name: "istio-ingressgateway", namespace: "istio-ingress", serviceType: "LoadBalancer" as const, ...args.gateway };
       const [nArgs, nOpts] = transformed(t.gatewayNamespace, this.childName("gateway-namespace"),
-        { metadata: { name: gw.namespace, labels: injectionLabels(args.revision) } }, k8sOpts);
+        { metadata: { name: gw.namespace, labels: injectionLabels(args.revision) } }, gatedOpts);
       this.gatewayNamespace = new k8s.core.v1.Namespace(this.childName("gateway-namespace"), nArgs, nOpts);
       this.gateway = this.chart("gateway", t.gateway, {
         ...chartRef(source, "gateway"),

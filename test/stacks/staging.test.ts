@@ -73,6 +73,23 @@ describe("staging stack (Pulumi.staging.yaml, vault backend, offline root)", () 
     expect(others.filter((n) => !reaches(n))).toEqual([]);
   });
 
+  it("touches the cluster only after Vault accepted the first write: every Kubernetes object waits for the audit device", () => {
+    // With a token Vault refuses, the audit device fails and the update stops with nothing created in
+    // the cluster (test/e2e/vaultStack: the wrong-token case); without the wait, namespaces and
+    // istiod's ClusterRole were created while Vault's refusal was on its way.
+    const reaches = (name: string, seen = new Set<string>()): boolean => {
+      if (seen.has(name)) return false;
+      seen.add(name);
+      const deps = run.dependsOn.get(name) ?? [];
+      return deps.includes("mesh-pki-audit") || deps.some((d) => reaches(d, seen));
+    };
+    // Custom resources and the Helm charts (components whose objects the provider renders).
+    const cluster = run.resources.filter((r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("kubernetes:index:")).map((r) => r.name);
+    expect(cluster).toEqual(expect.arrayContaining(["staging-istio-namespace", "staging-istio-istiod-ca", "staging-ns-apps"]));
+    expect(cluster.length).toBeGreaterThan(5);
+    expect(cluster.filter((n) => !reaches(n))).toEqual([]);
+  });
+
   it("keeps the root offline: Vault gets its certificate only, the CSR is signed locally", () => {
     expect(ofType(run, T.rootCert)).toHaveLength(0);
     expect(ofType(run, T.sign)).toHaveLength(0);

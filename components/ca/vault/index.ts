@@ -72,10 +72,13 @@ export class VaultCa extends MeshComponent implements CaBackend {
   public readonly backendName = "vault";
   public readonly delivery: CaDelivery;
   public readonly istiodSettings: IstiodSettings;
+  /** Vault's first writes for this stack: a token Vault refuses stops the update before the cluster is touched. */
+  public readonly clusterWaitsFor: pulumi.Resource[];
 
   constructor(name: string, args: VaultCaArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ca", "VaultCa", name, opts);
     const { shared } = args;
+    this.clusterWaitsFor = shared.pki.firstWrites;
     const settings = "resolved" in args.settings ? args.settings : resolvedVaultSettings(this, args.settingsName ?? name, args.settings);
     const vopts = { parent: this, provider: shared.provider };
     const auth = settings.kubernetesAuth;
@@ -85,7 +88,7 @@ export class VaultCa extends MeshComponent implements CaBackend {
       type: "kubernetes",
       path: auth.path,
       description: "istiod logs in here to read its CA",
-    }, { ...vopts, dependsOn: shared.pki.audit }));
+    }, { ...vopts, dependsOn: shared.pki.firstWrites }));
     // The reviewer is explicit (kubernetesAuth.tokenReviewer): unless Vault is meant to review with its own
     // pod's token (vaultPod), disable_local_ca_jwt stops a Vault running in a pod from doing so.
     const authConfig = new vault.kubernetes.AuthBackendConfig(this.childName("k8s-auth-config"), ...transformed(t.authBackendConfig, this.childName("k8s-auth-config"), {
@@ -145,7 +148,8 @@ export class VaultCa extends MeshComponent implements CaBackend {
     const k8sOpts = { parent: this, provider };
     const injector = settings.injector;
     const ns = new k8s.core.v1.Namespace(this.childName("injector-namespace"),
-      ...transformed(t.injectorNamespace, this.childName("injector-namespace"), { metadata: { name: injector.namespace } }, k8sOpts));
+      ...transformed(t.injectorNamespace, this.childName("injector-namespace"), { metadata: { name: injector.namespace } },
+        { ...k8sOpts, dependsOn: this.clusterWaitsFor }));
     const chart = new k8s.helm.v4.Chart(this.childName("injector"), ...transformed(t.injector, this.childName("injector"), {
       chart: "vault",
       version: injector.chartVersion,

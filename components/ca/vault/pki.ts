@@ -89,6 +89,11 @@ export class VaultPki extends MeshComponent {
    * method enabled, then reported as a 500; the provider's retry then meets "path is already in use").
    */
   public readonly audit: vault.Audit[];
+  /**
+   * This stack's first requests to Vault (the audit device, or the PKI mounts without one): with a
+   * token Vault refuses they fail, and nothing that waits for them is attempted.
+   */
+  public readonly firstWrites: pulumi.Resource[];
   /** The intermediate istiod's agent reads, and what istiod waits for. */
   public readonly issued: IssuedIntermediate;
   /** `root.mode: offline`: the stack's CA lifecycle (its state is the stack's `caLifecycle` output). */
@@ -152,6 +157,8 @@ export class VaultPki extends MeshComponent {
       name: settings.kubernetesAuth.policyName,
       policy: readOnlyPolicy(policyPaths(this.paths)),
     }, { ...vopts, dependsOn: audit }));
+
+    this.firstWrites = audit.length > 0 ? audit : [this.rootMount, this.interMount];
 
     if (settings.root.mode === "internal") {
       this.issued = this.internalRoot(settings.root);
