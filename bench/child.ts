@@ -9,7 +9,10 @@ import { PROJECT, ROOT, scenarios } from "./scenarios";
  * provider's cost, not the program's.
  */
 
-interface Fixture { certPem: string; keyPem: string }
+interface Fixture {
+  certPem: string;
+  keyPem: string;
+}
 
 const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
 
@@ -17,14 +20,23 @@ const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
 function state(type: string, inputs: Record<string, any>, f: Fixture): Record<string, unknown> {
   const validity = { validityStartTime: "2026-01-01T00:00:00Z", validityEndTime: "2036-01-01T00:00:00Z" };
   switch (type) {
-    case "tls:index/privateKey:PrivateKey": return { ...inputs, privateKeyPem: f.keyPem, publicKeyPem: "public" };
-    case "tls:index/certRequest:CertRequest": return { ...inputs, certRequestPem: "csr" };
+    case "tls:index/privateKey:PrivateKey":
+      return { ...inputs, privateKeyPem: f.keyPem, publicKeyPem: "public" };
+    case "tls:index/certRequest:CertRequest":
+      return { ...inputs, certRequestPem: "csr" };
     case "tls:index/selfSignedCert:SelfSignedCert":
-    case "tls:index/locallySignedCert:LocallySignedCert": return { ...inputs, certPem: f.certPem, ...validity };
+    case "tls:index/locallySignedCert:LocallySignedCert":
+      return { ...inputs, certPem: f.certPem, ...validity };
     case "kubernetes:core/v1:Secret":
       // Secret.get of the CA Secret cert-manager writes (a read has no metadata input).
-      return inputs.metadata ? inputs : { data: { "ca.crt": b64(f.certPem), "tls.crt": b64(f.certPem), "tls.key": b64(f.keyPem) }, type: "kubernetes.io/tls" };
-    default: return inputs;
+      return inputs.metadata
+        ? inputs
+        : {
+            data: { "ca.crt": b64(f.certPem), "tls.crt": b64(f.certPem), "tls.key": b64(f.keyPem) },
+            type: "kubernetes.io/tls",
+          };
+    default:
+      return inputs;
   }
 }
 
@@ -38,20 +50,36 @@ async function main(name: string, fixtureDir: string): Promise<void> {
   const pulumi = await import("@pulumi/pulumi");
   let custom = 0;
   let components = 0;
-  pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(scenario.config)
-    .map(([k, v]) => [`${PROJECT}:${k}`, typeof v === "string" ? v : JSON.stringify(v)])));
-  await pulumi.runtime.setMocks({
-    newResource: (args) => {
-      if (args.custom) custom++; else components++;
-      return { id: `${args.name}-id`, state: state(args.type, args.inputs, fixture) };
+  pulumi.runtime.setAllConfig(
+    Object.fromEntries(
+      Object.entries(scenario.config).map(([k, v]) => [
+        `${PROJECT}:${k}`,
+        typeof v === "string" ? v : JSON.stringify(v),
+      ]),
+    ),
+  );
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => {
+        if (args.custom) custom++;
+        else components++;
+        return { id: `${args.name}-id`, state: state(args.type, args.inputs, fixture) };
+      },
+      call: () => ({}),
     },
-    call: () => ({}),
-  }, PROJECT, "bench", false, "organization");
+    PROJECT,
+    "bench",
+    false,
+    "organization",
+  );
 
   // Load the program's modules first (they only define things), so the timing below is the
   // evaluation — config validation, resource declarations, outputs — not module loading.
   const loadStart = process.hrtime.bigint();
-  const preload = scenario.program === "index" ? [path.join(ROOT, "config/load"), path.join(ROOT, "stacks")] : ["@pulumi/kubernetes/core/v1"];
+  const preload =
+    scenario.program === "index"
+      ? [path.join(ROOT, "config/load"), path.join(ROOT, "stacks")]
+      : ["@pulumi/kubernetes/core/v1"];
   preload.forEach((m) => require(m));
   const loadMs = Number(process.hrtime.bigint() - loadStart) / 1e6;
 
@@ -63,7 +91,7 @@ async function main(name: string, fixtureDir: string): Promise<void> {
   const start = process.hrtime.bigint();
   const program = scenario.program === "index" ? path.join(ROOT, "index") : path.join(__dirname, "baselineProgram");
   const outputs = require(program) as Record<string, unknown>;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+
   await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs: () => Promise<void> }).waitForRPCs();
   // Stack outputs (e.g. the inventory) are part of the evaluation: resolve them too.
   await new Promise<void>((resolve) => pulumi.output(outputs).apply(() => resolve()));
@@ -74,7 +102,9 @@ async function main(name: string, fixtureDir: string): Promise<void> {
   gc();
   const heapMb = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20;
   const usage = process.resourceUsage();
-  process.stdout.write(`${JSON.stringify({ name, custom, components, loadMs, ms, cpuMs, heapMb, maxRssMb: usage.maxRSS / 1024 })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ name, custom, components, loadMs, ms, cpuMs, heapMb, maxRssMb: usage.maxRSS / 1024 })}\n`,
+  );
 }
 
 main(process.argv[2], process.argv[3]).catch((e) => {

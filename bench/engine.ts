@@ -36,22 +36,46 @@ import { parse, stringify } from "yaml";
 
 const ROOT = path.resolve(__dirname, "..");
 /** What a user's checkout needs to run the program (as test/e2e/project.ts copies it). */
-const PROGRAM_FILES = ["index.ts", "Pulumi.yaml", "tsconfig.json", "tsconfig.pulumi.json", "package.json", "components", "config", "stacks"];
+const PROGRAM_FILES = [
+  "index.ts",
+  "Pulumi.yaml",
+  "tsconfig.json",
+  "tsconfig.pulumi.json",
+  "package.json",
+  "components",
+  "config",
+  "stacks",
+];
 const PHASES = ["preview (fresh stack)", "up (create all)", "preview (no changes)", "destroy"] as const;
 type Phase = (typeof PHASES)[number];
 
-interface Ran { code: number; stdout: string; stderr: string; ms: number }
+interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
 
-function run(cmd: string, args: string[], opts: { cwd?: string; input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Ran {
+function run(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Ran {
   const t0 = performance.now();
   const r = spawnSync(cmd, args, {
-    cwd: opts.cwd ?? ROOT, input: opts.input, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, timeout: opts.timeoutMs ?? 1800000,
+    cwd: opts.cwd ?? ROOT,
+    input: opts.input,
+    encoding: "utf8",
+    maxBuffer: 256 * 1024 * 1024,
+    timeout: opts.timeoutMs ?? 1800000,
     env: { ...process.env, ...(opts.env ?? {}) },
   });
   const ms = performance.now() - t0;
   if (r.error) {
     const cwd = opts.cwd ?? ROOT;
-    throw new Error(`${cmd} ${args.join(" ")}: ${r.error.message} (cwd ${cwd}${fs.existsSync(cwd) ? "" : " does not exist"})`);
+    throw new Error(
+      `${cmd} ${args.join(" ")}: ${r.error.message} (cwd ${cwd}${fs.existsSync(cwd) ? "" : " does not exist"})`,
+    );
   }
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, ms };
 }
@@ -65,11 +89,19 @@ function must(cmd: string, args: string[], opts: Parameters<typeof run>[2] = {})
   return r;
 }
 
-interface StateResource { urn: string; type: string; custom?: boolean }
+interface StateResource {
+  urn: string;
+  type: string;
+  custom?: boolean;
+}
 
 /** One Pulumi project directory (a copy of ours, or the generated bare program) and its stacks. */
 class Program {
-  constructor(readonly label: string, readonly dir: string, readonly config: () => Record<string, unknown> | undefined) {}
+  constructor(
+    readonly label: string,
+    readonly dir: string,
+    readonly config: () => Record<string, unknown> | undefined,
+  ) {}
 
   pulumi(stack: string, args: string[], env: NodeJS.ProcessEnv = {}): Ran {
     return run("pulumi", [...args, "--stack", stack, "--cwd", this.dir, "--non-interactive"], { cwd: this.dir, env });
@@ -78,7 +110,11 @@ class Program {
   /** A pulumi run with bench/probe.js in the program's process: the run and what the probe recorded. */
   probed(stack: string, args: string[], env: NodeJS.ProcessEnv = {}): { ran: Ran; probes: Probe[] } {
     const dir = fs.mkdtempSync(path.join(this.dir, ".probe-"));
-    const ran = this.pulumi(stack, args, { ...env, BENCH_PROBE_DIR: dir, NODE_OPTIONS: `--require ${path.join(ROOT, "bench/probe.js")}` });
+    const ran = this.pulumi(stack, args, {
+      ...env,
+      BENCH_PROBE_DIR: dir,
+      NODE_OPTIONS: `--require ${path.join(ROOT, "bench/probe.js")}`,
+    });
     const probes = fs.readdirSync(dir).map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as Probe);
     fs.rmSync(dir, { recursive: true, force: true });
     return { ran, probes };
@@ -86,7 +122,8 @@ class Program {
 
   must(stack: string, args: string[]): Ran {
     const r = this.pulumi(stack, args);
-    if (r.code !== 0) throw new Error(`[${this.label}] pulumi ${args.join(" ")} -s ${stack} exited ${r.code}\n${tail(r)}`);
+    if (r.code !== 0)
+      throw new Error(`[${this.label}] pulumi ${args.join(" ")} -s ${stack} exited ${r.code}\n${tail(r)}`);
     return r;
   }
 
@@ -141,25 +178,50 @@ const PROGRAM_SOURCES = "program sources";
 
 /** Pure: the breakdown of one run (wall ms) from its probes (none for a destroy: the program does not run). */
 export function breakdown(wall: number, probes: Probe[]): Breakdown {
-  const b: Breakdown = { wall, nodeStart: 0, moduleLoading: 0, programSources: 0, evaluation: 0, outsideProgram: wall, modules: {},
-    charts: { count: 0, maxMs: 0, sumMs: 0 }, keys: { count: 0, maxMs: 0 } };
+  const b: Breakdown = {
+    wall,
+    nodeStart: 0,
+    moduleLoading: 0,
+    programSources: 0,
+    evaluation: 0,
+    outsideProgram: wall,
+    modules: {},
+    charts: { count: 0, maxMs: 0, sumMs: 0 },
+    keys: { count: 0, maxMs: 0 },
+  };
   for (const p of probes) {
     b.nodeStart += p.probeAt - p.startedAt;
     for (const [k, m] of Object.entries(p.modules)) {
       if (k === PROGRAM_SOURCES) b.programSources += m.ms;
-      else { b.moduleLoading += m.ms; b.modules[k] = (b.modules[k] ?? 0) + m.ms; }
+      else {
+        b.moduleLoading += m.ms;
+        b.modules[k] = (b.modules[k] ?? 0) + m.ms;
+      }
     }
     b.evaluation += p.exitAt - (p.programLoadedAt ?? p.exitAt);
     b.outsideProgram -= p.exitAt - p.startedAt;
     const chart = p.registrations[CHART_TYPE];
-    if (chart) { b.charts.count += chart.count; b.charts.sumMs += chart.sumMs; b.charts.maxMs = Math.max(b.charts.maxMs, chart.maxMs); }
+    if (chart) {
+      b.charts.count += chart.count;
+      b.charts.sumMs += chart.sumMs;
+      b.charts.maxMs = Math.max(b.charts.maxMs, chart.maxMs);
+    }
     const key = p.registrations[KEY_TYPE];
-    if (key && !p.dryRun) { b.keys.count += key.count; b.keys.maxMs = Math.max(b.keys.maxMs, key.maxMs); }
+    if (key && !p.dryRun) {
+      b.keys.count += key.count;
+      b.keys.maxMs = Math.max(b.keys.maxMs, key.maxMs);
+    }
   }
   return b;
 }
 
-interface Counts { custom: number; byPackage: Record<string, number>; components: number; providers: number; stack: number }
+interface Counts {
+  custom: number;
+  byPackage: Record<string, number>;
+  components: number;
+  providers: number;
+  stack: number;
+}
 
 /** Custom resources (providers excluded), component resources (the Stack excluded), providers. */
 function count(resources: StateResource[]): Counts {
@@ -177,13 +239,18 @@ function count(resources: StateResource[]): Counts {
 }
 
 const describeCounts = (c: Counts) =>
-  `${c.custom} custom (${Object.entries(c.byPackage).map(([k, v]) => `${k} ${v}`).join(", ")}), ${c.components} components, ` +
-  `${c.providers} provider(s), ${c.stack} stack`;
+  `${c.custom} custom (${Object.entries(c.byPackage)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(", ")}), ${c.components} components, ` + `${c.providers} provider(s), ${c.stack} stack`;
 
 function env(): { dir: string } {
   const missing = ["E2E_DIR", "PULUMI_BACKEND_URL", "PULUMI_HOME", "KUBECONFIG"].filter((k) => !process.env[k]);
-  if (missing.length > 0) throw new Error(`${missing.join(", ")} not set: run it as \`npm run bench:engine\` (scripts/e2e/with-toolchain.sh)`);
-  if (!fs.existsSync(process.env.KUBECONFIG!)) throw new Error(`KUBECONFIG ${process.env.KUBECONFIG} does not exist (E2E_NO_APISERVER=1?)`);
+  if (missing.length > 0)
+    throw new Error(
+      `${missing.join(", ")} not set: run it as \`npm run bench:engine\` (scripts/e2e/with-toolchain.sh)`,
+    );
+  if (!fs.existsSync(process.env.KUBECONFIG!))
+    throw new Error(`KUBECONFIG ${process.env.KUBECONFIG} does not exist (E2E_NO_APISERVER=1?)`);
   return { dir: process.env.E2E_DIR! };
 }
 
@@ -195,14 +262,19 @@ function localProgram(base: string): Program {
   fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
   const charts = path.join(base, "istio-charts");
   must("bash", [path.join(ROOT, "scripts/e2e/istio-module.sh"), "--charts", charts], { timeoutMs: 600000 });
-  const config = (parse(fs.readFileSync(path.join(ROOT, "Pulumi.local.yaml"), "utf8")) as { config: Record<string, any> }).config;
+  const config = (
+    parse(fs.readFileSync(path.join(ROOT, "Pulumi.local.yaml"), "utf8")) as { config: Record<string, any> }
+  ).config;
   config["istio-mesh-ca:istio"].chartPath = charts;
   return new Program("local", dir, () => config);
 }
 
 export const BARE_NAMESPACE = "bench-bare";
 
-/** The bare program's index.ts: an explicit provider (default kubeconfig, like the local stack's), one namespace, n ConfigMaps. */
+/**
+ * The bare program's index.ts: an explicit provider (default kubeconfig, like the local stack's), one namespace, n
+ * ConfigMaps.
+ */
 export function bareIndex(n: number): string {
   return `import * as k8s from "@pulumi/kubernetes";
 
@@ -224,24 +296,55 @@ function precompiledProgram(base: string, local: Program): Program {
   fs.mkdirSync(dir, { recursive: true });
   for (const f of PROGRAM_FILES) fs.cpSync(path.join(ROOT, f), path.join(dir, f), { recursive: true });
   fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
-  must(path.join(ROOT, "node_modules/.bin/tsc"), ["-p", "tsconfig.pulumi.json", "--noEmit", "false", "--outDir", "bin", "--noCheck"], { cwd: dir });
+  must(
+    path.join(ROOT, "node_modules/.bin/tsc"),
+    ["-p", "tsconfig.pulumi.json", "--noEmit", "false", "--outDir", "bin", "--noCheck"],
+    { cwd: dir },
+  );
   const project = parse(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8")) as Record<string, any>;
-  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), stringify({ ...project, main: "bin/index.js", runtime: { name: "nodejs", options: { typescript: false } } }));
+  fs.writeFileSync(
+    path.join(dir, "Pulumi.yaml"),
+    stringify({ ...project, main: "bin/index.js", runtime: { name: "nodejs", options: { typescript: false } } }),
+  );
   return new Program("local (precompiled JS)", dir, local.config);
 }
 
 function bareProgram(base: string, n: number): Program {
   const dir = path.join(base, "bare");
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), stringify({ name: "bench-bare", runtime: { name: "nodejs", options: { typescript: true } } }));
-  fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "bench-bare", private: true, main: "index.ts" }, null, 2));
+  fs.writeFileSync(
+    path.join(dir, "Pulumi.yaml"),
+    stringify({ name: "bench-bare", runtime: { name: "nodejs", options: { typescript: true } } }),
+  );
+  fs.writeFileSync(
+    path.join(dir, "package.json"),
+    JSON.stringify({ name: "bench-bare", private: true, main: "index.ts" }, null, 2),
+  );
   // The same compiler settings as ours (tsconfig.json), minus jest's types, and transpile-only like
   // ours (tsconfig.pulumi.json's noCheck): ts-node treats both programs alike.
-  fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({
-    compilerOptions: { strict: true, target: "es2022", module: "commonjs", moduleResolution: "node", lib: ["es2022"], types: ["node"],
-      esModuleInterop: true, skipLibCheck: true, noEmit: true, isolatedModules: true, noCheck: true },
-    include: ["index.ts"],
-  }, null, 2));
+  fs.writeFileSync(
+    path.join(dir, "tsconfig.json"),
+    JSON.stringify(
+      {
+        compilerOptions: {
+          strict: true,
+          target: "es2022",
+          module: "commonjs",
+          moduleResolution: "node",
+          lib: ["es2022"],
+          types: ["node"],
+          esModuleInterop: true,
+          skipLibCheck: true,
+          noEmit: true,
+          isolatedModules: true,
+          noCheck: true,
+        },
+        include: ["index.ts"],
+      },
+      null,
+      2,
+    ),
+  );
   fs.writeFileSync(path.join(dir, "index.ts"), bareIndex(n));
   fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
   return new Program("bare", dir, () => undefined);
@@ -256,31 +359,53 @@ function settleCluster(): string {
   const t0 = performance.now();
   let terminating: string[] = [];
   while (performance.now() - t0 < 300000) {
-    const nss = JSON.parse(must("kubectl", ["get", "namespaces", "-o", "json"]).stdout).items as { metadata: { name: string }; status?: { phase?: string } }[];
+    const nss = JSON.parse(must("kubectl", ["get", "namespaces", "-o", "json"]).stdout).items as {
+      metadata: { name: string };
+      status?: { phase?: string };
+    }[];
     terminating = nss.filter((n) => n.status?.phase === "Terminating").map((n) => n.metadata.name);
     if (terminating.length === 0) break;
     spawnSync("sleep", ["1"]);
   }
   if (terminating.length > 0) throw new Error(`namespaces still Terminating after 300 s: ${terminating.join(" ")}`);
   const waited = (performance.now() - t0) / 1000;
-  const crds = must("kubectl", ["get", "crd", "-o", "name"]).stdout.split("\n").filter((c) => /\.istio\.io$/.test(c));
+  const crds = must("kubectl", ["get", "crd", "-o", "name"])
+    .stdout.split("\n")
+    .filter((c) => /\.istio\.io$/.test(c));
   if (crds.length > 0) must("kubectl", ["delete", "--wait=true", ...crds]);
   return `namespaces settled in ${fmt(waited)} s, ${crds.length} Istio CRDs deleted`;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
-const load = () => os.loadavg().map((l) => fmt(l, 2)).join(" ");
+const load = () =>
+  os
+    .loadavg()
+    .map((l) => fmt(l, 2))
+    .join(" ");
 const table = (rows: string[][]) => {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ")).join("\n");
+  return rows
+    .map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  "))
+    .join("\n");
 };
 
 function versions(): string {
   const pulumi = must("pulumi", ["version"]).stdout.trim();
-  const plugins = JSON.parse(must("pulumi", ["plugin", "ls", "--json"]).stdout) as { name: string; kind: string; version: string }[];
-  const list = plugins.filter((p) => p.kind === "resource").map((p) => `${p.name} v${p.version.replace(/^v/, "")}${p.name === "tls" || p.name === "vault" ? " (TEST DOUBLE)" : ""}`);
-  const host = fs.existsSync(path.join(ROOT, "tools/bin/pulumi-language-nodejs")) ? "tools/bin/pulumi-language-nodejs" : "?";
+  const plugins = JSON.parse(must("pulumi", ["plugin", "ls", "--json"]).stdout) as {
+    name: string;
+    kind: string;
+    version: string;
+  }[];
+  const list = plugins
+    .filter((p) => p.kind === "resource")
+    .map(
+      (p) =>
+        `${p.name} v${p.version.replace(/^v/, "")}${p.name === "tls" || p.name === "vault" ? " (TEST DOUBLE)" : ""}`,
+    );
+  const host = fs.existsSync(path.join(ROOT, "tools/bin/pulumi-language-nodejs"))
+    ? "tools/bin/pulumi-language-nodejs"
+    : "?";
   const k8s = run("kubectl", ["version", "-o", "json"]);
   const server = k8s.code === 0 ? (JSON.parse(k8s.stdout).serverVersion?.gitVersion ?? "?") : "?";
   return `pulumi ${pulumi} (language host ${host}), providers: ${list.join(", ")}, kube-apiserver ${server}, node ${process.version}`;
@@ -293,7 +418,9 @@ const secs = (ms: number) => fmt(ms / 1000, 2);
 
 /** The breakdown table: one column per program and phase, medians over the reps. */
 function breakdownTable(b: Breakdowns): string {
-  const cols = (["local", "bare"] as const).flatMap((label) => PHASES.map((phase) => ({ label, phase, runs: b[label][phase] })));
+  const cols = (["local", "bare"] as const).flatMap((label) =>
+    PHASES.map((phase) => ({ label, phase, runs: b[label][phase] })),
+  );
   const m = (f: (x: Breakdown) => number) => cols.map((c) => secs(median(c.runs.map(f))));
   const rows = [
     ["s, median", ...cols.map((c) => `${c.label}: ${c.phase}`)],
@@ -316,7 +443,9 @@ function breakdownTable(b: Breakdowns): string {
 function modulesReport(b: Breakdown[]): string {
   const keys = [...new Set(b.flatMap((x) => Object.keys(x.modules)))];
   const rows = keys.map((k) => [k, median(b.map((x) => x.modules[k] ?? 0))] as const).sort((a, c) => c[1] - a[1]);
-  const unused = ["@pulumi/azure-native", "@pulumi/vault"].map((k) => `${k}: ${keys.includes(k) ? `loaded, ${secs(median(b.map((x) => x.modules[k] ?? 0)))} s` : "not loaded"}`);
+  const unused = ["@pulumi/azure-native", "@pulumi/vault"].map(
+    (k) => `${k}: ${keys.includes(k) ? `loaded, ${secs(median(b.map((x) => x.modules[k] ?? 0)))} s` : "not loaded"}`,
+  );
   return `${table([["package", "s (median)"], ...rows.slice(0, 12).map(([k, ms]) => [k, secs(ms)])])}
 backend SDKs the local stack (selfSigned) does not use: ${unused.join("; ")}`;
 }
@@ -324,12 +453,15 @@ backend SDKs the local stack (selfSigned) does not use: ${unused.join("; ")}`;
 function main(argv: string[]): void {
   const repsArg = argv.indexOf("--reps");
   const reps = repsArg >= 0 ? Number(argv[repsArg + 1]) : 3;
-  if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps must be a positive integer, got ${argv[repsArg + 1]}`);
+  if (!Number.isInteger(reps) || reps < 1)
+    throw new Error(`--reps must be a positive integer, got ${argv[repsArg + 1]}`);
   const base = path.join(env().dir, "bench-engine");
   fs.mkdirSync(base, { recursive: true });
   const loadStart = load();
   const started = new Date();
-  console.log(`machine: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"}), ${fmt(os.totalmem() / 2 ** 30)} GiB RAM; load average at start ${loadStart}`);
+  console.log(
+    `machine: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"}), ${fmt(os.totalmem() / 2 ** 30)} GiB RAM; load average at start ${loadStart}`,
+  );
   console.log(versions());
 
   // 1. The local stack once: warm-up, and the resource count the bare program must match.
@@ -339,7 +471,9 @@ function main(argv: string[]): void {
   const localCounts = count(local.resources("count"));
   const warmDown = local.must("count", ["destroy", "--yes", "--skip-preview"]);
   local.remove("count");
-  console.log(`\nlocal stack (warm-up up ${fmt(warmUp.ms / 1000)} s, destroy ${fmt(warmDown.ms / 1000)} s; ${settleCluster()}): ${describeCounts(localCounts)}`);
+  console.log(
+    `\nlocal stack (warm-up up ${fmt(warmUp.ms / 1000)} s, destroy ${fmt(warmDown.ms / 1000)} s; ${settleCluster()}): ${describeCounts(localCounts)}`,
+  );
   const n = (localCounts.byPackage.kubernetes ?? 0) + (localCounts.byPackage.tls ?? 0);
 
   // 2. The bare program with n ConfigMaps, warmed up the same way.
@@ -349,7 +483,9 @@ function main(argv: string[]): void {
   const bareCounts = count(bare.resources("count"));
   const bareDown = bare.must("count", ["destroy", "--yes", "--skip-preview"]);
   bare.remove("count");
-  console.log(`bare program, N = ${n} ConfigMaps (warm-up up ${fmt(bareUp.ms / 1000)} s, destroy ${fmt(bareDown.ms / 1000)} s; ${settleCluster()}): ${describeCounts(bareCounts)}`);
+  console.log(
+    `bare program, N = ${n} ConfigMaps (warm-up up ${fmt(bareUp.ms / 1000)} s, destroy ${fmt(bareDown.ms / 1000)} s; ${settleCluster()}): ${describeCounts(bareCounts)}`,
+  );
 
   // 3. Interleaved reps.
   const samples: Samples = {
@@ -370,7 +506,8 @@ function main(argv: string[]): void {
       for (const p of order) {
         const { ran: r, probes } = p.probed(stack, args);
         if (r.code !== 0) {
-          if (mustSucceed) throw new Error(`[${p.label}] rep ${rep} ${name}: pulumi ${args.join(" ")} exited ${r.code}\n${tail(r)}`);
+          if (mustSucceed)
+            throw new Error(`[${p.label}] rep ${rep} ${name}: pulumi ${args.join(" ")} exited ${r.code}\n${tail(r)}`);
           notes.push(`rep ${rep} ${p.label} ${name}: exit ${r.code} (changes planned?)\n${tail(r, 2000)}`);
         }
         samples[p.label as "local" | "bare"][name].push(r.ms / 1000);
@@ -393,13 +530,24 @@ function main(argv: string[]): void {
     Array.from({ length: reps }, (_, i) => phases.reduce((s, p) => s + samples[label][p][i], 0));
   const rows = [["phase", "local s (median)", "local runs", "bare s (median)", "bare runs", "local/bare"]];
   const row = (name: string, l: number[], b: number[]) =>
-    rows.push([name, fmt(median(l)), l.map((x) => fmt(x)).join(" "), fmt(median(b)), b.map((x) => fmt(x)).join(" "), fmt(median(l) / median(b), 2)]);
+    rows.push([
+      name,
+      fmt(median(l)),
+      l.map((x) => fmt(x)).join(" "),
+      fmt(median(b)),
+      b.map((x) => fmt(x)).join(" "),
+      fmt(median(l) / median(b), 2),
+    ]);
   for (const p of PHASES) row(p, samples.local[p], samples.bare[p]);
   row("all four (per-rep sum)", perRep("local", PHASES), perRep("bare", PHASES));
-  console.log(`\nwall time, median of ${reps} interleaved reps; local = Pulumi.local.yaml (${localCounts.custom} custom + ${localCounts.components} components), ` +
-    `bare = ${n} ConfigMaps + 1 Namespace (${bareCounts.custom} custom + ${bareCounts.components} components)\n`);
+  console.log(
+    `\nwall time, median of ${reps} interleaved reps; local = Pulumi.local.yaml (${localCounts.custom} custom + ${localCounts.components} components), ` +
+      `bare = ${n} ConfigMaps + 1 Namespace (${bareCounts.custom} custom + ${bareCounts.components} components)\n`,
+  );
   console.log(table(rows));
-  console.log(`\nload average (1, 5, 15 min): start ${loadStart}, end ${load()}; highest 1-min value seen between phases ${fmt(maxLoad, 2)}`);
+  console.log(
+    `\nload average (1, 5, 15 min): start ${loadStart}, end ${load()}; highest 1-min value seen between phases ${fmt(maxLoad, 2)}`,
+  );
   console.log(`started ${started.toISOString()}, took ${fmt((Date.now() - started.getTime()) / 60000)} min`);
 
   console.log(`\nwhere the time goes (bench/probe.js in the program's process; destroy does not run the program)\n`);
@@ -429,9 +577,21 @@ function main(argv: string[]): void {
   local.remove("modes");
   notes.push(`after the TypeScript modes: ${settleCluster()}`);
   console.log(`\nTypeScript modes, no-change preview of the deployed local stack, median of ${reps}:\n`);
-  console.log(table([["mode", "wall s", "program sources s", "module loading s", "runs"],
-    ...modes.map((m) => { const r = modeRuns[m.label]; return [m.label, secs(median(r.map((x) => x.wall))), secs(median(r.map((x) => x.programSources))),
-      secs(median(r.map((x) => x.moduleLoading))), r.map((x) => secs(x.wall)).join(" ")]; })]));
+  console.log(
+    table([
+      ["mode", "wall s", "program sources s", "module loading s", "runs"],
+      ...modes.map((m) => {
+        const r = modeRuns[m.label];
+        return [
+          m.label,
+          secs(median(r.map((x) => x.wall))),
+          secs(median(r.map((x) => x.programSources))),
+          secs(median(r.map((x) => x.moduleLoading))),
+          r.map((x) => secs(x.wall)).join(" "),
+        ];
+      }),
+    ]),
+  );
   if (notes.length > 0) console.log(`\nnotes:\n${notes.map((n) => `  ${n}`).join("\n")}`);
 }
 

@@ -47,7 +47,11 @@ if (dir && isProgram) {
   const origLoad = Module._load;
   Module._load = function (request, parent, isMain) {
     let filename;
-    try { filename = Module._resolveFilename(request, parent, isMain); } catch { /* let _load report it */ }
+    try {
+      filename = Module._resolveFilename(request, parent, isMain);
+    } catch {
+      /* let _load report it */
+    }
     const key = keyOf(filename);
     const inProgram = key.startsWith("program");
     if (inProgram) programDepth++;
@@ -55,7 +59,8 @@ if (dir && isProgram) {
     stack.push(0);
     try {
       const exported = origLoad.apply(this, arguments);
-      if (filename && /[\\/]@pulumi[\\/]pulumi[\\/]proto[\\/]resource_grpc_pb\.js$/.test(filename)) wrapMonitor(exported);
+      if (filename && /[\\/]@pulumi[\\/]pulumi[\\/]proto[\\/]resource_grpc_pb\.js$/.test(filename))
+        wrapMonitor(exported);
       return exported;
     } finally {
       const total = performance.now() - t0;
@@ -63,7 +68,10 @@ if (dir && isProgram) {
       if (stack.length > 0) stack[stack.length - 1] += total;
       const m = (report.modules[key] ??= { ms: 0, modules: 0 });
       m.ms += total - children;
-      if (filename && !seen.has(filename)) { seen.add(filename); m.modules++; }
+      if (filename && !seen.has(filename)) {
+        seen.add(filename);
+        m.modules++;
+      }
       if (inProgram && --programDepth === 0 && report.programLoadedAt === undefined) report.programLoadedAt = now();
     }
   };
@@ -94,6 +102,10 @@ if (dir && isProgram) {
   }
   process.on("exit", () => {
     report.exitAt = now();
-    try { fs.writeFileSync(path.join(dir, `${process.pid}.json`), JSON.stringify(report)); } catch { /* never fail the program */ }
+    try {
+      fs.writeFileSync(path.join(dir, `${process.pid}.json`), JSON.stringify(report));
+    } catch {
+      /* never fail the program */
+    }
   });
 }

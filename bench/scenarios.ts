@@ -23,9 +23,14 @@ export interface Scenario {
 }
 
 export function stackFile(stack: string): Record<string, unknown> {
-  const doc = parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown> };
-  return Object.fromEntries(Object.entries(doc.config ?? {})
-    .filter(([k]) => k.startsWith(`${PROJECT}:`)).map(([k, v]) => [k.slice(PROJECT.length + 1), v]));
+  const doc = parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
+    config?: Record<string, unknown>;
+  };
+  return Object.fromEntries(
+    Object.entries(doc.config ?? {})
+      .filter(([k]) => k.startsWith(`${PROJECT}:`))
+      .map(([k, v]) => [k.slice(PROJECT.length + 1), v]),
+  );
 }
 
 /** N namespaces, each STRICT with one workload-selected port exception. */
@@ -35,7 +40,12 @@ function meshNamespaces(n: number): Pick<Record<string, unknown>, "namespaces" |
     namespaces: names.map((name) => ({ name, mtls: "STRICT" })),
     mtls: {
       mode: "STRICT",
-      exceptions: names.map((namespace, i) => ({ name: `metrics-${i}`, namespace, selector: { app: `app-${i}` }, ports: { "9090": "PERMISSIVE" } })),
+      exceptions: names.map((namespace, i) => ({
+        name: `metrics-${i}`,
+        namespace,
+        selector: { app: `app-${i}` },
+        ports: { "9090": "PERMISSIVE" },
+      })),
     },
   };
 }
@@ -47,7 +57,10 @@ const CERT_MANAGER_SIGNERS = ["istio-system", "team-a", "team-b", "team-c"];
 export function scenarios(): Scenario[] {
   const dev = stackFile("dev");
   const selfSignedNs = NAMESPACE_SIZES.map((n): Scenario => ({
-    name: `selfSigned-ns-${n}`, series: "namespaces (selfSigned, mTLS + port exceptions)", size: n, program: "index",
+    name: `selfSigned-ns-${n}`,
+    series: "namespaces (selfSigned, mTLS + port exceptions)",
+    size: n,
+    program: "index",
     // Without the dev stack's sidecar ingress TLS example, so the series measures mTLS alone.
     config: { ...dev, sidecarIngressTls: [], ...meshNamespaces(n) },
   }));
@@ -55,7 +68,10 @@ export function scenarios(): Scenario[] {
     const mesh = meshNamespaces(n);
     const names = (mesh.namespaces as { name: string }[]).map((x) => x.name);
     return {
-      name: `certManager-ns-${n}`, series: "namespaces (certManager, + signer mapping per namespace)", size: n, program: "index",
+      name: `certManager-ns-${n}`,
+      series: "namespaces (certManager, + signer mapping per namespace)",
+      size: n,
+      program: "index",
       config: {
         ...stackFile("certmanager"),
         ...mesh,
@@ -70,11 +86,16 @@ export function scenarios(): Scenario[] {
     };
   });
   const clusters = CLUSTER_SIZES.map((k): Scenario => ({
-    name: `clusters-${k}`, series: "clusters sharing one root (dev stack per cluster)", size: k, program: "index",
+    name: `clusters-${k}`,
+    series: "clusters sharing one root (dev stack per cluster)",
+    size: k,
+    program: "index",
     config: { ...dev, clusters: Array.from({ length: k }, (_, i) => ({ name: `cluster${i + 1}` })) },
   }));
   return [
     { name: "baseline", series: "baseline", size: 1, program: "baseline", config: {} },
-    ...selfSignedNs, ...certManagerNs, ...clusters,
+    ...selfSignedNs,
+    ...certManagerNs,
+    ...clusters,
   ];
 }

@@ -6,5 +6,5 @@ import { z } from "zod";
  * Returns the schema unchanged (its own type kept, for `.shape`, `.unwrap()`, ...).
  */
 export function conforms<T>() {
-  return <S extends z.ZodType<T, any>>(schema: S): S => schema;
+  return <S extends z.ZodType<T, unknown>>(schema: S): S => schema;
 }

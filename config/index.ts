@@ -4,11 +4,28 @@
  * and check raw config. Nothing here reads Pulumi config on import.
  */
 export {
-  ISTIO_VERSION, ISTIO_CHART_REPOSITORY, dnsLabel, mtlsModeSchema, clusterSchema, istioSchema, namespaceSchema,
-  mtlsSchema, sidecarIngressTlsSchema, stackConfigSchema, rootStackConfigSchema,
+  ISTIO_VERSION,
+  ISTIO_CHART_REPOSITORY,
+  dnsLabel,
+  mtlsModeSchema,
+  clusterSchema,
+  istioSchema,
+  namespaceSchema,
+  mtlsSchema,
+  sidecarIngressTlsSchema,
+  stackConfigSchema,
+  rootStackConfigSchema,
 } from "./schema";
 export type { StackConfig, ClusterConfig, SidecarIngressTlsConfig, RootStackConfig } from "./schema";
-export { PROJECT, ConfigError, configKeyPath, formatIssue, parseStackConfig, parseProgramConfig, plaintextPrivateKeys } from "./load";
+export {
+  PROJECT,
+  ConfigError,
+  configKeyPath,
+  formatIssue,
+  parseStackConfig,
+  parseProgramConfig,
+  plaintextPrivateKeys,
+} from "./load";
 export type { ProgramConfig } from "./load";
 
 export { adapters, adapterFor, caConfigSchema, BACKEND_NAMES } from "./backends";

@@ -16,7 +16,9 @@ export class ConfigError extends Error {
 /** `ca.root.validityDays` → `istio-mesh-ca:ca.root.validityDays`; array indexes as `[i]`. */
 export function configKeyPath(path: PropertyKey[]): string {
   const [top, ...rest] = path;
-  return `${PROJECT}:${String(top ?? "")}` + rest.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
+  return (
+    `${PROJECT}:${String(top ?? "")}` + rest.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("")
+  );
 }
 
 function describe(value: unknown): string {
@@ -49,13 +51,18 @@ export function parseStackConfig(raw: Record<string, unknown>): StackConfig {
 }
 
 /** What a stack is, by its config: a root CA stack (`istio-mesh-ca:rootCa` set) or a mesh stack. */
-export type ProgramConfig = { readonly kind: "rootCa"; readonly config: RootStackConfig } | { readonly kind: "mesh"; readonly config: StackConfig };
+export type ProgramConfig =
+  | { readonly kind: "rootCa"; readonly config: RootStackConfig }
+  | { readonly kind: "mesh"; readonly config: StackConfig };
 
 /** Pure: picks the stack's shape by the presence of `rootCa` and validates that shape alone. */
 export function parseProgramConfig(raw: Record<string, unknown>): ProgramConfig {
   if (!("rootCa" in raw)) return { kind: "mesh", config: parseStackConfig(raw) };
   const others = Object.keys(raw).filter((k) => k !== "rootCa");
-  const problems = others.map((k) => `${configKeyPath([k])}: not used in a root CA stack (istio-mesh-ca:rootCa is set); a root stack holds only the root and the intermediates it signs. Move this key to the cluster stacks, or remove istio-mesh-ca:rootCa`);
+  const problems = others.map(
+    (k) =>
+      `${configKeyPath([k])}: not used in a root CA stack (istio-mesh-ca:rootCa is set); a root stack holds only the root and the intermediates it signs. Move this key to the cluster stacks, or remove istio-mesh-ca:rootCa`,
+  );
   const result = rootStackConfigSchema.safeParse({ rootCa: raw.rootCa }, { reportInput: true });
   if (!result.success) problems.push(...result.error.issues.map(formatIssue));
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
@@ -67,7 +74,9 @@ export function plaintextPrivateKeys(raw: Record<string, unknown>, isSecret: (ke
   const problems: string[] = [];
   const walk = (v: unknown, path: PropertyKey[]) => {
     if (typeof v === "string" && /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(v) && !isSecret(String(path[0]))) {
-      problems.push(`${configKeyPath(path)}: a private key in plain config; set it with \`pulumi config set --secret --path '${configKeyPath(path)}'\``);
+      problems.push(
+        `${configKeyPath(path)}: a private key in plain config; set it with \`pulumi config set --secret --path '${configKeyPath(path)}'\``,
+      );
     } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, i]));
     else if (v && typeof v === "object") Object.entries(v).forEach(([k, x]) => walk(x, [...path, k]));
   };
@@ -99,7 +108,9 @@ export function isConfigSecret(key: string): boolean {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const cfg = require("@pulumi/pulumi/runtime/config") as { isConfigSecret?: (k: string) => boolean };
   if (typeof cfg.isConfigSecret !== "function") {
-    throw new Error("@pulumi/pulumi no longer provides runtime/config isConfigSecret: the plaintext-secret guards cannot run; pin @pulumi/pulumi to a version that has it");
+    throw new Error(
+      "@pulumi/pulumi no longer provides runtime/config isConfigSecret: the plaintext-secret guards cannot run; pin @pulumi/pulumi to a version that has it",
+    );
   }
   return cfg.isConfigSecret(`${PROJECT}:${key}`);
 }

@@ -5,7 +5,7 @@ import { CaLifecycle, IstioInstall, MESH_PROVIDER_OPTIONS, MeshMtls, SelfSignedC
 // Your stack's own settings, all optional: which cluster, and where Istio's charts come from.
 const settings = new pulumi.Config();
 const cluster = settings.get("cluster") ?? "prod-eu";
-const chartPath = settings.get("istioChartPath");   // a directory holding base/ and istiod/ (air-gapped)
+const chartPath = settings.get("istioChartPath"); // a directory holding base/ and istiod/ (air-gapped)
 
 // The stack's root (RSA 4096 unless told otherwise) and its rotation state; bad values are refused
 // by the components themselves, before anything is created.
@@ -17,10 +17,10 @@ const provider = new k8s.Provider(cluster, { context: settings.get("kubeContext"
 const ca = new SelfSignedCa(`${cluster}-ca`, { caLifecycle, clusterName: cluster });
 const istio = new IstioInstall(`${cluster}-istio`, {
   provider,
-  ca,                                                  // any CaBackend: the install never asks which
-  ...(chartPath ? { chartSource: { path: chartPath } } : {}),   // default: Istio's repository, 1.29.2
-  skipAwait: settings.getBoolean("skipAwait"),         // true on a cluster without nodes
-  transform: { namespace: { metadata: { labels: { team: "platform" } } } },   // per-child escape hatch
+  ca, // any CaBackend: the install never asks which
+  ...(chartPath ? { chartSource: { path: chartPath } } : {}), // default: Istio's repository, 1.29.2
+  skipAwait: settings.getBoolean("skipAwait"), // true on a cluster without nodes
+  transform: { namespace: { metadata: { labels: { team: "platform" } } } }, // per-child escape hatch
 });
 new MeshMtls(`${cluster}-mtls`, { provider, meshMode: "STRICT", dependsOn: [istio] });
 

@@ -25,18 +25,29 @@ export function parseArgs(argv: string[]): InventoryArgs {
       return v;
     };
     switch (argv[i]) {
-      case "--stack": args.stack = value(); break;
-      case "--file": args.file = value(); break;
+      case "--stack":
+        args.stack = value();
+        break;
+      case "--file":
+        args.file = value();
+        break;
       case "--warn-days": {
         args.warnDays = Number(value());
-        if (!Number.isInteger(args.warnDays) || args.warnDays < 0) throw new Error("--warn-days must be a whole number of days");
+        if (!Number.isInteger(args.warnDays) || args.warnDays < 0)
+          throw new Error("--warn-days must be a whole number of days");
         break;
       }
-      case "--check": args.check = true; break;
-      default: throw new Error(`unknown argument ${argv[i]}; usage: inventory (--stack <name> | --file <json|->) [--warn-days N] [--check]`);
+      case "--check":
+        args.check = true;
+        break;
+      default:
+        throw new Error(
+          `unknown argument ${argv[i]}; usage: inventory (--stack <name> | --file <json|->) [--warn-days N] [--check]`,
+        );
     }
   }
-  if (!args.stack && !args.file) throw new Error("give --stack <name> (runs `pulumi stack output --json`) or --file <json|->");
+  if (!args.stack && !args.file)
+    throw new Error("give --stack <name> (runs `pulumi stack output --json`) or --file <json|->");
   return args;
 }
 
@@ -44,10 +55,17 @@ export function parseArgs(argv: string[]): InventoryArgs {
 function readOutputs(args: InventoryArgs): string {
   if (args.file) return fs.readFileSync(args.file === "-" ? 0 : args.file, "utf8");
   try {
-    return execFileSync("pulumi", ["stack", "output", "--json", "--stack", args.stack!], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+    return execFileSync("pulumi", ["stack", "output", "--json", "--stack", args.stack!], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+    });
   } catch (e) {
     const missing = (e as NodeJS.ErrnoException).code === "ENOENT";
-    throw new Error(missing ? "the pulumi CLI is not on PATH; export the outputs elsewhere and use --file" : `pulumi stack output failed: ${(e as Error).message}`);
+    throw new Error(
+      missing
+        ? "the pulumi CLI is not on PATH; export the outputs elsewhere and use --file"
+        : `pulumi stack output failed: ${(e as Error).message}`,
+    );
   }
 }
 
@@ -55,7 +73,9 @@ function readOutputs(args: InventoryArgs): string {
 export function inventoryOf(outputs: unknown): StackInventory {
   const inv = (outputs as { inventory?: unknown })?.inventory ?? outputs;
   if (!inv || typeof inv !== "object" || !Object.values(inv).every(Array.isArray)) {
-    throw new Error("no `inventory` output found: is the stack deployed with a version of this program that exports it?");
+    throw new Error(
+      "no `inventory` output found: is the stack deployed with a version of this program that exports it?",
+    );
   }
   return inv as StackInventory;
 }
@@ -64,17 +84,47 @@ export function inventoryOf(outputs: unknown): StackInventory {
 export function formatTable(entries: CaInventoryEntry[], warnDays: number): string {
   const sorted = [...entries].sort((a, b) => a.daysLeft - b.daysLeft || a.cluster.localeCompare(b.cluster));
   const flag = (e: CaInventoryEntry) => (e.daysLeft < 0 ? "EXPIRED" : e.daysLeft < warnDays ? "WARN" : "");
-  const header = ["", "CLUSTER", "ROLE", "DAYS LEFT", "NOT AFTER", "SUBJECT", "ISSUER", "BACKEND", "SERIAL", "SHA-256 FINGERPRINT"];
-  const rows = sorted.map((e) => [flag(e), e.cluster, e.role, String(e.daysLeft), e.notAfter.slice(0, 10), e.subject, e.issuer, e.backend, e.serial, e.fingerprintSha256]);
+  const header = [
+    "",
+    "CLUSTER",
+    "ROLE",
+    "DAYS LEFT",
+    "NOT AFTER",
+    "SUBJECT",
+    "ISSUER",
+    "BACKEND",
+    "SERIAL",
+    "SHA-256 FINGERPRINT",
+  ];
+  const rows = sorted.map((e) => [
+    flag(e),
+    e.cluster,
+    e.role,
+    String(e.daysLeft),
+    e.notAfter.slice(0, 10),
+    e.subject,
+    e.issuer,
+    e.backend,
+    e.serial,
+    e.fingerprintSha256,
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 3 ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join("  ")
+      .trimEnd();
   const flagged = sorted.filter((e) => e.daysLeft < warnDays).length;
   const summary = `${sorted.length} certificate(s); ${flagged} within ${warnDays} days of expiry`;
   return [line(header), ...rows.map(line), "", summary].join("\n");
 }
 
 /** Runs the command; returns the exit code. `now` and `out` are parameters for tests. */
-export function main(argv: string[], now = new Date(), out: (s: string) => void = (s) => process.stdout.write(`${s}\n`)): number {
+export function main(
+  argv: string[],
+  now = new Date(),
+  out: (s: string) => void = (s) => process.stdout.write(`${s}\n`),
+): number {
   const args = parseArgs(argv);
   const entries = refreshDaysLeft(inventoryOf(JSON.parse(readOutputs(args))), now);
   out(formatTable(entries, args.warnDays));

@@ -7,7 +7,11 @@ import { injectionLabels } from "../components/istio/values";
 import { NamedMap } from "../components/shared/stringMaps";
 import { MeshMtls, MtlsMode, PortMtlsException } from "../components/policy/mtls";
 import { NamespaceProxyConfigs } from "../components/policy/proxyConfig";
-import { SIDECAR_INGRESS_TLS_ENV, SidecarIngressTls, SidecarIngressTlsArgs } from "../components/policy/sidecarIngressTls";
+import {
+  SIDECAR_INGRESS_TLS_ENV,
+  SidecarIngressTls,
+  SidecarIngressTlsArgs,
+} from "../components/policy/sidecarIngressTls";
 
 /** A namespace of the mesh. */
 export interface MeshNamespace {
@@ -23,7 +27,10 @@ export interface MeshNamespace {
 
 /** How Istio gets into the cluster: installed here from its charts, or by someone else. */
 export type MeshIstio =
-  | ({ readonly install: "helm"; readonly namespace: string } & Omit<IstioInstallArgs, "provider" | "ca" | "featureEnv" | "namespace">)
+  | ({ readonly install: "helm"; readonly namespace: string } & Omit<
+      IstioInstallArgs,
+      "provider" | "ca" | "featureEnv" | "namespace"
+    >)
   | { readonly install: "external"; readonly namespace: string };
 
 /** One workload terminating external TLS in its sidecar (SidecarIngressTls without provider and ordering). */
@@ -59,54 +66,88 @@ export class MeshCluster extends pulumi.ComponentResource {
     const gate = args.ca.clusterWaitsFor ?? [];
     const revision = istio.install === "helm" ? istio.revision : undefined;
 
-    const namespaces = args.namespaces.filter((n) => n.create).map((n) => new k8s.core.v1.Namespace(`${name}-ns-${n.name}`, {
-      metadata: {
-        name: n.name,
-        // With istio.revision, injection means `istio.io/rev=<revision>`: no webhook of a revisioned
-        // install selects `istio-injection=enabled`.
-        labels: { ...(n.labels ?? {}), ...(n.injection ? injectionLabels(revision) : {}) },
-      },
-    }, { ...k8sOpts, dependsOn: gate }));
+    const namespaces = args.namespaces
+      .filter((n) => n.create)
+      .map(
+        (n) =>
+          new k8s.core.v1.Namespace(
+            `${name}-ns-${n.name}`,
+            {
+              metadata: {
+                name: n.name,
+                // With istio.revision, injection means `istio.io/rev=<revision>`: no webhook of a revisioned
+                // install selects `istio-injection=enabled`.
+                labels: { ...(n.labels ?? {}), ...(n.injection ? injectionLabels(revision) : {}) },
+              },
+            },
+            { ...k8sOpts, dependsOn: gate },
+          ),
+      );
 
-    const featureEnv: NamedMap[] = args.sidecarIngressTls.length > 0
-      ? [{ source: "sidecarIngressTls", values: SIDECAR_INGRESS_TLS_ENV }] : [];
+    const featureEnv: NamedMap[] =
+      args.sidecarIngressTls.length > 0 ? [{ source: "sidecarIngressTls", values: SIDECAR_INGRESS_TLS_ENV }] : [];
     if (istio.install === "external" && featureEnv.length > 0) {
       // We don't render istiod's values here: say what the external install must set.
-      void pulumi.log.warn(`Istio is installed elsewhere: its istiod must run with ${featureEnv
-        .flatMap((f) => Object.entries(f.values as Record<string, string>).map(([k, v]) => `${k}=${v}`)).join(", ")} for sidecar ingress TLS to work`, this);
+      void pulumi.log.warn(
+        `Istio is installed elsewhere: its istiod must run with ${featureEnv
+          .flatMap((f) => Object.entries(f.values as Record<string, string>).map(([k, v]) => `${k}=${v}`))
+          .join(", ")} for sidecar ingress TLS to work`,
+        this,
+      );
     }
     // What the mesh policies wait for: Istio (its CRDs) when we install it, the cacerts otherwise.
     const installed: pulumi.Resource[] = [];
     if (istio.install === "external") {
       if (args.ca.delivery.kind === "cacerts") {
-        installed.push(new CacertsSecret(`${name}-cacerts`, { namespace: istio.namespace, material: args.ca.delivery.material, provider }, { parent: this }));
+        installed.push(
+          new CacertsSecret(
+            `${name}-cacerts`,
+            { namespace: istio.namespace, material: args.ca.delivery.material, provider },
+            { parent: this },
+          ),
+        );
       }
     } else {
       const { install: _install, ...installArgs } = istio;
-      this.istio = new IstioInstall(`${name}-istio`, { ...installArgs, provider, ca: args.ca, featureEnv }, { parent: this });
+      this.istio = new IstioInstall(
+        `${name}-istio`,
+        { ...installArgs, provider, ca: args.ca, featureEnv },
+        { parent: this },
+      );
       installed.push(this.istio);
     }
 
     // Policies need Istio's CRDs and their namespaces.
     const policyDeps = [...installed, ...namespaces];
     this.namespaces = [...(this.istio?.namespace ? [this.istio.namespace] : []), ...namespaces];
-    new MeshMtls(`${name}-mtls`, {
-      provider,
-      rootNamespace: istio.namespace,
-      meshMode: args.mtls.mode,
-      namespaces: args.namespaces.flatMap((n) => (n.mtls ? [{ name: n.name, mode: n.mtls }] : [])),
-      exceptions: args.mtls.exceptions,
-      dependsOn: policyDeps,
-    }, { parent: this });
+    new MeshMtls(
+      `${name}-mtls`,
+      {
+        provider,
+        rootNamespace: istio.namespace,
+        meshMode: args.mtls.mode,
+        namespaces: args.namespaces.flatMap((n) => (n.mtls ? [{ name: n.name, mode: n.mtls }] : [])),
+        exceptions: args.mtls.exceptions,
+        dependsOn: policyDeps,
+      },
+      { parent: this },
+    );
 
     const proxyEnv = args.ca.istiodSettings.namespaceProxyEnv ?? {};
     if (Object.keys(proxyEnv).length > 0) {
-      new NamespaceProxyConfigs(`${name}-proxyconfig`, { provider, env: proxyEnv, dependsOn: policyDeps }, { parent: this });
+      new NamespaceProxyConfigs(
+        `${name}-proxyconfig`,
+        { provider, env: proxyEnv, dependsOn: policyDeps },
+        { parent: this },
+      );
     }
 
     for (const s of args.sidecarIngressTls) {
-      this.sidecarIngressTls[`${s.namespace}/${s.workloadName}`] = new SidecarIngressTls(`${name}-${s.namespace}-${s.workloadName}`,
-        { ...s, provider, dependsOn: policyDeps }, { parent: this });
+      this.sidecarIngressTls[`${s.namespace}/${s.workloadName}`] = new SidecarIngressTls(
+        `${name}-${s.namespace}-${s.workloadName}`,
+        { ...s, provider, dependsOn: policyDeps },
+        { parent: this },
+      );
     }
     this.registerOutputs({});
   }

@@ -15,10 +15,15 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 /** Pure: the `clusters` output of a mesh stack (stacks/mesh.ts), certificates only; undefined when it has none. */
 export function deployedMaterialOf(clusters: unknown): Record<string, DeployedMaterial> | undefined {
   if (!isRecord(clusters)) return undefined;
-  return Object.fromEntries(Object.entries(clusters).map(([name, c]): [string, DeployedMaterial] => [name, {
-    ...(isRecord(c) && typeof c.rootCertBundle === "string" ? { rootCertBundle: c.rootCertBundle } : {}),
-    ...(isRecord(c) && typeof c.intermediateCert === "string" ? { intermediateCert: c.intermediateCert } : {}),
-  }]));
+  return Object.fromEntries(
+    Object.entries(clusters).map(([name, c]): [string, DeployedMaterial] => [
+      name,
+      {
+        ...(isRecord(c) && typeof c.rootCertBundle === "string" ? { rootCertBundle: c.rootCertBundle } : {}),
+        ...(isRecord(c) && typeof c.intermediateCert === "string" ? { intermediateCert: c.intermediateCert } : {}),
+      },
+    ]),
+  );
 }
 
 /**
@@ -29,12 +34,18 @@ export function deployedMaterialOf(clusters: unknown): Record<string, DeployedMa
 export function readPreviousDeployment(name: string, opts: pulumi.CustomResourceOptions = {}): PreviousDeployment {
   const ref = new pulumi.StackReference(name, { name: selfStackName() }, opts);
   // Neither is secret even when other outputs of the stack are: phases, generations and certificates are public.
-  const caLifecycle = pulumi.unsecret(ref.outputs.apply(async (outputs): Promise<LifecycleState | undefined> => {
-    if (!outputs) return undefined;
-    const details = await ref.getOutputDetails(LIFECYCLE_OUTPUT);
-    const raw = details.value ?? details.secretValue;
-    return raw === undefined ? undefined : parseLifecycleState(raw, `the previous deployment's ${LIFECYCLE_OUTPUT} output`);
-  }));
-  const clusters = pulumi.unsecret(ref.outputs.apply((outputs) => deployedMaterialOf(isRecord(outputs) ? outputs.clusters : undefined)));
+  const caLifecycle = pulumi.unsecret(
+    ref.outputs.apply(async (outputs): Promise<LifecycleState | undefined> => {
+      if (!outputs) return undefined;
+      const details = await ref.getOutputDetails(LIFECYCLE_OUTPUT);
+      const raw = details.value ?? details.secretValue;
+      return raw === undefined
+        ? undefined
+        : parseLifecycleState(raw, `the previous deployment's ${LIFECYCLE_OUTPUT} output`);
+    }),
+  );
+  const clusters = pulumi.unsecret(
+    ref.outputs.apply((outputs) => deployedMaterialOf(isRecord(outputs) ? outputs.clusters : undefined)),
+  );
   return { caLifecycle, clusters };
 }

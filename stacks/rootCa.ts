@@ -26,13 +26,22 @@ export type RootCaOutputs = {
 class ClusterIntermediate extends pulumi.ComponentResource {
   public readonly material: ReturnType<GeneratedLifecycle["intermediate"]>;
 
-  constructor(name: string, ca: GeneratedLifecycle, cluster: RootCaSettings["clusters"][number], defaults: RootCaSettings["intermediate"]) {
+  constructor(
+    name: string,
+    ca: GeneratedLifecycle,
+    cluster: RootCaSettings["clusters"][number],
+    defaults: RootCaSettings["intermediate"],
+  ) {
     super("istio-mesh-ca:stacks:ClusterIntermediate", name, {});
-    this.material = ca.intermediate(`${name}-intermediate`, {
-      clusterName: cluster.name,
-      istioNamespace: cluster.istioNamespace,
-      params: cluster.intermediate ?? defaults,
-    }, { parent: this });
+    this.material = ca.intermediate(
+      `${name}-intermediate`,
+      {
+        clusterName: cluster.name,
+        istioNamespace: cluster.istioNamespace,
+        params: cluster.intermediate ?? defaults,
+      },
+      { parent: this },
+    );
     this.registerOutputs({ intermediateCert: this.material.intermediateCert });
   }
 }
@@ -41,7 +50,11 @@ class ClusterIntermediate extends pulumi.ComponentResource {
 export function rootCaStack(config: RootCaSettings): RootCaOutputs {
   // The phase check compares with what this stack's last deployment recorded (read here, by the stack program).
   const previous = readPreviousDeployment("mesh-lifecycle-previous");
-  const ca = new GeneratedLifecycle("mesh", { ...config, previous: previous.caLifecycle, settingsName: "istio-mesh-ca:rootCa" });
+  const ca = new GeneratedLifecycle("mesh", {
+    ...config,
+    previous: previous.caLifecycle,
+    settingsName: "istio-mesh-ca:rootCa",
+  });
   const intermediates: RootCaOutputs["intermediates"] = {};
   const keys: Record<string, pulumi.Output<string>> = {};
   for (const cluster of config.clusters) {

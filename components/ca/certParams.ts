@@ -35,7 +35,10 @@ export interface IntermediateParams {
   readonly key: KeySpec;
   /** Whole days, at least 2, at most the root's. @default 730 */
   readonly validityDays: number;
-  /** Locality defaults to the cluster name, as `make <cluster>-cacerts` does. @default { organization: "Istio", commonName: "Intermediate CA", locality: <cluster> } */
+  /**
+   * Locality defaults to the cluster name, as `make <cluster>-cacerts` does. @default { organization: "Istio",
+   * commonName: "Intermediate CA", locality: <cluster> }
+   */
   readonly subject: Subject;
   /** @default ["istiod.<istio namespace>.svc"] */
   readonly dnsNames?: readonly string[];
@@ -74,7 +77,9 @@ export function certParamsProblems(what: string, p: RootParams | IntermediatePar
     problems.push(`${what}.key.algorithm: ${JSON.stringify(k.algorithm)}; must be RSA or ECDSA`);
   }
   if (!Number.isInteger(p.validityDays) || p.validityDays < 2) {
-    problems.push(`${what}.validityDays: ${JSON.stringify(p.validityDays)}; must be a whole number of days, at least 2 (longer than the 24h workload certificate TTL)`);
+    problems.push(
+      `${what}.validityDays: ${JSON.stringify(p.validityDays)}; must be a whole number of days, at least 2 (longer than the 24h workload certificate TTL)`,
+    );
   }
   if (p.subject.country !== undefined && p.subject.country.length !== 2) {
     problems.push(`${what}.subject.country: ${JSON.stringify(p.subject.country)}; must be a two-letter ISO code`);

@@ -4,20 +4,56 @@
  * Importing this module registers no resource. Config schemas: `istio-mesh-ca/config`.
  */
 export { noIstiodSettings, joinPems } from "./contract";
-export type { CaBackend, CaDelivery, CaMaterial, CompleteCaMaterial, IstiodSettings, PolicyRule, StringMap } from "./contract";
+export type {
+  CaBackend,
+  CaDelivery,
+  CaMaterial,
+  CompleteCaMaterial,
+  IstiodSettings,
+  PolicyRule,
+  StringMap,
+} from "./contract";
 
 export { RootCa, IntermediateCa } from "./tlsCa";
 export type { RootCaArgs, IntermediateCaArgs, SigningRoot, RootCaTransform, IntermediateCaTransform } from "./tlsCa";
 
 export {
-  CaLifecycle, createCaLifecycle, GeneratedLifecycle, RootStackLifecycle, WorkloadRestarts, LIFECYCLE_OUTPUT, ROOT_PHASES,
-  lifecycleSettings, clusterCaMaterial, withIstiodAdditions, trustBundleAdditions, expiryFindings, selfStackName, parseLifecycleState,
+  CaLifecycle,
+  createCaLifecycle,
+  GeneratedLifecycle,
+  RootStackLifecycle,
+  WorkloadRestarts,
+  LIFECYCLE_OUTPUT,
+  ROOT_PHASES,
+  lifecycleSettings,
+  clusterCaMaterial,
+  withIstiodAdditions,
+  trustBundleAdditions,
+  expiryFindings,
+  selfStackName,
+  parseLifecycleState,
 } from "./lifecycle";
 export type {
-  CaLifecycleArgs, GeneratedLifecycleArgs, RootStackLifecycleArgs, LifecycleCommonArgs, PreviousLifecycleState,
-  LifecycleSettings, LifecycleState, RootPhase, WorkloadRestartsArgs, DeploymentRef, IntermediateSource,
-  RotationSettings, ExpirySettings, RootCaSettings, ClusterCa, ClusterMaterialRequest, ClusterCaMaterial, IstiodAdditions,
-  CheckedCert, Findings,
+  CaLifecycleArgs,
+  GeneratedLifecycleArgs,
+  RootStackLifecycleArgs,
+  LifecycleCommonArgs,
+  PreviousLifecycleState,
+  LifecycleSettings,
+  LifecycleState,
+  RootPhase,
+  WorkloadRestartsArgs,
+  DeploymentRef,
+  IntermediateSource,
+  RotationSettings,
+  ExpirySettings,
+  RootCaSettings,
+  ClusterCa,
+  ClusterMaterialRequest,
+  ClusterCaMaterial,
+  IstiodAdditions,
+  CheckedCert,
+  Findings,
 } from "./lifecycle";
 export { DEFAULT_ROOT_PARAMS, DEFAULT_INTERMEDIATE_PARAMS } from "./certParams";
 export type { KeySpec, Subject, RootParams, IntermediateParams } from "./certParams";
@@ -32,21 +68,54 @@ export type { SuppliedMaterial, SuppliedKey, MaterialCheck, MaterialProblem, Pat
 export { VaultCa, VaultPki, vaultProvider, durationSeconds, injectorChartValues } from "./vault";
 export type { VaultCaArgs, VaultShared, VaultPkiArgs, VaultPkiTransform, IssuedIntermediate } from "./vault";
 export type {
-  VaultCaSettings, VaultRootSettings, VaultInternalRoot, VaultOfflineRoot, VaultRootMode, VaultIntermediateSettings, VaultAuditSettings,
-  VaultKvSettings, VaultKubernetesAuthSettings, TokenReviewer, VaultAgentTlsSettings, VaultInjectorSettings,
+  VaultCaSettings,
+  VaultRootSettings,
+  VaultInternalRoot,
+  VaultOfflineRoot,
+  VaultRootMode,
+  VaultIntermediateSettings,
+  VaultAuditSettings,
+  VaultKvSettings,
+  VaultKubernetesAuthSettings,
+  TokenReviewer,
+  VaultAgentTlsSettings,
+  VaultInjectorSettings,
 } from "./vault/settings";
 export { CertManagerCa, CertManagerSigner, resolveCertManagerSettings, signerProblems } from "./certManager";
 export type {
-  CertManagerCaArgs, CertManagerCaSettings, CertManagerMode, SignerSettings as CertManagerSignerSettings, CertManagerSignerArgs, CertManagerSignerTransform,
-  SignerResult as CertManagerSignerResult, CertManagerInstallSettings, IstioCsrSettings, GeneratedCaSettings, SelfSignedCaSigner,
-  GeneratedIssuerSigner, ExistingClusterIssuerSigner, ExistingIssuerSigner, ResolvedCertManagerSettings, SettingsProblem as CertManagerSettingsProblem,
+  CertManagerCaArgs,
+  CertManagerCaSettings,
+  CertManagerMode,
+  SignerSettings as CertManagerSignerSettings,
+  CertManagerSignerArgs,
+  CertManagerSignerTransform,
+  SignerResult as CertManagerSignerResult,
+  CertManagerInstallSettings,
+  IstioCsrSettings,
+  GeneratedCaSettings,
+  SelfSignedCaSigner,
+  GeneratedIssuerSigner,
+  ExistingClusterIssuerSigner,
+  ExistingIssuerSigner,
+  ResolvedCertManagerSettings,
+  SettingsProblem as CertManagerSettingsProblem,
 } from "./certManager";
 export { AzureKeyVaultCa, PluginCaKeyVault, AKS_ISTIO_NAMESPACE } from "./azureKeyVault";
 export type { AzureKeyVaultCaArgs, PluginCaKeyVaultArgs, SecretsReadGrantTransform } from "./azureKeyVault";
 export type {
-  AzureKeyVaultCaSettings, KeyVaultSettings, KeyVaultObjectNames, KeyVaultMaterialSettings, ResolvedAzureKeyVaultCaSettings,
-  ResolvedKeyVaultSettings, SecretsProviderSettings, AddonMeshSettings, IngressGatewaySettings, CreateClusterSettings,
-  FragmentsClusterSettings, ExistingMesh, KeyVaultAuthorization,
+  AzureKeyVaultCaSettings,
+  KeyVaultSettings,
+  KeyVaultObjectNames,
+  KeyVaultMaterialSettings,
+  ResolvedAzureKeyVaultCaSettings,
+  ResolvedKeyVaultSettings,
+  SecretsProviderSettings,
+  AddonMeshSettings,
+  IngressGatewaySettings,
+  CreateClusterSettings,
+  FragmentsClusterSettings,
+  ExistingMesh,
+  KeyVaultAuthorization,
 } from "./azureKeyVault/settings";
 export { resolveAzureKeyVaultSettings, resolveKeyVaultSettings } from "./azureKeyVault/settings";
 export { meshClusterFragments } from "./azureKeyVault/fragments";

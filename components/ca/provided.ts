@@ -28,7 +28,10 @@ export interface ProvidedClusterMaterial {
  * What the last deployment of this stack exported for a cluster: its trust bundle and intermediate.
  * The stack program reads it back (stacks/previousDeployment.ts) and passes it in `ProvidedRoots.deployed`.
  */
-export interface DeployedMaterial { readonly rootCertBundle?: string; readonly intermediateCert?: string }
+export interface DeployedMaterial {
+  readonly rootCertBundle?: string;
+  readonly intermediateCert?: string;
+}
 
 /**
  * Pure: whether going from the material deployed last time to the supplied material keeps every
@@ -39,12 +42,21 @@ export interface DeployedMaterial { readonly rootCertBundle?: string; readonly i
  *   the new root first (cutover), then drop the old root (finalize).
  * Returns why not, naming the step to apply first; undefined on the first deployment.
  */
-export function deploymentOrderProblem(cluster: string, deployed: DeployedMaterial | undefined, rootCertPem: string, caCertPem: string,
-  where: { caCertPem: string; rootCertPem: string } = { caCertPem: `clusters.${cluster}.caCertPem`, rootCertPem: "rootCertPem" }): string | undefined {
+export function deploymentOrderProblem(
+  cluster: string,
+  deployed: DeployedMaterial | undefined,
+  rootCertPem: string,
+  caCertPem: string,
+  where: { caCertPem: string; rootCertPem: string } = {
+    caCertPem: `clusters.${cluster}.caCertPem`,
+    rootCertPem: "rootCertPem",
+  },
+): string | undefined {
   if (!deployed?.rootCertBundle || !deployed.intermediateCert) return undefined;
   const parse = (bundle: string) => splitPemCerts(bundle).map((p) => new crypto.X509Certificate(p));
   const [oldRoots, newRoots] = [parse(deployed.rootCertBundle), parse(rootCertPem)];
-  const has = (set: crypto.X509Certificate[], c: crypto.X509Certificate) => set.some((x) => x.fingerprint256 === c.fingerprint256);
+  const has = (set: crypto.X509Certificate[], c: crypto.X509Certificate) =>
+    set.some((x) => x.fingerprint256 === c.fingerprint256);
   const list = (set: crypto.X509Certificate[]) => set.map(describeCert).join(", ");
   const inter = new crypto.X509Certificate(caCertPem);
   const newAnchor = signingRoot(inter, newRoots);
@@ -105,11 +117,19 @@ export class ProvidedCa extends MeshComponent implements CaBackend {
     const m = args.material;
     const caCertPem = m.caCertPem;
     if (!check?.certChainPem || !caCertPem || !m.caKeyPem) {
-      this.fail(`cluster ${args.clusterName}: no checked material (roots.checks["${args.clusterName}"] with a chain, caCertPem and caKeyPem are required; check the PEMs with checkSuppliedMaterial first)`);
+      this.fail(
+        `cluster ${args.clusterName}: no checked material (roots.checks["${args.clusterName}"] with a chain, caCertPem and caKeyPem are required; check the PEMs with checkSuppliedMaterial first)`,
+      );
     }
     // Every value waits for the deployment-order check: a refused step changes nothing.
     const ok = pulumi.output(args.roots.deployed).apply((deployed) => {
-      const why = deploymentOrderProblem(args.clusterName, deployed?.[args.clusterName], args.roots.rootCertBundle, caCertPem, args.where);
+      const why = deploymentOrderProblem(
+        args.clusterName,
+        deployed?.[args.clusterName],
+        args.roots.rootCertBundle,
+        caCertPem,
+        args.where,
+      );
       if (why) this.fail(why);
       return true;
     });
@@ -124,7 +144,11 @@ export class ProvidedCa extends MeshComponent implements CaBackend {
     };
     const multiRoot = args.roots.rootCerts.length > 1;
     this.delivery = { kind: "cacerts", material };
-    this.istiodSettings = withIstiodAdditions(noIstiodSettings(), material.rootCertBundle.apply((bundle) => trustBundleAdditions(bundle, multiRoot)), this);
+    this.istiodSettings = withIstiodAdditions(
+      noIstiodSettings(),
+      material.rootCertBundle.apply((bundle) => trustBundleAdditions(bundle, multiRoot)),
+      this,
+    );
     this.stackOutputs = {
       /** The verified path, intermediate first: public facts only (subjects, fingerprints, validity, path length). */
       chain: (check.path ?? []).map((p) => ({

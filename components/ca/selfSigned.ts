@@ -6,7 +6,8 @@ import { MeshComponent } from "../shared/meshComponent";
 import { IntermediateCaTransform } from "./tlsCa";
 
 /**
- * Self-signed backend (Istio's "plug in CA certificates" procedure): an offline-style root in this stack and one intermediate per
+ * Self-signed backend (Istio's "plug in CA certificates" procedure): an offline-style root in this stack and one
+ * intermediate per
  * cluster, handed to istiod through the `cacerts` Secret.
  */
 

@@ -19,12 +19,24 @@ const KEY_SECRET_OUTPUTS = ["privateKeyPem", "privateKeyPemPkcs8", "privateKeyOp
  * Generates a private key; the PEM is wrapped in a secret (mocks do not apply additionalSecretOutputs).
  * Whatever a transform does, the key's outputs stay secret.
  */
-function privateKey(name: string, spec: KeySpec, parent: pulumi.Resource, transform?: Transform<tls.PrivateKeyArgs>):
-  { keyPem: pulumi.Output<string>; resource: tls.PrivateKey } {
-  const [args, opts] = transformed(transform, name,
-    spec.algorithm === "RSA" ? { algorithm: "RSA", rsaBits: spec.rsaBits } : { algorithm: "ECDSA", ecdsaCurve: spec.ecdsaCurve },
-    { parent, additionalSecretOutputs: KEY_SECRET_OUTPUTS });
-  const resource = new tls.PrivateKey(name, args, { ...opts, additionalSecretOutputs: [...new Set([...(opts.additionalSecretOutputs ?? []), ...KEY_SECRET_OUTPUTS])] });
+function privateKey(
+  name: string,
+  spec: KeySpec,
+  parent: pulumi.Resource,
+  transform?: Transform<tls.PrivateKeyArgs>,
+): { keyPem: pulumi.Output<string>; resource: tls.PrivateKey } {
+  const [args, opts] = transformed(
+    transform,
+    name,
+    spec.algorithm === "RSA"
+      ? { algorithm: "RSA", rsaBits: spec.rsaBits }
+      : { algorithm: "ECDSA", ecdsaCurve: spec.ecdsaCurve },
+    { parent, additionalSecretOutputs: KEY_SECRET_OUTPUTS },
+  );
+  const resource = new tls.PrivateKey(name, args, {
+    ...opts,
+    additionalSecretOutputs: [...new Set([...(opts.additionalSecretOutputs ?? []), ...KEY_SECRET_OUTPUTS])],
+  });
   return { keyPem: pulumi.secret(resource.privateKeyPem), resource };
 }
 
@@ -66,15 +78,23 @@ export class RootCa extends MeshComponent {
     const t = args.transform ?? {};
     const key = privateKey(this.childName("key"), params.key, this, t.key);
     this.keyPem = key.keyPem;
-    this.cert = new tls.SelfSignedCert(this.childName("cert"), ...transformed(t.cert, this.childName("cert"), {
-      privateKeyPem: key.keyPem,
-      subject: { ...ROOT_SUBJECT_DEFAULTS, ...params.subject },
-      validityPeriodHours: params.validityDays * 24,
-      isCaCertificate: true,
-      maxPathLength: -1,
-      allowedUses: CA_ALLOWED_USES,
-      setSubjectKeyId: true,
-    }, { parent: this }));
+    this.cert = new tls.SelfSignedCert(
+      this.childName("cert"),
+      ...transformed(
+        t.cert,
+        this.childName("cert"),
+        {
+          privateKeyPem: key.keyPem,
+          subject: { ...ROOT_SUBJECT_DEFAULTS, ...params.subject },
+          validityPeriodHours: params.validityDays * 24,
+          isCaCertificate: true,
+          maxPathLength: -1,
+          allowedUses: CA_ALLOWED_USES,
+          setSubjectKeyId: true,
+        },
+        { parent: this },
+      ),
+    );
     this.certPem = this.cert.certPem;
     this.registerOutputs({ certPem: this.certPem });
   }
@@ -118,21 +138,37 @@ export class IntermediateCa extends MeshComponent {
     const { params } = args;
     const t = args.transform ?? {};
     const key = privateKey(this.childName("key"), params.key, this, t.key);
-    const csr = new tls.CertRequest(this.childName("csr"), ...transformed(t.csr, this.childName("csr"), {
-      privateKeyPem: key.keyPem,
-      subject: { ...INTERMEDIATE_SUBJECT_DEFAULTS, locality: args.clusterName, ...params.subject },
-      dnsNames: [...(params.dnsNames ?? [`istiod.${args.istioNamespace}.svc`])],
-    }, { parent: this }));
-    const cert = new tls.LocallySignedCert(this.childName("cert"), ...transformed(t.cert, this.childName("cert"), {
-      certRequestPem: csr.certRequestPem,
-      caCertPem: args.root.certPem,
-      caPrivateKeyPem: pulumi.secret(args.root.keyPem),
-      validityPeriodHours: params.validityDays * 24,
-      isCaCertificate: true,
-      maxPathLength: 0,
-      allowedUses: CA_ALLOWED_USES,
-      setSubjectKeyId: true,
-    }, { parent: this }));
+    const csr = new tls.CertRequest(
+      this.childName("csr"),
+      ...transformed(
+        t.csr,
+        this.childName("csr"),
+        {
+          privateKeyPem: key.keyPem,
+          subject: { ...INTERMEDIATE_SUBJECT_DEFAULTS, locality: args.clusterName, ...params.subject },
+          dnsNames: [...(params.dnsNames ?? [`istiod.${args.istioNamespace}.svc`])],
+        },
+        { parent: this },
+      ),
+    );
+    const cert = new tls.LocallySignedCert(
+      this.childName("cert"),
+      ...transformed(
+        t.cert,
+        this.childName("cert"),
+        {
+          certRequestPem: csr.certRequestPem,
+          caCertPem: args.root.certPem,
+          caPrivateKeyPem: pulumi.secret(args.root.keyPem),
+          validityPeriodHours: params.validityDays * 24,
+          isCaCertificate: true,
+          maxPathLength: 0,
+          allowedUses: CA_ALLOWED_USES,
+          setSubjectKeyId: true,
+        },
+        { parent: this },
+      ),
+    );
 
     const rootCerts = pulumi.output(args.trustedRoots ?? [args.root.certPem]);
     this.material = {

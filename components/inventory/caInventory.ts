@@ -87,5 +87,7 @@ export function caInventory(cluster: string, pems: ClusterCaPems, backend: strin
 
 /** `daysLeft` of exported entries, as of `now` (an entry of an older output that still has one gets it recomputed). */
 export function refreshDaysLeft(inventory: StackInventory, now: Date): CaInventoryEntry[] {
-  return Object.values(inventory).flat().map((e) => ({ ...e, daysLeft: daysLeft(new Date(e.notAfter), now) }));
+  return Object.values(inventory)
+    .flat()
+    .map((e) => ({ ...e, daysLeft: daysLeft(new Date(e.notAfter), now) }));
 }

@@ -15,8 +15,17 @@ export interface ClusterCaOutputs {
 export function inventoryOutput(clusters: Record<string, ClusterCaOutputs>): pulumi.Output<StackInventory> {
   const now = new Date();
   const perCluster = Object.entries(clusters).map(([cluster, c]) =>
-    pulumi.all([c.rootCertBundle, c.intermediateCert]).apply(([root, intermediate]) =>
-      [cluster, caInventory(cluster, { rootCertBundle: root, intermediateCert: intermediate }, c.backend, now)
-        .map(({ daysLeft: _, ...exported }) => exported)] as const));
+    pulumi
+      .all([c.rootCertBundle, c.intermediateCert])
+      .apply(
+        ([root, intermediate]) =>
+          [
+            cluster,
+            caInventory(cluster, { rootCertBundle: root, intermediateCert: intermediate }, c.backend, now).map(
+              ({ daysLeft: _, ...exported }) => exported,
+            ),
+          ] as const,
+      ),
+  );
   return pulumi.all(perCluster).apply((entries) => Object.fromEntries(entries));
 }

@@ -32,20 +32,24 @@ export class CacertsSecret extends MeshComponent {
   constructor(name: string, args: CacertsSecretArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio", "CacertsSecret", name, opts);
     const m = args.material;
-    this.secret = new k8s.core.v1.Secret(this.childName("secret"), {
-      metadata: {
-        name: "cacerts",
-        namespace: args.namespace,
-        labels: { ...MANAGED_BY_LABELS, "istio.io/ca-source": "plugged-in" },
+    this.secret = new k8s.core.v1.Secret(
+      this.childName("secret"),
+      {
+        metadata: {
+          name: "cacerts",
+          namespace: args.namespace,
+          labels: { ...MANAGED_BY_LABELS, "istio.io/ca-source": "plugged-in" },
+        },
+        type: "Opaque",
+        stringData: pulumi.secret({
+          "ca-cert.pem": m.intermediateCert,
+          "ca-key.pem": m.intermediateKey,
+          "root-cert.pem": m.rootCertBundle,
+          "cert-chain.pem": m.certChain,
+        }),
       },
-      type: "Opaque",
-      stringData: pulumi.secret({
-        "ca-cert.pem": m.intermediateCert,
-        "ca-key.pem": m.intermediateKey,
-        "root-cert.pem": m.rootCertBundle,
-        "cert-chain.pem": m.certChain,
-      }),
-    }, { parent: this, provider: args.provider });
+      { parent: this, provider: args.provider },
+    );
     this.registerOutputs({});
   }
 }

@@ -21,10 +21,22 @@
  * chart skips its own entry when `pilot.env` sets them.)
  */
 export const CHART_WRITTEN_ENV: readonly string[] = [
-  "REVISION", "PILOT_CERT_PROVIDER", "POD_NAME", "POD_NAMESPACE", "SERVICE_ACCOUNT", "KUBECONFIG",
-  "PILOT_ENABLE_ANALYSIS", "CLUSTER_ID", "GOMAXPROCS", "PLATFORM",
-  "GODEBUG", "PILOT_TRACE_SAMPLING", "PILOT_ENABLE_NODE_UNTAINT_CONTROLLERS", "PILOT_NODE_UNTAINT_CONTROLLERS_TAINT_NAME",
-  "PILOT_CA_CERT_CONFIGMAP", "PILOT_CRL_CONFIGMAP",
+  "REVISION",
+  "PILOT_CERT_PROVIDER",
+  "POD_NAME",
+  "POD_NAMESPACE",
+  "SERVICE_ACCOUNT",
+  "KUBECONFIG",
+  "PILOT_ENABLE_ANALYSIS",
+  "CLUSTER_ID",
+  "GOMAXPROCS",
+  "PLATFORM",
+  "GODEBUG",
+  "PILOT_TRACE_SAMPLING",
+  "PILOT_ENABLE_NODE_UNTAINT_CONTROLLERS",
+  "PILOT_NODE_UNTAINT_CONTROLLERS_TAINT_NAME",
+  "PILOT_CA_CERT_CONFIGMAP",
+  "PILOT_CRL_CONFIGMAP",
 ];
 
 /** Pure: the names of `env` the chart writes itself (setting them in `pilot.env` duplicates them). */
@@ -76,7 +88,10 @@ export interface PostRenderer {
  * arguments, so the Chart's inputs do not depend on where the repository is checked out.
  */
 export function deploymentEnvPostRenderer(deployment: string, env: Record<string, string>): PostRenderer {
-  return { command: "node", args: ["-e", ENV_POST_RENDERER_SCRIPT, "--", JSON.stringify({ kind: "Deployment", name: deployment, env })] };
+  return {
+    command: "node",
+    args: ["-e", ENV_POST_RENDERER_SCRIPT, "--", JSON.stringify({ kind: "Deployment", name: deployment, env })],
+  };
 }
 
 /** istiod's Deployment (and service account) name: `istiod`, or `istiod-<revision>`. */

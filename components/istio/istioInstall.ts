@@ -49,7 +49,9 @@ export interface IstioInstallArgs {
   readonly chartSource?: ChartSource;
   /** Istio revision (canary upgrades): istiod, its service account and the injection label follow it. */
   readonly revision?: string;
-  /** `meshConfig.trustDomain` (SPIFFE IDs `spiffe://<trustDomain>/ns/<ns>/sa/<sa>`); Istio's default is `cluster.local`. */
+  /**
+   * `meshConfig.trustDomain` (SPIFFE IDs `spiffe://<trustDomain>/ns/<ns>/sa/<sa>`); Istio's default is `cluster.local`.
+   */
   readonly trustDomain?: string;
   /** The CA backend. Whatever backend it is, it is consumed the same way. */
   readonly ca: CaBackend;
@@ -83,7 +85,10 @@ export interface IstioInstallArgs {
   };
 }
 
-function chartRef(source: ChartSource, chart: string): Pick<k8s.helm.v4.ChartArgs, "chart" | "version" | "repositoryOpts"> {
+function chartRef(
+  source: ChartSource,
+  chart: string,
+): Pick<k8s.helm.v4.ChartArgs, "chart" | "version" | "repositoryOpts"> {
   return "path" in source
     ? { chart: path.resolve(source.path, chart) }
     : { chart, version: source.version, repositoryOpts: { repo: source.repository } };
@@ -123,18 +128,25 @@ export class IstioInstall extends MeshComponent {
     const gatedOpts = { ...k8sOpts, dependsOn: gate };
 
     // First, so that settings refused now (conflicting env, chart-written env) register no child.
-    this.istiodValues = this.refusing(() => istiodValues({
-      istioNamespace,
-      revision: args.revision,
-      trustDomain: args.trustDomain,
-      settings,
-      featureEnv: args.featureEnv ?? [],
-      overrides: args.values?.istiod,
-      reportAgainst: this,
-    }));
+    this.istiodValues = this.refusing(() =>
+      istiodValues({
+        istioNamespace,
+        revision: args.revision,
+        trustDomain: args.trustDomain,
+        settings,
+        featureEnv: args.featureEnv ?? [],
+        overrides: args.values?.istiod,
+        reportAgainst: this,
+      }),
+    );
 
     if (args.createNamespace ?? true) {
-      const [nArgs, nOpts] = transformed(t.namespace, this.childName("namespace"), { metadata: { name: istioNamespace } }, gatedOpts);
+      const [nArgs, nOpts] = transformed(
+        t.namespace,
+        this.childName("namespace"),
+        { metadata: { name: istioNamespace } },
+        gatedOpts,
+      );
       this.namespace = new k8s.core.v1.Namespace(this.childName("namespace"), nArgs, nOpts);
     }
     const nsDeps = this.namespace ? [this.namespace] : gate;
@@ -144,65 +156,122 @@ export class IstioInstall extends MeshComponent {
 
     // istiod must find cacerts at start: a cacerts created after a self-signed start is not picked up.
     if (args.ca.delivery.kind === "cacerts") {
-      const [cArgs, cOpts] = transformed(t.cacerts, this.childName("cacerts"),
-        { namespace, material: args.ca.delivery.material, provider: args.provider }, { parent: this, dependsOn: nsDeps });
+      const [cArgs, cOpts] = transformed(
+        t.cacerts,
+        this.childName("cacerts"),
+        { namespace, material: args.ca.delivery.material, provider: args.provider },
+        { parent: this, dependsOn: nsDeps },
+      );
       this.cacerts = new CacertsSecret(this.childName("cacerts"), cArgs, cOpts);
     }
 
-    this.base = this.chart("base", t.base, {
-      ...chartRef(source, "base"),
-      name: "istio-base",
-      namespace: istioNamespace,
-      values: deepMerge({ global: { istioNamespace } }, args.values?.base ?? {}),
-      skipAwait,
-    }, { ...k8sOpts, dependsOn: nsDeps });
+    this.base = this.chart(
+      "base",
+      t.base,
+      {
+        ...chartRef(source, "base"),
+        name: "istio-base",
+        namespace: istioNamespace,
+        values: deepMerge({ global: { istioNamespace } }, args.values?.base ?? {}),
+        skipAwait,
+      },
+      { ...k8sOpts, dependsOn: nsDeps },
+    );
 
     // Extra RBAC the backend asks for, bound to istiod's service account (named after the revision by the chart).
     if (settings.clusterRoleRules.length > 0) {
-      const [rArgs, rOpts] = transformed(t.istiodClusterRole, this.childName("istiod-ca"), {
-        metadata: { name: `istiod-ca-${istioNamespace}` },
-        rules: settings.clusterRoleRules,
-      }, gatedOpts);
+      const [rArgs, rOpts] = transformed(
+        t.istiodClusterRole,
+        this.childName("istiod-ca"),
+        {
+          metadata: { name: `istiod-ca-${istioNamespace}` },
+          rules: settings.clusterRoleRules,
+        },
+        gatedOpts,
+      );
       this.istiodClusterRole = new k8s.rbac.v1.ClusterRole(this.childName("istiod-ca"), rArgs, rOpts);
-      const [bArgs, bOpts] = transformed(t.istiodClusterRoleBinding, this.childName("istiod-ca"), {
-        metadata: { name: `istiod-ca-${istioNamespace}` },
-        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: this.istiodClusterRole.metadata.name },
-        subjects: [{ kind: "ServiceAccount", name: istiodName(args.revision), namespace: istioNamespace }],
-      }, gatedOpts);
+      const [bArgs, bOpts] = transformed(
+        t.istiodClusterRoleBinding,
+        this.childName("istiod-ca"),
+        {
+          metadata: { name: `istiod-ca-${istioNamespace}` },
+          roleRef: {
+            apiGroup: "rbac.authorization.k8s.io",
+            kind: "ClusterRole",
+            name: this.istiodClusterRole.metadata.name,
+          },
+          subjects: [{ kind: "ServiceAccount", name: istiodName(args.revision), namespace: istioNamespace }],
+        },
+        gatedOpts,
+      );
       this.istiodClusterRoleBinding = new k8s.rbac.v1.ClusterRoleBinding(this.childName("istiod-ca"), bArgs, bOpts);
     }
 
     const overrides = settings.deploymentEnvOverrides ?? {};
-    this.istiod = this.chart("istiod", t.istiod, {
-      ...chartRef(source, "istiod"),
-      name: "istiod",
-      namespace: istioNamespace,
-      values: this.istiodValues,
-      skipAwait,
-      ...(Object.keys(overrides).length > 0 ? { postRenderer: deploymentEnvPostRenderer(istiodName(args.revision), overrides) } : {}),
-    }, { ...k8sOpts, dependsOn: [this.base, ...(this.cacerts ? [this.cacerts] : []),
-      ...(this.istiodClusterRole ? [this.istiodClusterRole, this.istiodClusterRoleBinding!] : []), ...settings.dependsOn] });
+    this.istiod = this.chart(
+      "istiod",
+      t.istiod,
+      {
+        ...chartRef(source, "istiod"),
+        name: "istiod",
+        namespace: istioNamespace,
+        values: this.istiodValues,
+        skipAwait,
+        ...(Object.keys(overrides).length > 0
+          ? { postRenderer: deploymentEnvPostRenderer(istiodName(args.revision), overrides) }
+          : {}),
+      },
+      {
+        ...k8sOpts,
+        dependsOn: [
+          this.base,
+          ...(this.cacerts ? [this.cacerts] : []),
+          ...(this.istiodClusterRole ? [this.istiodClusterRole, this.istiodClusterRoleBinding!] : []),
+          ...settings.dependsOn,
+        ],
+      },
+    );
 
     if (args.gateway) {
-      const gw = { name: "istio-ingressgateway", namespace: "istio-ingress", serviceType: "LoadBalancer" as const, ...args.gateway };
-      const [nArgs, nOpts] = transformed(t.gatewayNamespace, this.childName("gateway-namespace"),
-        { metadata: { name: gw.namespace, labels: injectionLabels(args.revision) } }, gatedOpts);
+      const gw = {
+        name: "istio-ingressgateway",
+        namespace: "istio-ingress",
+        serviceType: "LoadBalancer" as const,
+        ...args.gateway,
+      };
+      const [nArgs, nOpts] = transformed(
+        t.gatewayNamespace,
+        this.childName("gateway-namespace"),
+        { metadata: { name: gw.namespace, labels: injectionLabels(args.revision) } },
+        gatedOpts,
+      );
       this.gatewayNamespace = new k8s.core.v1.Namespace(this.childName("gateway-namespace"), nArgs, nOpts);
-      this.gateway = this.chart("gateway", t.gateway, {
-        ...chartRef(source, "gateway"),
-        name: gw.name,
-        namespace: gw.namespace,
-        // The gateway's pods carry `istio.io/rev: <revision>` from this value, so that revision injects them.
-        values: deepMerge({ service: { type: gw.serviceType }, ...(args.revision ? { revision: args.revision } : {}) },
-          args.values?.gateway ?? {}),
-        skipAwait,
-      }, { ...k8sOpts, dependsOn: [this.gatewayNamespace, this.istiod] });
+      this.gateway = this.chart(
+        "gateway",
+        t.gateway,
+        {
+          ...chartRef(source, "gateway"),
+          name: gw.name,
+          namespace: gw.namespace,
+          // The gateway's pods carry `istio.io/rev: <revision>` from this value, so that revision injects them.
+          values: deepMerge(
+            { service: { type: gw.serviceType }, ...(args.revision ? { revision: args.revision } : {}) },
+            args.values?.gateway ?? {},
+          ),
+          skipAwait,
+        },
+        { ...k8sOpts, dependsOn: [this.gatewayNamespace, this.istiod] },
+      );
     }
     this.registerOutputs({ istiodValues: this.istiodValues });
   }
 
-  private chart(suffix: string, transform: Transform<k8s.helm.v4.ChartArgs> | undefined, args: k8s.helm.v4.ChartArgs,
-    opts: pulumi.CustomResourceOptions): k8s.helm.v4.Chart {
+  private chart(
+    suffix: string,
+    transform: Transform<k8s.helm.v4.ChartArgs> | undefined,
+    args: k8s.helm.v4.ChartArgs,
+    opts: pulumi.CustomResourceOptions,
+  ): k8s.helm.v4.Chart {
     const [a, o] = transformed(transform, this.childName(suffix), args, opts);
     return new k8s.helm.v4.Chart(this.childName(suffix), a, o);
   }

@@ -49,13 +49,18 @@ function ownChannelKeys(chartValues: Values): string[] {
   return (["env", "podAnnotations"] as const).filter((k) => k in pilot).map((k) => `pilot.${k}`);
 }
 
-/** Env entries the chart's Deployment writes itself cannot come through pilot.env (server-side apply rejects duplicates). */
+/**
+ * Env entries the chart's Deployment writes itself cannot come through pilot.env (server-side apply rejects
+ * duplicates).
+ */
 function refuseChartWrittenEnv(env: Values, refuse: (message: string) => never): void {
   const duplicated = chartWrittenEnvIn(env);
   if (duplicated.length > 0) {
-    refuse(`istiod env ${duplicated.join(", ")}: the istiod chart's Deployment writes ${duplicated.length > 1 ? "these entries" : "this entry"} itself, `
-      + "so setting it in pilot.env duplicates it and server-side apply rejects the Deployment; "
-      + "set the chart value it comes from, or (backends) IstiodSettings.deploymentEnvOverrides");
+    refuse(
+      `istiod env ${duplicated.join(", ")}: the istiod chart's Deployment writes ${duplicated.length > 1 ? "these entries" : "this entry"} itself, ` +
+        "so setting it in pilot.env duplicates it and server-side apply rejects the Deployment; " +
+        "set the chart value it comes from, or (backends) IstiodSettings.deploymentEnvOverrides",
+    );
   }
 }
 
@@ -67,16 +72,29 @@ export function istiodValues(args: IstiodValuesArgs): pulumi.Output<Values> {
   };
   const overrideEnvNow = ((args.overrides?.pilot as Values | undefined)?.env ?? {}) as Values;
   // What is known now is checked now, so that a bad override fails before anything is registered.
-  const knownEnv = [settings.env, ...args.featureEnv.map((f) => f.values)].filter((m) => !pulumi.Output.isInstance(m)) as Values[];
+  const knownEnv = [settings.env, ...args.featureEnv.map((f) => f.values)].filter(
+    (m) => !pulumi.Output.isInstance(m),
+  ) as Values[];
   refuseChartWrittenEnv(Object.assign({}, ...knownEnv, overrideEnvNow), refuse);
-  const env = mergeNamedMaps("istiod env", [{ source: "the CA backend", values: settings.env }, ...args.featureEnv], args.reportAgainst);
-  const annotations = mergeNamedMaps("istiod pod annotation", [{ source: "the CA backend", values: settings.podAnnotations }], args.reportAgainst);
+  const env = mergeNamedMaps(
+    "istiod env",
+    [{ source: "the CA backend", values: settings.env }, ...args.featureEnv],
+    args.reportAgainst,
+  );
+  const annotations = mergeNamedMaps(
+    "istiod pod annotation",
+    [{ source: "the CA backend", values: settings.podAnnotations }],
+    args.reportAgainst,
+  );
   const overrideEnv = ((args.overrides?.pilot as Values | undefined)?.env ?? {}) as Values;
-  return pulumi.all([env, annotations, pulumi.output(settings.meshConfig), pulumi.output(settings.chartValues ?? {})])
+  return pulumi
+    .all([env, annotations, pulumi.output(settings.meshConfig), pulumi.output(settings.chartValues ?? {})])
     .apply(([e, podAnnotations, meshFragment, chartValues]) => {
       const misplaced = ownChannelKeys(chartValues as Values);
       if (misplaced.length > 0) {
-        refuse(`istiod chart values ${misplaced.join(", ")} from the CA backend: use IstiodSettings.env / podAnnotations, which are merged with conflict checks`);
+        refuse(
+          `istiod chart values ${misplaced.join(", ")} from the CA backend: use IstiodSettings.env / podAnnotations, which are merged with conflict checks`,
+        );
       }
       refuseChartWrittenEnv({ ...e, ...overrideEnv }, refuse);
       const base: Values = {

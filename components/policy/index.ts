@@ -7,4 +7,9 @@ export type { MeshMtlsArgs, MtlsMode, PortMtlsException } from "./mtls";
 export { NamespaceProxyConfigs } from "./proxyConfig";
 export type { NamespaceProxyConfigsArgs } from "./proxyConfig";
 export { SidecarIngressTls, SIDECAR_INGRESS_TLS_ENV, userVolumeAnnotations } from "./sidecarIngressTls";
-export type { SidecarIngressTlsArgs, ProvidedTlsMaterial, GeneratedTlsMaterial, IngressPort } from "./sidecarIngressTls";
+export type {
+  SidecarIngressTlsArgs,
+  ProvidedTlsMaterial,
+  GeneratedTlsMaterial,
+  IngressPort,
+} from "./sidecarIngressTls";

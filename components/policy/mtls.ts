@@ -48,8 +48,13 @@ export interface MeshMtlsArgs {
 }
 
 /** Builds a PeerAuthentication model; exported for reuse and tests. */
-export function peerAuthentication(name: string, namespace: string, mode: MtlsMode | undefined,
-  selector?: Record<string, string>, ports?: Record<string, MtlsMode>): PeerAuthentication {
+export function peerAuthentication(
+  name: string,
+  namespace: string,
+  mode: MtlsMode | undefined,
+  selector?: Record<string, string>,
+  ports?: Record<string, MtlsMode>,
+): PeerAuthentication {
   if (ports && Object.keys(ports).length > 0 && !selector) {
     throw new Error(`PeerAuthentication ${namespace}/${name}: portLevelMtls needs a workload selector`);
   }
@@ -71,17 +76,35 @@ export class MeshMtls extends MeshComponent {
   constructor(name: string, args: MeshMtlsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("policy", "MeshMtls", name, opts);
     const meshMode = args.meshMode ?? "STRICT";
-    if ((meshMode as MtlsMode) === "DISABLE") this.fail("meshMode DISABLE is refused for a whole mesh; use PERMISSIVE while migrating, or a port-level exception");
+    if ((meshMode as MtlsMode) === "DISABLE")
+      this.fail(
+        "meshMode DISABLE is refused for a whole mesh; use PERMISSIVE while migrating, or a port-level exception",
+      );
     // Every model is built (and so validated) before the first one is registered.
     const models: [string, PeerAuthentication][] = this.refusing(() => [
       ["mesh", peerAuthentication("default", args.rootNamespace ?? DEFAULT_ISTIO_NAMESPACE, meshMode)],
-      ...(args.namespaces ?? []).map((ns): [string, PeerAuthentication] => [`ns-${ns.name}`, peerAuthentication("default", ns.name, ns.mode)]),
-      ...(args.exceptions ?? []).map((ex): [string, PeerAuthentication] => [`${ex.namespace}-${ex.name}`,
-        peerAuthentication(ex.name, ex.namespace, ex.mode, ex.selector, ex.ports)]),
+      ...(args.namespaces ?? []).map((ns): [string, PeerAuthentication] => [
+        `ns-${ns.name}`,
+        peerAuthentication("default", ns.name, ns.mode),
+      ]),
+      ...(args.exceptions ?? []).map((ex): [string, PeerAuthentication] => [
+        `${ex.namespace}-${ex.name}`,
+        peerAuthentication(ex.name, ex.namespace, ex.mode, ex.selector, ex.ports),
+      ]),
     ]);
     const o = { parent: this, provider: args.provider, dependsOn: args.dependsOn };
-    this.peerAuthentications = Object.fromEntries(models.map(([suffix, model]) => [suffix,
-      validatedCustomResource(this.childName(suffix), model, o, ISTIO_SECURITY_V1, args.transform?.peerAuthentication)]));
+    this.peerAuthentications = Object.fromEntries(
+      models.map(([suffix, model]) => [
+        suffix,
+        validatedCustomResource(
+          this.childName(suffix),
+          model,
+          o,
+          ISTIO_SECURITY_V1,
+          args.transform?.peerAuthentication,
+        ),
+      ]),
+    );
     this.registerOutputs({});
   }
 }

@@ -23,14 +23,20 @@ export class NamespaceProxyConfigs extends MeshComponent {
       try {
         shape.validate();
       } catch (e) {
-        this.fail(`ProxyConfig ${namespace}/istio-mesh-ca: invalid against the upstream schema: ${(e as Error).message}`);
+        this.fail(
+          `ProxyConfig ${namespace}/istio-mesh-ca: invalid against the upstream schema: ${(e as Error).message}`,
+        );
       }
-      new k8s.apiextensions.CustomResource(this.childName(namespace), {
-        apiVersion: "networking.istio.io/v1beta1",
-        kind: "ProxyConfig",
-        metadata: { name: "istio-mesh-ca", namespace, labels: { ...MANAGED_BY_LABELS } },
-        spec: { environmentVariables: env },
-      }, { parent: this, provider: args.provider, dependsOn: args.dependsOn });
+      new k8s.apiextensions.CustomResource(
+        this.childName(namespace),
+        {
+          apiVersion: "networking.istio.io/v1beta1",
+          kind: "ProxyConfig",
+          metadata: { name: "istio-mesh-ca", namespace, labels: { ...MANAGED_BY_LABELS } },
+          spec: { environmentVariables: env },
+        },
+        { parent: this, provider: args.provider, dependsOn: args.dependsOn },
+      );
     }
     this.registerOutputs({});
   }

@@ -72,7 +72,11 @@ export interface SidecarIngressTlsArgs {
 const withSlash = (p: string) => (p.endsWith("/") ? p : `${p}/`);
 
 /** The pod-template annotations that mount the TLS secrets into istio-proxy (no credentialName support there). */
-export function userVolumeAnnotations(secretNames: { tls: string; ca: string }, mountPaths: { tls: string; ca: string }, withCa: boolean): Record<string, string> {
+export function userVolumeAnnotations(
+  secretNames: { tls: string; ca: string },
+  mountPaths: { tls: string; ca: string },
+  withCa: boolean,
+): Record<string, string> {
   const volumes: Record<string, unknown> = { "tls-secret": { secret: { secretName: secretNames.tls } } };
   const mounts: Record<string, unknown> = { "tls-secret": { mountPath: withSlash(mountPaths.tls), readOnly: true } };
   if (withCa) {
@@ -111,7 +115,10 @@ export class SidecarIngressTls extends MeshComponent {
     const k8sOpts = { parent: this, provider: args.provider, dependsOn: args.dependsOn };
     const mode = args.mode ?? "MUTUAL";
     const mutual = mode === "MUTUAL";
-    const secretNames = args.secretNames ?? { tls: `${args.workloadName}-mtls-termination`, ca: `${args.workloadName}-mtls-termination-cacert` };
+    const secretNames = args.secretNames ?? {
+      tls: `${args.workloadName}-mtls-termination`,
+      ca: `${args.workloadName}-mtls-termination-cacert`,
+    };
     const mountPaths = args.mountPaths ?? { tls: "/etc/istio/tls-certs/", ca: "/etc/istio/tls-ca-certs/" };
     const t = args.transform ?? {};
     // Refusals first: nothing of this workload is registered when its settings cannot work.
@@ -144,11 +151,16 @@ export class SidecarIngressTls extends MeshComponent {
     try {
       sidecarModel.validate();
     } catch (e) {
-      this.fail(`Sidecar ${args.namespace}/${args.workloadName}-ingress: invalid against the upstream schema: ${(e as Error).message}`);
+      this.fail(
+        `Sidecar ${args.namespace}/${args.workloadName}-ingress: invalid against the upstream schema: ${(e as Error).message}`,
+      );
     }
     // External clients speak TLS to the sidecar itself, not Istio mTLS, on this one port.
     const exceptionModel = this.refusing(() =>
-      peerAuthentication(`${args.workloadName}-external-port`, args.namespace, "STRICT", args.selector, { [String(args.port)]: "DISABLE" }));
+      peerAuthentication(`${args.workloadName}-external-port`, args.namespace, "STRICT", args.selector, {
+        [String(args.port)]: "DISABLE",
+      }),
+    );
 
     let material: ProvidedTlsMaterial;
     if ("generate" in args.certificates) {
@@ -161,60 +173,100 @@ export class SidecarIngressTls extends MeshComponent {
     }
     this.caCertPem = pulumi.output(material.caCertPem);
 
-    this.tlsSecret = this.secret("tls", t.tlsSecret, {
-      metadata: { name: secretNames.tls, namespace: args.namespace },
-      type: "kubernetes.io/tls",
-      stringData: pulumi.secret({ "tls.crt": material.serverCertPem, "tls.key": material.serverKeyPem }),
-    }, k8sOpts);
+    this.tlsSecret = this.secret(
+      "tls",
+      t.tlsSecret,
+      {
+        metadata: { name: secretNames.tls, namespace: args.namespace },
+        type: "kubernetes.io/tls",
+        stringData: pulumi.secret({ "tls.crt": material.serverCertPem, "tls.key": material.serverKeyPem }),
+      },
+      k8sOpts,
+    );
     if (mutual) {
-      this.caSecret = this.secret("ca", t.caSecret, {
-        metadata: { name: secretNames.ca, namespace: args.namespace },
-        type: "Opaque",
-        stringData: { "ca.crt": material.caCertPem! },
-      }, k8sOpts);
+      this.caSecret = this.secret(
+        "ca",
+        t.caSecret,
+        {
+          metadata: { name: secretNames.ca, namespace: args.namespace },
+          type: "Opaque",
+          stringData: { "ca.crt": material.caCertPem! },
+        },
+        k8sOpts,
+      );
     }
 
-    this.peerAuthentication = validatedCustomResource(this.childName("external-port"), exceptionModel, k8sOpts, ISTIO_SECURITY_V1, t.peerAuthentication);
-    this.sidecar = validatedCustomResource(this.childName("sidecar"), sidecarModel, k8sOpts, ISTIO_NETWORKING_V1, t.sidecar);
+    this.peerAuthentication = validatedCustomResource(
+      this.childName("external-port"),
+      exceptionModel,
+      k8sOpts,
+      ISTIO_SECURITY_V1,
+      t.peerAuthentication,
+    );
+    this.sidecar = validatedCustomResource(
+      this.childName("sidecar"),
+      sidecarModel,
+      k8sOpts,
+      ISTIO_NETWORKING_V1,
+      t.sidecar,
+    );
 
     this.podAnnotations = userVolumeAnnotations(secretNames, mountPaths, mutual);
     this.registerOutputs({ podAnnotations: this.podAnnotations, caCertPem: this.caCertPem });
   }
 
-  private secret(suffix: string, transform: Transform<k8s.core.v1.SecretArgs> | undefined, args: k8s.core.v1.SecretArgs,
-    opts: pulumi.CustomResourceOptions): k8s.core.v1.Secret {
+  private secret(
+    suffix: string,
+    transform: Transform<k8s.core.v1.SecretArgs> | undefined,
+    args: k8s.core.v1.SecretArgs,
+    opts: pulumi.CustomResourceOptions,
+  ): k8s.core.v1.Secret {
     const [a, o] = transformed(transform, this.childName(suffix), args, opts);
     return new k8s.core.v1.Secret(this.childName(suffix), a, o);
   }
-
 
   /** A CA, a server certificate and (MUTUAL) a client certificate, like the openssl steps of Istio's guide. */
   private generate(g: GeneratedTlsMaterial, mutual: boolean) {
     const hours = g.validityDays * 24;
     const key = (suffix: string) => {
-      const k = new tls.PrivateKey(this.childName(suffix), { algorithm: "RSA", rsaBits: 2048 },
-        { parent: this, additionalSecretOutputs: ["privateKeyPem", "privateKeyPemPkcs8", "privateKeyOpenssh"] });
+      const k = new tls.PrivateKey(
+        this.childName(suffix),
+        { algorithm: "RSA", rsaBits: 2048 },
+        { parent: this, additionalSecretOutputs: ["privateKeyPem", "privateKeyPemPkcs8", "privateKeyOpenssh"] },
+      );
       return pulumi.secret(k.privateKeyPem);
     };
     const caKey = key("ca-key");
-    const ca = new tls.SelfSignedCert(this.childName("ca-cert"), {
-      privateKeyPem: caKey,
-      subject: { commonName: `${this.baseName} external CA`, organization: "istio-mesh-ca" },
-      validityPeriodHours: hours,
-      isCaCertificate: true,
-      allowedUses: ["cert_signing", "digital_signature", "crl_signing"],
-      setSubjectKeyId: true,
-    }, { parent: this });
+    const ca = new tls.SelfSignedCert(
+      this.childName("ca-cert"),
+      {
+        privateKeyPem: caKey,
+        subject: { commonName: `${this.baseName} external CA`, organization: "istio-mesh-ca" },
+        validityPeriodHours: hours,
+        isCaCertificate: true,
+        allowedUses: ["cert_signing", "digital_signature", "crl_signing"],
+        setSubjectKeyId: true,
+      },
+      { parent: this },
+    );
     const leaf = (role: "server" | "client", commonName: string, dnsNames: string[], uses: string[]) => {
       const k = key(`${role}-key`);
-      const csr = new tls.CertRequest(this.childName(`${role}-csr`), { privateKeyPem: k, subject: { commonName }, dnsNames }, { parent: this });
-      const cert = new tls.LocallySignedCert(this.childName(`${role}-cert`), {
-        certRequestPem: csr.certRequestPem,
-        caCertPem: ca.certPem,
-        caPrivateKeyPem: caKey,
-        validityPeriodHours: hours,
-        allowedUses: ["digital_signature", "key_encipherment", ...uses],
-      }, { parent: this });
+      const csr = new tls.CertRequest(
+        this.childName(`${role}-csr`),
+        { privateKeyPem: k, subject: { commonName }, dnsNames },
+        { parent: this },
+      );
+      const cert = new tls.LocallySignedCert(
+        this.childName(`${role}-cert`),
+        {
+          certRequestPem: csr.certRequestPem,
+          caCertPem: ca.certPem,
+          caPrivateKeyPem: caKey,
+          validityPeriodHours: hours,
+          allowedUses: ["digital_signature", "key_encipherment", ...uses],
+        },
+        { parent: this },
+      );
       return { certPem: cert.certPem, keyPem: k };
     };
     const server = leaf("server", g.serverDnsNames[0], g.serverDnsNames, ["server_auth"]);

@@ -34,7 +34,10 @@ export function validatedCustomResource(
   } catch (e) {
     const json = model.toJSON() as { kind?: string; metadata?: { name?: string } };
     // Reported against the owning component (the child's parent).
-    throw new pulumi.ResourceError(`${json.kind} ${json.metadata?.name}: invalid against the upstream schema: ${(e as Error).message}`, opts.parent);
+    throw new pulumi.ResourceError(
+      `${json.kind} ${json.metadata?.name}: invalid against the upstream schema: ${(e as Error).message}`,
+      opts.parent,
+    );
   }
   const json = model.toJSON() as k8s.apiextensions.CustomResourceArgs;
   const [args, o] = transformed(transform, name, apiVersion ? { ...json, apiVersion } : json, opts);

@@ -13,7 +13,10 @@ function isPlainMap(v: unknown): v is Record<string, unknown> {
 }
 
 /** Pure: the first key two sources set to different values, as a message naming both; undefined if none. */
-export function conflictOf(what: string, sources: { source: string; values: Record<string, unknown> }[]): string | undefined {
+export function conflictOf(
+  what: string,
+  sources: { source: string; values: Record<string, unknown> }[],
+): string | undefined {
   const seen: Record<string, { source: string; value: unknown }> = {};
   for (const { source, values } of sources) {
     for (const [k, v] of Object.entries(values)) {
@@ -33,7 +36,11 @@ export function conflictOf(what: string, sources: { source: string; values: Reco
  * are known, or when the outputs resolve otherwise; as a `ResourceError` against `reportAgainst`
  * (the component whose settings these are) when given.
  */
-export function mergeNamedMaps(what: string, sources: NamedMap[], reportAgainst?: pulumi.Resource): pulumi.Output<Record<string, string>> {
+export function mergeNamedMaps(
+  what: string,
+  sources: NamedMap[],
+  reportAgainst?: pulumi.Resource,
+): pulumi.Output<Record<string, string>> {
   const refuse = (message: string): never => {
     throw reportAgainst ? new pulumi.ResourceError(message, reportAgainst) : new Error(message);
   };
@@ -41,7 +48,10 @@ export function mergeNamedMaps(what: string, sources: NamedMap[], reportAgainst?
   const early = conflictOf(what, known);
   if (early) refuse(early);
   return pulumi.all(sources.map((s) => pulumi.output(s.values))).apply((resolved) => {
-    const named = resolved.map((values, i) => ({ source: sources[i].source, values: values as Record<string, string> }));
+    const named = resolved.map((values, i) => ({
+      source: sources[i].source,
+      values: values as Record<string, string>,
+    }));
     const late = conflictOf(what, named);
     if (late) refuse(late);
     return Object.assign({}, ...named.map((n) => n.values)) as Record<string, string>;

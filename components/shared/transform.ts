@@ -6,8 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
  * function that edits the args and options in place (or returns new args).
  */
 export type Transform<Args> =
-  | Partial<Args>
-  | ((args: Args, opts: pulumi.CustomResourceOptions, name: string) => Args | void);
+  Partial<Args> | ((args: Args, opts: pulumi.CustomResourceOptions, name: string) => Args | void);
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;

@@ -27,7 +27,11 @@ export const CA_CONFIG_KEY = "istio-mesh-ca:ca";
 /** The parts of the stack config a backend's cross-checks and shared step may look at. */
 export interface StackView {
   readonly clusters: readonly { readonly name: string }[];
-  readonly namespaces: readonly { readonly name: string; readonly labels?: Record<string, string>; readonly injection?: boolean }[];
+  readonly namespaces: readonly {
+    readonly name: string;
+    readonly labels?: Record<string, string>;
+    readonly injection?: boolean;
+  }[];
   readonly istio: {
     readonly namespace: string;
     readonly install: "helm" | "external";
@@ -58,7 +62,11 @@ export type PreviousDeploymentReader = (name: string, opts: pulumi.CustomResourc
  * For a lifecycle's args: `previous`, the state the last deployment recorded, read through the
  * StackReference `name` with `opts`; nothing (the lifecycle then warns) when the stack program gives no reader.
  */
-export function previousLifecycle(stack: StackView, name: string, opts: pulumi.CustomResourceOptions): { previous?: pulumi.Output<LifecycleState | undefined> } {
+export function previousLifecycle(
+  stack: StackView,
+  name: string,
+  opts: pulumi.CustomResourceOptions,
+): { previous?: pulumi.Output<LifecycleState | undefined> } {
   return stack.previousDeployment ? { previous: stack.previousDeployment(name, opts).caLifecycle } : {};
 }
 
@@ -95,7 +103,7 @@ export interface BackendAdapter<Name extends string, Config extends { backend: N
   /** The `backend` value that selects this adapter. */
   readonly backend: Name;
   /** The `istio-mesh-ca:ca` object for this backend. */
-  readonly schema: z.ZodType<Config, any>;
+  readonly schema: z.ZodType<Config, unknown>;
   /**
    * Pure cross-key checks against the rest of the stack config (e.g. a namespace mapping naming
    * namespaces declared in `istio-mesh-ca:namespaces`), paths relative to the whole config. Also
@@ -109,7 +117,12 @@ export interface BackendAdapter<Name extends string, Config extends { backend: N
   /** The backend's CA lifecycle, when its shared step holds one (phase to export, restarts). */
   readonly lifecycle: (shared: Shared) => LifecycleHolder | undefined;
   /** The per-cluster component. */
-  readonly create: (name: string, config: Config, ctx: ClusterContext<Shared>, opts: pulumi.ComponentResourceOptions) => CaBackend & pulumi.Resource;
+  readonly create: (
+    name: string,
+    config: Config,
+    ctx: ClusterContext<Shared>,
+    opts: pulumi.ComponentResourceOptions,
+  ) => CaBackend & pulumi.Resource;
 }
 
 /** Identity helper that keeps an adapter's types checked where it is written. */

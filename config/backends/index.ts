@@ -7,6 +7,8 @@ import { selfSignedAdapter } from "./selfSigned";
 import { vaultAdapter } from "./vault";
 
 /** Keeps every key of the registry equal to its adapter's `backend` (a mismatch fails `tsc`). */
+// Any adapter: its config and shared types appear in parameter positions, where unknown would not match.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 function registry<R extends { readonly [K in keyof R]: BackendAdapter<K & string, any, any> }>(r: R): R {
   return r;
 }
@@ -31,6 +33,8 @@ export type BackendName = keyof Registry;
 export const BACKEND_NAMES = Object.keys(adapters) as BackendName[];
 
 /** The `istio-mesh-ca:ca` object of one backend. */
+// Any adapter: its config and shared types appear in parameter positions, where unknown would not match.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type ConfigOf<K extends BackendName> = Registry[K] extends BackendAdapter<K, infer C, any> ? C : never;
 /** The `istio-mesh-ca:ca` object: one shape per registered backend, chosen by `backend`. */
 export type CaConfig = { [K in BackendName]: ConfigOf<K> }[BackendName];
@@ -42,9 +46,10 @@ export const caConfigSchema: z.ZodType<CaConfig, unknown> = z.discriminatedUnion
   "backend",
   Object.values(adapters).map((a) => a.schema) as unknown as [Discriminable, ...Discriminable[]],
   {
-    error: (iss) => iss.code === "invalid_union"
-      ? `unknown backend ${JSON.stringify((iss.input as { backend?: unknown })?.backend)}; allowed: ${BACKEND_NAMES.join(", ")}`
-      : undefined,
+    error: (iss) =>
+      iss.code === "invalid_union"
+        ? `unknown backend ${JSON.stringify((iss.input as { backend?: unknown })?.backend)}; allowed: ${BACKEND_NAMES.join(", ")}`
+        : undefined,
   },
 ) as unknown as z.ZodType<CaConfig, unknown>;
 

@@ -1,9 +1,16 @@
-import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy, validateResourceOfType } from "@pulumi/policy";
+import {
+  PolicyResource,
+  ResourceValidationPolicy,
+  StackValidationPolicy,
+  validateResourceOfType,
+} from "@pulumi/policy";
 import * as tls from "@pulumi/tls";
 import { X509Certificate } from "crypto";
 import { MANDATORY, configWithDefaults, known, stringList } from "./common";
 
-/** CA material made with @pulumi/tls: key strength, intermediate path length (as really encoded), intermediate lifetime. */
+/**
+ * CA material made with @pulumi/tls: key strength, intermediate path length (as really encoded), intermediate lifetime.
+ */
 
 export interface KeyStrengthConfig {
   minRsaBits: number;
@@ -14,12 +21,18 @@ const KEY_DEFAULTS: KeyStrengthConfig = { minRsaBits: 2048, allowedEcdsaCurves: 
 
 export const tlsKeyStrength: ResourceValidationPolicy = {
   name: "tls-key-strength",
-  description: "tls PrivateKey: RSA keys of at least 2048 bits, ECDSA on P256 or stronger (the provider defaults to P224).",
+  description:
+    "tls PrivateKey: RSA keys of at least 2048 bits, ECDSA on P256 or stronger (the provider defaults to P224).",
   enforcementLevel: MANDATORY,
   severity: "high",
   configSchema: {
     properties: {
-      minRsaBits: { type: "integer", default: KEY_DEFAULTS.minRsaBits, minimum: 2048, description: "Smallest RSA modulus accepted." },
+      minRsaBits: {
+        type: "integer",
+        default: KEY_DEFAULTS.minRsaBits,
+        minimum: 2048,
+        description: "Smallest RSA modulus accepted.",
+      },
       allowedEcdsaCurves: stringList("ECDSA curves accepted.", KEY_DEFAULTS.allowedEcdsaCurves),
     },
   },
@@ -31,7 +44,9 @@ export const tlsKeyStrength: ResourceValidationPolicy = {
     } else if (key.algorithm === "ECDSA") {
       const curve = key.ecdsaCurve ?? "P224"; // the provider's default, too weak: always set it
       if (!cfg.allowedEcdsaCurves.includes(curve)) {
-        reportViolation(`ECDSA key on ${curve}${key.ecdsaCurve ? "" : " (the provider default, ecdsaCurve unset)"}; use one of ${cfg.allowedEcdsaCurves.join(", ")}.`);
+        reportViolation(
+          `ECDSA key on ${curve}${key.ecdsaCurve ? "" : " (the provider default, ecdsaCurve unset)"}; use one of ${cfg.allowedEcdsaCurves.join(", ")}.`,
+        );
       }
     }
   }),
@@ -62,11 +77,13 @@ export interface IntermediatePathLengthConfig {
  */
 const PATH_LENGTH_DEFAULTS: IntermediatePathLengthConfig = { maxPathLength: 1, allowUnconstrained: true };
 
-const NO_PATHLEN_0 = "@pulumi/tls cannot encode pathlen:0: maxPathLength 0, -1 or unset all give a certificate without a path length constraint";
+const NO_PATHLEN_0 =
+  "@pulumi/tls cannot encode pathlen:0: maxPathLength 0, -1 or unset all give a certificate without a path length constraint";
 
 export const intermediatePathLength: ResourceValidationPolicy = {
   name: "ca-intermediate-path-length",
-  description: "A locally signed CA certificate (an intermediate) carries no path length constraint looser than allowed, judged on " +
+  description:
+    "A locally signed CA certificate (an intermediate) carries no path length constraint looser than allowed, judged on " +
     `what the certificate really gets: ${NO_PATHLEN_0}; only maxPathLength >= 1 is encoded. ` +
     "Intermediates without any constraint pass unless allowUnconstrained is false.",
   enforcementLevel: MANDATORY,
@@ -74,12 +91,17 @@ export const intermediatePathLength: ResourceValidationPolicy = {
   configSchema: {
     properties: {
       maxPathLength: {
-        type: "integer", default: PATH_LENGTH_DEFAULTS.maxPathLength, minimum: 0,
-        description: "Largest encoded path length accepted on intermediates. 1 is the tightest @pulumi/tls can encode; 0 accepts no tls-made intermediate with allowUnconstrained false.",
+        type: "integer",
+        default: PATH_LENGTH_DEFAULTS.maxPathLength,
+        minimum: 0,
+        description:
+          "Largest encoded path length accepted on intermediates. 1 is the tightest @pulumi/tls can encode; 0 accepts no tls-made intermediate with allowUnconstrained false.",
       },
       allowUnconstrained: {
-        type: "boolean", default: PATH_LENGTH_DEFAULTS.allowUnconstrained,
-        description: "Accept intermediates without any path length constraint (maxPathLength 0, -1 or unset). false requires an encoded constraint: maxPathLength >= 1, or pathlen:0 from outside @pulumi/tls (Vault, your own PKI).",
+        type: "boolean",
+        default: PATH_LENGTH_DEFAULTS.allowUnconstrained,
+        description:
+          "Accept intermediates without any path length constraint (maxPathLength 0, -1 or unset). false requires an encoded constraint: maxPathLength >= 1, or pathlen:0 from outside @pulumi/tls (Vault, your own PKI).",
       },
     },
   },
@@ -91,12 +113,16 @@ export const intermediatePathLength: ResourceValidationPolicy = {
     if (encoded === undefined) {
       if (cfg.allowUnconstrained) return;
       const what = declared === 0 ? "maxPathLength 0 is not encoded" : `maxPathLength ${declared ?? "unset"}`;
-      reportViolation(`intermediate CA without a path length constraint (${what}; ${NO_PATHLEN_0}). ` +
-        (cfg.maxPathLength >= 1 ? `Set maxPathLength between 1 and ${cfg.maxPathLength}, or issue` : "Issue") +
-        " the intermediate where pathlen:0 can be set (Vault, or your own PKI with the provided backend).");
+      reportViolation(
+        `intermediate CA without a path length constraint (${what}; ${NO_PATHLEN_0}). ` +
+          (cfg.maxPathLength >= 1 ? `Set maxPathLength between 1 and ${cfg.maxPathLength}, or issue` : "Issue") +
+          " the intermediate where pathlen:0 can be set (Vault, or your own PKI with the provided backend).",
+      );
     } else if (encoded > cfg.maxPathLength) {
-      reportViolation(`intermediate CA with path length ${encoded}; at most ${cfg.maxPathLength} allowed` +
-        (cfg.maxPathLength >= 1 ? "." : ` (and ${NO_PATHLEN_0}).`));
+      reportViolation(
+        `intermediate CA with path length ${encoded}; at most ${cfg.maxPathLength} allowed` +
+          (cfg.maxPathLength >= 1 ? "." : ` (and ${NO_PATHLEN_0}).`),
+      );
     }
   }),
 };
@@ -117,7 +143,10 @@ function issuerEnd(cert: PolicyResource, all: PolicyResource[], now: Date): { en
   const caPem = known(cert.props, "caCertPem");
   if (typeof caPem === "string" && caPem.includes("BEGIN CERTIFICATE")) {
     const byPem = all.find((r) => CERT_TYPES.includes(r.type) && known(r.props, "certPem") === caPem);
-    return { end: new Date(new X509Certificate(caPem).validTo), issuer: byPem?.name ?? new X509Certificate(caPem).subject.replace(/\n/g, ", ") };
+    return {
+      end: new Date(new X509Certificate(caPem).validTo),
+      issuer: byPem?.name ?? new X509Certificate(caPem).subject.replace(/\n/g, ", "),
+    };
   }
   // Preview of a new stack: the PEM is unknown, but the engine records which resource it comes from.
   const issuer = (cert.propertyDependencies?.caCertPem ?? []).find((r) => CERT_TYPES.includes(r.type));
@@ -135,11 +164,18 @@ export function intermediateWithinRootPolicy(now: () => Date = () => new Date())
     validateStack: (args, reportViolation) => {
       const at = now();
       for (const cert of args.resources) {
-        if (cert.type !== "tls:index/locallySignedCert:LocallySignedCert" || known(cert.props, "isCaCertificate") !== true) continue;
+        if (
+          cert.type !== "tls:index/locallySignedCert:LocallySignedCert" ||
+          known(cert.props, "isCaCertificate") !== true
+        )
+          continue;
         const end = plannedEnd(cert.props, at);
         const issuer = issuerEnd(cert, args.resources, at);
         if (end && issuer && end.getTime() > issuer.end.getTime()) {
-          reportViolation(`intermediate ${cert.name} is valid until ${end.toISOString()}, after its issuer ${issuer.issuer} expires (${issuer.end.toISOString()}); shorten the intermediate or rotate the root first.`, cert.urn);
+          reportViolation(
+            `intermediate ${cert.name} is valid until ${end.toISOString()}, after its issuer ${issuer.issuer} expires (${issuer.end.toISOString()}); shorten the intermediate or rotate the root first.`,
+            cert.urn,
+          );
         }
       }
     },

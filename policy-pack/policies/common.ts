@@ -35,7 +35,9 @@ export function privateKeyPaths(value: unknown, at = ""): string[] {
   if (typeof value === "string") return holdsPrivateKey(value) ? [at || "."] : [];
   if (value === null || typeof value !== "object") return [];
   const keys: (string | number)[] = Array.isArray(value) ? [...Array(value.length).keys()] : Object.keys(value);
-  return keys.flatMap((k) => privateKeyPaths(known(value, k), Array.isArray(value) ? `${at}[${k}]` : at ? `${at}.${k}` : String(k)));
+  return keys.flatMap((k) =>
+    privateKeyPaths(known(value, k), Array.isArray(value) ? `${at}[${k}]` : at ? `${at}.${k}` : String(k)),
+  );
 }
 
 /** `urn:pulumi:<stack>::<project>::<type>::<name>` → `<stack>` (policies are not told the stack otherwise). */

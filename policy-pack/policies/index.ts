@@ -5,4 +5,9 @@ import { privateKeyPolicies } from "./privateKeys";
 import { secretStorePolicies } from "./secretStores";
 
 /** Every policy of the pack; tests import this list (constructing a PolicyPack would start a gRPC server). */
-export const policies: Policies = [...mtlsPolicies, ...privateKeyPolicies, ...caMaterialPolicies, ...secretStorePolicies];
+export const policies: Policies = [
+  ...mtlsPolicies,
+  ...privateKeyPolicies,
+  ...caMaterialPolicies,
+  ...secretStorePolicies,
+];

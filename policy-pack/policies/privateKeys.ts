@@ -1,6 +1,14 @@
 import { Secret } from "@pulumi/kubernetes/core/v1/secret";
 import { ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
-import { MANDATORY, configWithDefaults, isCustomResourceType, kubernetesKind, knownPath, privateKeyPaths, stringList } from "./common";
+import {
+  MANDATORY,
+  configWithDefaults,
+  isCustomResourceType,
+  kubernetesKind,
+  knownPath,
+  privateKeyPaths,
+  stringList,
+} from "./common";
 
 /**
  * Private keys belong in Kubernetes Secrets (and Pulumi secrets), nowhere else: ConfigMaps are
@@ -30,13 +38,16 @@ function placesToScan(type: string, props: Record<string, unknown>): [string, un
 
 export const noPrivateKeyOutsideSecrets: ResourceValidationPolicy = {
   name: "no-private-key-outside-secrets",
-  description: "No PEM private key in a ConfigMap, an annotation, a label, Helm chart values or a custom resource spec; keep keys in Secrets.",
+  description:
+    "No PEM private key in a ConfigMap, an annotation, a label, Helm chart values or a custom resource spec; keep keys in Secrets.",
   enforcementLevel: MANDATORY,
   severity: "critical",
   validateResource: (args, reportViolation) => {
     for (const [place, value] of placesToScan(args.type, args.props)) {
       for (const at of privateKeyPaths(value)) {
-        reportViolation(`a PEM private key in ${place}${at === "." ? "" : `.${at}`}; move it to a Kubernetes Secret and reference the Secret.`);
+        reportViolation(
+          `a PEM private key in ${place}${at === "." ? "" : `.${at}`}; move it to a Kubernetes Secret and reference the Secret.`,
+        );
       }
     }
   },
@@ -58,8 +69,15 @@ export const cacertsOnlyInIstioNamespace: ResourceValidationPolicy = {
   severity: "critical",
   configSchema: {
     properties: {
-      istioNamespaces: stringList("Namespaces istiod runs in (aks-istio-system on the AKS add-on).", CACERTS_DEFAULTS.istioNamespaces),
-      secretName: { type: "string", default: CACERTS_DEFAULTS.secretName, description: "Name of the plugged-in CA Secret." },
+      istioNamespaces: stringList(
+        "Namespaces istiod runs in (aks-istio-system on the AKS add-on).",
+        CACERTS_DEFAULTS.istioNamespaces,
+      ),
+      secretName: {
+        type: "string",
+        default: CACERTS_DEFAULTS.secretName,
+        description: "Name of the plugged-in CA Secret.",
+      },
     },
   },
   // Direct reads: a name or namespace unknown during preview makes the SDK report "could not run".
@@ -68,7 +86,9 @@ export const cacertsOnlyInIstioNamespace: ResourceValidationPolicy = {
     if (secret.metadata?.name !== cfg.secretName) return;
     const namespace = secret.metadata?.namespace ?? "default";
     if (!cfg.istioNamespaces.includes(namespace)) {
-      reportViolation(`Secret ${cfg.secretName} (the mesh's CA key) is in namespace ${namespace}; it may only be in ${cfg.istioNamespaces.join(", ")}.`);
+      reportViolation(
+        `Secret ${cfg.secretName} (the mesh's CA key) is in namespace ${namespace}; it may only be in ${cfg.istioNamespaces.join(", ")}.`,
+      );
     }
   }),
 };

@@ -22,13 +22,16 @@ function validateVault(check: (vault: VaultProps, report: (message: string) => v
 
 export const keyVaultRecoverable: ResourceValidationPolicy = {
   name: "keyvault-purge-protection",
-  description: "A Key Vault holding CA keys has soft delete and purge protection on, so a deleted key can be recovered.",
+  description:
+    "A Key Vault holding CA keys has soft delete and purge protection on, so a deleted key can be recovered.",
   enforcementLevel: MANDATORY,
   severity: "high",
   validateResource: validateVault((vault, reportViolation) => {
     const props = vault.properties;
     if (props?.enablePurgeProtection !== true) {
-      reportViolation("properties.enablePurgeProtection must be true: without it a deleted vault or key can be purged before anyone notices.");
+      reportViolation(
+        "properties.enablePurgeProtection must be true: without it a deleted vault or key can be purged before anyone notices.",
+      );
     }
     // Unset means on (the service default since 2020); only an explicit false is refused.
     if (props?.enableSoftDelete === false) {
@@ -39,12 +42,15 @@ export const keyVaultRecoverable: ResourceValidationPolicy = {
 
 export const keyVaultRbac: ResourceValidationPolicy = {
   name: "keyvault-rbac-authorization",
-  description: "Prefer Azure RBAC over access policies on Key Vaults (role assignments are auditable and scoped per secret).",
+  description:
+    "Prefer Azure RBAC over access policies on Key Vaults (role assignments are auditable and scoped per secret).",
   enforcementLevel: ADVISORY,
   severity: "medium",
   validateResource: validateVault((vault, reportViolation) => {
     if (vault.properties?.enableRbacAuthorization !== true) {
-      reportViolation("properties.enableRbacAuthorization is not true; grant `Key Vault Secrets User` by role assignment instead of access policies.");
+      reportViolation(
+        "properties.enableRbacAuthorization is not true; grant `Key Vault Secrets User` by role assignment instead of access policies.",
+      );
     }
   }),
 };
@@ -54,14 +60,18 @@ const AUDIT = "vault:index/audit:Audit";
 
 export const vaultAuditWithPki: StackValidationPolicy = {
   name: "vault-audit-device",
-  description: "A stack that mounts a Vault PKI secrets engine also enables a Vault audit device, so every issuance is logged.",
+  description:
+    "A stack that mounts a Vault PKI secrets engine also enables a Vault audit device, so every issuance is logged.",
   enforcementLevel: MANDATORY,
   severity: "high",
   validateStack: (args, reportViolation) => {
     const pkiMounts = args.resources.filter((r) => r.type === MOUNT && known(r.props, "type") === "pki");
     if (pkiMounts.length === 0 || args.resources.some((r) => r.type === AUDIT)) return;
     for (const m of pkiMounts) {
-      reportViolation(`Vault PKI mount ${String(known(m.props, "path") ?? m.name)} without an audit device in this stack; add a vault.Audit (e.g. type "file").`, m.urn);
+      reportViolation(
+        `Vault PKI mount ${String(known(m.props, "path") ?? m.name)} without an audit device in this stack; add a vault.Audit (e.g. type "file").`,
+        m.urn,
+      );
     }
   },
 };

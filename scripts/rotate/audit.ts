@@ -10,7 +10,8 @@ import { GateResult } from "./gates";
  * rotation's state is in the stacks.
  */
 
-export type AuditEvent = "start" | "refused" | "preview" | "config" | "up" | "gates" | "force" | "recover" | "done" | "failed" | "interrupted";
+export type AuditEvent =
+  "start" | "refused" | "preview" | "config" | "up" | "gates" | "force" | "recover" | "done" | "failed" | "interrupted";
 
 export interface AuditEntry {
   readonly time: string;
@@ -31,17 +32,29 @@ export class AuditLog {
   readonly run = crypto.randomUUID();
   private readonly operator = `${os.userInfo().username}@${os.hostname()}`;
 
-  constructor(readonly file: string, readonly command: string) {
+  constructor(
+    readonly file: string,
+    readonly command: string,
+  ) {
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   }
 
   write(e: Omit<AuditEntry, "time" | "run" | "command">): void {
-    const entry = { time: new Date().toISOString(), run: this.run, command: this.command, ...(e.event === "start" ? { operator: this.operator } : {}), ...e };
+    const entry = {
+      time: new Date().toISOString(),
+      run: this.run,
+      command: this.command,
+      ...(e.event === "start" ? { operator: this.operator } : {}),
+      ...e,
+    };
     fs.appendFileSync(this.file, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
   }
 }
 
 /** Pure: the entries of an audit log file (for tests and for people with jq). */
 export function readAudit(text: string): AuditEntry[] {
-  return text.split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l) as AuditEntry);
+  return text
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => JSON.parse(l) as AuditEntry);
 }

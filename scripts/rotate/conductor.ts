@@ -3,13 +3,34 @@ import * as path from "path";
 import { AuditLog } from "./audit";
 import { ConfigChange, Engine, StackState, describeChange } from "./engine";
 import {
-  CertId, ExpectedMaterial, FORCE_RISK, GateName, GateResult, bundleIds, cacertsGate, injectedNamespaces, istiodName, lastWritten,
-  rolloutGate, rootCertGate, workloadLeavesGate,
+  CertId,
+  ExpectedMaterial,
+  FORCE_RISK,
+  GateName,
+  GateResult,
+  bundleIds,
+  cacertsGate,
+  injectedNamespaces,
+  istiodName,
+  lastWritten,
+  rolloutGate,
+  rootCertGate,
+  workloadLeavesGate,
 } from "./gates";
 import { KubeReader } from "./kube";
 import type { ConfigMap } from "./kubeTypes";
 import { ClusterTarget, KubeTarget, StackLayout, classify, readProjectStackFiles, selectRotation } from "./layout";
-import { Position, RotationKind, Stage, commandStages, describePosition, position, progress, samePosition, stageBetween } from "./model";
+import {
+  Position,
+  RotationKind,
+  Stage,
+  commandStages,
+  describePosition,
+  position,
+  progress,
+  samePosition,
+  stageBetween,
+} from "./model";
 import { PreviewDigest, changingSteps, describeSteps, driftOf } from "./previewModel";
 import { Expected, configPosition, followerExpectations, ownerConfigChanges, ownerExpectations } from "./steps";
 
@@ -22,7 +43,10 @@ import { Expected, configPosition, followerExpectations, ownerConfigChanges, own
  */
 
 /** What the conductor uses of the engine (engine.ts; a test may stand in for it). */
-export type EngineApi = Pick<Engine, "projectDir" | "stackNames" | "config" | "state" | "resources" | "preview" | "setConfig" | "up" | "lock" | "recover">;
+export type EngineApi = Pick<
+  Engine,
+  "projectDir" | "stackNames" | "config" | "state" | "resources" | "preview" | "setConfig" | "up" | "lock" | "recover"
+>;
 
 export interface ConductorOptions {
   readonly engine: EngineApi;
@@ -46,7 +70,12 @@ export interface ConductorOptions {
 
 /** A refusal or failure that leaves every stack in a known position; the CLI prints it and `status`. */
 export class Stop extends Error {
-  constructor(message: string, readonly code: "refused" | "gate-timeout" | "failed" | "interrupted" = "refused") { super(message); }
+  constructor(
+    message: string,
+    readonly code: "refused" | "gate-timeout" | "failed" | "interrupted" = "refused",
+  ) {
+    super(message);
+  }
 }
 
 interface Rotation {
@@ -56,7 +85,8 @@ interface Rotation {
   readonly clusters: readonly ClusterTarget[];
 }
 
-const lifecycleConfigKey = (l: StackLayout): string => (l.role.kind === "rootStack" || l.role.kind === "single" ? l.role.configKey : "");
+const lifecycleConfigKey = (l: StackLayout): string =>
+  l.role.kind === "rootStack" || l.role.kind === "single" ? l.role.configKey : "";
 
 /** Reads a nested config key (`istio-mesh-ca:rootCa` → that object). */
 const configAt = (config: Record<string, unknown>, key: string): unknown => config[key];
@@ -70,7 +100,10 @@ const configAt = (config: Record<string, unknown>, key: string): unknown => conf
 interface OwnerOutputs {
   readonly rootCerts?: string[];
   readonly intermediates?: Record<string, { readonly intermediateCert?: string } | undefined>;
-  readonly clusters?: Record<string, { readonly rootCertBundle?: string; readonly intermediateCert?: string } | undefined>;
+  readonly clusters?: Record<
+    string,
+    { readonly rootCertBundle?: string; readonly intermediateCert?: string } | undefined
+  >;
 }
 
 export class Conductor {
@@ -79,12 +112,20 @@ export class Conductor {
 
   constructor(private readonly o: ConductorOptions) {}
 
-  private get now(): Date { return (this.o.now ?? (() => new Date()))(); }
+  private get now(): Date {
+    return (this.o.now ?? (() => new Date()))();
+  }
 
-  private say(line: string): void { this.o.out(line); }
+  private say(line: string): void {
+    this.o.out(line);
+  }
 
   private checkAbort(): void {
-    if (this.o.signal.aborted) throw new Stop("interrupted (Ctrl-C): nothing further was started; every stack is in the position its last completed `pulumi up` recorded", "interrupted");
+    if (this.o.signal.aborted)
+      throw new Stop(
+        "interrupted (Ctrl-C): nothing further was started; every stack is in the position its last completed `pulumi up` recorded",
+        "interrupted",
+      );
   }
 
   /** The stacks of this rotation, classified from their config. */
@@ -92,7 +133,9 @@ export class Conductor {
     if (this.rotation) return this.rotation;
     const { project, stacks } = readProjectStackFiles(this.o.engine.projectDir);
     const existing = new Set(await this.o.engine.stackNames());
-    const layouts = Object.entries(stacks).filter(([name]) => existing.has(name)).map(([name, cfg]) => classify(name, cfg));
+    const layouts = Object.entries(stacks)
+      .filter(([name]) => existing.has(name))
+      .map(([name, cfg]) => classify(name, cfg));
     const chosen = selectRotation(project, layouts, this.o.selection);
     // Per selected stack, the config as the engine sees it (secrets decrypted: a kubeconfig may be one).
     const full = async (l: StackLayout) => classify(l.stack, await this.o.engine.config(l.stack));
@@ -106,7 +149,9 @@ export class Conductor {
     return this.rotation;
   }
 
-  private allStacks(r: Rotation): string[] { return [r.owner.stack, ...r.followers.map((f) => f.stack)]; }
+  private allStacks(r: Rotation): string[] {
+    return [r.owner.stack, ...r.followers.map((f) => f.stack)];
+  }
 
   private async states(r: Rotation): Promise<Map<string, StackState>> {
     const names = this.allStacks(r);
@@ -116,7 +161,10 @@ export class Conductor {
 
   private ownerAt(r: Rotation, states: Map<string, StackState>): Position {
     const s = states.get(r.owner.stack)!;
-    if (!s.lifecycle) throw new Stop(`stack ${r.owner.stack} has no caLifecycle output: deploy it once (pulumi up -s ${r.owner.stack}) before rotating`);
+    if (!s.lifecycle)
+      throw new Stop(
+        `stack ${r.owner.stack} has no caLifecycle output: deploy it once (pulumi up -s ${r.owner.stack}) before rotating`,
+      );
     return position(s.lifecycle);
   }
 
@@ -141,46 +189,86 @@ export class Conductor {
         out.set(t.cluster, { roots, ...(inter ? { intermediate: bundleIds(inter)[0] } : {}) });
       } else {
         const c = o.clusters?.[t.cluster] ?? {};
-        out.set(t.cluster, { roots: bundleIds(c.rootCertBundle), ...(c.intermediateCert ? { intermediate: bundleIds(c.intermediateCert)[0] } : {}) });
+        out.set(t.cluster, {
+          roots: bundleIds(c.rootCertBundle),
+          ...(c.intermediateCert ? { intermediate: bundleIds(c.intermediateCert)[0] } : {}),
+        });
       }
     }
     return out;
   }
 
   /** One read of the gates of every cluster. */
-  async evaluate(targets: readonly ClusterTarget[], expected: Map<string, ExpectedMaterial>, gates: readonly GateName[]): Promise<GateResult[]> {
-    const per = await Promise.all(targets.map(async (t) => {
-      const kube = this.o.kube(t.kube);
-      try {
-        const exp = expected.get(t.cluster) ?? { roots: [] };
-        const out: GateResult[] = [];
-        const secret = gates.includes("cacerts") || gates.includes("workload-leaves") ? await kube.get("secret", "cacerts", t.istioNamespace) : undefined;
-        const nsList = gates.includes("istio-ca-root-cert") || gates.includes("workload-leaves") ? await kube.list("namespaces") : [];
-        const injected = injectedNamespaces(t, nsList);
-        if (gates.includes("cacerts")) out.push(cacertsGate(t, secret, exp));
-        if (gates.includes("istiod-rollout")) out.push(rolloutGate(t, t.skipAwait ? undefined : await kube.get("deployment", istiodName(t.revision), t.istioNamespace)));
-        if (gates.includes("istio-ca-root-cert")) {
-          const nss = [...new Set([t.istioNamespace, ...injected])];
-          const cms: Record<string, ConfigMap | undefined> = {};
-          for (const ns of nss) cms[ns] = await kube.get("configmap", "istio-ca-root-cert", ns);
-          out.push(rootCertGate(t, nss, cms, exp.roots));
+  async evaluate(
+    targets: readonly ClusterTarget[],
+    expected: Map<string, ExpectedMaterial>,
+    gates: readonly GateName[],
+  ): Promise<GateResult[]> {
+    const per = await Promise.all(
+      targets.map(async (t) => {
+        const kube = this.o.kube(t.kube);
+        try {
+          const exp = expected.get(t.cluster) ?? { roots: [] };
+          const out: GateResult[] = [];
+          const secret =
+            gates.includes("cacerts") || gates.includes("workload-leaves")
+              ? await kube.get("secret", "cacerts", t.istioNamespace)
+              : undefined;
+          const nsList =
+            gates.includes("istio-ca-root-cert") || gates.includes("workload-leaves")
+              ? await kube.list("namespaces")
+              : [];
+          const injected = injectedNamespaces(t, nsList);
+          if (gates.includes("cacerts")) out.push(cacertsGate(t, secret, exp));
+          if (gates.includes("istiod-rollout"))
+            out.push(
+              rolloutGate(
+                t,
+                t.skipAwait ? undefined : await kube.get("deployment", istiodName(t.revision), t.istioNamespace),
+              ),
+            );
+          if (gates.includes("istio-ca-root-cert")) {
+            const nss = [...new Set([t.istioNamespace, ...injected])];
+            const cms: Record<string, ConfigMap | undefined> = {};
+            for (const ns of nss) cms[ns] = await kube.get("configmap", "istio-ca-root-cert", ns);
+            out.push(rootCertGate(t, nss, cms, exp.roots));
+          }
+          if (gates.includes("workload-leaves")) {
+            const pods = (await Promise.all(injected.map((ns) => kube.list("pods", { namespace: ns })))).flat();
+            out.push(
+              workloadLeavesGate(t, {
+                cutoverAt: lastWritten(secret),
+                now: this.now,
+                ttlMs: this.o.workloadTtlMs,
+                pods,
+                namespaces: injected,
+              }),
+            );
+          }
+          return out;
+        } catch (e) {
+          return gates.map((g): GateResult => ({
+            gate: g,
+            stack: t.stack,
+            cluster: t.cluster,
+            holds: false,
+            detail: `cluster ${t.cluster}: cannot read its API server: ${(e as Error).message}`,
+          }));
+        } finally {
+          kube.close();
         }
-        if (gates.includes("workload-leaves")) {
-          const pods = (await Promise.all(injected.map((ns) => kube.list("pods", { namespace: ns })))).flat();
-          out.push(workloadLeavesGate(t, { cutoverAt: lastWritten(secret), now: this.now, ttlMs: this.o.workloadTtlMs, pods, namespaces: injected }));
-        }
-        return out;
-      } catch (e) {
-        return gates.map((g): GateResult => ({ gate: g, stack: t.stack, cluster: t.cluster, holds: false, detail: `cluster ${t.cluster}: cannot read its API server: ${(e as Error).message}` }));
-      } finally {
-        kube.close();
-      }
-    }));
+      }),
+    );
     return per.flat();
   }
 
   /** Polls the gates until all hold or the timeout passes; prints each gate when its state changes. */
-  async waitGates(step: string, targets: readonly ClusterTarget[], expected: Map<string, ExpectedMaterial>, gates: readonly GateName[]): Promise<GateResult[]> {
+  async waitGates(
+    step: string,
+    targets: readonly ClusterTarget[],
+    expected: Map<string, ExpectedMaterial>,
+    gates: readonly GateName[],
+  ): Promise<GateResult[]> {
     if (targets.length === 0) return [];
     const deadline = Date.now() + this.o.gateTimeoutMs;
     const seen = new Map<string, string>();
@@ -190,7 +278,10 @@ export class Conductor {
       for (const g of results) {
         const key = `${g.cluster}/${g.gate}`;
         const line = `${g.holds ? (g.notChecked ? "not checked" : "holds") : "waiting"}: ${g.detail}`;
-        if (seen.get(key) !== line) { this.say(`  gate ${g.gate} [${g.stack}] ${line}`); seen.set(key, line); }
+        if (seen.get(key) !== line) {
+          this.say(`  gate ${g.gate} [${g.stack}] ${line}`);
+          seen.set(key, line);
+        }
       }
       const failing = results.filter((g) => !g.holds);
       if (failing.length === 0) {
@@ -199,7 +290,10 @@ export class Conductor {
       }
       if (Date.now() >= deadline) {
         this.o.audit.write({ event: "gates", step, gates: results, message: "timeout" });
-        throw new Stop(`the gates ${step} did not hold within ${Math.round(this.o.gateTimeoutMs / 1000)}s; nothing further was applied:\n${failing.map((g) => `  - ${g.gate} on cluster ${g.cluster} (stack ${g.stack}): ${g.detail}`).join("\n")}`, "gate-timeout");
+        throw new Stop(
+          `the gates ${step} did not hold within ${Math.round(this.o.gateTimeoutMs / 1000)}s; nothing further was applied:\n${failing.map((g) => `  - ${g.gate} on cluster ${g.cluster} (stack ${g.stack}): ${g.detail}`).join("\n")}`,
+          "gate-timeout",
+        );
       }
       await sleep(this.o.pollMs, this.o.signal);
     }
@@ -213,16 +307,27 @@ export class Conductor {
       const { pending } = await this.o.engine.resources(name);
       if (!lock && pending.length === 0) continue;
       if (this.o.recover) {
-        this.say(`[${name}] recover: ${lock ? `lock held by ${lock}; ` : ""}${pending.length} pending operation(s): pulumi cancel, then refresh --clear-pending-creates`);
+        this.say(
+          `[${name}] recover: ${lock ? `lock held by ${lock}; ` : ""}${pending.length} pending operation(s): pulumi cancel, then refresh --clear-pending-creates`,
+        );
         await this.o.engine.recover(name);
         this.recovered.add(name);
-        this.o.audit.write({ event: "recover", stack: name, changedUrns: pending.map((p) => p.urn), message: lock ? `lock: ${lock}` : undefined });
+        this.o.audit.write({
+          event: "recover",
+          stack: name,
+          changedUrns: pending.map((p) => p.urn),
+          message: lock ? `lock: ${lock}` : undefined,
+        });
         continue;
       }
-      problems.push(`stack ${name}: ${[lock ? `locked by ${lock}` : "", pending.length ? `${pending.length} pending operation(s) from an interrupted update: ${pending.map((p) => `${p.type} ${p.urn}`).join(", ")}` : ""].filter(Boolean).join("; ")}`);
+      problems.push(
+        `stack ${name}: ${[lock ? `locked by ${lock}` : "", pending.length ? `${pending.length} pending operation(s) from an interrupted update: ${pending.map((p) => `${p.type} ${p.urn}`).join(", ")}` : ""].filter(Boolean).join("; ")}`,
+      );
     }
     if (problems.length > 0) {
-      throw new Stop(`refusing to start:\n${problems.map((p) => `  - ${p}`).join("\n")}\nIf no other pulumi run is using these stacks (a killed run left this), run \`rotate resume --recover\`: it cancels the lock and clears the pending operations (pulumi cancel; pulumi refresh --clear-pending-creates), then adopts what the killed run created (docs/e2e.md, "Recovering from an interrupted pulumi up").`);
+      throw new Stop(
+        `refusing to start:\n${problems.map((p) => `  - ${p}`).join("\n")}\nIf no other pulumi run is using these stacks (a killed run left this), run \`rotate resume --recover\`: it cancels the lock and clears the pending operations (pulumi cancel; pulumi refresh --clear-pending-creates), then adopts what the killed run created (docs/e2e.md, "Recovering from an interrupted pulumi up").`,
+      );
     }
   }
 
@@ -233,7 +338,13 @@ export class Conductor {
   }
 
   /** Preview (drift check), then up, of one stack for a stage; verifies the recorded position. */
-  private async apply(stack: string, stage: Stage | undefined, changes: readonly ConfigChange[], step: string, expectAt: Position): Promise<void> {
+  private async apply(
+    stack: string,
+    stage: Stage | undefined,
+    changes: readonly ConfigChange[],
+    step: string,
+    expectAt: Position,
+  ): Promise<void> {
     this.checkAbort();
     const digest = await this.o.engine.preview(stack, { changes, signal: this.o.signal });
     this.savePreview(stack, step, digest);
@@ -241,8 +352,22 @@ export class Conductor {
     const planned = describeSteps(changingSteps(digest));
     this.o.audit.write({ event: "preview", stack, step, changedUrns: planned });
     if (drift.length > 0) {
-      this.o.audit.write({ event: "refused", stack, step, changedUrns: describeSteps(drift), message: "changes unrelated to the rotation" });
-      throw new Stop(`stack ${stack}: the preview of ${step} shows changes unrelated to the rotation (drift); nothing was applied to ${stack}:\n${describeSteps(drift).map((d) => `  - ${d}`).join("\n")}\nReview them with \`pulumi preview -s ${stack} --diff\` and apply or revert them, then run the rotation again.`);
+      this.o.audit.write({
+        event: "refused",
+        stack,
+        step,
+        changedUrns: describeSteps(drift),
+        message: "changes unrelated to the rotation",
+      });
+      throw new Stop(
+        `stack ${stack}: the preview of ${step} shows changes unrelated to the rotation (drift); nothing was applied to ${stack}:\n${describeSteps(
+          drift,
+        )
+          .map((d) => `  - ${d}`)
+          .join(
+            "\n",
+          )}\nReview them with \`pulumi preview -s ${stack} --diff\` and apply or revert them, then run the rotation again.`,
+      );
     }
     for (const p of planned) this.say(`  [${stack}] ${p}`);
     if (changes.length > 0) {
@@ -261,14 +386,24 @@ export class Conductor {
       }
       applied = await this.o.engine.up(stack, { signal: this.o.signal });
     } catch (e) {
-      if (this.o.signal.aborted) throw new Stop(`interrupted during pulumi up of ${stack} (${step}): the engine finished its operations in flight and saved the state; \`rotate status\` shows where each stack is`, "interrupted");
+      if (this.o.signal.aborted)
+        throw new Stop(
+          `interrupted during pulumi up of ${stack} (${step}): the engine finished its operations in flight and saved the state; \`rotate status\` shows where each stack is`,
+          "interrupted",
+        );
       this.o.audit.write({ event: "failed", stack, step, message: (e as Error).message.slice(0, 4000) });
-      throw new Stop(`pulumi up -s ${stack} (${step}) failed; later stacks were not touched:\n${(e as Error).message.slice(0, 4000)}`, "failed");
+      throw new Stop(
+        `pulumi up -s ${stack} (${step}) failed; later stacks were not touched:\n${(e as Error).message.slice(0, 4000)}`,
+        "failed",
+      );
     }
     this.o.audit.write({ event: "up", stack, step, changedUrns: applied.map((a) => `${a.op} ${a.urn}`) });
     const after = await this.o.engine.state(stack);
     if (!after.lifecycle || !samePosition(position(after.lifecycle), expectAt)) {
-      throw new Stop(`stack ${stack}: after pulumi up its caLifecycle output is ${after.lifecycle ? describePosition(position(after.lifecycle)) : "missing"}, expected ${describePosition(expectAt)}`, "failed");
+      throw new Stop(
+        `stack ${stack}: after pulumi up its caLifecycle output is ${after.lifecycle ? describePosition(position(after.lifecycle)) : "missing"}, expected ${describePosition(expectAt)}`,
+        "failed",
+      );
     }
   }
 
@@ -285,8 +420,20 @@ export class Conductor {
         if (errors.length > 0) return;
         const l = states.get(f.stack)!.lifecycle;
         const own = l ? stageBetween(position(l), stage.to) : "never deployed";
-        if (typeof own === "string") { errors.push(new Stop(`stack ${f.stack} cannot follow ${r.owner.stack} to ${describePosition(stage.to)}: ${own}`, "failed")); return; }
-        try { await this.apply(f.stack, own, [], own.name, stage.to); } catch (e) { errors.push(e as Error); }
+        if (typeof own === "string") {
+          errors.push(
+            new Stop(
+              `stack ${f.stack} cannot follow ${r.owner.stack} to ${describePosition(stage.to)}: ${own}`,
+              "failed",
+            ),
+          );
+          return;
+        }
+        try {
+          await this.apply(f.stack, own, [], own.name, stage.to);
+        } catch (e) {
+          errors.push(e as Error);
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(this.o.parallel, todo.length)) }, worker));
@@ -294,18 +441,26 @@ export class Conductor {
   }
 
   private postGates(stage: Stage | undefined): GateName[] {
-    return stage?.istiodRollout === false ? ["cacerts", "istio-ca-root-cert"] : ["cacerts", "istiod-rollout", "istio-ca-root-cert"];
+    return stage?.istiodRollout === false
+      ? ["cacerts", "istio-ca-root-cert"]
+      : ["cacerts", "istiod-rollout", "istio-ca-root-cert"];
   }
 
-  /** Before a step that drops the old root from trust: the workload gate (or --force, with the risk printed and recorded). */
+  /**
+   * Before a step that drops the old root from trust: the workload gate (or --force, with the risk printed and
+   * recorded).
+   */
   private async workloadGate(r: Rotation, stage: Stage): Promise<void> {
     const leaves = await this.evaluate(r.clusters, new Map(), ["workload-leaves"]);
-    for (const g of leaves) this.say(`  gate ${g.gate} [${g.stack}] ${g.holds ? "holds" : "does not hold"}: ${g.detail}`);
+    for (const g of leaves)
+      this.say(`  gate ${g.gate} [${g.stack}] ${g.holds ? "holds" : "does not hold"}: ${g.detail}`);
     this.o.audit.write({ event: "gates", step: `before ${stage.name}`, gates: leaves });
     const failing = leaves.filter((g) => !g.holds);
     if (failing.length === 0) return;
     if (!this.o.force) {
-      throw new Stop(`not yet safe to ${stage.name}: workloads may still hold leaves under the old root:\n${failing.map((g) => `  - ${g.detail}`).join("\n")}\nRun \`rotate complete root\` again later, or with --force to accept the risk.`);
+      throw new Stop(
+        `not yet safe to ${stage.name}: workloads may still hold leaves under the old root:\n${failing.map((g) => `  - ${g.detail}`).join("\n")}\nRun \`rotate complete root\` again later, or with --force to accept the risk.`,
+      );
     }
     this.say(`WARNING ${FORCE_RISK}`);
     this.o.audit.write({ event: "force", step: stage.name, gates: failing, message: FORCE_RISK });
@@ -322,7 +477,10 @@ export class Conductor {
       const changes = ownerConfigChanges(stage, r.owner.configKey, cfg);
       await this.apply(r.owner.stack, stage, changes, stage.name, stage.to);
     } else if (!samePosition(ownerAt, stage.to)) {
-      throw new Stop(`stack ${r.owner.stack} is at ${describePosition(ownerAt)}, neither before nor after ${stage.name}`, "failed");
+      throw new Stop(
+        `stack ${r.owner.stack} is at ${describePosition(ownerAt)}, neither before nor after ${stage.name}`,
+        "failed",
+      );
     } else {
       this.say(`  [${r.owner.stack}] already at ${describePosition(stage.to)}`);
     }
@@ -350,19 +508,36 @@ export class Conductor {
     await Promise.all(Array.from({ length: Math.max(1, Math.min(this.o.parallel, r.followers.length)) }, worker));
     if (drift.length > 0) {
       this.o.audit.write({ event: "refused", step: "preflight", changedUrns: drift, message: "drift" });
-      throw new Stop(`refusing to start ${stage.name}: a preview shows changes unrelated to the rotation (drift):\n${drift.map((d) => `  - ${d}`).join("\n")}\nApply or revert them first.`);
+      throw new Stop(
+        `refusing to start ${stage.name}: a preview shows changes unrelated to the rotation (drift):\n${drift.map((d) => `  - ${d}`).join("\n")}\nApply or revert them first.`,
+      );
     }
     // The gates of where the rotation stands must hold before it moves on.
     const ownerState = states.get(r.owner.stack)!;
     const current = stageBetween(ownerAt, stage.from);
-    await this.waitGates(`at ${describePosition(ownerAt)}, before ${stage.name}`, r.clusters, this.expected(r, ownerState), this.postGates(typeof current === "string" ? undefined : current));
+    await this.waitGates(
+      `at ${describePosition(ownerAt)}, before ${stage.name}`,
+      r.clusters,
+      this.expected(r, ownerState),
+      this.postGates(typeof current === "string" ? undefined : current),
+    );
   }
 
   async start(command: "start" | "complete", kind: RotationKind): Promise<void> {
     const r = await this.load();
     let states = await this.states(r);
-    const stages = (() => { try { return commandStages(command, kind, this.ownerAt(r, states)); } catch (e) { throw new Stop((e as Error).message); } })();
-    this.o.audit.write({ event: "start", stack: r.owner.stack, message: `${command} ${kind}: ${stages.map((s) => s.name).join(" → ")} on ${this.allStacks(r).join(", ")}` });
+    const stages = (() => {
+      try {
+        return commandStages(command, kind, this.ownerAt(r, states));
+      } catch (e) {
+        throw new Stop((e as Error).message);
+      }
+    })();
+    this.o.audit.write({
+      event: "start",
+      stack: r.owner.stack,
+      message: `${command} ${kind}: ${stages.map((s) => s.name).join(" → ")} on ${this.allStacks(r).join(", ")}`,
+    });
     this.say(`${command} ${kind}: ${stages.map((s) => s.name).join(" → ")}; stacks ${this.allStacks(r).join(", ")}`);
     // The workload gate first: it reads the API servers only, and refuses before any preview runs.
     if (stages[0].needsNewLeaves) await this.workloadGate(r, stages[0]);
@@ -390,9 +565,16 @@ export class Conductor {
     const ownerAt = this.ownerAt(r, states);
     if (p.behind.length > 0) {
       const stage = p.behind[0].stage;
-      this.say(`== ${stage.name} (finishing): ${p.behind.map((b) => b.stack).join(", ")} to ${describePosition(ownerAt)}`);
+      this.say(
+        `== ${stage.name} (finishing): ${p.behind.map((b) => b.stack).join(", ")} to ${describePosition(ownerAt)}`,
+      );
       await this.followersTo(r, stage, states);
-      await this.waitGates(`after ${stage.name}`, r.clusters, this.expected(r, await this.o.engine.state(r.owner.stack)), this.postGates(stage));
+      await this.waitGates(
+        `after ${stage.name}`,
+        r.clusters,
+        this.expected(r, await this.o.engine.state(r.owner.stack)),
+        this.postGates(stage),
+      );
     }
     let remaining = [...p.remaining];
     if (p.behind.length === 0 && remaining.length === 0) {
@@ -402,7 +584,12 @@ export class Conductor {
       if (next && typeof next !== "string") remaining = [next];
     }
     if (remaining.length > 0) {
-      await this.waitGates(`at ${describePosition(ownerAt)}, before ${remaining[0].name}`, r.clusters, this.expected(r, states.get(r.owner.stack)!), ["cacerts", "istio-ca-root-cert"]);
+      await this.waitGates(
+        `at ${describePosition(ownerAt)}, before ${remaining[0].name}`,
+        r.clusters,
+        this.expected(r, states.get(r.owner.stack)!),
+        ["cacerts", "istio-ca-root-cert"],
+      );
       for (const stage of remaining) await this.runStage(r, stage);
     }
     states = await this.states(r);
@@ -423,20 +610,36 @@ export class Conductor {
       const s = { ...states.get(name)!, ...(await this.o.engine.resources(name)) };
       const lock = await this.o.engine.lock(name);
       const bits = [s.lifecycle ? `applied ${describePosition(position(s.lifecycle))}` : "no caLifecycle output"];
-      if (name === r.owner.stack && s.lifecycle && !samePosition(ownerCfg, position(s.lifecycle))) bits.push(`config in this working copy asks for ${describePosition(ownerCfg)}`);
+      if (name === r.owner.stack && s.lifecycle && !samePosition(ownerCfg, position(s.lifecycle)))
+        bits.push(`config in this working copy asks for ${describePosition(ownerCfg)}`);
       if (lock) bits.push(`LOCKED by ${lock}`);
       if (s.pending.length > 0) bits.push(`${s.pending.length} PENDING operation(s)`);
       this.say(`  ${name}${name === r.owner.stack ? " (owns the root)" : ""}: ${bits.join("; ")}`);
     }
-    const settled = r.followers.filter((f) => { const l = states.get(f.stack)!.lifecycle; return l && samePosition(position(l), standing.owner.at); });
-    const targets = r.owner.role.kind === "single" ? r.clusters : r.clusters.filter((c) => settled.some((f) => f.stack === c.stack));
-    const gateNames: GateName[] = ["cacerts", "istiod-rollout", "istio-ca-root-cert", ...(standing.owner.at.rootPhase === "cutover" ? ["workload-leaves" as GateName] : [])];
+    const settled = r.followers.filter((f) => {
+      const l = states.get(f.stack)!.lifecycle;
+      return l && samePosition(position(l), standing.owner.at);
+    });
+    const targets =
+      r.owner.role.kind === "single" ? r.clusters : r.clusters.filter((c) => settled.some((f) => f.stack === c.stack));
+    const gateNames: GateName[] = [
+      "cacerts",
+      "istiod-rollout",
+      "istio-ca-root-cert",
+      ...(standing.owner.at.rootPhase === "cutover" ? ["workload-leaves" as GateName] : []),
+    ];
     const gates = await this.evaluate(targets, this.expected(r, states.get(r.owner.stack)!), gateNames);
     this.say(`gates at ${describePosition(standing.owner.at)}:`);
-    for (const g of gates) this.say(`  ${g.holds ? (g.notChecked ? "not checked" : "holds") : "DOES NOT HOLD"} ${g.gate} [${g.stack}]: ${g.detail}`);
-    const locked = (await Promise.all(this.allStacks(r).map((n) => this.o.engine.lock(n)))).some(Boolean)
-      || (await Promise.all(this.allStacks(r).map((n) => this.o.engine.resources(n)))).some((x) => x.pending.length > 0);
-    const next = locked ? `a stack is locked or has pending operations: \`rotate resume --recover\` once no other pulumi run uses it; then ${p.next}` : p.next;
+    for (const g of gates)
+      this.say(
+        `  ${g.holds ? (g.notChecked ? "not checked" : "holds") : "DOES NOT HOLD"} ${g.gate} [${g.stack}]: ${g.detail}`,
+      );
+    const locked =
+      (await Promise.all(this.allStacks(r).map((n) => this.o.engine.lock(n)))).some(Boolean) ||
+      (await Promise.all(this.allStacks(r).map((n) => this.o.engine.resources(n)))).some((x) => x.pending.length > 0);
+    const next = locked
+      ? `a stack is locked or has pending operations: \`rotate resume --recover\` once no other pulumi run uses it; then ${p.next}`
+      : p.next;
     this.say(`next: ${next}`);
     return { next, gates };
   }
@@ -457,11 +660,15 @@ export class Conductor {
       try {
         const first = commandStages("start", kind, ownerAt);
         return kind === "root" ? [...first, ...commandStages("complete", "root", first[first.length - 1].to)] : first;
-      } catch (e) { throw new Stop((e as Error).message); }
+      } catch (e) {
+        throw new Stop((e as Error).message);
+      }
     })();
     let cfg: unknown = configAt(await this.o.engine.config(r.owner.stack), r.owner.configKey);
     const names = this.allStacks(r);
-    const resources = new Map((await Promise.all(names.map((n) => this.o.engine.resources(n)))).map((x, i) => [names[i], x.resources]));
+    const resources = new Map(
+      (await Promise.all(names.map((n) => this.o.engine.resources(n)))).map((x, i) => [names[i], x.resources]),
+    );
     const out: PlanStep[] = [];
     for (const [i, stage] of stages.entries()) {
       const changes = ownerConfigChanges(stage, r.owner.configKey, cfg);
@@ -471,12 +678,24 @@ export class Conductor {
         const digest = await this.o.engine.preview(r.owner.stack, { changes, signal: this.o.signal });
         this.savePreview(r.owner.stack, `plan-${stage.name}`, digest);
         const drift = driftOf(digest, stage);
-        if (drift.length > 0) throw new Stop(`stack ${r.owner.stack}: the preview of ${stage.name} shows changes unrelated to the rotation (drift):\n${describeSteps(drift).map((d) => `  - ${d}`).join("\n")}`);
-        ownerChanges = changingSteps(digest).map((s) => ({ op: s.op, what: s.urn.split("::").slice(-1)[0], urn: s.urn }));
+        if (drift.length > 0)
+          throw new Stop(
+            `stack ${r.owner.stack}: the preview of ${stage.name} shows changes unrelated to the rotation (drift):\n${describeSteps(
+              drift,
+            )
+              .map((d) => `  - ${d}`)
+              .join("\n")}`,
+          );
+        ownerChanges = changingSteps(digest).map((s) => ({
+          op: s.op,
+          what: s.urn.split("::").slice(-1)[0],
+          urn: s.urn,
+        }));
         real = true;
       } else {
         ownerChanges = ownerExpectations(stage, resources.get(r.owner.stack)!);
-        if (r.owner.role.kind === "single") ownerChanges.push(...followerExpectations(stage, resources.get(r.owner.stack)!));
+        if (r.owner.role.kind === "single")
+          ownerChanges.push(...followerExpectations(stage, resources.get(r.owner.stack)!));
       }
       cfg = applyToConfig(cfg, changes, r.owner.configKey);
       out.push({
@@ -484,8 +703,16 @@ export class Conductor {
         summary: stage.summary,
         from: stage.from,
         to: stage.to,
-        owner: { stack: r.owner.stack, config: changes.map(describeChange), changes: ownerChanges, fromRealPreview: real },
-        followers: r.followers.map((f) => ({ stack: f.stack, changes: followerExpectations(stage, resources.get(f.stack)!) })),
+        owner: {
+          stack: r.owner.stack,
+          config: changes.map(describeChange),
+          changes: ownerChanges,
+          fromRealPreview: real,
+        },
+        followers: r.followers.map((f) => ({
+          stack: f.stack,
+          changes: followerExpectations(stage, resources.get(f.stack)!),
+        })),
         gatesBefore: stage.needsNewLeaves ? ["workload-leaves"] : [],
         gatesAfter: this.postGates(stage),
         clusters: r.clusters.map((c) => `${c.cluster} (stack ${c.stack})`),
@@ -500,7 +727,12 @@ export interface PlanStep {
   readonly summary: string;
   readonly from: Position;
   readonly to: Position;
-  readonly owner: { readonly stack: string; readonly config: readonly string[]; readonly changes: readonly Expected[]; readonly fromRealPreview: boolean };
+  readonly owner: {
+    readonly stack: string;
+    readonly config: readonly string[];
+    readonly changes: readonly Expected[];
+    readonly fromRealPreview: boolean;
+  };
   readonly followers: readonly { readonly stack: string; readonly changes: readonly Expected[] }[];
   readonly gatesBefore: readonly GateName[];
   readonly gatesAfter: readonly GateName[];
@@ -514,7 +746,8 @@ function applyToConfig(cfg: unknown, changes: readonly ConfigChange[], configKey
     const parts = c.key.slice(configKey.length + 1).split(".");
     let at = out;
     for (const p of parts.slice(0, -1)) at = (at[p] ??= {}) as Record<string, unknown>;
-    if (c.op === "set") at[parts[parts.length - 1]] = c.value; else delete at[parts[parts.length - 1]];
+    if (c.op === "set") at[parts[parts.length - 1]] = c.value;
+    else delete at[parts[parts.length - 1]];
   }
   return out;
 }
@@ -525,12 +758,19 @@ export function renderPlan(steps: readonly PlanStep[]): string {
   steps.forEach((s, i) => {
     lines.push(`${i + 1}. ${s.stage}: ${describePosition(s.from)} → ${describePosition(s.to)}`);
     lines.push(`   ${s.summary}`);
-    if (s.gatesBefore.length) lines.push(`   gate before: ${s.gatesBefore.join(", ")} on ${s.clusters.join(", ")} (--force skips it and prints the risk)`);
-    lines.push(`   ${s.owner.stack}: config ${s.owner.config.length ? s.owner.config.join(", ") : "(unchanged)"}; ${s.owner.fromRealPreview ? "the real preview" : "predicted"}:`);
+    if (s.gatesBefore.length)
+      lines.push(
+        `   gate before: ${s.gatesBefore.join(", ")} on ${s.clusters.join(", ")} (--force skips it and prints the risk)`,
+      );
+    lines.push(
+      `   ${s.owner.stack}: config ${s.owner.config.length ? s.owner.config.join(", ") : "(unchanged)"}; ${s.owner.fromRealPreview ? "the real preview" : "predicted"}:`,
+    );
     for (const c of s.owner.changes) lines.push(`     ${c.op} ${c.urn ?? c.what}`);
     if (s.owner.changes.length === 0) lines.push("     (no resource changes)");
     for (const f of s.followers) {
-      lines.push(`   then ${f.stack} (predicted from its state; its real preview runs after ${s.owner.stack} is updated):`);
+      lines.push(
+        `   then ${f.stack} (predicted from its state; its real preview runs after ${s.owner.stack} is updated):`,
+      );
       for (const c of f.changes) lines.push(`     ${c.op} ${c.urn ?? c.what} (${c.what})`);
       if (f.changes.length === 0) lines.push("     (no resource changes)");
     }
@@ -542,7 +782,11 @@ export function renderPlan(steps: readonly PlanStep[]): string {
 /** Waits `ms`, or less when the signal aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const done = () => { clearTimeout(t); signal?.removeEventListener("abort", done); resolve(); };
+    const done = () => {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
     const t = setTimeout(done, ms);
     signal?.addEventListener("abort", done, { once: true });
   });

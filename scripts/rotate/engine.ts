@@ -19,7 +19,8 @@ export type ConfigChange =
   | { readonly op: "set"; readonly key: string; readonly value: string | number | boolean }
   | { readonly op: "remove"; readonly key: string };
 
-export const describeChange = (c: ConfigChange): string => (c.op === "set" ? `${c.key} = ${JSON.stringify(c.value)}` : `remove ${c.key}`);
+export const describeChange = (c: ConfigChange): string =>
+  c.op === "set" ? `${c.key} = ${JSON.stringify(c.value)}` : `remove ${c.key}`;
 
 /** What a stack's state says. */
 export interface StackState {
@@ -34,10 +35,15 @@ export interface StackState {
 }
 
 /** Steps an `up` performed (op other than same). */
-export interface Applied { readonly op: string; readonly urn: string; readonly type: string }
+export interface Applied {
+  readonly op: string;
+  readonly urn: string;
+  readonly type: string;
+}
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const isSecret = (v: unknown) => !!v && typeof v === "object" && (v as Record<string, unknown>)[SECRET_SIG] !== undefined;
+const isSecret = (v: unknown) =>
+  !!v && typeof v === "object" && (v as Record<string, unknown>)[SECRET_SIG] !== undefined;
 
 /**
  * The fields read of `pulumi stack export` JSON. The Automation API types it as `Deployment`
@@ -52,12 +58,17 @@ export interface ExportedResource {
   /** Plain values; secret ones as `{ [SECRET_SIG]: …, ciphertext }`. */
   readonly outputs?: Record<string, unknown>;
 }
-export interface ExportedOperation { readonly type: string; readonly resource?: { readonly urn?: string } }
+export interface ExportedOperation {
+  readonly type: string;
+  readonly resource?: { readonly urn?: string };
+}
 export interface ExportedDeployment {
   readonly resources?: readonly ExportedResource[];
   readonly pending_operations?: readonly ExportedOperation[];
 }
-export interface ExportedStack { readonly deployment?: ExportedDeployment }
+export interface ExportedStack {
+  readonly deployment?: ExportedDeployment;
+}
 
 /** Pure: a stack's state from `pulumi stack export` JSON (secrets stay encrypted and are dropped). */
 export function stateFromExport(stack: string, exported: ExportedStack | undefined): StackState {
@@ -70,23 +81,40 @@ export function stateFromExport(stack: string, exported: ExportedStack | undefin
     ...(raw !== undefined ? { lifecycle: parseLifecycleState(raw, `stack ${stack}: output caLifecycle`) } : {}),
     outputs,
     pending: (d.pending_operations ?? []).map((p) => ({ type: String(p.type), urn: String(p.resource?.urn) })),
-    resources: resources.map((r) => ({ urn: String(r.urn), type: String(r.type), ...(r.id ? { id: String(r.id) } : {}) })),
+    resources: resources.map((r) => ({
+      urn: String(r.urn),
+      type: String(r.type),
+      ...(r.id ? { id: String(r.id) } : {}),
+    })),
   };
 }
 
-/** Pure: engine events (Automation API) in the shape of `pulumi preview --json`, plus the policy events it leaves out. */
+/**
+ * Pure: engine events (Automation API) in the shape of `pulumi preview --json`, plus the policy events it leaves out.
+ */
 export function digestFromEvents(events: readonly EngineEvent[]): PreviewDigest {
-  const steps = events.filter((e) => e.resourcePreEvent).map((e) => {
-    const m = e.resourcePreEvent!.metadata;
-    return {
-      op: m.op, urn: m.urn, provider: m.provider,
-      ...(m.old ? { oldState: m.old } : {}), ...(m.new ? { newState: m.new } : {}),
-      ...(m.diffs ? { diffReasons: m.diffs } : {}), ...(m.keys && /replace/.test(m.op) ? { replaceReasons: m.keys } : {}),
-      detailedDiff: m.detailedDiff ?? null,
-    } as PreviewStep;
-  });
-  const diagnostics = events.filter((e) => e.diagnosticEvent && !e.diagnosticEvent.ephemeral)
-    .map((e) => ({ ...(e.diagnosticEvent!.urn ? { urn: e.diagnosticEvent!.urn } : {}), message: e.diagnosticEvent!.message, severity: e.diagnosticEvent!.severity }));
+  const steps = events
+    .filter((e) => e.resourcePreEvent)
+    .map((e) => {
+      const m = e.resourcePreEvent!.metadata;
+      return {
+        op: m.op,
+        urn: m.urn,
+        provider: m.provider,
+        ...(m.old ? { oldState: m.old } : {}),
+        ...(m.new ? { newState: m.new } : {}),
+        ...(m.diffs ? { diffReasons: m.diffs } : {}),
+        ...(m.keys && /replace/.test(m.op) ? { replaceReasons: m.keys } : {}),
+        detailedDiff: m.detailedDiff ?? null,
+      } as PreviewStep;
+    });
+  const diagnostics = events
+    .filter((e) => e.diagnosticEvent && !e.diagnosticEvent.ephemeral)
+    .map((e) => ({
+      ...(e.diagnosticEvent!.urn ? { urn: e.diagnosticEvent!.urn } : {}),
+      message: e.diagnosticEvent!.message,
+      severity: e.diagnosticEvent!.severity,
+    }));
   const prelude = events.find((e) => e.preludeEvent)?.preludeEvent;
   const summary = events.find((e) => e.summaryEvent)?.summaryEvent;
   const policyEvents = events.filter((e) => e.policyEvent).map((e) => e.policyEvent!);
@@ -105,7 +133,11 @@ export function stackFileWith(text: string, changes: readonly ConfigChange[]): s
   const config = doc.config ?? {};
   for (const c of changes) {
     const [ns, ...rest] = c.key.split(".");
-    if (rest.length === 0) { if (c.op === "set") config[ns] = c.value; else delete config[ns]; continue; }
+    if (rest.length === 0) {
+      if (c.op === "set") config[ns] = c.value;
+      else delete config[ns];
+      continue;
+    }
     let at = (config[ns] ??= {}) as Record<string, unknown>;
     for (const p of rest.slice(0, -1)) at = (at[p] ??= {}) as Record<string, unknown>;
     if (c.op === "set") at[rest[rest.length - 1]] = c.value;
@@ -115,7 +147,11 @@ export function stackFileWith(text: string, changes: readonly ConfigChange[]): s
 }
 
 export class Engine {
-  private constructor(readonly workspace: LocalWorkspace, readonly projectDir: string, readonly project: string) {}
+  private constructor(
+    readonly workspace: LocalWorkspace,
+    readonly projectDir: string,
+    readonly project: string,
+  ) {}
 
   static async open(projectDir: string): Promise<Engine> {
     const workspace = await LocalWorkspace.create({ workDir: projectDir });
@@ -142,7 +178,11 @@ export class Engine {
   /** What the stack has applied: `caLifecycle` and the other plain outputs (`stack.outputs()`: secret ones dropped). */
   async state(name: string): Promise<StackState> {
     const outputs = await (await this.stack(name)).outputs();
-    const plain = Object.fromEntries(Object.entries(outputs).filter(([, v]) => !v.secret).map(([k, v]) => [k, v.value]));
+    const plain = Object.fromEntries(
+      Object.entries(outputs)
+        .filter(([, v]) => !v.secret)
+        .map(([k, v]) => [k, v.value]),
+    );
     return stateFromExport(name, { deployment: { resources: [{ type: "pulumi:pulumi:Stack", outputs: plain }] } });
   }
 
@@ -153,7 +193,12 @@ export class Engine {
   async resources(name: string): Promise<Pick<StackState, "pending" | "resources">> {
     // Deployment.deployment is the untyped DeploymentV3 JSON (ExportedDeployment: the fields kept).
     const d: ExportedDeployment = (await (await this.stack(name)).exportStack()).deployment ?? {};
-    const s = stateFromExport(name, { deployment: { resources: (d.resources ?? []).filter((r) => r.type !== "pulumi:pulumi:Stack"), pending_operations: d.pending_operations ?? [] } });
+    const s = stateFromExport(name, {
+      deployment: {
+        resources: (d.resources ?? []).filter((r) => r.type !== "pulumi:pulumi:Stack"),
+        pending_operations: d.pending_operations ?? [],
+      },
+    });
     return { pending: s.pending, resources: s.resources };
   }
 
@@ -164,21 +209,36 @@ export class Engine {
    * engine's events, with policy events added. Throws with the engine's errors when the preview fails
    * (e.g. the phase interlock).
    */
-  async preview(name: string, opts: { changes?: readonly ConfigChange[]; signal?: AbortSignal } = {}): Promise<PreviewDigest> {
+  async preview(
+    name: string,
+    opts: { changes?: readonly ConfigChange[]; signal?: AbortSignal } = {},
+  ): Promise<PreviewDigest> {
     const stack = await this.stack(name);
     let tmp: string | undefined;
     let configFile: string | undefined;
     if (opts.changes && opts.changes.length > 0) {
       tmp = fs.mkdtempSync(path.join(os.tmpdir(), "rotate-plan-"));
       configFile = path.join(tmp, `Pulumi.${name}.yaml`);
-      fs.writeFileSync(configFile, stackFileWith(fs.readFileSync(path.join(this.projectDir, `Pulumi.${name}.yaml`), "utf8"), opts.changes), { mode: 0o600 });
+      fs.writeFileSync(
+        configFile,
+        stackFileWith(fs.readFileSync(path.join(this.projectDir, `Pulumi.${name}.yaml`), "utf8"), opts.changes),
+        { mode: 0o600 },
+      );
     }
     const events: EngineEvent[] = [];
     try {
-      await stack.preview({ signal: opts.signal, onEvent: (e) => events.push(e), ...(configFile ? { configFile } : {}) });
+      await stack.preview({
+        signal: opts.signal,
+        onEvent: (e) => events.push(e),
+        ...(configFile ? { configFile } : {}),
+      });
     } catch (e) {
-      const errors = events.filter((x) => x.diagnosticEvent?.severity === "error").map((x) => x.diagnosticEvent!.message.trim());
-      throw new Error(`pulumi preview --stack ${name} failed:\n${errors.length ? errors.join("\n") : (e as Error).message}`);
+      const errors = events
+        .filter((x) => x.diagnosticEvent?.severity === "error")
+        .map((x) => x.diagnosticEvent!.message.trim());
+      throw new Error(
+        `pulumi preview --stack ${name} failed:\n${errors.length ? errors.join("\n") : (e as Error).message}`,
+      );
     } finally {
       if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
     }
@@ -197,9 +257,18 @@ export class Engine {
    * `pulumi up`; the signal sends the engine SIGINT (it finishes the operations in flight and saves
    * state). `env` goes to this run only (its own workspace over the same directory).
    */
-  async up(name: string, opts: { signal?: AbortSignal; env?: Record<string, string>; onOutput?: (s: string) => void } = {}): Promise<Applied[]> {
+  async up(
+    name: string,
+    opts: { signal?: AbortSignal; env?: Record<string, string>; onOutput?: (s: string) => void } = {},
+  ): Promise<Applied[]> {
     const stack = opts.env
-      ? await Stack.select(name, await LocalWorkspace.create({ workDir: this.projectDir, envVars: { ...this.workspace.envVars, ...opts.env } }))
+      ? await Stack.select(
+          name,
+          await LocalWorkspace.create({
+            workDir: this.projectDir,
+            envVars: { ...this.workspace.envVars, ...opts.env },
+          }),
+        )
       : await this.stack(name);
     const applied: Applied[] = [];
     await stack.up({
@@ -237,8 +306,12 @@ export class Engine {
         for (const f of fs.readdirSync(d).filter((x) => x.endsWith(".json"))) {
           try {
             const l = JSON.parse(fs.readFileSync(path.join(d, f), "utf8")) as LockFile;
-            holders.push(`${l.username}@${l.hostname} (pid ${l.pid}, ${alive(l.hostname, l.pid)}) since ${l.timestamp}`);
-          } catch { holders.push(path.join(d, f)); }
+            holders.push(
+              `${l.username}@${l.hostname} (pid ${l.pid}, ${alive(l.hostname, l.pid)}) since ${l.timestamp}`,
+            );
+          } catch {
+            holders.push(path.join(d, f));
+          }
         }
       }
       return holders.length > 0 ? holders.join("; ") : undefined;
@@ -256,10 +329,20 @@ export class Engine {
 }
 
 /** A file backend's lock file (pkg/backend/diy/lock.go, lockContent). */
-interface LockFile { readonly pid: number; readonly username: string; readonly hostname: string; readonly timestamp: string }
+interface LockFile {
+  readonly pid: number;
+  readonly username: string;
+  readonly hostname: string;
+  readonly timestamp: string;
+}
 
 /** Whether a lock's process still runs (only knowable on this host). */
 function alive(hostname: string, pid: number): string {
   if (hostname !== os.hostname()) return "on another host";
-  try { process.kill(pid, 0); return "running"; } catch { return "not running"; }
+  try {
+    process.kill(pid, 0);
+    return "running";
+  } catch {
+    return "not running";
+  }
 }

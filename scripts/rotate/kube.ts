@@ -36,22 +36,46 @@ export function kubectlReader(target: KubeTarget, opts: { kubectl?: string; time
   const { file, cleanup } = kubeconfigFile(target);
   const base = [...(file ? ["--kubeconfig", file] : []), ...(target.context ? ["--context", target.context] : [])];
   const where = `${target.context ? `context ${target.context}` : "the current context"}${file && file === target.kubeconfig ? ` of ${file}` : ""}`;
-  const kubectl = (args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(opts.kubectl ?? "kubectl", [...base, ...args], { timeout: opts.timeoutMs ?? 30000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      // ExecFileException.code: the exit code (number), or a spawn error's errno name (string, e.g. ENOENT).
-      const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) || (err && code !== 0 ? err.message : "") });
+  const kubectl = (args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        opts.kubectl ?? "kubectl",
+        [...base, ...args],
+        { timeout: opts.timeoutMs ?? 30000, maxBuffer: 64 * 1024 * 1024 },
+        (err, stdout, stderr) => {
+          // ExecFileException.code: the exit code (number), or a spawn error's errno name (string, e.g. ENOENT).
+          const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
+          resolve({ code, stdout: String(stdout), stderr: String(stderr) || (err && code !== 0 ? err.message : "") });
+        },
+      );
     });
-  });
   return {
     async get<K extends keyof KubeKinds>(kind: K, name: string, namespace?: string): Promise<KubeKinds[K] | undefined> {
-      const r = await kubectl(["get", kind, name, ...(namespace ? ["-n", namespace] : []), "-o", "json", "--show-managed-fields"]);
+      const r = await kubectl([
+        "get",
+        kind,
+        name,
+        ...(namespace ? ["-n", namespace] : []),
+        "-o",
+        "json",
+        "--show-managed-fields",
+      ]);
       if (r.code === 0) return JSON.parse(r.stdout) as KubeKinds[K];
       if (/NotFound|not found/.test(r.stderr)) return undefined;
       throw new Error(`kubectl get ${kind} ${namespace ? `${namespace}/` : ""}${name} (${where}): ${r.stderr.trim()}`);
     },
-    async list<K extends keyof KubeKinds>(kind: K, o: { namespace?: string; selector?: string } = {}): Promise<KubeKinds[K][]> {
-      const r = await kubectl(["get", kind, ...(o.namespace ? ["-n", o.namespace] : ["--all-namespaces"]), ...(o.selector ? ["-l", o.selector] : []), "-o", "json"]);
+    async list<K extends keyof KubeKinds>(
+      kind: K,
+      o: { namespace?: string; selector?: string } = {},
+    ): Promise<KubeKinds[K][]> {
+      const r = await kubectl([
+        "get",
+        kind,
+        ...(o.namespace ? ["-n", o.namespace] : ["--all-namespaces"]),
+        ...(o.selector ? ["-l", o.selector] : []),
+        "-o",
+        "json",
+      ]);
       if (r.code !== 0) throw new Error(`kubectl get ${kind} (${where}): ${r.stderr.trim()}`);
       // A List object (`kind: List`, its objects in `items`).
       return (JSON.parse(r.stdout) as { items?: KubeKinds[K][] }).items ?? [];

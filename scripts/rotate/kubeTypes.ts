@@ -11,7 +11,11 @@ import type * as k8s from "@pulumi/kubernetes";
  * the gates and the summary handle. `FromApi` says so: the SDK's type with every field optional, at
  * every depth.
  */
-export type FromApi<T> = T extends readonly (infer U)[] ? FromApi<U>[] : T extends object ? { [K in keyof T]?: FromApi<T[K]> } : T;
+export type FromApi<T> = T extends readonly (infer U)[]
+  ? FromApi<U>[]
+  : T extends object
+    ? { [K in keyof T]?: FromApi<T[K]> }
+    : T;
 
 export type Secret = FromApi<k8s.types.output.core.v1.Secret>;
 export type ConfigMap = FromApi<k8s.types.output.core.v1.ConfigMap>;
@@ -22,7 +26,10 @@ export type Deployment = FromApi<k8s.types.output.apps.v1.Deployment>;
 export type DeploymentStatus = FromApi<k8s.types.output.apps.v1.DeploymentStatus>;
 export type ObjectMeta = FromApi<k8s.types.output.meta.v1.ObjectMeta>;
 
-/** What `kubectl get <kind> -o json` returns, by the kind names the conductor passes (kubectl takes singular and plural). */
+/**
+ * What `kubectl get <kind> -o json` returns, by the kind names the conductor passes (kubectl takes singular and
+ * plural).
+ */
 export interface KubeKinds {
   readonly secret: Secret;
   readonly configmap: ConfigMap;

@@ -22,7 +22,11 @@ export interface KubeTarget {
   readonly kubeconfig?: string;
 }
 
-export interface DeploymentRef { readonly namespace: string; readonly name: string; readonly cluster?: string }
+export interface DeploymentRef {
+  readonly namespace: string;
+  readonly name: string;
+  readonly cluster?: string;
+}
 
 /** One cluster of a stack, as the gates read it. */
 export interface ClusterTarget {
@@ -57,31 +61,47 @@ export type StackConfig = Record<string, unknown>;
 export function parseConfigValues(raw: Record<string, { value: string }>): StackConfig {
   const out: StackConfig = {};
   for (const [k, v] of Object.entries(raw)) {
-    try { out[k] = JSON.parse(v.value); } catch { out[k] = v.value; }
+    try {
+      out[k] = JSON.parse(v.value);
+    } catch {
+      out[k] = v.value;
+    }
   }
   return out;
 }
 
-const obj = (v: unknown): Record<string, unknown> => (v && typeof v === "object" && !Array.isArray(v) ? v as Record<string, unknown> : {});
+const obj = (v: unknown): Record<string, unknown> =>
+  v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 
 /** Pure: what a stack is for the conductor, from its config. */
 export function classify(stack: string, config: StackConfig): StackLayout {
-  if (config[`${NS}:rootCa`] !== undefined) return { stack, role: { kind: "rootStack", configKey: `${NS}:rootCa` }, clusters: [] };
+  if (config[`${NS}:rootCa`] !== undefined)
+    return { stack, role: { kind: "rootStack", configKey: `${NS}:rootCa` }, clusters: [] };
   const ca = obj(config[`${NS}:ca`]);
   const backend = typeof ca.backend === "string" ? ca.backend : undefined;
   const clusters = clusterTargets(stack, config);
   if (!backend) return { stack, role: { kind: "unsupported", why: `${NS}:ca.backend is not set` }, clusters };
   if (!(SUPPORTED_BACKENDS as readonly string[]).includes(backend)) {
-    return { stack, role: { kind: "unsupported", why: `backend ${backend}: the conductor checks cacerts and istiod of the ${SUPPORTED_BACKENDS.join(", ")} backend only; rotate it with the runbook (docs/rotation.md, appendix)` }, clusters };
+    return {
+      stack,
+      role: {
+        kind: "unsupported",
+        why: `backend ${backend}: the conductor checks cacerts and istiod of the ${SUPPORTED_BACKENDS.join(", ")} backend only; rotate it with the runbook (docs/rotation.md, appendix)`,
+      },
+      clusters,
+    };
   }
   const source = obj(ca.intermediateSource);
-  if (source.kind === "rootStack" && typeof source.stack === "string") return { stack, role: { kind: "follower", rootStack: source.stack }, clusters };
+  if (source.kind === "rootStack" && typeof source.stack === "string")
+    return { stack, role: { kind: "follower", rootStack: source.stack }, clusters };
   return { stack, role: { kind: "single", configKey: `${NS}:ca`, backend }, clusters };
 }
 
 /** Pure: the clusters of a mesh stack, with the defaults the program applies (config/schema.ts). */
 export function clusterTargets(stack: string, config: StackConfig): ClusterTarget[] {
-  const list = Array.isArray(config[`${NS}:clusters`]) ? config[`${NS}:clusters`] as Record<string, unknown>[] : [{ name: "cluster1" }];
+  const list = Array.isArray(config[`${NS}:clusters`])
+    ? (config[`${NS}:clusters`] as Record<string, unknown>[])
+    : [{ name: "cluster1" }];
   const istio = obj(config[`${NS}:istio`]);
   const rotation = obj(obj(config[`${NS}:ca`]).rotation);
   const restarts: DeploymentRef[] = Array.isArray(rotation.restartDeployments) ? rotation.restartDeployments : [];
@@ -108,7 +128,8 @@ export function referencesStack(fullyQualified: string, project: string, stack: 
 /** The project's name (Pulumi.yaml) and the stacks whose `Pulumi.<stack>.yaml` sits beside it, with their config. */
 export function readProjectStackFiles(projectDir: string): { project: string; stacks: Record<string, StackConfig> } {
   const projectFile = path.join(projectDir, "Pulumi.yaml");
-  if (!fs.existsSync(projectFile)) throw new Error(`${projectDir} has no Pulumi.yaml: give the project directory with --cwd`);
+  if (!fs.existsSync(projectFile))
+    throw new Error(`${projectDir} has no Pulumi.yaml: give the project directory with --cwd`);
   const project = String((parse(fs.readFileSync(projectFile, "utf8")) as { name: string }).name);
   const stacks: Record<string, StackConfig> = {};
   for (const f of fs.readdirSync(projectDir)) {
@@ -130,37 +151,59 @@ export interface RotationStacks {
  * Refuses a selection that leaves out a follower (it could not follow later phases) or that has no
  * owner, naming the stacks.
  */
-export function selectRotation(project: string, layouts: readonly StackLayout[], sel: { stack?: string; stacks?: readonly string[] }): RotationStacks {
+export function selectRotation(
+  project: string,
+  layouts: readonly StackLayout[],
+  sel: { stack?: string; stacks?: readonly string[] },
+): RotationStacks {
   const byName = new Map(layouts.map((l) => [l.stack, l]));
   const owners = layouts.filter((l) => l.role.kind === "rootStack" || l.role.kind === "single");
-  const followersOf = (owner: string) => layouts.filter((l) => l.role.kind === "follower" && referencesStack(l.role.rootStack, project, owner));
+  const followersOf = (owner: string) =>
+    layouts.filter((l) => l.role.kind === "follower" && referencesStack(l.role.rootStack, project, owner));
   const ownerNamed = (name: string): StackLayout => {
     const l = byName.get(name);
-    if (!l) throw new Error(`stack ${name}: not found (stacks of project ${project} here: ${[...byName.keys()].sort().join(", ") || "none"})`);
-    if (l.role.kind === "follower") throw new Error(`stack ${name} follows the root stack ${l.role.rootStack}: rotate that stack (--stack ${l.role.rootStack.split("/")[2]}), its cluster stacks follow`);
+    if (!l)
+      throw new Error(
+        `stack ${name}: not found (stacks of project ${project} here: ${[...byName.keys()].sort().join(", ") || "none"})`,
+      );
+    if (l.role.kind === "follower")
+      throw new Error(
+        `stack ${name} follows the root stack ${l.role.rootStack}: rotate that stack (--stack ${l.role.rootStack.split("/")[2]}), its cluster stacks follow`,
+      );
     if (l.role.kind === "unsupported") throw new Error(`stack ${name}: ${l.role.why}`);
     return l;
   };
   if (sel.stacks && sel.stacks.length > 0) {
     const chosen = sel.stacks.map((n) => {
       const l = byName.get(n);
-      if (!l) throw new Error(`--stacks: stack ${n} not found (stacks of project ${project} here: ${[...byName.keys()].sort().join(", ")})`);
+      if (!l)
+        throw new Error(
+          `--stacks: stack ${n} not found (stacks of project ${project} here: ${[...byName.keys()].sort().join(", ")})`,
+        );
       return l;
     });
     const chosenOwners = chosen.filter((l) => l.role.kind === "rootStack" || l.role.kind === "single");
     if (chosenOwners.length !== 1) {
-      throw new Error(`--stacks ${sel.stacks.join(",")}: name exactly one stack that owns a root (a root CA stack or a single stack), got ${chosenOwners.map((l) => l.stack).join(", ") || "none"}`);
+      throw new Error(
+        `--stacks ${sel.stacks.join(",")}: name exactly one stack that owns a root (a root CA stack or a single stack), got ${chosenOwners.map((l) => l.stack).join(", ") || "none"}`,
+      );
     }
     const owner = ownerNamed(chosenOwners[0].stack);
     for (const l of chosen) {
       if (l === owner) continue;
       if (l.role.kind !== "follower" || !referencesStack(l.role.rootStack, project, owner.stack)) {
-        throw new Error(`--stacks: ${l.stack} does not follow ${owner.stack} (${l.role.kind === "follower" ? `it follows ${l.role.rootStack}` : l.role.kind === "unsupported" ? l.role.why : "it holds its own root"})`);
+        throw new Error(
+          `--stacks: ${l.stack} does not follow ${owner.stack} (${l.role.kind === "follower" ? `it follows ${l.role.rootStack}` : l.role.kind === "unsupported" ? l.role.why : "it holds its own root"})`,
+        );
       }
     }
-    const missing = followersOf(owner.stack).filter((f) => !chosen.includes(f)).map((f) => f.stack);
+    const missing = followersOf(owner.stack)
+      .filter((f) => !chosen.includes(f))
+      .map((f) => f.stack);
     if (missing.length > 0) {
-      throw new Error(`--stacks leaves out ${missing.join(", ")}, which follow${missing.length === 1 ? "s" : ""} ${owner.stack}: a cluster stack left behind cannot follow the next phase; list every cluster stack of ${owner.stack}`);
+      throw new Error(
+        `--stacks leaves out ${missing.join(", ")}, which follow${missing.length === 1 ? "s" : ""} ${owner.stack}: a cluster stack left behind cannot follow the next phase; list every cluster stack of ${owner.stack}`,
+      );
     }
     return { owner, followers: chosen.filter((l) => l !== owner) };
   }
@@ -168,5 +211,12 @@ export function selectRotation(project: string, layouts: readonly StackLayout[],
     const owner = ownerNamed(sel.stack);
     return { owner, followers: owner.role.kind === "rootStack" ? followersOf(owner.stack) : [] };
   }
-  throw new Error(`name the stack that owns the root: --stack <name> (candidates: ${owners.map((o) => o.stack).sort().join(", ") || "none"}) or --stacks <owner>,<cluster stacks...>`);
+  throw new Error(
+    `name the stack that owns the root: --stack <name> (candidates: ${
+      owners
+        .map((o) => o.stack)
+        .sort()
+        .join(", ") || "none"
+    }) or --stacks <owner>,<cluster stacks...>`,
+  );
 }

@@ -1,4 +1,10 @@
-import { LifecycleState, ROOT_PHASES, RootPhase, checkTransition, phasePlan } from "../../components/ca/lifecycle/phases";
+import {
+  LifecycleState,
+  ROOT_PHASES,
+  RootPhase,
+  checkTransition,
+  phasePlan,
+} from "../../components/ca/lifecycle/phases";
 
 /**
  * The rotation as data: which lifecycle transitions (stages) a command applies, in which order, what
@@ -31,11 +37,18 @@ export interface Stage {
   readonly summary: string;
 }
 
-export const position = (s: Pick<LifecycleState, "rootPhase" | "rootGeneration" | "intermediateGeneration">): Position =>
-  ({ rootPhase: s.rootPhase, rootGeneration: s.rootGeneration, intermediateGeneration: s.intermediateGeneration });
+export const position = (
+  s: Pick<LifecycleState, "rootPhase" | "rootGeneration" | "intermediateGeneration">,
+): Position => ({
+  rootPhase: s.rootPhase,
+  rootGeneration: s.rootGeneration,
+  intermediateGeneration: s.intermediateGeneration,
+});
 
 export const samePosition = (a: Position, b: Position): boolean =>
-  a.rootPhase === b.rootPhase && a.rootGeneration === b.rootGeneration && a.intermediateGeneration === b.intermediateGeneration;
+  a.rootPhase === b.rootPhase &&
+  a.rootGeneration === b.rootGeneration &&
+  a.intermediateGeneration === b.intermediateGeneration;
 
 export const describePosition = (p: Position): string =>
   `${p.rootPhase} (rootGeneration ${p.rootGeneration}, intermediateGeneration ${p.intermediateGeneration})`;
@@ -62,14 +75,18 @@ export function stageBetween(from: Position, to: Position): Stage | string {
   if (phaseMoves && to.intermediateGeneration !== from.intermediateGeneration) {
     return "a root phase and an intermediate generation change in one step: apply them one at a time";
   }
-  const forward = !phaseMoves ? true
-    : (from.rootPhase === "finalize" && to.rootPhase === "steady") || ROOT_PHASES.indexOf(to.rootPhase) === ROOT_PHASES.indexOf(from.rootPhase) + 1;
-  if (!forward) return `going back from ${from.rootPhase} to ${to.rootPhase} is a rollback: do it by hand (docs/rotation.md, "Rolling back")`;
-  const name: StageName = phaseMoves ? to.rootPhase as StageName : "intermediate";
+  const forward = !phaseMoves
+    ? true
+    : (from.rootPhase === "finalize" && to.rootPhase === "steady") ||
+      ROOT_PHASES.indexOf(to.rootPhase) === ROOT_PHASES.indexOf(from.rootPhase) + 1;
+  if (!forward)
+    return `going back from ${from.rootPhase} to ${to.rootPhase} is a rollback: do it by hand (docs/rotation.md, "Rolling back")`;
+  const name: StageName = phaseMoves ? (to.rootPhase as StageName) : "intermediate";
   const sameTrust = trustedGenerations(from).join(",") === trustedGenerations(to).join(",");
   const signerFrom = phasePlan(from.rootPhase).signer === "next" ? from.rootGeneration + 1 : from.rootGeneration;
   const signerTo = phasePlan(to.rootPhase).signer === "next" ? to.rootGeneration + 1 : to.rootGeneration;
-  const cacertsChange = !sameTrust || signerFrom !== signerTo || from.intermediateGeneration !== to.intermediateGeneration;
+  const cacertsChange =
+    !sameTrust || signerFrom !== signerTo || from.intermediateGeneration !== to.intermediateGeneration;
   return {
     name,
     from,
@@ -82,7 +99,8 @@ export function stageBetween(from: Position, to: Position): Stage | string {
 }
 
 const STAGE_SUMMARY: Record<StageName, string> = {
-  intermediate: "new intermediates (new keys) under the same root; cacerts rewritten, istiod reloads it without a restart",
+  intermediate:
+    "new intermediates (new keys) under the same root; cacerts rewritten, istiod reloads it without a restart",
   dual: "the new root joins the trust bundle (two roots); istiod restarts once with ISTIO_MULTIROOT_MESH=true",
   cutover: "intermediates re-issued under the new root; both roots still trusted; istiod reloads cacerts",
   finalize: "the old root leaves the trust bundle; istiod restarts once without ISTIO_MULTIROOT_MESH",
@@ -101,9 +119,14 @@ const must = (s: Stage | string): Stage => {
 export function commandStages(command: "start" | "complete", kind: RotationKind, at: Position): Stage[] {
   const { rootPhase: phase, rootGeneration: g, intermediateGeneration: i } = at;
   if (kind === "intermediate") {
-    if (command !== "start") throw new Error("an intermediate rotation is one step: `rotate start intermediate` (there is nothing to complete)");
+    if (command !== "start")
+      throw new Error(
+        "an intermediate rotation is one step: `rotate start intermediate` (there is nothing to complete)",
+      );
     if (phase !== "steady") {
-      throw new Error(`a root rotation is in progress (${describePosition(at)}): finish it first (rotate ${phase === "dual" ? "resume" : phase === "cutover" ? "complete root" : "resume"}), then rotate intermediates`);
+      throw new Error(
+        `a root rotation is in progress (${describePosition(at)}): finish it first (rotate ${phase === "dual" ? "resume" : phase === "cutover" ? "complete root" : "resume"}), then rotate intermediates`,
+      );
     }
     return [must(stageBetween(at, { ...at, intermediateGeneration: i + 1 }))];
   }
@@ -113,15 +136,24 @@ export function commandStages(command: "start" | "complete", kind: RotationKind,
       return [dual, must(stageBetween(dual.to, { ...at, rootPhase: "cutover" }))];
     }
     if (phase === "dual") return [must(stageBetween(at, { ...at, rootPhase: "cutover" }))];
-    if (phase === "cutover") throw new Error(`the root rotation is already at cutover (rootGeneration ${g}): once every workload holds a leaf under the new root, run \`rotate complete root\``);
-    throw new Error(`the root rotation is at finalize: run \`rotate resume\` (or \`rotate complete root\`) to bring it to steady`);
+    if (phase === "cutover")
+      throw new Error(
+        `the root rotation is already at cutover (rootGeneration ${g}): once every workload holds a leaf under the new root, run \`rotate complete root\``,
+      );
+    throw new Error(
+      `the root rotation is at finalize: run \`rotate resume\` (or \`rotate complete root\`) to bring it to steady`,
+    );
   }
   if (phase === "cutover") {
     const fin = must(stageBetween(at, { ...at, rootPhase: "finalize" }));
     return [fin, must(stageBetween(fin.to, { rootPhase: "steady", rootGeneration: g + 1, intermediateGeneration: i }))];
   }
-  if (phase === "finalize") return [must(stageBetween(at, { rootPhase: "steady", rootGeneration: g + 1, intermediateGeneration: i }))];
-  if (phase === "dual") throw new Error(`the root rotation is at dual: cutover has not been applied yet; run \`rotate resume\` or \`rotate start root\` first`);
+  if (phase === "finalize")
+    return [must(stageBetween(at, { rootPhase: "steady", rootGeneration: g + 1, intermediateGeneration: i }))];
+  if (phase === "dual")
+    throw new Error(
+      `the root rotation is at dual: cutover has not been applied yet; run \`rotate resume\` or \`rotate start root\` first`,
+    );
   throw new Error(`no root rotation in progress (${describePosition(at)}): run \`rotate start root\` first`);
 }
 
@@ -150,24 +182,45 @@ export function progress(s: Standing): Progress {
   const behind: { stack: string; stage: Stage }[] = [];
   const stuck: { stack: string; why: string }[] = [];
   for (const f of s.followers) {
-    if (!f.at) { stuck.push({ stack: f.stack, why: "has no caLifecycle output (never deployed?)" }); continue; }
+    if (!f.at) {
+      stuck.push({ stack: f.stack, why: "has no caLifecycle output (never deployed?)" });
+      continue;
+    }
     if (samePosition(f.at, s.owner.at)) continue;
     const st = stageBetween(f.at, s.owner.at);
-    if (typeof st === "string") stuck.push({ stack: f.stack, why: `is at ${describePosition(f.at)}, the owner ${s.owner.stack} at ${describePosition(s.owner.at)}: ${st}` });
+    if (typeof st === "string")
+      stuck.push({
+        stack: f.stack,
+        why: `is at ${describePosition(f.at)}, the owner ${s.owner.stack} at ${describePosition(s.owner.at)}: ${st}`,
+      });
     else behind.push({ stack: f.stack, stage: st });
   }
   const at = s.owner.at;
-  const remaining = at.rootPhase === "dual" ? [must(stageBetween(at, { ...at, rootPhase: "cutover" }))]
-    : at.rootPhase === "finalize" ? [must(stageBetween(at, { rootPhase: "steady", rootGeneration: at.rootGeneration + 1, intermediateGeneration: at.intermediateGeneration }))]
-      : [];
+  const remaining =
+    at.rootPhase === "dual"
+      ? [must(stageBetween(at, { ...at, rootPhase: "cutover" }))]
+      : at.rootPhase === "finalize"
+        ? [
+            must(
+              stageBetween(at, {
+                rootPhase: "steady",
+                rootGeneration: at.rootGeneration + 1,
+                intermediateGeneration: at.intermediateGeneration,
+              }),
+            ),
+          ]
+        : [];
   const parts: string[] = [];
   if (stuck.length > 0) parts.push(`cannot continue: ${stuck.map((x) => `${x.stack} ${x.why}`).join("; ")}`);
-  if (behind.length > 0) parts.push(`${behind.map((b) => b.stack).join(", ")} still to apply ${behind[0].stage.name} (rotate resume)`);
+  if (behind.length > 0)
+    parts.push(`${behind.map((b) => b.stack).join(", ")} still to apply ${behind[0].stage.name} (rotate resume)`);
   if (remaining.length > 0) parts.push(`then ${remaining.map((r) => r.name).join(" → ")} (rotate resume)`);
   if (parts.length === 0) {
-    parts.push(at.rootPhase === "cutover"
-      ? "root rotation at cutover everywhere: once every workload holds a leaf under the new root, run `rotate complete root`"
-      : `every stack at ${describePosition(at)}: no rotation in progress`);
+    parts.push(
+      at.rootPhase === "cutover"
+        ? "root rotation at cutover everywhere: once every workload holds a leaf under the new root, run `rotate complete root`"
+        : `every stack at ${describePosition(at)}: no rotation in progress`,
+    );
   }
   return { behind, stuck, remaining, next: parts.join("; ") };
 }

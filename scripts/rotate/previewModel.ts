@@ -28,7 +28,12 @@ export interface PreviewStep {
   readonly detailedDiff?: Record<string, { kind: string; inputDiff: boolean }> | null;
 }
 
-export interface PreviewDiagnostic { readonly urn?: string; readonly prefix?: string; readonly message: string; readonly severity: string }
+export interface PreviewDiagnostic {
+  readonly urn?: string;
+  readonly prefix?: string;
+  readonly message: string;
+  readonly severity: string;
+}
 
 export interface PreviewDigest {
   readonly config?: Record<string, string>;
@@ -36,7 +41,9 @@ export interface PreviewDigest {
   readonly diagnostics?: readonly PreviewDiagnostic[];
   readonly changeSummary?: Record<string, number>;
   readonly duration?: number;
-  /** Not in `pulumi preview --json`: policy violations, from the engine's events (an event log, or the Automation API). */
+  /**
+   * Not in `pulumi preview --json`: policy violations, from the engine's events (an event log, or the Automation API).
+   */
   readonly policyEvents?: readonly PolicyViolation[];
 }
 
@@ -49,7 +56,10 @@ export interface PolicyViolation {
   readonly enforcementLevel: string;
 }
 
-/** A replacement, as `preview --json` (replace) and the engine's events (create-replacement, replace, delete-replaced) name it. */
+/**
+ * A replacement, as `preview --json` (replace) and the engine's events (create-replacement, replace, delete-replaced)
+ * name it.
+ */
 const REPLACE_OPS = new Set(["replace", "create-replacement", "delete-replaced"]);
 
 /** Steps that change nothing: the stack itself, reads of StackReferences. */
@@ -72,21 +82,34 @@ type KubeProps = { readonly metadata?: ObjectMeta } | undefined;
 
 /** `metadata.name` of a step of a Kubernetes resource (callers check the type first). */
 const k8sName = (s: PreviewStep): string | undefined =>
-  (s.newState?.inputs as KubeProps)?.metadata?.name ?? (s.oldState?.inputs as KubeProps)?.metadata?.name ?? (s.oldState?.outputs as KubeProps)?.metadata?.name;
+  (s.newState?.inputs as KubeProps)?.metadata?.name ??
+  (s.oldState?.inputs as KubeProps)?.metadata?.name ??
+  (s.oldState?.outputs as KubeProps)?.metadata?.name;
 
 const ROOT_RESOURCE = /-root(-g\d+)?(-key|-cert)?$/;
 const INTERMEDIATE_RESOURCE = /-intermediate(-r\d+i\d+)?(-key|-csr|-cert)?$/;
-const CA_TYPES = new Set(["tls:index/privateKey:PrivateKey", "tls:index/selfSignedCert:SelfSignedCert", "tls:index/certRequest:CertRequest",
-  "tls:index/locallySignedCert:LocallySignedCert", "istio-mesh-ca:ca:RootCa", "istio-mesh-ca:ca:IntermediateCa"]);
+const CA_TYPES = new Set([
+  "tls:index/privateKey:PrivateKey",
+  "tls:index/selfSignedCert:SelfSignedCert",
+  "tls:index/certRequest:CertRequest",
+  "tls:index/locallySignedCert:LocallySignedCert",
+  "istio-mesh-ca:ca:RootCa",
+  "istio-mesh-ca:ca:IntermediateCa",
+]);
 
-export const isCacerts = (s: PreviewStep): boolean => stepType(s) === "kubernetes:core/v1:Secret" && k8sName(s) === "cacerts";
-export const isIstiodDeployment = (s: PreviewStep): boolean => stepType(s) === "kubernetes:apps/v1:Deployment" && /^istiod(-[a-z0-9-]+)?$/.test(k8sName(s) ?? "");
+export const isCacerts = (s: PreviewStep): boolean =>
+  stepType(s) === "kubernetes:core/v1:Secret" && k8sName(s) === "cacerts";
+export const isIstiodDeployment = (s: PreviewStep): boolean =>
+  stepType(s) === "kubernetes:apps/v1:Deployment" && /^istiod(-[a-z0-9-]+)?$/.test(k8sName(s) ?? "");
 /**
  * The istiod chart's ConfigMaps that carry its values (`values`, `istio-sidecar-injector`): they change
  * with istiod's env and pod annotations (helm.v4 children are named `<chart>:<namespace>/<name>`).
  */
-export const isIstiodChartConfig = (s: PreviewStep): boolean => stepType(s) === "kubernetes:core/v1:ConfigMap" && /-istiod:[^/]+\/(values|istio-sidecar-injector)$/.test(urnName(s.urn));
-export const isWorkloadRestart = (s: PreviewStep): boolean => stepType(s) === "kubernetes:apps/v1:DeploymentPatch" || stepType(s) === "istio-mesh-ca:ca:WorkloadRestarts";
+export const isIstiodChartConfig = (s: PreviewStep): boolean =>
+  stepType(s) === "kubernetes:core/v1:ConfigMap" &&
+  /-istiod:[^/]+\/(values|istio-sidecar-injector)$/.test(urnName(s.urn));
+export const isWorkloadRestart = (s: PreviewStep): boolean =>
+  stepType(s) === "kubernetes:apps/v1:DeploymentPatch" || stepType(s) === "istio-mesh-ca:ca:WorkloadRestarts";
 
 /**
  * Whether a changing step belongs to the rotation stage (for the stack that owns the root, or a
@@ -100,10 +123,14 @@ export function belongsToStage(s: PreviewStep, stage: Stage | undefined): boolea
   if (CA_TYPES.has(type)) {
     switch (stage.name) {
       case "intermediate":
-      case "cutover": return (op === "create" || op === "delete") && INTERMEDIATE_RESOURCE.test(name);
-      case "dual": return op === "create" && ROOT_RESOURCE.test(name);
-      case "steady": return op === "delete" && ROOT_RESOURCE.test(name);
-      case "finalize": return false;
+      case "cutover":
+        return (op === "create" || op === "delete") && INTERMEDIATE_RESOURCE.test(name);
+      case "dual":
+        return op === "create" && ROOT_RESOURCE.test(name);
+      case "steady":
+        return op === "delete" && ROOT_RESOURCE.test(name);
+      case "finalize":
+        return false;
     }
   }
   if (isCacerts(s)) return op === "update" && stage.cacertsChange;

@@ -7,7 +7,8 @@ import { Position, Stage } from "./model";
  * change in each stack's resources. Pure.
  */
 
-const obj = (v: unknown): Record<string, unknown> => (v && typeof v === "object" && !Array.isArray(v) ? v as Record<string, unknown> : {});
+const obj = (v: unknown): Record<string, unknown> =>
+  v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 
 const isRootPhase = (v: unknown): v is RootPhase => (ROOT_PHASES as readonly unknown[]).includes(v);
 const isInteger = (v: unknown): v is number => Number.isInteger(v);
@@ -40,10 +41,12 @@ export function ownerConfigChanges(stage: Stage, configKey: string, lifecycleCon
   const cfg = obj(lifecycleConfig);
   const at = configPosition(cfg);
   const changes: ConfigChange[] = [];
-  const set = (k: string, v: string | number) => changes.push({ op: "set", key: `${configKey}.rotation.${k}`, value: v });
+  const set = (k: string, v: string | number) =>
+    changes.push({ op: "set", key: `${configKey}.rotation.${k}`, value: v });
   if (at.rootPhase !== stage.to.rootPhase) set("rootPhase", stage.to.rootPhase);
   if (at.rootGeneration !== stage.to.rootGeneration) set("rootGeneration", stage.to.rootGeneration);
-  if (at.intermediateGeneration !== stage.to.intermediateGeneration) set("intermediateGeneration", stage.to.intermediateGeneration);
+  if (at.intermediateGeneration !== stage.to.intermediateGeneration)
+    set("intermediateGeneration", stage.to.intermediateGeneration);
   const newRoot = obj(cfg.rotation).newRoot;
   if (stage.name === "steady" && newRoot !== undefined) {
     changes.push({ op: "remove", key: `${configKey}.root` });
@@ -54,21 +57,33 @@ export function ownerConfigChanges(stage: Stage, configKey: string, lifecycleCon
 }
 
 /** A change a step is expected to make, for the plan. */
-export interface Expected { readonly op: string; readonly what: string; readonly urn?: string }
+export interface Expected {
+  readonly op: string;
+  readonly what: string;
+  readonly urn?: string;
+}
 
 /**
  * What a follower's (or a single stack's cluster side) resources do in a stage, from the stack's
  * state: exact URNs of the resources that exist (cacerts, istiod, its chart, restart patches).
  */
-export function followerExpectations(stage: Stage, resources: readonly { urn: string; type: string; id?: string }[]): Expected[] {
+export function followerExpectations(
+  stage: Stage,
+  resources: readonly { urn: string; type: string; id?: string }[],
+): Expected[] {
   const out: Expected[] = [];
   const pick = (pred: (r: { urn: string; type: string; id?: string }) => boolean) => resources.filter(pred);
   if (stage.cacertsChange) {
-    for (const r of pick((x) => x.type === "kubernetes:core/v1:Secret" && (x.id ?? "").endsWith("/cacerts"))) out.push({ op: "update", what: "cacerts", urn: r.urn });
-    for (const r of pick((x) => x.type === "kubernetes:apps/v1:DeploymentPatch")) out.push({ op: "update", what: `restart ${r.id ?? ""}`.trim(), urn: r.urn });
+    for (const r of pick((x) => x.type === "kubernetes:core/v1:Secret" && (x.id ?? "").endsWith("/cacerts")))
+      out.push({ op: "update", what: "cacerts", urn: r.urn });
+    for (const r of pick((x) => x.type === "kubernetes:apps/v1:DeploymentPatch"))
+      out.push({ op: "update", what: `restart ${r.id ?? ""}`.trim(), urn: r.urn });
   }
   if (stage.istiodRollout) {
-    for (const r of pick((x) => x.type === "kubernetes:apps/v1:Deployment" && /\/istiod(-[a-z0-9-]+)?$/.test(x.id ?? ""))) out.push({ op: "update", what: "istiod Deployment (rollout)", urn: r.urn });
+    for (const r of pick(
+      (x) => x.type === "kubernetes:apps/v1:Deployment" && /\/istiod(-[a-z0-9-]+)?$/.test(x.id ?? ""),
+    ))
+      out.push({ op: "update", what: "istiod Deployment (rollout)", urn: r.urn });
   }
   return out;
 }
@@ -85,8 +100,10 @@ export function ownerExpectations(stage: Stage, resources: readonly { urn: strin
   const rootBase = (roots[0] ?? "mesh-root").replace(/-root(-g\d+)?$/, "");
   const rootName = (g: number) => (g === 1 ? `${rootBase}-root` : `${rootBase}-root-g${g}`);
   const interBases = [...new Set(inters.map((n) => n.replace(/-r\d+i\d+$/, "")))];
-  const signer = (p: Position) => (p.rootPhase === "cutover" || p.rootPhase === "finalize" ? p.rootGeneration + 1 : p.rootGeneration);
-  const interName = (base: string, p: Position) => (signer(p) === 1 && p.intermediateGeneration === 1 ? base : `${base}-r${signer(p)}i${p.intermediateGeneration}`);
+  const signer = (p: Position) =>
+    p.rootPhase === "cutover" || p.rootPhase === "finalize" ? p.rootGeneration + 1 : p.rootGeneration;
+  const interName = (base: string, p: Position) =>
+    signer(p) === 1 && p.intermediateGeneration === 1 ? base : `${base}-r${signer(p)}i${p.intermediateGeneration}`;
   const out: Expected[] = [];
   if (stage.name === "intermediate" || stage.name === "cutover") {
     for (const b of interBases) {
@@ -94,7 +111,9 @@ export function ownerExpectations(stage: Stage, resources: readonly { urn: strin
       out.push({ op: "delete", what: `${interName(b, stage.from)} (key, CSR, certificate)` });
     }
   }
-  if (stage.name === "dual") out.push({ op: "create", what: `${rootName(stage.from.rootGeneration + 1)} (key, self-signed certificate)` });
-  if (stage.name === "steady") out.push({ op: "delete", what: `${rootName(stage.from.rootGeneration)} (the old root's key and certificate)` });
+  if (stage.name === "dual")
+    out.push({ op: "create", what: `${rootName(stage.from.rootGeneration + 1)} (key, self-signed certificate)` });
+  if (stage.name === "steady")
+    out.push({ op: "delete", what: `${rootName(stage.from.rootGeneration)} (the old root's key and certificate)` });
   return out;
 }

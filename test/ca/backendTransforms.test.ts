@@ -23,7 +23,8 @@ describe("transform on the CA backends", () => {
   const vaultServer = fakeVault();
   const azure = azureMocks();
   const opts = {
-    extraState: (type: string, inputs: Record<string, any>) => secrets.extraState(type, inputs) ?? vaultServer.extraState(type, inputs) ?? azure.extraState!(type, inputs),
+    extraState: (type: string, inputs: Record<string, any>) =>
+      secrets.extraState(type, inputs) ?? vaultServer.extraState(type, inputs) ?? azure.extraState!(type, inputs),
     call: azure.call,
   };
 
@@ -41,7 +42,9 @@ describe("transform on the CA backends", () => {
         intermediate: {
           cert: { validityPeriodHours: 24 * 365 },
           // Options too; dropping the secret outputs does not expose the key.
-          key: (_args, opts) => { opts.additionalSecretOutputs = []; },
+          key: (_args, opts) => {
+            opts.additionalSecretOutputs = [];
+          },
         },
       },
     });
@@ -49,22 +52,34 @@ describe("transform on the CA backends", () => {
     const settings = caOf(config, "staging", "vault");
     const vaultProvider = api.vaultProvider("vault", settings);
     const pki = new api.VaultPki("vault-pki", {
-      settings, provider: vaultProvider, lifecycle: {}, cluster: { clusterName: "cluster1", istioNamespace: "istio-system" },
-      transform: { rootMount: (args) => ({ ...args, description: "root certificates only" }), policy: { name: "istioca-team" } },
+      settings,
+      provider: vaultProvider,
+      lifecycle: {},
+      cluster: { clusterName: "cluster1", istioNamespace: "istio-system" },
+      transform: {
+        rootMount: (args) => ({ ...args, description: "root certificates only" }),
+        policy: { name: "istioca-team" },
+      },
     });
     new api.VaultCa("vault", {
-      settings, provider, istioNamespace: "istio-system", shared: { provider: vaultProvider, pki },
+      settings,
+      provider,
+      istioNamespace: "istio-system",
+      shared: { provider: vaultProvider, pki },
       transform: { authBackend: { description: "team auth" }, injectorNamespace: labels },
     });
 
     new api.CertManagerCa("cm", {
-      settings: caOf(config, "certmanager", "certManager"), provider, istioNamespace: "istio-system",
+      settings: caOf(config, "certmanager", "certManager"),
+      provider,
+      istioNamespace: "istio-system",
       transform: { certManagerNamespace: labels, signer: { issuer: labels } },
     });
 
     const akv = caOf(config, "prod", "azureKeyVault");
     new api.AzureKeyVaultCa("akv", {
-      settings: akv, clusterName: "aks-mesh-prod-weu",
+      settings: akv,
+      clusterName: "aks-mesh-prod-weu",
       caLifecycle: new api.CaLifecycle("akv-root", {}),
       transform: {
         keyVault: { tags: { team: "platform" } },
@@ -86,9 +101,18 @@ describe("transform on the CA backends", () => {
     expect(byName(r, "vault-pki-intermediate-mount").inputs.description).toMatch(/^Istio intermediate CA/);
     expect(byName(r, "vault-pki-policy").inputs.name).toBe("istioca-team");
     expect(byName(r, "vault-k8s-auth").inputs).toMatchObject({ type: "kubernetes", description: "team auth" });
-    expect(byName(r, "vault-injector-namespace").inputs.metadata).toEqual({ name: "vault", labels: { team: "platform" } });
-    expect(byName(r, "cm-cert-manager-namespace").inputs.metadata).toEqual({ name: "cert-manager", labels: { team: "platform" } });
-    expect(byName(r, "cm-signer-foo-issuer").inputs.metadata.labels).toMatchObject({ team: "platform", "app.kubernetes.io/managed-by": "istio-mesh-ca" });
+    expect(byName(r, "vault-injector-namespace").inputs.metadata).toEqual({
+      name: "vault",
+      labels: { team: "platform" },
+    });
+    expect(byName(r, "cm-cert-manager-namespace").inputs.metadata).toEqual({
+      name: "cert-manager",
+      labels: { team: "platform" },
+    });
+    expect(byName(r, "cm-signer-foo-issuer").inputs.metadata.labels).toMatchObject({
+      team: "platform",
+      "app.kubernetes.io/managed-by": "istio-mesh-ca",
+    });
     expect(byName(r, "cm-signer-foo-ca").inputs.metadata.labels?.team).toBeUndefined();
     expect(byName(r, "akv-vault-kv").inputs.tags).toEqual({ team: "platform" });
     expect(byName(r, "akv-aks").inputs.tags).toEqual({ team: "platform" });

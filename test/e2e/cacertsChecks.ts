@@ -10,8 +10,24 @@ export type Files = Record<string, string>;
 
 /** The data of a Secret, decoded. */
 export function secretFiles(namespace: string, name: string, kubeconfig?: string): Files {
-  const secret = JSON.parse(kubectl([...(kubeconfig ? ["--kubeconfig", kubeconfig] : []), "get", "secret", name, "-n", namespace, "-o", "json"]));
-  return Object.fromEntries(Object.entries(secret.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
+  const secret = JSON.parse(
+    kubectl([
+      ...(kubeconfig ? ["--kubeconfig", kubeconfig] : []),
+      "get",
+      "secret",
+      name,
+      "-n",
+      namespace,
+      "-o",
+      "json",
+    ]),
+  );
+  return Object.fromEntries(
+    Object.entries(secret.data as Record<string, string>).map(([k, v]) => [
+      k,
+      Buffer.from(v, "base64").toString("utf8"),
+    ]),
+  );
 }
 
 /** Writes files to a private temp dir for openssl. */
@@ -36,18 +52,55 @@ export function checkCacerts(files: Files, trustDomain = "cluster.local"): { int
     expect(ca.ca).toBe(true);
     expect(ca.checkPrivateKey(createPrivateKey(files["ca-key.pem"]))).toBe(true);
     expect(new X509Certificate(files["cert-chain.pem"]).raw).toEqual(ca.raw);
-    expect(openssl("verify", "-CAfile", "root-cert.pem", "-untrusted", "cert-chain.pem", "ca-cert.pem")).toBe("ca-cert.pem: OK");
-    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/", "-keyout", "leaf.key", "-out", "leaf.csr");
-    fs.writeFileSync(path.join(dir, "leaf.ext"), [
-      "basicConstraints = critical, CA:FALSE",
-      "keyUsage = critical, digitalSignature, keyEncipherment",
-      "extendedKeyUsage = serverAuth, clientAuth",
-      `subjectAltName = critical, URI:spiffe://${trustDomain}/ns/test/sa/httpbin`,
-    ].join("\n"));
-    openssl("x509", "-req", "-in", "leaf.csr", "-CA", "ca-cert.pem", "-CAkey", "ca-key.pem", "-CAcreateserial", "-days", "1", "-extfile", "leaf.ext", "-out", "leaf.pem");
-    expect(openssl("verify", "-CAfile", "root-cert.pem", "-untrusted", "cert-chain.pem", "leaf.pem")).toBe("leaf.pem: OK");
-    const roots = (files["root-cert.pem"].match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [])
-      .map((p) => new X509Certificate(p).fingerprint256);
+    expect(openssl("verify", "-CAfile", "root-cert.pem", "-untrusted", "cert-chain.pem", "ca-cert.pem")).toBe(
+      "ca-cert.pem: OK",
+    );
+    openssl(
+      "req",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-subj",
+      "/",
+      "-keyout",
+      "leaf.key",
+      "-out",
+      "leaf.csr",
+    );
+    fs.writeFileSync(
+      path.join(dir, "leaf.ext"),
+      [
+        "basicConstraints = critical, CA:FALSE",
+        "keyUsage = critical, digitalSignature, keyEncipherment",
+        "extendedKeyUsage = serverAuth, clientAuth",
+        `subjectAltName = critical, URI:spiffe://${trustDomain}/ns/test/sa/httpbin`,
+      ].join("\n"),
+    );
+    openssl(
+      "x509",
+      "-req",
+      "-in",
+      "leaf.csr",
+      "-CA",
+      "ca-cert.pem",
+      "-CAkey",
+      "ca-key.pem",
+      "-CAcreateserial",
+      "-days",
+      "1",
+      "-extfile",
+      "leaf.ext",
+      "-out",
+      "leaf.pem",
+    );
+    expect(openssl("verify", "-CAfile", "root-cert.pem", "-untrusted", "cert-chain.pem", "leaf.pem")).toBe(
+      "leaf.pem: OK",
+    );
+    const roots = (
+      files["root-cert.pem"].match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []
+    ).map((p) => new X509Certificate(p).fingerprint256);
     return { intermediate: ca.fingerprint256, roots };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

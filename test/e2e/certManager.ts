@@ -19,15 +19,28 @@ const BIN = path.join(ROOT, "tools/bin/cert-manager-controller");
 
 /** The cert-manager module in the Go module cache (downloaded if missing). */
 export function certManagerModuleDir(): string {
-  const out = mustRun("go", ["mod", "download", "-json", CERT_MANAGER_MODULE], { cwd: "/", env: { GOFLAGS: "" }, timeoutMs: 600000 });
+  const out = mustRun("go", ["mod", "download", "-json", CERT_MANAGER_MODULE], {
+    cwd: "/",
+    env: { GOFLAGS: "" },
+    timeoutMs: 600000,
+  });
   return JSON.parse(out).Dir as string;
 }
 
 /** cert-manager's CRDs from the module's deploy/crds, server-side applied; waits until served. */
 export function applyCertManagerCrds(moduleDir: string): void {
   kubectl(["apply", "--server-side", "--field-manager=e2e-cert-manager", "-f", path.join(moduleDir, "deploy/crds")]);
-  kubectl(["wait", "--for", "condition=Established", "--timeout=120s", "crd", "certificates.cert-manager.io",
-    "clusterissuers.cert-manager.io", "issuers.cert-manager.io", "certificaterequests.cert-manager.io"]);
+  kubectl([
+    "wait",
+    "--for",
+    "condition=Established",
+    "--timeout=120s",
+    "crd",
+    "certificates.cert-manager.io",
+    "clusterissuers.cert-manager.io",
+    "issuers.cert-manager.io",
+    "certificaterequests.cert-manager.io",
+  ]);
 }
 
 /**
@@ -54,22 +67,41 @@ export class LocalChartRepo {
     const v = CERT_MANAGER_CHART_VERSION;
     const meta = fs.readFileSync(path.join(chart, "Chart.yaml"), "utf8");
     const released = meta.replace(/^version: .*$/m, `version: ${v}`).replace(/^appVersion: .*$/m, `appVersion: ${v}`);
-    if (!released.includes(`\nversion: ${v}\n`) || !released.includes(`\nappVersion: ${v}\n`)) throw new Error(`Chart.yaml of ${this.moduleDir}: no version/appVersion line`);
+    if (!released.includes(`\nversion: ${v}\n`) || !released.includes(`\nappVersion: ${v}\n`))
+      throw new Error(`Chart.yaml of ${this.moduleDir}: no version/appVersion line`);
     fs.writeFileSync(path.join(chart, "Chart.yaml"), released);
     const tgz = `cert-manager-${v}.tgz`;
     mustRun("tar", ["-czf", path.join(dir, tgz), "-C", work, "cert-manager"]);
     const [port] = freePorts(1);
     this.url = `http://127.0.0.1:${port}`;
-    fs.writeFileSync(path.join(dir, "index.yaml"), stringify({
-      apiVersion: "v1",
-      entries: { "cert-manager": [{ apiVersion: "v2", name: "cert-manager", version: v, appVersion: v, urls: [`${this.url}/${tgz}`], created: new Date().toISOString() }] },
-      generated: new Date().toISOString(),
-    }));
+    fs.writeFileSync(
+      path.join(dir, "index.yaml"),
+      stringify({
+        apiVersion: "v1",
+        entries: {
+          "cert-manager": [
+            {
+              apiVersion: "v2",
+              name: "cert-manager",
+              version: v,
+              appVersion: v,
+              urls: [`${this.url}/${tgz}`],
+              created: new Date().toISOString(),
+            },
+          ],
+        },
+        generated: new Date().toISOString(),
+      }),
+    );
     // A static file server in its own process (the tests block in spawnSync while the engine fetches).
     const server = `const http=require("http"),fs=require("fs"),path=require("path");const [dir,port]=process.argv.slice(1);
 http.createServer((q,s)=>{fs.readFile(path.join(dir,path.basename(q.url.split("?")[0])),(e,b)=>{if(e){s.writeHead(404);s.end();}else{s.writeHead(200);s.end(b);}});}).listen(+port,"127.0.0.1");`;
     this.proc = spawn(process.execPath, ["-e", server, dir, String(port)], { stdio: "ignore" });
-    waitFor(`chart repository ${this.url}`, () => (run("curl", ["-fsS", "--max-time", "2", `${this.url}/index.yaml`]).code === 0 ? true : undefined), 30000);
+    waitFor(
+      `chart repository ${this.url}`,
+      () => (run("curl", ["-fsS", "--max-time", "2", `${this.url}/index.yaml`]).code === 0 ? true : undefined),
+      30000,
+    );
     return this;
   }
 
@@ -84,13 +116,18 @@ http.createServer((q,s)=>{fs.readFile(path.join(dir,path.basename(q.url.split("?
  * literal `$`; an undefined variable is left as written). Only `value` and the
  * `metadata.namespace` fieldRef are resolved: what the cert-manager chart's controller uses.
  */
-export function kubeletArgs(container: { args?: string[]; env?: { name: string; value?: string; valueFrom?: any }[] }, podNamespace: string): string[] {
+export function kubeletArgs(
+  container: { args?: string[]; env?: { name: string; value?: string; valueFrom?: any }[] },
+  podNamespace: string,
+): string[] {
   const env: Record<string, string> = {};
   for (const e of container.env ?? []) {
     if (e.value !== undefined) env[e.name] = e.value;
     else if (e.valueFrom?.fieldRef?.fieldPath === "metadata.namespace") env[e.name] = podNamespace;
   }
-  return (container.args ?? []).map((a) => a.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, name) => (m === "$$" ? "$" : env[name] ?? m)));
+  return (container.args ?? []).map((a) =>
+    a.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, name) => (m === "$$" ? "$" : (env[name] ?? m))),
+  );
 }
 
 const RBAC_KINDS = ["ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"];
@@ -103,7 +140,10 @@ const RBAC_KINDS = ["ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role
 export function applyRbac(objects: any[]): string[] {
   const rbac = objects.filter((o) => RBAC_KINDS.includes(o.kind));
   if (!rbac.some((o) => o.kind === "ServiceAccount")) throw new Error("no ServiceAccount among the rendered objects");
-  kubectl(["apply", "--server-side", "--field-manager=e2e-cert-manager", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: rbac }));
+  kubectl(
+    ["apply", "--server-side", "--field-manager=e2e-cert-manager", "-f", "-"],
+    JSON.stringify({ apiVersion: "v1", kind: "List", items: rbac }),
+  );
   return rbac.map((o) => `${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`);
 }
 
@@ -128,7 +168,14 @@ export class LocalCertManager {
   logFile = "";
   readonly adminKubeconfig: string;
 
-  constructor(readonly opts: { label: string; args: string[]; serviceAccount: { namespace: string; name: string }; adminKubeconfig?: string }) {
+  constructor(
+    readonly opts: {
+      label: string;
+      args: string[];
+      serviceAccount: { namespace: string; name: string };
+      adminKubeconfig?: string;
+    },
+  ) {
     this.adminKubeconfig = opts.adminKubeconfig ?? e2eEnv({ apiserver: true }).kubeconfig;
   }
 
@@ -138,14 +185,29 @@ export class LocalCertManager {
     const ctx = admin.contexts.find((c: any) => c.name === admin["current-context"]).context;
     const cluster = admin.clusters.find((c: any) => c.name === ctx.cluster).cluster;
     const { namespace, name } = this.opts.serviceAccount;
-    const token = mustRun("kubectl", ["--kubeconfig", this.adminKubeconfig, "create", "token", name, "-n", namespace, "--duration=24h"]).trim();
+    const token = mustRun("kubectl", [
+      "--kubeconfig",
+      this.adminKubeconfig,
+      "create",
+      "token",
+      name,
+      "-n",
+      namespace,
+      "--duration=24h",
+    ]).trim();
     const file = path.join(dir, "controller.kubeconfig");
-    fs.writeFileSync(file, stringify({
-      apiVersion: "v1", kind: "Config", "current-context": "sa",
-      clusters: [{ name: "local", cluster }],
-      users: [{ name: "sa", user: { token } }],
-      contexts: [{ name: "sa", context: { cluster: "local", user: "sa", namespace } }],
-    }), { mode: 0o600 });
+    fs.writeFileSync(
+      file,
+      stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        "current-context": "sa",
+        clusters: [{ name: "local", cluster }],
+        users: [{ name: "sa", user: { token } }],
+        contexts: [{ name: "sa", context: { cluster: "local", user: "sa", namespace } }],
+      }),
+      { mode: 0o600 },
+    );
     return file;
   }
 
@@ -158,12 +220,21 @@ export class LocalCertManager {
     const args = [...this.opts.args, `--kubeconfig=${this.serviceAccountKubeconfig(dir)}`, "--leader-elect=false"];
     const fd = fs.openSync(this.logFile, "a");
     fs.writeSync(fd, `# ${BIN} ${args.join(" ")}\n`);
-    this.proc = spawn(BIN, args, { cwd: dir, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir }, stdio: ["ignore", fd, fd] });
+    this.proc = spawn(BIN, args, {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir },
+      stdio: ["ignore", fd, fd],
+    });
     fs.closeSync(fd);
-    waitFor("cert-manager-controller running its controllers", () => {
-      if (this.exited()) throw new Error(`cert-manager-controller exited:\n${this.logTail()}`);
-      return this.logs().includes("informer caches synced, running controllers") ? true : undefined;
-    }, 120000, () => this.logTail());
+    waitFor(
+      "cert-manager-controller running its controllers",
+      () => {
+        if (this.exited()) throw new Error(`cert-manager-controller exited:\n${this.logTail()}`);
+        return this.logs().includes("informer caches synced, running controllers") ? true : undefined;
+      },
+      120000,
+      () => this.logTail(),
+    );
     return this;
   }
 
@@ -171,7 +242,10 @@ export class LocalCertManager {
   controllers(): string[] {
     const m = /"informer caches synced, running controllers".*? controllers=\[([^\]]*)\]/.exec(this.logs());
     if (!m) throw new Error(`no controller list in ${this.logFile}`);
-    return m[1].split(",").map((s) => s.trim().replace(/^"|"$/g, "")).filter((s) => s !== "");
+    return m[1]
+      .split(",")
+      .map((s) => s.trim().replace(/^"|"$/g, ""))
+      .filter((s) => s !== "");
   }
 
   logs(): string {
@@ -196,11 +270,24 @@ export class LocalCertManager {
   /** SIGTERM (a graceful shutdown), SIGKILL after 20 s; waits until the process is gone. Idempotent. */
   stop(): void {
     const pid = this.proc?.pid;
-    if (!pid || this.exited()) { this.proc = undefined; return; }
-    try { process.kill(pid, "SIGTERM"); } catch { /* gone */ }
+    if (!pid || this.exited()) {
+      this.proc = undefined;
+      return;
+    }
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch {
+      /* gone */
+    }
     const deadline = Date.now() + 20000;
     while (!this.exited() && Date.now() < deadline) pause(200);
-    if (!this.exited()) { try { process.kill(pid, "SIGKILL"); } catch { /* gone */ } }
+    if (!this.exited()) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        /* gone */
+      }
+    }
     while (!this.exited()) pause(100);
     this.proc = undefined;
   }
@@ -234,7 +321,11 @@ export class CsrWatch {
   start(label: string): this {
     this.file = path.join(e2eEnv().dir, `csr-watch-${label}.json`);
     const fd = fs.openSync(this.file, "w");
-    this.proc = spawn("kubectl", ["get", "certificatesigningrequests", "--watch", "--show-managed-fields", "-o", "json"], { stdio: ["ignore", fd, "ignore"], env: process.env });
+    this.proc = spawn(
+      "kubectl",
+      ["get", "certificatesigningrequests", "--watch", "--show-managed-fields", "-o", "json"],
+      { stdio: ["ignore", fd, "ignore"], env: process.env },
+    );
     fs.closeSync(fd);
     return this;
   }
@@ -247,19 +338,26 @@ export class CsrWatch {
   /** Every state seen so far, in order. */
   seen(): CsrSeen[] {
     const docs = splitJson(fs.existsSync(this.file) ? fs.readFileSync(this.file, "utf8") : "");
-    return docs.flatMap((d: any) => (Array.isArray(d.items) ? d.items : [d])).map((o: any) => {
-      const approved = (o.status?.conditions ?? []).find((c: any) => c.type === "Approved" && c.status === "True");
-      const owners = (subresource: string, field: string): string[] => (o.metadata?.managedFields ?? [])
-        .filter((f: any) => f.subresource === subresource && JSON.stringify(f.fieldsV1 ?? {}).includes(field))
-        .map((f: any) => f.manager as string);
-      return {
-        name: o.metadata.name, signerName: o.spec.signerName, username: o.spec.username ?? "",
-        approved: approved ? { reason: approved.reason ?? "", message: approved.message ?? "" } : undefined,
-        certificate: o.status?.certificate ? Buffer.from(o.status.certificate, "base64").toString("utf8") : undefined,
-        certificateManagers: owners("status", "\"f:certificate\""), approvalManagers: owners("approval", "\"f:conditions\""),
-        annotations: o.metadata.annotations ?? {}, expirationSeconds: o.spec.expirationSeconds,
-      };
-    });
+    return docs
+      .flatMap((d: any) => (Array.isArray(d.items) ? d.items : [d]))
+      .map((o: any) => {
+        const approved = (o.status?.conditions ?? []).find((c: any) => c.type === "Approved" && c.status === "True");
+        const owners = (subresource: string, field: string): string[] =>
+          (o.metadata?.managedFields ?? [])
+            .filter((f: any) => f.subresource === subresource && JSON.stringify(f.fieldsV1 ?? {}).includes(field))
+            .map((f: any) => f.manager as string);
+        return {
+          name: o.metadata.name,
+          signerName: o.spec.signerName,
+          username: o.spec.username ?? "",
+          approved: approved ? { reason: approved.reason ?? "", message: approved.message ?? "" } : undefined,
+          certificate: o.status?.certificate ? Buffer.from(o.status.certificate, "base64").toString("utf8") : undefined,
+          certificateManagers: owners("status", '"f:certificate"'),
+          approvalManagers: owners("approval", '"f:conditions"'),
+          annotations: o.metadata.annotations ?? {},
+          expirationSeconds: o.spec.expirationSeconds,
+        };
+      });
   }
 
   /** The last state of each CSR that got a certificate. */
@@ -273,22 +371,41 @@ export class CsrWatch {
 /** Top-level JSON objects of a stream of concatenated (pretty-printed) JSON documents. */
 function splitJson(text: string): unknown[] {
   const out: unknown[] = [];
-  let depth = 0, start = -1, inString = false, escaped = false;
+  let depth = 0,
+    start = -1,
+    inString = false,
+    escaped = false;
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
     if (inString) {
       if (escaped) escaped = false;
       else if (ch === "\\") escaped = true;
-      else if (ch === "\"") inString = false;
-    } else if (ch === "\"") inString = true;
-    else if (ch === "{") { if (depth++ === 0) start = i; }
-    else if (ch === "}" && --depth === 0) out.push(JSON.parse(text.slice(start, i + 1)));
+      else if (ch === '"') inString = false;
+    } else if (ch === '"') inString = true;
+    else if (ch === "{") {
+      if (depth++ === 0) start = i;
+    } else if (ch === "}" && --depth === 0) out.push(JSON.parse(text.slice(start, i + 1)));
   }
   return out; // an object still being written (depth > 0) is left for the next call
 }
 
 /** Events about one Kubernetes CSR (cluster-scoped objects' events live in `default`). */
 export function csrEvents(name: string): { reason: string; message: string; component: string; type: string }[] {
-  const items = JSON.parse(kubectl(["get", "events", "-A", "--field-selector", `involvedObject.kind=CertificateSigningRequest,involvedObject.name=${name}`, "-o", "json"])).items;
-  return items.map((e: any) => ({ reason: e.reason, message: e.message, component: e.source?.component ?? e.reportingComponent ?? "", type: e.type }));
+  const items = JSON.parse(
+    kubectl([
+      "get",
+      "events",
+      "-A",
+      "--field-selector",
+      `involvedObject.kind=CertificateSigningRequest,involvedObject.name=${name}`,
+      "-o",
+      "json",
+    ]),
+  ).items;
+  return items.map((e: any) => ({
+    reason: e.reason,
+    message: e.message,
+    component: e.source?.component ?? e.reportingComponent ?? "",
+    type: e.type,
+  }));
 }

@@ -24,25 +24,62 @@ export const ECHO = { server: "echo-server", client: "echo-client", strictPort: 
 /** The config each stack under test gets: a port-level exception (DISABLE) for the echo server's plaintext port. */
 export function withPlaintextPort(config: Record<string, any>, namespace: string): void {
   const mtls = (config["istio-mesh-ca:mtls"] ??= {});
-  mtls.exceptions = [...(mtls.exceptions ?? []), {
-    name: "echo-plaintext", namespace, selector: { app: ECHO.server }, ports: { [String(ECHO.plaintextPort)]: "DISABLE" },
-  }];
+  mtls.exceptions = [
+    ...(mtls.exceptions ?? []),
+    {
+      name: "echo-plaintext",
+      namespace,
+      selector: { app: ECHO.server },
+      ports: { [String(ECHO.plaintextPort)]: "DISABLE" },
+    },
+  ];
 }
 
-const kubectl = (kubeconfig: string, args: string[], input?: string) => mustRun("kubectl", ["--kubeconfig", kubeconfig, ...args], { input });
+const kubectl = (kubeconfig: string, args: string[], input?: string) =>
+  mustRun("kubectl", ["--kubeconfig", kubeconfig, ...args], { input });
 
 /** One line of `grpc-echo client` output. */
-export interface EchoCall { call: number; ok: boolean; code?: string; error?: string; serverId?: string; tls: boolean; reply?: { server: string; port: number; tls: boolean; caller: string } }
+export interface EchoCall {
+  call: number;
+  ok: boolean;
+  code?: string;
+  error?: string;
+  serverId?: string;
+  tls: boolean;
+  reply?: { server: string; port: number; tls: boolean; caller: string };
+}
 
 /** `grpc-echo client` in a workload's app container: its calls, and the exit code. */
-export function echoCalls(client: LocalWorkload, target: string, opts: { n?: number; plaintext?: boolean; timeout?: string } = {}): { code: number; calls: EchoCall[]; stderr: string } {
-  const r = client.exec(["client", "-target", target, "-source", client.ip, "-n", String(opts.n ?? 3), "-timeout", opts.timeout ?? "10s", ...(opts.plaintext ? ["-plaintext"] : [])]);
-  const calls = r.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as EchoCall);
+export function echoCalls(
+  client: LocalWorkload,
+  target: string,
+  opts: { n?: number; plaintext?: boolean; timeout?: string } = {},
+): { code: number; calls: EchoCall[]; stderr: string } {
+  const r = client.exec([
+    "client",
+    "-target",
+    target,
+    "-source",
+    client.ip,
+    "-n",
+    String(opts.n ?? 3),
+    "-timeout",
+    opts.timeout ?? "10s",
+    ...(opts.plaintext ? ["-plaintext"] : []),
+  ]);
+  const calls = r.stdout
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as EchoCall);
   return { code: r.code, calls, stderr: r.stderr };
 }
 
 /** `grpc-echo probe`: a TLS client outside the mesh (optional client certificate); what the server did. */
-export function probe(from: LocalWorkload, addr: string, cert?: { chain: string; key: string }): { handshake: boolean; accepted?: boolean; error?: string; serverId?: string } {
+export function probe(
+  from: LocalWorkload,
+  addr: string,
+  cert?: { chain: string; key: string },
+): { handshake: boolean; accepted?: boolean; error?: string; serverId?: string } {
   const dir = fs.mkdtempSync(path.join(e2eEnv().dir, "probe-"));
   try {
     const args = ["probe", "-addr", addr, "-source", from.ip];
@@ -67,11 +104,18 @@ export function verifyWorkloadChain(roots: string, chain: string): { ok: boolean
   const certs = pemCerts(chain);
   const dir = fs.mkdtempSync(path.join(e2eEnv().dir, "verify-wl-"));
   try {
-    const untrusted = certs.slice(1).filter((p) => { const c = new X509Certificate(p); return !(c.subject === c.issuer && c.checkIssued(c)); });
+    const untrusted = certs.slice(1).filter((p) => {
+      const c = new X509Certificate(p);
+      return !(c.subject === c.issuer && c.checkIssued(c));
+    });
     fs.writeFileSync(path.join(dir, "roots.pem"), roots);
     fs.writeFileSync(path.join(dir, "leaf.pem"), certs[0]);
     fs.writeFileSync(path.join(dir, "untrusted.pem"), untrusted.join("\n"));
-    const r = run("openssl", ["verify", "-CAfile", "roots.pem", ...(untrusted.length ? ["-untrusted", "untrusted.pem"] : []), "leaf.pem"], { cwd: dir });
+    const r = run(
+      "openssl",
+      ["verify", "-CAfile", "roots.pem", ...(untrusted.length ? ["-untrusted", "untrusted.pem"] : []), "leaf.pem"],
+      { cwd: dir },
+    );
     return { ok: r.code === 0 && r.stdout.trim() === "leaf.pem: OK", out: (r.stdout + r.stderr).trim() };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -83,12 +127,66 @@ export function foreignCaLeaf(spiffeId: string): { chain: string; key: string } 
   const dir = fs.mkdtempSync(path.join(e2eEnv().dir, "foreign-"));
   try {
     const openssl = (...args: string[]) => mustRun("openssl", args, { cwd: dir });
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/O=Elsewhere/CN=Foreign Root", "-days", "1",
-      "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign", "-keyout", "ca.key", "-out", "ca.pem");
-    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/", "-keyout", "leaf.key", "-out", "leaf.csr");
-    fs.writeFileSync(path.join(dir, "leaf.ext"), `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=critical,URI:${spiffeId}\n`);
-    openssl("x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "1", "-extfile", "leaf.ext", "-out", "leaf.pem");
-    return { chain: fs.readFileSync(path.join(dir, "leaf.pem"), "utf8"), key: fs.readFileSync(path.join(dir, "leaf.key"), "utf8") };
+    openssl(
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-subj",
+      "/O=Elsewhere/CN=Foreign Root",
+      "-days",
+      "1",
+      "-addext",
+      "basicConstraints=critical,CA:TRUE",
+      "-addext",
+      "keyUsage=critical,keyCertSign",
+      "-keyout",
+      "ca.key",
+      "-out",
+      "ca.pem",
+    );
+    openssl(
+      "req",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-subj",
+      "/",
+      "-keyout",
+      "leaf.key",
+      "-out",
+      "leaf.csr",
+    );
+    fs.writeFileSync(
+      path.join(dir, "leaf.ext"),
+      `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=critical,URI:${spiffeId}\n`,
+    );
+    openssl(
+      "x509",
+      "-req",
+      "-in",
+      "leaf.csr",
+      "-CA",
+      "ca.pem",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-days",
+      "1",
+      "-extfile",
+      "leaf.ext",
+      "-out",
+      "leaf.pem",
+    );
+    return {
+      chain: fs.readFileSync(path.join(dir, "leaf.pem"), "utf8"),
+      key: fs.readFileSync(path.join(dir, "leaf.key"), "utf8"),
+    };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -116,8 +214,15 @@ export class EchoMesh {
 
   constructor(readonly opts: EchoMeshOptions) {
     this.kubeconfig = opts.istiod.kubeconfig;
-    if (opts.createNamespace && run("kubectl", ["--kubeconfig", this.kubeconfig, "get", "namespace", opts.namespace]).code !== 0) {
-      this.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: opts.namespace, labels: { "istio-injection": "enabled" } } });
+    if (
+      opts.createNamespace &&
+      run("kubectl", ["--kubeconfig", this.kubeconfig, "get", "namespace", opts.namespace]).code !== 0
+    ) {
+      this.apply({
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: { name: opts.namespace, labels: { "istio-injection": "enabled" } },
+      });
     }
   }
 
@@ -145,28 +250,66 @@ export class EchoMesh {
    */
   endpoint(service: string, address: string, serviceAccount: string): void {
     const ns = this.opts.namespace;
-    this.apply({ apiVersion: "v1", kind: "Service", metadata: { name: service, namespace: ns }, spec: {
-      selector: { app: service },
-      ports: [ECHO.strictPort, ECHO.plaintextPort].map((p) => ({ name: `grpc-${p}`, port: p, targetPort: p, appProtocol: "grpc" })),
-    } });
-    this.apply({ apiVersion: "networking.istio.io/v1", kind: "WorkloadEntry", metadata: { name: service, namespace: ns }, spec: {
-      address, serviceAccount, labels: { app: service },
-    } });
-    this.apply({ apiVersion: "networking.istio.io/v1", kind: "DestinationRule", metadata: { name: service, namespace: ns }, spec: {
-      host: this.host(service), trafficPolicy: { tls: { mode: "ISTIO_MUTUAL" } },
-    } });
+    this.apply({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: service, namespace: ns },
+      spec: {
+        selector: { app: service },
+        ports: [ECHO.strictPort, ECHO.plaintextPort].map((p) => ({
+          name: `grpc-${p}`,
+          port: p,
+          targetPort: p,
+          appProtocol: "grpc",
+        })),
+      },
+    });
+    this.apply({
+      apiVersion: "networking.istio.io/v1",
+      kind: "WorkloadEntry",
+      metadata: { name: service, namespace: ns },
+      spec: {
+        address,
+        serviceAccount,
+        labels: { app: service },
+      },
+    });
+    this.apply({
+      apiVersion: "networking.istio.io/v1",
+      kind: "DestinationRule",
+      metadata: { name: service, namespace: ns },
+      spec: {
+        host: this.host(service),
+        trafficPolicy: { tls: { mode: "ISTIO_MUTUAL" } },
+      },
+    });
   }
 
   /** A workload of this mesh (not started). */
-  workload(name: string, serviceAccount: string, o: { ports?: number[]; labels?: Record<string, string> } = {}): LocalWorkload {
-    const w = new LocalWorkload({ istiod: this.opts.istiod, label: this.opts.label, name, namespace: this.opts.namespace, serviceAccount, ports: o.ports, labels: o.labels });
+  workload(
+    name: string,
+    serviceAccount: string,
+    o: { ports?: number[]; labels?: Record<string, string> } = {},
+  ): LocalWorkload {
+    const w = new LocalWorkload({
+      istiod: this.opts.istiod,
+      label: this.opts.label,
+      name,
+      namespace: this.opts.namespace,
+      serviceAccount,
+      ports: o.ports,
+      labels: o.labels,
+    });
     this.workloads.push(w);
     return w;
   }
 
   /** An echo server `name` (pod label app=<name>) with its Service, WorkloadEntry and DestinationRule; not started. */
   server(name: string = ECHO.server, serviceAccount: string = ECHO.server): LocalWorkload {
-    const w = this.workload(name, serviceAccount, { ports: [ECHO.strictPort, ECHO.plaintextPort], labels: { app: name } });
+    const w = this.workload(name, serviceAccount, {
+      ports: [ECHO.strictPort, ECHO.plaintextPort],
+      labels: { app: name },
+    });
     this.endpoint(name, w.ip, serviceAccount);
     return w;
   }
@@ -183,14 +326,32 @@ export class EchoMesh {
     for (const w of ws.filter((x) => (x.opts.ports ?? []).length > 0)) this.serve(w);
   }
 
-  /** Starts a server's app (grpc-echo server on both ports); waits until both listeners are SERVING (istiod's inbound listeners arrived). */
+  /**
+   * Starts a server's app (grpc-echo server on both ports); waits until both listeners are SERVING (istiod's inbound
+   * listeners arrived).
+   */
   serve(server: LocalWorkload): void {
-    server.startApp(["server", "-name", server.opts.name, "-addr", `${server.ip}:${ECHO.strictPort}`, "-addr", `${server.ip}:${ECHO.plaintextPort}`]);
+    server.startApp([
+      "server",
+      "-name",
+      server.opts.name,
+      "-addr",
+      `${server.ip}:${ECHO.strictPort}`,
+      "-addr",
+      `${server.ip}:${ECHO.plaintextPort}`,
+    ]);
     for (const p of [ECHO.strictPort, ECHO.plaintextPort]) {
-      waitFor(`${server.opts.name} serving on ${server.ip}:${p}`, () => {
-        if (server.appExited()) throw new Error(`grpc-echo server exited:\n${server.appLog()}`);
-        return new RegExp(`serving mode ${server.ip.replace(/\./g, "\\.")}:${p} SERVING`).test(server.appLog()) ? true : undefined;
-      }, 60000, () => `${server.appLog()}\n--- agent\n${server.agentLogTail()}`);
+      waitFor(
+        `${server.opts.name} serving on ${server.ip}:${p}`,
+        () => {
+          if (server.appExited()) throw new Error(`grpc-echo server exited:\n${server.appLog()}`);
+          return new RegExp(`serving mode ${server.ip.replace(/\./g, "\\.")}:${p} SERVING`).test(server.appLog())
+            ? true
+            : undefined;
+        },
+        60000,
+        () => `${server.appLog()}\n--- agent\n${server.agentLogTail()}`,
+      );
     }
   }
 
@@ -207,14 +368,27 @@ export class EchoMesh {
   cleanup(): void {
     this.stop();
     for (const [kind, name, ns] of [...this.made].reverse()) {
-      run("kubectl", ["--kubeconfig", this.kubeconfig, "delete", kind, name, ...(ns ? ["-n", ns] : []), "--ignore-not-found", "--wait=false"]);
+      run("kubectl", [
+        "--kubeconfig",
+        this.kubeconfig,
+        "delete",
+        kind,
+        name,
+        ...(ns ? ["-n", ns] : []),
+        "--ignore-not-found",
+        "--wait=false",
+      ]);
     }
     this.made = [];
   }
 }
 
 /** What the checks below found (for later checks of the same test, e.g. a rotation). */
-export interface DataPlaneFound { mesh: EchoMesh; server: LocalWorkload; client: LocalWorkload }
+export interface DataPlaneFound {
+  mesh: EchoMesh;
+  server: LocalWorkload;
+  client: LocalWorkload;
+}
 
 /** Errors of a call made before istiod's config for a new Service reached the client (retried). */
 const NOT_YET = /does not exist|not found|produced zero addresses|no children|resolver|xds: .*resource/i;
@@ -223,15 +397,39 @@ const NOT_YET = /does not exist|not found|produced zero addresses|no children|re
  * `n` xDS calls from `client` to the Service `service` (default: the server's own) over mTLS; waits
  * out config propagation; asserts that each side saw the other's SPIFFE ID. Returns the calls.
  */
-export function expectConnects(client: LocalWorkload, server: LocalWorkload, o: { service?: string; mesh?: EchoMesh; n?: number } = {}): EchoCall[] {
+export function expectConnects(
+  client: LocalWorkload,
+  server: LocalWorkload,
+  o: { service?: string; mesh?: EchoMesh; n?: number } = {},
+): EchoCall[] {
   const target = `xds:///${o.service ?? server.opts.name}.${server.opts.namespace}.svc.cluster.local:${ECHO.strictPort}`;
   let last: ReturnType<typeof echoCalls> | undefined;
-  const r = waitFor(`${client.opts.name} → ${target}`, () => {
-    last = echoCalls(client, target, { n: o.n ?? 1 });
-    return last.code === 0 ? last : undefined;
-  }, 60000, () => `${JSON.stringify(last)}\n--- server ${server.opts.name}\n${server.appLog().slice(-3000)}\n--- client agent\n${client.agentLogTail(15)}`);
-  const seen = r.calls.map((c) => ({ from: client.opts.name, to: c.reply?.server, tls: c.tls, serverId: c.serverId, caller: c.reply?.caller }));
-  expect(seen).toEqual(r.calls.map(() => ({ from: client.opts.name, to: server.opts.name, tls: true, serverId: server.spiffeId, caller: client.spiffeId })));
+  const r = waitFor(
+    `${client.opts.name} → ${target}`,
+    () => {
+      last = echoCalls(client, target, { n: o.n ?? 1 });
+      return last.code === 0 ? last : undefined;
+    },
+    60000,
+    () =>
+      `${JSON.stringify(last)}\n--- server ${server.opts.name}\n${server.appLog().slice(-3000)}\n--- client agent\n${client.agentLogTail(15)}`,
+  );
+  const seen = r.calls.map((c) => ({
+    from: client.opts.name,
+    to: c.reply?.server,
+    tls: c.tls,
+    serverId: c.serverId,
+    caller: c.reply?.caller,
+  }));
+  expect(seen).toEqual(
+    r.calls.map(() => ({
+      from: client.opts.name,
+      to: server.opts.name,
+      tls: true,
+      serverId: server.spiffeId,
+      caller: client.spiffeId,
+    })),
+  );
   return r.calls;
 }
 
@@ -239,16 +437,29 @@ export function expectConnects(client: LocalWorkload, server: LocalWorkload, o: 
  * One xDS call from `client` to `server` that must fail for a TLS reason (not for config still on its
  * way, which is waited out). Returns the client's error and what the server logged meanwhile.
  */
-export function refusedCall(client: LocalWorkload, server: LocalWorkload, service: string = server.opts.name): { error: string; server: string } {
+export function refusedCall(
+  client: LocalWorkload,
+  server: LocalWorkload,
+  service: string = server.opts.name,
+): { error: string; server: string } {
   const target = `xds:///${service}.${server.opts.namespace}.svc.cluster.local:${ECHO.strictPort}`;
   const from = server.appLog().length;
   let last: ReturnType<typeof echoCalls> | undefined;
-  const r = waitFor(`${client.opts.name} → ${target} to fail for a reason other than config propagation`, () => {
-    last = echoCalls(client, target, { n: 1, timeout: "5s" });
-    const e = last.calls[0]?.error ?? last.stderr;
-    return last.code === 0 || !NOT_YET.test(e) ? last : undefined;
-  }, 60000, () => JSON.stringify(last));
-  expect({ from: client.opts.name, to: server.opts.name, ok: r.calls[0]?.ok }).toEqual({ from: client.opts.name, to: server.opts.name, ok: false });
+  const r = waitFor(
+    `${client.opts.name} → ${target} to fail for a reason other than config propagation`,
+    () => {
+      last = echoCalls(client, target, { n: 1, timeout: "5s" });
+      const e = last.calls[0]?.error ?? last.stderr;
+      return last.code === 0 || !NOT_YET.test(e) ? last : undefined;
+    },
+    60000,
+    () => JSON.stringify(last),
+  );
+  expect({ from: client.opts.name, to: server.opts.name, ok: r.calls[0]?.ok }).toEqual({
+    from: client.opts.name,
+    to: server.opts.name,
+    ok: false,
+  });
   return { error: r.calls[0]?.error ?? "", server: server.appLog().slice(from) };
 }
 
@@ -266,15 +477,23 @@ export function refusedCall(client: LocalWorkload, server: LocalWorkload, servic
  *
  * Leaves the workloads running (the caller's `mesh.cleanup()` stops them).
  */
-export function expectDataPlane(o: EchoMeshOptions & { roots: string; rootNamespace?: string; otherSigner?: { namespace: string; roots: string } }): DataPlaneFound {
+export function expectDataPlane(
+  o: EchoMeshOptions & { roots: string; rootNamespace?: string; otherSigner?: { namespace: string; roots: string } },
+): DataPlaneFound {
   const ns = o.namespace;
   const mesh = new EchoMesh(o);
   // The stack's policy for this namespace, as on the server.
-  const pas = JSON.parse(kubectl(mesh.kubeconfig, ["get", "peerauthentications.security.istio.io", "-A", "-o", "json"])).items;
+  const pas = JSON.parse(
+    kubectl(mesh.kubeconfig, ["get", "peerauthentications.security.istio.io", "-A", "-o", "json"]),
+  ).items;
   const nsWide = pas.find((p: any) => p.metadata.namespace === ns && !p.spec.selector);
-  const meshWide = pas.find((p: any) => p.metadata.namespace === (o.rootNamespace ?? "istio-system") && !p.spec.selector);
+  const meshWide = pas.find(
+    (p: any) => p.metadata.namespace === (o.rootNamespace ?? "istio-system") && !p.spec.selector,
+  );
   expect({ ns, mode: nsWide?.spec?.mtls?.mode ?? meshWide?.spec?.mtls?.mode }).toEqual({ ns, mode: "STRICT" });
-  const exception = pas.find((p: any) => p.metadata.namespace === ns && p.spec.selector?.matchLabels?.app === ECHO.server);
+  const exception = pas.find(
+    (p: any) => p.metadata.namespace === ns && p.spec.selector?.matchLabels?.app === ECHO.server,
+  );
   expect(exception?.spec?.portLevelMtls).toEqual({ [String(ECHO.plaintextPort)]: { mode: "DISABLE" } });
 
   const server = mesh.server();
@@ -284,15 +503,27 @@ export function expectDataPlane(o: EchoMeshOptions & { roots: string; rootNamesp
   mesh.start(server, client, ...(stranger ? [stranger] : []));
 
   // The leaves istio-agent got from istiod chain to the stack's roots and name each workload.
-  for (const [w, roots] of [[server, o.roots], [client, o.roots], ...(stranger ? [[stranger, o.otherSigner!.roots]] : [])] as [LocalWorkload, string][]) {
+  for (const [w, roots] of [
+    [server, o.roots],
+    [client, o.roots],
+    ...(stranger ? [[stranger, o.otherSigner!.roots]] : []),
+  ] as [LocalWorkload, string][]) {
     const { chain } = w.certs();
     const leaf = new X509Certificate(pemCerts(chain)[0]);
-    expect({ w: w.opts.name, ns: w.opts.namespace, sans: uriSans(leaf), verify: verifyWorkloadChain(roots, chain) })
-      .toEqual({ w: w.opts.name, ns: w.opts.namespace, sans: [w.spiffeId], verify: { ok: true, out: "leaf.pem: OK" } });
+    expect({
+      w: w.opts.name,
+      ns: w.opts.namespace,
+      sans: uriSans(leaf),
+      verify: verifyWorkloadChain(roots, chain),
+    }).toEqual({ w: w.opts.name, ns: w.opts.namespace, sans: [w.spiffeId], verify: { ok: true, out: "leaf.pem: OK" } });
   }
 
   // mTLS through xDS: istiod's listener (STRICT) and cluster (ISTIO_MUTUAL) for these two identities.
-  expect(expectConnects(client, server, { n: 3 }).map((c) => c.reply?.port)).toEqual([ECHO.strictPort, ECHO.strictPort, ECHO.strictPort]);
+  expect(expectConnects(client, server, { n: 3 }).map((c) => c.reply?.port)).toEqual([
+    ECHO.strictPort,
+    ECHO.strictPort,
+    ECHO.strictPort,
+  ]);
   expect(server.appLog()).toContain(`tls=true caller="${client.spiffeId}"`);
 
   // Refused on the STRICT port, each for its reason as the server's TLS stack logs it.
@@ -300,32 +531,61 @@ export function expectDataPlane(o: EchoMeshOptions & { roots: string; rootNamesp
   const serverSaw = (act: () => unknown): { result: unknown; server: string } => {
     const from = server.appLog().length;
     const result = act();
-    return { result, server: waitFor("the server's log of the attempt", () => server.appLog().slice(from) || undefined, 10000) };
+    return {
+      result,
+      server: waitFor("the server's log of the attempt", () => server.appLog().slice(from) || undefined, 10000),
+    };
   };
-  const plain = serverSaw(() => echoCalls(client, strictAddr, { plaintext: true, n: 1, timeout: "5s" }).calls.map((c) => ({ ok: c.ok, code: c.code })));
-  expect(plain).toEqual({ result: [{ ok: false, code: "Unavailable" }], server: expect.stringContaining("handshake refused") });
+  const plain = serverSaw(() =>
+    echoCalls(client, strictAddr, { plaintext: true, n: 1, timeout: "5s" }).calls.map((c) => ({
+      ok: c.ok,
+      code: c.code,
+    })),
+  );
+  expect(plain).toEqual({
+    result: [{ ok: false, code: "Unavailable" }],
+    server: expect.stringContaining("handshake refused"),
+  });
   expect(plain.server).toContain("tls: first record does not look like a TLS handshake");
   const noCert = serverSaw(() => probe(client, strictAddr));
-  expect(noCert.result).toMatchObject({ handshake: true, accepted: false, error: "remote error: tls: certificate required" });
+  expect(noCert.result).toMatchObject({
+    handshake: true,
+    accepted: false,
+    error: "remote error: tls: certificate required",
+  });
   expect(noCert.server).toContain("tls: client didn't provide a certificate");
   const foreign = serverSaw(() => probe(client, strictAddr, foreignCaLeaf(client.spiffeId)));
-  expect(foreign.result).toMatchObject({ handshake: true, accepted: false, error: "remote error: tls: unknown certificate authority" });
+  expect(foreign.result).toMatchObject({
+    handshake: true,
+    accepted: false,
+    error: "remote error: tls: unknown certificate authority",
+  });
   expect(foreign.server).toContain("x509: certificate signed by unknown authority");
   // The client's own mesh certificate, presented the same way, is accepted: the probe is not what fails.
-  expect(probe(client, strictAddr, client.certs())).toMatchObject({ handshake: true, accepted: true, serverId: server.spiffeId });
+  expect(probe(client, strictAddr, client.certs())).toMatchObject({
+    handshake: true,
+    accepted: true,
+    serverId: server.spiffeId,
+  });
   if (stranger) {
     // Its own signer's CA is all the other namespace's client trusts: it refuses the server ...
     expect(refusedCall(stranger, server).error).toMatch(/certificate signed by unknown authority/);
     // ... and the server refuses its certificate, presented directly.
     const seen = serverSaw(() => probe(stranger, strictAddr, stranger.certs()));
-    expect(seen.result).toMatchObject({ handshake: true, accepted: false, error: "remote error: tls: unknown certificate authority" });
+    expect(seen.result).toMatchObject({
+      handshake: true,
+      accepted: false,
+      error: "remote error: tls: unknown certificate authority",
+    });
     expect(seen.server).toContain("x509: certificate signed by unknown authority");
     other!.cleanup();
   }
 
   // The stack's exception: plaintext goes through on exactly that port.
   const plainOk = echoCalls(client, `${server.ip}:${ECHO.plaintextPort}`, { plaintext: true, n: 1 });
-  expect(plainOk.calls.map((c) => ({ ok: c.ok, tls: c.tls, reply: c.reply }))).toEqual([{ ok: true, tls: false, reply: { server: ECHO.server, port: ECHO.plaintextPort, tls: false, caller: "" } }]);
+  expect(plainOk.calls.map((c) => ({ ok: c.ok, tls: c.tls, reply: c.reply }))).toEqual([
+    { ok: true, tls: false, reply: { server: ECHO.server, port: ECHO.plaintextPort, tls: false, caller: "" } },
+  ]);
   return { mesh, server, client };
 }
 
@@ -348,7 +608,11 @@ export function expectAcrossIntermediateRotation(found: DataPlaneFound, roots: s
   const server2 = mesh.server(`${ECHO.server}-renewed`);
   mesh.start(client2, server2);
   for (const w of [client2, server2]) {
-    expect({ w: w.opts.name, fromNew: leafOf(w).verify(intermediate.publicKey), chain: verifyWorkloadChain(roots, w.certs().chain).ok }).toEqual({ w: w.opts.name, fromNew: true, chain: true });
+    expect({
+      w: w.opts.name,
+      fromNew: leafOf(w).verify(intermediate.publicKey),
+      chain: verifyWorkloadChain(roots, w.certs().chain).ok,
+    }).toEqual({ w: w.opts.name, fromNew: true, chain: true });
   }
   expectConnects(client2, server);
   expectConnects(client, server2);
@@ -373,12 +637,22 @@ export class RootRotationPlane {
     return pair;
   }
 
-  /** dual: restarted workloads trust both roots (their agent's root-cert.pem) with leaves still under the old root; old and restarted connect. */
+  /**
+   * dual: restarted workloads trust both roots (their agent's root-cert.pem) with leaves still under the old root; old
+   * and restarted connect.
+   */
   afterDual(oldRootPem: string, newRootPem: string): void {
     this.dual = this.restart("dual");
     for (const w of [this.dual.server, this.dual.client]) {
-      expect({ w: w.opts.name, trusts: fingerprints(w.certs().root) }).toEqual({ w: w.opts.name, trusts: [...fingerprints(oldRootPem), ...fingerprints(newRootPem)] });
-      expect({ w: w.opts.name, old: verifyWorkloadChain(oldRootPem, w.certs().chain).ok, new: verifyWorkloadChain(newRootPem, w.certs().chain).ok }).toEqual({ w: w.opts.name, old: true, new: false });
+      expect({ w: w.opts.name, trusts: fingerprints(w.certs().root) }).toEqual({
+        w: w.opts.name,
+        trusts: [...fingerprints(oldRootPem), ...fingerprints(newRootPem)],
+      });
+      expect({
+        w: w.opts.name,
+        old: verifyWorkloadChain(oldRootPem, w.certs().chain).ok,
+        new: verifyWorkloadChain(newRootPem, w.certs().chain).ok,
+      }).toEqual({ w: w.opts.name, old: true, new: false });
     }
     expectConnects(this.dual.client, this.dual.server);
     expectConnects(this.found.client, this.dual.server);
@@ -388,7 +662,11 @@ export class RootRotationPlane {
   afterCutover(oldRootPem: string, newRootPem: string): void {
     this.cut = this.restart("cutover");
     for (const w of [this.cut.server, this.cut.client]) {
-      expect({ w: w.opts.name, old: verifyWorkloadChain(oldRootPem, w.certs().chain).ok, new: verifyWorkloadChain(newRootPem, w.certs().chain).ok }).toEqual({ w: w.opts.name, old: false, new: true });
+      expect({
+        w: w.opts.name,
+        old: verifyWorkloadChain(oldRootPem, w.certs().chain).ok,
+        new: verifyWorkloadChain(newRootPem, w.certs().chain).ok,
+      }).toEqual({ w: w.opts.name, old: false, new: true });
     }
     expectConnects(this.cut.client, this.dual!.server);
     expectConnects(this.dual!.client, this.cut.server);
@@ -403,7 +681,11 @@ export class RootRotationPlane {
    */
   afterFinalize(newRootPem: string): void {
     const fin = this.restart("finalize");
-    for (const w of [fin.server, fin.client]) expect({ w: w.opts.name, trusts: fingerprints(w.certs().root) }).toEqual({ w: w.opts.name, trusts: fingerprints(newRootPem) });
+    for (const w of [fin.server, fin.client])
+      expect({ w: w.opts.name, trusts: fingerprints(w.certs().root) }).toEqual({
+        w: w.opts.name,
+        trusts: fingerprints(newRootPem),
+      });
     expectConnects(fin.client, fin.server);
     expectConnects(this.cut!.client, fin.server);
     const oldLeafClient = refusedCall(this.dual!.client, fin.server);
@@ -421,15 +703,27 @@ export class RootRotationPlane {
  * Returns cluster-b's mesh (the caller cleans it up).
  */
 export function expectCrossCluster(found: DataPlaneFound, istiodB: LocalIstiod, roots: string): EchoMesh {
-  const meshB = new EchoMesh({ istiod: istiodB, label: `${found.mesh.opts.label}-b`, namespace: found.mesh.opts.namespace, createNamespace: true });
+  const meshB = new EchoMesh({
+    istiod: istiodB,
+    label: `${found.mesh.opts.label}-b`,
+    namespace: found.mesh.opts.namespace,
+    createNamespace: true,
+  });
   const serverB = meshB.server(`${ECHO.server}-b`);
   const clientB = meshB.client(`${ECHO.client}-b`);
   meshB.endpoint(found.server.opts.name, found.server.ip, found.server.opts.serviceAccount);
   found.mesh.endpoint(serverB.opts.name, serverB.ip, serverB.opts.serviceAccount);
   meshB.start(serverB, clientB);
   const [a, b] = [leafIssuer(found.client), leafIssuer(clientB)];
-  expect({ a: a.subject, b: b.subject }).toEqual({ a: expect.stringContaining("L=cluster-a"), b: expect.stringContaining("L=cluster-b") });
-  for (const w of [serverB, clientB]) expect({ w: w.opts.name, chain: verifyWorkloadChain(roots, w.certs().chain) }).toEqual({ w: w.opts.name, chain: { ok: true, out: "leaf.pem: OK" } });
+  expect({ a: a.subject, b: b.subject }).toEqual({
+    a: expect.stringContaining("L=cluster-a"),
+    b: expect.stringContaining("L=cluster-b"),
+  });
+  for (const w of [serverB, clientB])
+    expect({ w: w.opts.name, chain: verifyWorkloadChain(roots, w.certs().chain) }).toEqual({
+      w: w.opts.name,
+      chain: { ok: true, out: "leaf.pem: OK" },
+    });
   expectConnects(found.client, serverB);
   expectConnects(clientB, found.server);
   return meshB;

@@ -41,8 +41,11 @@ describe("the real Pulumi engine runs our program (pulumi preview, local backend
    * (tsconfig.pulumi.json): `npm test` type-checks the same sources, and each type-checked run costs ~20 s more.
    */
   let typeCheck = true;
-  const pulumi = (args: string[], input?: string) => run("pulumi", [...args, "--stack", STACK, "--cwd", ROOT, "--non-interactive"],
-    { input, env: { ...engineEnv(), ...(typeCheck ? { PULUMI_NODEJS_TRANSPILE_ONLY: "false" } : {}) } });
+  const pulumi = (args: string[], input?: string) =>
+    run("pulumi", [...args, "--stack", STACK, "--cwd", ROOT, "--non-interactive"], {
+      input,
+      env: { ...engineEnv(), ...(typeCheck ? { PULUMI_NODEJS_TRANSPILE_ONLY: "false" } : {}) },
+    });
   /** `pulumi config set` with the value on stdin (keeps PEMs out of argv; a value can't be mistaken for a flag). */
   const configSetStdin = (args: string[], value: string) => {
     const r = pulumi(["config", "set", ...args], value);
@@ -51,7 +54,9 @@ describe("the real Pulumi engine runs our program (pulumi preview, local backend
 
   /** Replaces the stack's config with Pulumi.<base>.yaml's (keeping the stack's encryption salt). */
   const useConfig = (base: string) => {
-    const config = (parse(fs.readFileSync(path.join(ROOT, `Pulumi.${base}.yaml`), "utf8")) as { config: Record<string, unknown> }).config;
+    const config = (
+      parse(fs.readFileSync(path.join(ROOT, `Pulumi.${base}.yaml`), "utf8")) as { config: Record<string, unknown> }
+    ).config;
     fs.writeFileSync(stackFile, stringify({ encryptionsalt: salt, config }));
   };
   const configSet = (...args: string[]) => {
@@ -62,19 +67,46 @@ describe("the real Pulumi engine runs our program (pulumi preview, local backend
   const programConfig = (): Record<string, unknown> => {
     const r = pulumi(["config", "--json", "--show-secrets"]);
     const all = JSON.parse(r.stdout) as Record<string, { value: string }>;
-    return Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith("istio-mesh-ca:"))
-      .map(([k, v]) => [k.slice("istio-mesh-ca:".length), (() => { try { return JSON.parse(v.value); } catch { return v.value; } })()]));
+    return Object.fromEntries(
+      Object.entries(all)
+        .filter(([k]) => k.startsWith("istio-mesh-ca:"))
+        .map(([k, v]) => [
+          k.slice("istio-mesh-ca:".length),
+          (() => {
+            try {
+              return JSON.parse(v.value);
+            } catch {
+              return v.value;
+            }
+          })(),
+        ]),
+    );
   };
   const preview = (): Preview => {
     const r = pulumi(["preview", "--json"]);
     let json: any = {};
-    try { json = JSON.parse(r.stdout); } catch { /* not JSON: the errors below say why */ }
+    try {
+      json = JSON.parse(r.stdout);
+    } catch {
+      /* not JSON: the errors below say why */
+    }
     return {
       code: r.code,
-      steps: (json.steps ?? []).map((s: any) => ({ op: s.op, type: s.newState?.type ?? s.oldState?.type, name: String(s.urn).split("::").pop() })),
+      steps: (json.steps ?? []).map((s: any) => ({
+        op: s.op,
+        type: s.newState?.type ?? s.oldState?.type,
+        name: String(s.urn).split("::").pop(),
+      })),
       raw: json,
-      errors: plain([...(json.diagnostics ?? []).filter((d: any) => d.severity === "error").map((d: any) => d.message), r.stderr].join("\n")),
-      errorsOn: (json.diagnostics ?? []).filter((d: any) => d.severity === "error" && d.urn).map((d: any) => String(d.urn).split("::").slice(-2).join("::")),
+      errors: plain(
+        [
+          ...(json.diagnostics ?? []).filter((d: any) => d.severity === "error").map((d: any) => d.message),
+          r.stderr,
+        ].join("\n"),
+      ),
+      errorsOn: (json.diagnostics ?? [])
+        .filter((d: any) => d.severity === "error" && d.urn)
+        .map((d: any) => String(d.urn).split("::").slice(-2).join("::")),
     };
   };
   const expectRejectedBeforeAnyResource = (p: Preview, ...problems: string[]) => {
@@ -104,7 +136,9 @@ describe("the real Pulumi engine runs our program (pulumi preview, local backend
     configSet("--path", "ca.backend", "bogus");
     const p = preview();
     expectRejectedBeforeAnyResource(p, ...configProblems(programConfig()));
-    expect(p.errors).toMatch(/istio-mesh-ca:ca\.backend: unknown backend "bogus"; allowed: selfSigned, azureKeyVault, vault, certManager\b/);
+    expect(p.errors).toMatch(
+      /istio-mesh-ca:ca\.backend: unknown backend "bogus"; allowed: selfSigned, azureKeyVault, vault, certManager\b/,
+    );
     typeCheck = false;
   });
 
@@ -122,9 +156,31 @@ describe("the real Pulumi engine runs our program (pulumi preview, local backend
     let pem: { cert: string; key: string };
     beforeAll(() => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "e2e-pem-"));
-      execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
-        "-subj", "/CN=httpbin.test.svc.cluster.local", "-keyout", path.join(dir, "k.pem"), "-out", path.join(dir, "c.pem")], { stdio: "ignore" });
-      pem = { cert: fs.readFileSync(path.join(dir, "c.pem"), "utf8"), key: fs.readFileSync(path.join(dir, "k.pem"), "utf8") };
+      execFileSync(
+        "openssl",
+        [
+          "req",
+          "-x509",
+          "-newkey",
+          "ec",
+          "-pkeyopt",
+          "ec_paramgen_curve:P-256",
+          "-nodes",
+          "-days",
+          "1",
+          "-subj",
+          "/CN=httpbin.test.svc.cluster.local",
+          "-keyout",
+          path.join(dir, "k.pem"),
+          "-out",
+          path.join(dir, "c.pem"),
+        ],
+        { stdio: "ignore" },
+      );
+      pem = {
+        cert: fs.readFileSync(path.join(dir, "c.pem"), "utf8"),
+        key: fs.readFileSync(path.join(dir, "k.pem"), "utf8"),
+      };
       fs.rmSync(dir, { recursive: true, force: true });
       expect(pem.key).toMatch(/-----BEGIN PRIVATE KEY-----/);
     });
@@ -142,8 +198,11 @@ describe("the real Pulumi engine runs our program (pulumi preview, local backend
     it("set WITHOUT --secret: refused before any resource, naming the key and not printing it", () => {
       provided(false);
       const p = preview();
-      expectRejectedBeforeAnyResource(p, "istio-mesh-ca:sidecarIngressTls[0].certificates.serverKeyPem: a private key in plain config; "
-        + "set it with `pulumi config set --secret --path 'istio-mesh-ca:sidecarIngressTls[0].certificates.serverKeyPem'`");
+      expectRejectedBeforeAnyResource(
+        p,
+        "istio-mesh-ca:sidecarIngressTls[0].certificates.serverKeyPem: a private key in plain config; " +
+          "set it with `pulumi config set --secret --path 'istio-mesh-ca:sidecarIngressTls[0].certificates.serverKeyPem'`",
+      );
       expect(p.errors).not.toContain(pem.key.split("\n")[1]);
     });
 
@@ -151,11 +210,15 @@ describe("the real Pulumi engine runs our program (pulumi preview, local backend
       provided(true);
       const file = fs.readFileSync(stackFile, "utf8");
       expect(file).not.toContain("PRIVATE KEY");
-      expect((parse(file) as any).config["istio-mesh-ca:sidecarIngressTls"][0].certificates.serverKeyPem).toEqual({ secure: expect.stringMatching(/^v1:/) });
+      expect((parse(file) as any).config["istio-mesh-ca:sidecarIngressTls"][0].certificates.serverKeyPem).toEqual({
+        secure: expect.stringMatching(/^v1:/),
+      });
       const p = preview();
       expect({ code: p.code, errors: p.errors.trim() }).toEqual({ code: 0, errors: "" });
       // The provided server certificate and key reach the Secret the sidecar mounts, as a secret.
-      const tlsSecret = p.steps.find((x) => x.type === "kubernetes:core/v1:Secret" && x.name.includes("httpbin") && !x.name.includes("cacert"));
+      const tlsSecret = p.steps.find(
+        (x) => x.type === "kubernetes:core/v1:Secret" && x.name.includes("httpbin") && !x.name.includes("cacert"),
+      );
       expect(tlsSecret?.op).toBe("create");
       expect(JSON.stringify(p.raw)).not.toContain(pem.key.split("\n")[1]);
     });
@@ -163,8 +226,14 @@ describe("the real Pulumi engine runs our program (pulumi preview, local backend
 
   // Every stack file we ship, made invalid in one key: the engine shows the stack and nothing else.
   it.each([
-    ["dev", "ca.backend"], ["local", "ca.backend"], ["certmanager", "ca.signers[0].name"], ["cluster-a", "ca.intermediateSource.stack"],
-    ["cluster-b", "clusters[0].name"], ["staging", "ca.backend"], ["prod", "ca.backend"], ["root", "rootCa.clusters[0].name"],
+    ["dev", "ca.backend"],
+    ["local", "ca.backend"],
+    ["certmanager", "ca.signers[0].name"],
+    ["cluster-a", "ca.intermediateSource.stack"],
+    ["cluster-b", "clusters[0].name"],
+    ["staging", "ca.backend"],
+    ["prod", "ca.backend"],
+    ["root", "rootCa.clusters[0].name"],
   ])("a config error in Pulumi.%s.yaml (%s) registers nothing", (base, key) => {
     useConfig(base);
     configSet("--path", key, "Not_A-Valid Value");

@@ -38,18 +38,27 @@ const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g
 /** PEM certificates of a bundle, in order. */
 export const pemCerts = (bundle: string): string[] => bundle.match(PEM_CERT) ?? [];
 /** SHA-256 fingerprints of the certificates of a bundle, in order. */
-export const fingerprints = (bundle: string): string[] => pemCerts(bundle).map((p) => new X509Certificate(p).fingerprint256);
+export const fingerprints = (bundle: string): string[] =>
+  pemCerts(bundle).map((p) => new X509Certificate(p).fingerprint256);
 
 /** Blocks for `ms` (between polls of a condition; never an assertion by itself). */
-export const pause = (ms: number): void => { spawnSync("sleep", [String(ms / 1000)]); };
+export const pause = (ms: number): void => {
+  spawnSync("sleep", [String(ms / 1000)]);
+};
 
 /** Polls `probe` until it returns a value other than undefined; throws with `describe()` on timeout. */
-export function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 60000, describe: () => string = () => ""): T {
+export function waitFor<T>(
+  what: string,
+  probe: () => T | undefined,
+  timeoutMs = 60000,
+  describe: () => string = () => "",
+): T {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = probe();
     if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}\n${describe()}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}\n${describe()}`);
     pause(500);
   }
 }
@@ -70,8 +79,11 @@ export function atomicWrite(dir: string, files: Record<string, Buffer>, mode = 0
   const current = fs.existsSync(data) ? fs.readlinkSync(data) : undefined;
   if (current) {
     const old = fs.readdirSync(path.join(dir, current)).sort();
-    if (old.join("\n") === Object.keys(files).sort().join("\n")
-      && old.every((k) => fs.readFileSync(path.join(dir, current, k)).equals(files[k]))) return false;
+    if (
+      old.join("\n") === Object.keys(files).sort().join("\n") &&
+      old.every((k) => fs.readFileSync(path.join(dir, current, k)).equals(files[k]))
+    )
+      return false;
   }
   const ts = `..${new Date().toISOString().replace(/[-:.TZ]/g, "_")}${process.hrtime.bigint()}`;
   fs.mkdirSync(path.join(dir, ts));
@@ -80,7 +92,8 @@ export function atomicWrite(dir: string, files: Record<string, Buffer>, mode = 0
   fs.rmSync(tmp, { force: true });
   fs.symlinkSync(ts, tmp);
   fs.renameSync(tmp, data);
-  for (const k of Object.keys(files)) if (!fs.existsSync(path.join(dir, k))) fs.symlinkSync(path.join("..data", k), path.join(dir, k));
+  for (const k of Object.keys(files))
+    if (!fs.existsSync(path.join(dir, k))) fs.symlinkSync(path.join("..data", k), path.join(dir, k));
   for (const e of fs.readdirSync(dir)) {
     if (!e.startsWith("..") && !(e in files)) fs.rmSync(path.join(dir, e), { force: true });
   }
@@ -135,16 +148,36 @@ export function admitServiceAccount(pod: any): any {
   const all = [...(out.spec.initContainers ?? []), ...(out.spec.containers ?? [])];
   if (all.some((c: any) => (c.volumeMounts ?? []).some((m: any) => m.mountPath === SA_MOUNT_PATH))) return out;
   const name = "kube-api-access-local";
-  out.spec.volumes = [...(out.spec.volumes ?? []), { name, projected: { defaultMode: 420, sources: [
-    { serviceAccountToken: { expirationSeconds: 3607, path: "token" } },
-    { configMap: { name: "kube-root-ca.crt", items: [{ key: "ca.crt", path: "ca.crt" }] } },
-    { downwardAPI: { items: [{ path: "namespace", fieldRef: { apiVersion: "v1", fieldPath: "metadata.namespace" } }] } },
-  ] } }];
+  out.spec.volumes = [
+    ...(out.spec.volumes ?? []),
+    {
+      name,
+      projected: {
+        defaultMode: 420,
+        sources: [
+          { serviceAccountToken: { expirationSeconds: 3607, path: "token" } },
+          { configMap: { name: "kube-root-ca.crt", items: [{ key: "ca.crt", path: "ca.crt" }] } },
+          {
+            downwardAPI: {
+              items: [{ path: "namespace", fieldRef: { apiVersion: "v1", fieldPath: "metadata.namespace" } }],
+            },
+          },
+        ],
+      },
+    },
+  ];
   for (const c of all) c.volumeMounts = [...(c.volumeMounts ?? []), { name, mountPath: SA_MOUNT_PATH, readOnly: true }];
   return out;
 }
 
-interface Ports { http: number; https: number; grpc: number; secureGrpc: number; monitoring: number; ctrlz: number }
+interface Ports {
+  http: number;
+  https: number;
+  grpc: number;
+  secureGrpc: number;
+  monitoring: number;
+  ctrlz: number;
+}
 
 export interface IssuedLeaf {
   /** What CreateCertificate returned, one PEM per element (leaf first, roots last). */
@@ -191,7 +224,15 @@ export class LocalIstiod {
 
   /** A TokenRequest (`kubectl create token`) for a service account. */
   token(namespace: string, serviceAccount: string, audience?: string, seconds = 3600): string {
-    return this.kc(["create", "token", serviceAccount, "-n", namespace, `--duration=${seconds}s`, ...(audience ? ["--audience", audience] : [])]).trim();
+    return this.kc([
+      "create",
+      "token",
+      serviceAccount,
+      "-n",
+      namespace,
+      `--duration=${seconds}s`,
+      ...(audience ? ["--audience", audience] : []),
+    ]).trim();
   }
 
   /** Starts istiod from the Deployment on the server; waits for /ready. */
@@ -219,44 +260,80 @@ export class LocalIstiod {
     const ctx = admin.contexts.find((c: any) => c.name === admin["current-context"]).context;
     const cluster = admin.clusters.find((c: any) => c.name === ctx.cluster).cluster;
     const kubeconfig = path.join(dir, "istiod.kubeconfig");
-    fs.writeFileSync(kubeconfig, stringify({
-      apiVersion: "v1", kind: "Config", "current-context": "sa",
-      clusters: [{ name: "local", cluster }],
-      users: [{ name: "sa", user: { token: this.token(this.namespace, this.serviceAccount, undefined, 24 * 3600) } }],
-      contexts: [{ name: "sa", context: { cluster: "local", user: "sa", namespace: this.namespace } }],
-    }), { mode: 0o600 });
+    fs.writeFileSync(
+      kubeconfig,
+      stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        "current-context": "sa",
+        clusters: [{ name: "local", cluster }],
+        users: [{ name: "sa", user: { token: this.token(this.namespace, this.serviceAccount, undefined, 24 * 3600) } }],
+        contexts: [{ name: "sa", context: { cluster: "local", user: "sa", namespace: this.namespace } }],
+      }),
+      { mode: 0o600 },
+    );
 
-    const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, TMPDIR: dir, ...this.containerEnv(container, template) };
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: dir,
+      TMPDIR: dir,
+      ...this.containerEnv(container, template),
+    };
     delete env.KUBECONFIG; // the chart's remote-cluster kubeconfig path; --kubeconfig below is ours
     // ROOT_CA_DIR as it resolves in the container (WORKDIR /): the mounted cacerts.
     env.ROOT_CA_DIR = path.join(this.podRoot, env.ROOT_CA_DIR ?? "/etc/cacerts");
 
     // A rollout keeps the ports: the Service's address does not change when its pods do (workloads reconnect to it).
     const kept = this.ports;
-    const [http, https, grpc, secureGrpc, monitoring, ctrlz] = kept ? [kept.http, kept.https, kept.grpc, kept.secureGrpc, kept.monitoring, kept.ctrlz] : freePorts(6);
+    const [http, https, grpc, secureGrpc, monitoring, ctrlz] = kept
+      ? [kept.http, kept.https, kept.grpc, kept.secureGrpc, kept.monitoring, kept.ctrlz]
+      : freePorts(6);
     this.ports = { http, https, grpc, secureGrpc, monitoring, ctrlz };
-    const moved = ["--httpAddr", "--httpsAddr", "--grpcAddr", "--secureGRPCAddr", "--monitoringAddr", "--ctrlz_port", "--kubeconfig"];
+    const moved = [
+      "--httpAddr",
+      "--httpsAddr",
+      "--grpcAddr",
+      "--secureGRPCAddr",
+      "--monitoringAddr",
+      "--ctrlz_port",
+      "--kubeconfig",
+    ];
     const args: string[] = [];
     const given: string[] = container.args ?? [];
     for (let i = 0; i < given.length; i++) {
       const flag = given[i].split("=")[0];
-      if (moved.includes(flag)) { if (!given[i].includes("=")) i++; continue; }
+      if (moved.includes(flag)) {
+        if (!given[i].includes("=")) i++;
+        continue;
+      }
       args.push(given[i]);
     }
-    args.push(`--kubeconfig=${kubeconfig}`, `--httpAddr=127.0.0.1:${http}`, `--httpsAddr=127.0.0.1:${https}`,
-      `--grpcAddr=127.0.0.1:${grpc}`, `--secureGRPCAddr=127.0.0.1:${secureGrpc}`, `--monitoringAddr=127.0.0.1:${monitoring}`,
-      `--ctrlz_port=${ctrlz}`, "--ctrlz_address=127.0.0.1");
+    args.push(
+      `--kubeconfig=${kubeconfig}`,
+      `--httpAddr=127.0.0.1:${http}`,
+      `--httpsAddr=127.0.0.1:${https}`,
+      `--grpcAddr=127.0.0.1:${grpc}`,
+      `--secureGRPCAddr=127.0.0.1:${secureGrpc}`,
+      `--monitoringAddr=127.0.0.1:${monitoring}`,
+      `--ctrlz_port=${ctrlz}`,
+      "--ctrlz_address=127.0.0.1",
+    );
 
     this.logFile = path.join(dir, "istiod.log");
     const fd = fs.openSync(this.logFile, "a");
     fs.writeSync(fd, `# ${path.join(BIN, "pilot-discovery")} ${args.join(" ")}\n# env ${JSON.stringify(env)}\n`);
     this.proc = spawn(path.join(BIN, "pilot-discovery"), args, { cwd: this.podRoot, env, stdio: ["ignore", fd, fd] });
     fs.closeSync(fd);
-    waitFor("istiod /ready", () => {
-      if (this.exited()) throw new Error(`istiod exited:\n${this.logTail()}`);
-      const r = run("curl", ["-fsS", "--max-time", "2", `http://127.0.0.1:${http}/ready`]);
-      return r.code === 0 ? true : undefined;
-    }, 180000, () => this.logTail());
+    waitFor(
+      "istiod /ready",
+      () => {
+        if (this.exited()) throw new Error(`istiod exited:\n${this.logTail()}`);
+        const r = run("curl", ["-fsS", "--max-time", "2", `http://127.0.0.1:${http}/ready`]);
+        return r.code === 0 ? true : undefined;
+      },
+      180000,
+      () => this.logTail(),
+    );
     this.opts.admission?.startSidecars(pod);
     return this;
   }
@@ -279,8 +356,12 @@ export class LocalIstiod {
     if (f.fieldRef) {
       const p = f.fieldRef.fieldPath;
       const known: Record<string, string> = {
-        "metadata.name": `${this.deployment}-local-${this.generation}`, "metadata.namespace": this.namespace,
-        "spec.serviceAccountName": this.serviceAccount, "status.podIP": "127.0.0.1", "status.hostIP": "127.0.0.1", "spec.nodeName": "local",
+        "metadata.name": `${this.deployment}-local-${this.generation}`,
+        "metadata.namespace": this.namespace,
+        "spec.serviceAccountName": this.serviceAccount,
+        "status.podIP": "127.0.0.1",
+        "status.hostIP": "127.0.0.1",
+        "spec.nodeName": "local",
       };
       if (p in known) return known[p];
       const label = /^metadata\.labels\['(.+)'\]$/.exec(p);
@@ -290,17 +371,38 @@ export class LocalIstiod {
     if (f.resourceFieldRef) return undefined; // GOMAXPROCS/GOMEMLIMIT from limits: Go's defaults here
     if (f.secretKeyRef || f.configMapKeyRef) {
       const ref = f.secretKeyRef ?? f.configMapKeyRef;
-      const r = run("kubectl", ["--kubeconfig", this.kubeconfig, "get", f.secretKeyRef ? "secret" : "configmap", ref.name, "-n", this.namespace, "-o", "json"]);
-      if (r.code !== 0) { if (ref.optional) return undefined; throw new Error(`env ${e.name}: ${r.stderr}`); }
+      const r = run("kubectl", [
+        "--kubeconfig",
+        this.kubeconfig,
+        "get",
+        f.secretKeyRef ? "secret" : "configmap",
+        ref.name,
+        "-n",
+        this.namespace,
+        "-o",
+        "json",
+      ]);
+      if (r.code !== 0) {
+        if (ref.optional) return undefined;
+        throw new Error(`env ${e.name}: ${r.stderr}`);
+      }
       const data = JSON.parse(r.stdout).data ?? {};
-      if (!(ref.key in data)) { if (ref.optional) return undefined; throw new Error(`env ${e.name}: no key ${ref.key}`); }
+      if (!(ref.key in data)) {
+        if (ref.optional) return undefined;
+        throw new Error(`env ${e.name}: no key ${ref.key}`);
+      }
       return f.secretKeyRef ? Buffer.from(data[ref.key], "base64").toString("utf8") : data[ref.key];
     }
     throw new Error(`env ${e.name}: ${JSON.stringify(f)} not emulated`);
   }
 
   /** Files of a Secret/ConfigMap volume source (undefined: missing and optional). */
-  private sourceFiles(kind: "secret" | "configmap", name: string, optional: boolean, items?: { key: string; path: string }[]): Record<string, Buffer> | undefined {
+  private sourceFiles(
+    kind: "secret" | "configmap",
+    name: string,
+    optional: boolean,
+    items?: { key: string; path: string }[],
+  ): Record<string, Buffer> | undefined {
     const r = run("kubectl", ["--kubeconfig", this.kubeconfig, "get", kind, name, "-n", this.namespace, "-o", "json"]);
     if (r.code !== 0) {
       if (optional && /NotFound|not found/.test(r.stderr)) return undefined;
@@ -308,7 +410,8 @@ export class LocalIstiod {
     }
     const obj = JSON.parse(r.stdout);
     const all: Record<string, Buffer> = {};
-    for (const [k, v] of Object.entries<string>(obj.data ?? {})) all[k] = kind === "secret" ? Buffer.from(v, "base64") : Buffer.from(v, "utf8");
+    for (const [k, v] of Object.entries<string>(obj.data ?? {}))
+      all[k] = kind === "secret" ? Buffer.from(v, "base64") : Buffer.from(v, "utf8");
     for (const [k, v] of Object.entries<string>(obj.binaryData ?? {})) all[k] = Buffer.from(v, "base64");
     if (!items) return all;
     return Object.fromEntries(items.filter((i) => i.key in all).map((i) => [i.path, all[i.key]]));
@@ -330,20 +433,35 @@ export class LocalIstiod {
       if (vol.secret) {
         files = this.sourceFiles("secret", vol.secret.secretName, vol.secret.optional === true, vol.secret.items) ?? {};
       } else if (vol.configMap) {
-        files = this.sourceFiles("configmap", vol.configMap.name, vol.configMap.optional === true, vol.configMap.items) ?? {};
+        files =
+          this.sourceFiles("configmap", vol.configMap.name, vol.configMap.optional === true, vol.configMap.items) ?? {};
       } else if (vol.projected) {
         if (refresh) continue;
         files = {};
         for (const s of vol.projected.sources ?? []) {
           if (s.serviceAccountToken) {
-            files[s.serviceAccountToken.path] = Buffer.from(this.token(this.namespace, this.serviceAccount, s.serviceAccountToken.audience, s.serviceAccountToken.expirationSeconds ?? 3600));
+            files[s.serviceAccountToken.path] = Buffer.from(
+              this.token(
+                this.namespace,
+                this.serviceAccount,
+                s.serviceAccountToken.audience,
+                s.serviceAccountToken.expirationSeconds ?? 3600,
+              ),
+            );
           } else if (s.configMap || s.secret) {
             const src = s.configMap ?? s.secret;
-            Object.assign(files, this.sourceFiles(s.configMap ? "configmap" : "secret", src.name, src.optional === true, src.items) ?? {});
+            Object.assign(
+              files,
+              this.sourceFiles(s.configMap ? "configmap" : "secret", src.name, src.optional === true, src.items) ?? {},
+            );
           } else if (s.downwardAPI) {
             for (const item of s.downwardAPI.items ?? []) {
-              const known: Record<string, string> = { "metadata.namespace": this.namespace, "metadata.name": `${this.deployment}-local-${this.generation}` };
-              if (!(item.fieldRef?.fieldPath in known)) throw new Error(`projected volume ${vol.name}: downwardAPI ${JSON.stringify(item)} not emulated`);
+              const known: Record<string, string> = {
+                "metadata.namespace": this.namespace,
+                "metadata.name": `${this.deployment}-local-${this.generation}`,
+              };
+              if (!(item.fieldRef?.fieldPath in known))
+                throw new Error(`projected volume ${vol.name}: downwardAPI ${JSON.stringify(item)} not emulated`);
               files[item.path] = Buffer.from(known[item.fieldRef.fieldPath]);
             }
           } else if (s.clusterTrustBundle?.optional) {
@@ -377,7 +495,9 @@ export class LocalIstiod {
       return { rollout: true, changedMounts: [] };
     }
     const spec = this.admitted.spec;
-    const changed = [...(spec.initContainers ?? []), ...spec.containers].flatMap((c: any) => this.mountVolumes(spec, c, true));
+    const changed = [...(spec.initContainers ?? []), ...spec.containers].flatMap((c: any) =>
+      this.mountVolumes(spec, c, true),
+    );
     return { rollout: false, changedMounts: [...new Set(changed)] };
   }
 
@@ -405,11 +525,24 @@ export class LocalIstiod {
   stop(): void {
     this.opts.admission?.stop();
     const pid = this.proc?.pid;
-    if (!pid || this.exited()) { this.proc = undefined; return; }
-    try { process.kill(pid, "SIGTERM"); } catch { /* already gone */ }
+    if (!pid || this.exited()) {
+      this.proc = undefined;
+      return;
+    }
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch {
+      /* already gone */
+    }
     const deadline = Date.now() + 20000;
     while (!this.exited() && Date.now() < deadline) pause(200);
-    if (!this.exited()) { try { process.kill(pid, "SIGKILL"); } catch { /* gone */ } }
+    if (!this.exited()) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        /* gone */
+      }
+    }
     while (!this.exited()) pause(100);
     this.proc = undefined;
   }
@@ -425,27 +558,69 @@ export class LocalIstiod {
    * a TokenRequest token of `namespace/serviceAccount` (audience `istio-ca` unless `audience` is
    * given). The service account is created if missing. Throws with istiod's answer on failure.
    */
-  issue(o: { namespace: string; serviceAccount: string; tlsRoots: string; certSigner?: string; audience?: string; trustDomain?: string }): IssuedLeaf {
+  issue(o: {
+    namespace: string;
+    serviceAccount: string;
+    tlsRoots: string;
+    certSigner?: string;
+    audience?: string;
+    trustDomain?: string;
+  }): IssuedLeaf {
     const r = this.tryIssue(o);
-    if (!r.ok) throw new Error(`CreateCertificate as ${o.namespace}/${o.serviceAccount} failed: ${r.error}\n${this.logTail(30)}`);
+    if (!r.ok)
+      throw new Error(
+        `CreateCertificate as ${o.namespace}/${o.serviceAccount} failed: ${r.error}\n${this.logTail(30)}`,
+      );
     return r.leaf!;
   }
 
-  tryIssue(o: { namespace: string; serviceAccount: string; tlsRoots: string; certSigner?: string; audience?: string; trustDomain?: string }): { ok: boolean; error?: string; leaf?: IssuedLeaf } {
-    if (run("kubectl", ["--kubeconfig", this.kubeconfig, "get", "serviceaccount", o.serviceAccount, "-n", o.namespace]).code !== 0) {
+  tryIssue(o: {
+    namespace: string;
+    serviceAccount: string;
+    tlsRoots: string;
+    certSigner?: string;
+    audience?: string;
+    trustDomain?: string;
+  }): { ok: boolean; error?: string; leaf?: IssuedLeaf } {
+    if (
+      run("kubectl", ["--kubeconfig", this.kubeconfig, "get", "serviceaccount", o.serviceAccount, "-n", o.namespace])
+        .code !== 0
+    ) {
       this.kc(["create", "serviceaccount", o.serviceAccount, "-n", o.namespace]);
     }
     const dir = fs.mkdtempSync(path.join(e2eEnv().dir, "csr-"));
     try {
-      fs.writeFileSync(path.join(dir, "token"), this.token(o.namespace, o.serviceAccount, o.audience ?? "istio-ca", 600), { mode: 0o600 });
+      fs.writeFileSync(
+        path.join(dir, "token"),
+        this.token(o.namespace, o.serviceAccount, o.audience ?? "istio-ca", 600),
+        { mode: 0o600 },
+      );
       fs.writeFileSync(path.join(dir, "roots.pem"), o.tlsRoots);
-      const r = run(path.join(BIN, "istio-ca-client"), [
-        "-addr", `127.0.0.1:${this.ports!.secureGrpc}`, "-root-cert", path.join(dir, "roots.pem"), "-server-name", this.serverName(),
-        "-token-file", path.join(dir, "token"), "-spiffe", `spiffe://${o.trustDomain ?? "cluster.local"}/ns/${o.namespace}/sa/${o.serviceAccount}`,
-        "-key-out", path.join(dir, "key.pem"), ...(o.certSigner ? ["-cert-signer", o.certSigner] : []),
-      ], { timeoutMs: 90000 });
+      const r = run(
+        path.join(BIN, "istio-ca-client"),
+        [
+          "-addr",
+          `127.0.0.1:${this.ports!.secureGrpc}`,
+          "-root-cert",
+          path.join(dir, "roots.pem"),
+          "-server-name",
+          this.serverName(),
+          "-token-file",
+          path.join(dir, "token"),
+          "-spiffe",
+          `spiffe://${o.trustDomain ?? "cluster.local"}/ns/${o.namespace}/sa/${o.serviceAccount}`,
+          "-key-out",
+          path.join(dir, "key.pem"),
+          ...(o.certSigner ? ["-cert-signer", o.certSigner] : []),
+        ],
+        { timeoutMs: 90000 },
+      );
       if (r.code !== 0) return { ok: false, error: r.stderr.trim() };
-      const chain = r.stdout.split(/(?<=-----END CERTIFICATE-----)\n/).map((s) => s.trim()).filter((s) => s.length > 0).map((s) => `${s}\n`);
+      const chain = r.stdout
+        .split(/(?<=-----END CERTIFICATE-----)\n/)
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0)
+        .map((s) => `${s}\n`);
       const certs = chain.flatMap(pemCerts);
       const leaf = new X509Certificate(certs[0]);
       const intermediates = certs.slice(1).filter((p) => {
@@ -469,7 +644,13 @@ export function verifyLeaf(roots: string, issued: IssuedLeaf): { ok: boolean; ou
     fs.writeFileSync(path.join(dir, "roots.pem"), roots);
     fs.writeFileSync(path.join(dir, "leaf.pem"), issued.leaf.toString());
     fs.writeFileSync(path.join(dir, "untrusted.pem"), issued.intermediates.join("\n"));
-    const args = ["verify", "-CAfile", "roots.pem", ...(issued.intermediates.length ? ["-untrusted", "untrusted.pem"] : []), "leaf.pem"];
+    const args = [
+      "verify",
+      "-CAfile",
+      "roots.pem",
+      ...(issued.intermediates.length ? ["-untrusted", "untrusted.pem"] : []),
+      "leaf.pem",
+    ];
     const r = run("openssl", args, { cwd: dir });
     return { ok: r.code === 0 && r.stdout.trim() === "leaf.pem: OK", out: (r.stdout + r.stderr).trim() };
   } finally {
@@ -479,17 +660,40 @@ export function verifyLeaf(roots: string, issued: IssuedLeaf): { ok: boolean; ou
 
 /** The URI SANs of a certificate. */
 export const uriSans = (c: X509Certificate): string[] =>
-  (c.subjectAltName ?? "").split(", ").filter((s) => s.startsWith("URI:")).map((s) => s.slice(4));
+  (c.subjectAltName ?? "")
+    .split(", ")
+    .filter((s) => s.startsWith("URI:"))
+    .map((s) => s.slice(4));
 
 /** `istio-ca-root-cert` of a namespace, once istiod has written it. */
-export function caRootCert(namespace: string, kubeconfig: string, want?: (pem: string) => boolean, timeoutMs = 60000): string {
+export function caRootCert(
+  namespace: string,
+  kubeconfig: string,
+  want?: (pem: string) => boolean,
+  timeoutMs = 60000,
+): string {
   let last = "";
-  return waitFor(`istio-ca-root-cert in ${namespace}`, () => {
-    const r = run("kubectl", ["--kubeconfig", kubeconfig, "get", "configmap", "istio-ca-root-cert", "-n", namespace, "-o", "json"]);
-    if (r.code !== 0) return undefined;
-    last = JSON.parse(r.stdout).data?.["root-cert.pem"] ?? "";
-    return last && (!want || want(last)) ? last : undefined;
-  }, timeoutMs, () => `last seen:\n${last}`);
+  return waitFor(
+    `istio-ca-root-cert in ${namespace}`,
+    () => {
+      const r = run("kubectl", [
+        "--kubeconfig",
+        kubeconfig,
+        "get",
+        "configmap",
+        "istio-ca-root-cert",
+        "-n",
+        namespace,
+        "-o",
+        "json",
+      ]);
+      if (r.code !== 0) return undefined;
+      last = JSON.parse(r.stdout).data?.["root-cert.pem"] ?? "";
+      return last && (!want || want(last)) ? last : undefined;
+    },
+    timeoutMs,
+    () => `last seen:\n${last}`,
+  );
 }
 
 /**
@@ -499,11 +703,21 @@ export function caRootCert(namespace: string, kubeconfig: string, want?: (pem: s
 export const EXPLAINED_WARNINGS: string[] = [];
 
 /** `istioctl analyze --all-namespaces` against an API server: its messages (code, level, origin). */
-export function istioctlAnalyze(kubeconfig: string): { code: number; messages: { code: string; level: string; origin: string; message: string }[]; raw: string } {
-  const r = run(path.join(BIN, "istioctl"), ["analyze", "--all-namespaces", "--kubeconfig", kubeconfig, "-o", "json"], { timeoutMs: 300000 });
+export function istioctlAnalyze(kubeconfig: string): {
+  code: number;
+  messages: { code: string; level: string; origin: string; message: string }[];
+  raw: string;
+} {
+  const r = run(path.join(BIN, "istioctl"), ["analyze", "--all-namespaces", "--kubeconfig", kubeconfig, "-o", "json"], {
+    timeoutMs: 300000,
+  });
   let messages: any[];
-  try { messages = JSON.parse(r.stdout); } catch {
-    throw new Error(`istioctl analyze exited ${r.code} without its JSON report:\n${(r.stdout + r.stderr).slice(-4000)}`);
+  try {
+    messages = JSON.parse(r.stdout);
+  } catch {
+    throw new Error(
+      `istioctl analyze exited ${r.code} without its JSON report:\n${(r.stdout + r.stderr).slice(-4000)}`,
+    );
   }
   return {
     code: r.code,
@@ -516,7 +730,10 @@ export function istioctlAnalyze(kubeconfig: string): { code: number; messages: {
  * `istioctl validate` of every Istio object a stack declared (types `kubernetes:*.istio.io/*` in its
  * state), each as the API server holds it. Returns the objects validated and the failures.
  */
-export function istioctlValidateDeclared(resources: { type: string; inputs?: any }[], kubeconfig: string): { validated: string[]; failures: string[] } {
+export function istioctlValidateDeclared(
+  resources: { type: string; inputs?: any }[],
+  kubeconfig: string,
+): { validated: string[]; failures: string[] } {
   const validated: string[] = [];
   const failures: string[] = [];
   const dir = fs.mkdtempSync(path.join(e2eEnv().dir, "validate-"));
@@ -524,7 +741,18 @@ export function istioctlValidateDeclared(resources: { type: string; inputs?: any
     for (const res of resources.filter((x) => /^kubernetes:[a-z.]+\.istio\.io\/v[0-9a-z]+:/.test(x.type))) {
       const [group, kind] = [res.type.split(":")[1].split("/")[0], res.type.split(":")[2]];
       const m = res.inputs?.metadata ?? {};
-      const obj = JSON.parse(mustRun("kubectl", ["--kubeconfig", kubeconfig, "get", `${kind.toLowerCase()}.${group}`, m.name, ...(m.namespace ? ["-n", m.namespace] : []), "-o", "json"]));
+      const obj = JSON.parse(
+        mustRun("kubectl", [
+          "--kubeconfig",
+          kubeconfig,
+          "get",
+          `${kind.toLowerCase()}.${group}`,
+          m.name,
+          ...(m.namespace ? ["-n", m.namespace] : []),
+          "-o",
+          "json",
+        ]),
+      );
       const file = path.join(dir, `${validated.length}.json`);
       fs.writeFileSync(file, JSON.stringify(obj));
       const id = `${kind} ${m.namespace ?? ""}/${m.name}`;
@@ -543,7 +771,11 @@ export function istioctlValidateDeclared(resources: { type: string; inputs?: any
  * unexplained (EXPLAINED_WARNINGS, documented in docs/e2e.md), and `validate` on every Istio object
  * in the stack's state. Jest assertions: call it inside a test.
  */
-export function expectIstioctlAccepts(resources: { type: string; inputs?: any }[], kubeconfig: string, minValidated = 1): void {
+export function expectIstioctlAccepts(
+  resources: { type: string; inputs?: any }[],
+  kubeconfig: string,
+  minValidated = 1,
+): void {
   const a = istioctlAnalyze(kubeconfig);
   expect(a.messages.filter((m) => m.level === "Error")).toEqual([]);
   expect(a.messages.filter((m) => m.level === "Warning" && !EXPLAINED_WARNINGS.includes(m.code))).toEqual([]);

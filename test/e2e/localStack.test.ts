@@ -1,11 +1,31 @@
-import { E2eProject, E2eStack, EngineEvent, SELF_REFERENCE_STEP, istioCharts, plaintextKeys, refreshNoDrift, urnName, whenFinished, whenStarted } from "./project";
+import {
+  E2eProject,
+  E2eStack,
+  EngineEvent,
+  SELF_REFERENCE_STEP,
+  istioCharts,
+  plaintextKeys,
+  refreshNoDrift,
+  urnName,
+  whenFinished,
+  whenStarted,
+} from "./project";
 import { checkCacerts, secretFiles, verifyChain } from "./cacertsChecks";
 import * as fs from "fs";
 import * as path from "path";
 import { parseAllDocuments } from "yaml";
 import { ROOT, e2eEnv, kubectl, mustRun, run } from "./support";
 import { X509Certificate } from "crypto";
-import { LocalIstiod, expectIstioctlAccepts, caRootCert, fingerprints, pemCerts, uriSans, verifyLeaf, waitFor } from "./istiod";
+import {
+  LocalIstiod,
+  expectIstioctlAccepts,
+  caRootCert,
+  fingerprints,
+  pemCerts,
+  uriSans,
+  verifyLeaf,
+  waitFor,
+} from "./istiod";
 import { DataPlaneFound, expectDataPlane, withPlaintextPort } from "./dataPlane";
 
 /**
@@ -23,7 +43,6 @@ import { DataPlaneFound, expectDataPlane, withPlaintextPort } from "./dataPlane"
 const getJson = (...args: string[]) => JSON.parse(kubectl(["get", ...args, "-o", "json", "--show-managed-fields"]));
 const OURS = "app.kubernetes.io/managed-by=istio-mesh-ca";
 
-
 describe("pulumi up -s local (self-signed CA, TLS test double, real Kubernetes provider)", () => {
   let stack: E2eStack;
   let firstUp: EngineEvent[];
@@ -34,7 +53,10 @@ describe("pulumi up -s local (self-signed CA, TLS test double, real Kubernetes p
   beforeAll(() => {
     e2eEnv({ apiserver: true });
     const charts = istioCharts();
-    stack = new E2eProject("local").stack("local", "local", (c) => { c["istio-mesh-ca:istio"].chartPath = charts; withPlaintextPort(c, "istio-demo"); });
+    stack = new E2eProject("local").stack("local", "local", (c) => {
+      c["istio-mesh-ca:istio"].chartPath = charts;
+      withPlaintextPort(c, "istio-demo");
+    });
     firstUp = stack.mustUp();
   });
 
@@ -47,10 +69,20 @@ describe("pulumi up -s local (self-signed CA, TLS test double, real Kubernetes p
 
   it("created our components, the Helm-rendered Istio objects and our Kubernetes objects", () => {
     const types = new Set(stack.exportState().resources.map((r) => r.type));
-    for (const t of ["istio-mesh-ca:ca:RootCa", "istio-mesh-ca:ca:SelfSignedCa", "istio-mesh-ca:istio:IstioInstall", "istio-mesh-ca:istio:CacertsSecret",
-      "tls:index/privateKey:PrivateKey", "tls:index/selfSignedCert:SelfSignedCert", "tls:index/locallySignedCert:LocallySignedCert",
-      "kubernetes:helm.sh/v4:Chart", "kubernetes:apps/v1:Deployment", "kubernetes:core/v1:Secret",
-      "kubernetes:security.istio.io/v1:PeerAuthentication", "kubernetes:networking.istio.io/v1:Sidecar"]) {
+    for (const t of [
+      "istio-mesh-ca:ca:RootCa",
+      "istio-mesh-ca:ca:SelfSignedCa",
+      "istio-mesh-ca:istio:IstioInstall",
+      "istio-mesh-ca:istio:CacertsSecret",
+      "tls:index/privateKey:PrivateKey",
+      "tls:index/selfSignedCert:SelfSignedCert",
+      "tls:index/locallySignedCert:LocallySignedCert",
+      "kubernetes:helm.sh/v4:Chart",
+      "kubernetes:apps/v1:Deployment",
+      "kubernetes:core/v1:Secret",
+      "kubernetes:security.istio.io/v1:PeerAuthentication",
+      "kubernetes:networking.istio.io/v1:Sidecar",
+    ]) {
       expect([...types]).toContain(t);
     }
   });
@@ -80,9 +112,14 @@ describe("pulumi up -s local (self-signed CA, TLS test double, real Kubernetes p
     expect(out.clusters.cluster1.rootCertBundle).toBe(files["root-cert.pem"]);
     expect(verifyChain(out.clusters.cluster1.rootCertBundle, out.clusters.cluster1.certChain).ok).toBe(true);
     const secret = getJson("secret", "cacerts", "-n", "istio-system");
-    expect(secret.metadata.labels).toMatchObject({ "app.kubernetes.io/managed-by": "istio-mesh-ca", "istio.io/ca-source": "plugged-in" });
+    expect(secret.metadata.labels).toMatchObject({
+      "app.kubernetes.io/managed-by": "istio-mesh-ca",
+      "istio.io/ca-source": "plugged-in",
+    });
     // Server-side apply by the provider (not kubectl), and no key copied into an annotation.
-    expect(secret.metadata.managedFields.map((f: any) => f.manager)).toEqual(expect.arrayContaining([expect.stringMatching(/^pulumi-kubernetes/)]));
+    expect(secret.metadata.managedFields.map((f: any) => f.manager)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^pulumi-kubernetes/)]),
+    );
     expect(JSON.stringify(secret.metadata.annotations ?? {})).not.toMatch(/PRIVATE KEY/);
   });
 
@@ -92,8 +129,14 @@ describe("pulumi up -s local (self-signed CA, TLS test double, real Kubernetes p
     const discovery = pod.containers.find((c: any) => c.name === "discovery");
     const names = discovery.env.map((e: any) => e.name);
     expect(names.length).toBe(new Set(names).size);
-    expect(pod.volumes).toEqual(expect.arrayContaining([expect.objectContaining({ name: "cacerts", secret: expect.objectContaining({ secretName: "cacerts" }) })]));
-    expect(discovery.volumeMounts).toEqual(expect.arrayContaining([expect.objectContaining({ name: "cacerts", mountPath: "/etc/cacerts" })]));
+    expect(pod.volumes).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: "cacerts", secret: expect.objectContaining({ secretName: "cacerts" }) }),
+      ]),
+    );
+    expect(discovery.volumeMounts).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: "cacerts", mountPath: "/etc/cacerts" })]),
+    );
   });
 
   it("istiod itself (pilot-discovery from the chart's Deployment, cacerts mounted as the kubelet would) uses the plugged-in CA, not a self-signed one", () => {
@@ -115,18 +158,25 @@ describe("pulumi up -s local (self-signed CA, TLS test double, real Kubernetes p
     expect(issued.leaf.verify(intermediate.publicKey)).toBe(true);
     expect(verifyLeaf(root(), issued)).toMatchObject({ ok: true });
     expect(fingerprints(issued.chain[issued.chain.length - 1])).toEqual(fingerprints(root()));
-    const wrong = istiod!.tryIssue({ namespace: "test", serviceAccount: "httpbin", tlsRoots: root(), audience: "https://kubernetes.default.svc.cluster.local" });
+    const wrong = istiod!.tryIssue({
+      namespace: "test",
+      serviceAccount: "httpbin",
+      tlsRoots: root(),
+      audience: "https://kubernetes.default.svc.cluster.local",
+    });
     expect(wrong).toMatchObject({ ok: false, error: expect.stringMatching(/Unauthenticated/) });
   });
 
   it("istiod writes istio-ca-root-cert into the mesh namespaces with exactly our root", () => {
-    for (const ns of ["istio-demo", "test"]) expect(fingerprints(caRootCert(ns, e2eEnv().kubeconfig))).toEqual(fingerprints(root()));
+    for (const ns of ["istio-demo", "test"])
+      expect(fingerprints(caRootCert(ns, e2eEnv().kubeconfig))).toEqual(fingerprints(root()));
   });
 
   it("the data plane: two proxyless gRPC workloads (Istio's pilot-agent, grpc-go) in istio-demo get leaves from our intermediate and complete mTLS under the stack's STRICT policy; plaintext, certificate-less and foreign-CA clients are refused; the stack's port exception lets plaintext through on its port only", () => {
     plane = expectDataPlane({ istiod: istiod!, label: "local", namespace: "istio-demo", roots: root() });
     const intermediate = secretFiles("istio-system", "cacerts")["ca-cert.pem"];
-    for (const w of [plane.server, plane.client]) expect(fingerprints(pemCerts(w.certs().chain)[1])).toEqual(fingerprints(intermediate));
+    for (const w of [plane.server, plane.client])
+      expect(fingerprints(pemCerts(w.certs().chain)[1])).toEqual(fingerprints(intermediate));
     plane.mesh.cleanup();
   });
 
@@ -141,19 +191,49 @@ describe("pulumi up -s local (self-signed CA, TLS test double, real Kubernetes p
     fs.writeFileSync(path.join(dir, "values.json"), cm("istio-sidecar-injector").values);
     fs.writeFileSync(path.join(dir, "mesh.yaml"), cm("istio").mesh);
     const annotations = stack.outputs().clusters.cluster1.sidecarIngressTls["test/httpbin"].podAnnotations;
-    if (run("kubectl", ["get", "serviceaccount", "httpbin", "-n", "test"]).code !== 0) kubectl(["create", "serviceaccount", "httpbin", "-n", "test"]);
-    fs.writeFileSync(path.join(dir, "pod.json"), JSON.stringify({ apiVersion: "v1", kind: "Pod",
-      metadata: { name: "httpbin", namespace: "test", labels: { app: "httpbin", version: "v1" }, annotations },
-      spec: { serviceAccountName: "httpbin", containers: [{ name: "httpbin", image: "docker.io/mccutchen/go-httpbin:v2.15.0", ports: [{ containerPort: 80 }] }] } }));
-    const injected = parseAllDocuments(mustRun(path.join(ROOT, "tools/bin/istioctl"), ["kube-inject", "-f", path.join(dir, "pod.json"),
-      "--injectConfigFile", path.join(dir, "inject.yaml"), "--valuesFile", path.join(dir, "values.json"), "--meshConfigFile", path.join(dir, "mesh.yaml")]))
-      .map((d) => d.toJSON()).find((d) => d?.kind === "Pod");
+    if (run("kubectl", ["get", "serviceaccount", "httpbin", "-n", "test"]).code !== 0)
+      kubectl(["create", "serviceaccount", "httpbin", "-n", "test"]);
+    fs.writeFileSync(
+      path.join(dir, "pod.json"),
+      JSON.stringify({
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: "httpbin", namespace: "test", labels: { app: "httpbin", version: "v1" }, annotations },
+        spec: {
+          serviceAccountName: "httpbin",
+          containers: [
+            { name: "httpbin", image: "docker.io/mccutchen/go-httpbin:v2.15.0", ports: [{ containerPort: 80 }] },
+          ],
+        },
+      }),
+    );
+    const injected = parseAllDocuments(
+      mustRun(path.join(ROOT, "tools/bin/istioctl"), [
+        "kube-inject",
+        "-f",
+        path.join(dir, "pod.json"),
+        "--injectConfigFile",
+        path.join(dir, "inject.yaml"),
+        "--valuesFile",
+        path.join(dir, "values.json"),
+        "--meshConfigFile",
+        path.join(dir, "mesh.yaml"),
+      ]),
+    )
+      .map((d) => d.toJSON())
+      .find((d) => d?.kind === "Pod");
     const proxy = injected.spec.containers.find((c: any) => c.name === "istio-proxy");
     const sidecar = getJson("sidecars.networking.istio.io", "httpbin-ingress", "-n", "test").spec;
-    const tlsFiles = sidecar.ingress.filter((i: any) => i.tls).flatMap((i: any) => [i.tls.serverCertificate, i.tls.privateKey, i.tls.caCertificates]).filter(Boolean);
+    const tlsFiles = sidecar.ingress
+      .filter((i: any) => i.tls)
+      .flatMap((i: any) => [i.tls.serverCertificate, i.tls.privateKey, i.tls.caCertificates])
+      .filter(Boolean);
     expect(tlsFiles.length).toBeGreaterThan(0);
     for (const f of tlsFiles) {
-      expect({ f, mounted: proxy.volumeMounts.some((m: any) => f.startsWith(`${m.mountPath.replace(/\/$/, "")}/`)) }).toEqual({ f, mounted: true });
+      expect({
+        f,
+        mounted: proxy.volumeMounts.some((m: any) => f.startsWith(`${m.mountPath.replace(/\/$/, "")}/`)),
+      }).toEqual({ f, mounted: true });
     }
     injected.metadata.labels["sidecar.istio.io/inject"] = "false";
     kubectl(["create", "-f", "-"], JSON.stringify(injected));
@@ -166,7 +246,10 @@ describe("pulumi up -s local (self-signed CA, TLS test double, real Kubernetes p
 
   it("the PeerAuthentications and the Sidecar on the server equal what the stack declared", () => {
     const state = stack.exportState().resources;
-    for (const type of ["kubernetes:security.istio.io/v1:PeerAuthentication", "kubernetes:networking.istio.io/v1:Sidecar"]) {
+    for (const type of [
+      "kubernetes:security.istio.io/v1:PeerAuthentication",
+      "kubernetes:networking.istio.io/v1:Sidecar",
+    ]) {
       const declared = state.filter((r) => r.type === type);
       expect(declared.length).toBeGreaterThan(0);
       for (const r of declared) {
@@ -176,14 +259,18 @@ describe("pulumi up -s local (self-signed CA, TLS test double, real Kubernetes p
         expect(got.spec).toEqual(m.spec);
       }
     }
-    expect(getJson("peerauthentication.security.istio.io", "default", "-n", "istio-system").spec).toEqual({ mtls: { mode: "STRICT" } });
+    expect(getJson("peerauthentication.security.istio.io", "default", "-n", "istio-system").spec).toEqual({
+      mtls: { mode: "STRICT" },
+    });
   });
 
   it("the exported state holds no PEM private key or token in plaintext; the keys are secrets", () => {
     const { text, resources } = stack.exportState();
     expect(plaintextKeys(text)).toEqual([]);
     const key = resources.find((r) => r.type === "tls:index/privateKey:PrivateKey")!;
-    expect((key.outputs as any).privateKeyPem).toMatchObject({ "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270" });
+    expect((key.outputs as any).privateKeyPem).toMatchObject({
+      "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+    });
     const cacerts = resources.find((r) => r.type === "kubernetes:core/v1:Secret" && r.urn.includes("cacerts"))!;
     expect(JSON.stringify(cacerts.inputs)).not.toMatch(/BEGIN/);
   });
@@ -193,14 +280,19 @@ describe("pulumi up -s local (self-signed CA, TLS test double, real Kubernetes p
     stack.config("ca.rotation.intermediateGeneration", "2", { type: "int" });
     const p = stack.preview();
     expect(p.code).toBe(0);
-    const changed = p.steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${urnName(s.urn)}`)
-      .filter((c) => !SELF_REFERENCE_STEP.test(c)).sort();
+    const changed = p.steps
+      .filter((s) => s.op !== "same")
+      .map((s) => `${s.op} ${urnName(s.urn)}`)
+      .filter((c) => !SELF_REFERENCE_STEP.test(c))
+      .sort();
     // Exactly: a new key, CSR and certificate for the intermediate (new URNs, generation 2), the old
     // ones deleted, and the cacerts Secret updated in place. No root, no Istio object, no restart.
     const step = ["cert", "csr", "key"];
     expect(changed).toEqual([
-      "create cluster1-ca-intermediate-r1i2", ...step.map((x) => `create cluster1-ca-intermediate-r1i2-${x}`),
-      "delete cluster1-ca-intermediate", ...step.map((x) => `delete cluster1-ca-intermediate-${x}`),
+      "create cluster1-ca-intermediate-r1i2",
+      ...step.map((x) => `create cluster1-ca-intermediate-r1i2-${x}`),
+      "delete cluster1-ca-intermediate",
+      ...step.map((x) => `delete cluster1-ca-intermediate-${x}`),
       "update cluster1-istio-cacerts-secret",
     ]);
     stack.mustUp();
@@ -216,12 +308,19 @@ describe("pulumi up -s local (self-signed CA, TLS test double, real Kubernetes p
     expect(synced.rollout).toBe(false);
     expect(synced.changedMounts).toContain("/etc/cacerts");
     const intermediate = new X509Certificate(secretFiles("istio-system", "cacerts")["ca-cert.pem"]);
-    const issued = waitFor("a leaf signed by the new intermediate", () => {
-      const l = istiod!.issue({ namespace: "test", serviceAccount: "httpbin", tlsRoots: root() });
-      return l.leaf.verify(intermediate.publicKey) ? l : undefined;
-    }, 60000, () => istiod!.logTail());
+    const issued = waitFor(
+      "a leaf signed by the new intermediate",
+      () => {
+        const l = istiod!.issue({ namespace: "test", serviceAccount: "httpbin", tlsRoots: root() });
+        return l.leaf.verify(intermediate.publicKey) ? l : undefined;
+      },
+      60000,
+      () => istiod!.logTail(),
+    );
     expect(verifyLeaf(root(), issued)).toMatchObject({ ok: true });
-    expect(istiod!.logs()).toContain("Istiod has detected the newly added intermediate CA and updated its key and certs accordingly");
+    expect(istiod!.logs()).toContain(
+      "Istiod has detected the newly added intermediate CA and updated its key and certs accordingly",
+    );
     expect(istiod!.rollouts).toEqual([]);
   });
 

@@ -5,8 +5,26 @@ import { parse } from "yaml";
 import { E2eProject, E2eStack, SELF_REFERENCE_STEP, istioCharts, plaintextKeys, urnName } from "./project";
 import { checkCacerts, secretFiles, verifyChain } from "./cacertsChecks";
 import { ROOT, e2eEnv, mergeKubeconfigs, mustRun } from "./support";
-import { EXPLAINED_WARNINGS, LocalIstiod, caRootCert, fingerprints, istioctlAnalyze, istioctlValidateDeclared, uriSans, verifyLeaf, waitFor } from "./istiod";
-import { DataPlaneFound, EchoMesh, RootRotationPlane, expectAcrossIntermediateRotation, expectCrossCluster, expectDataPlane, withPlaintextPort } from "./dataPlane";
+import {
+  EXPLAINED_WARNINGS,
+  LocalIstiod,
+  caRootCert,
+  fingerprints,
+  istioctlAnalyze,
+  istioctlValidateDeclared,
+  uriSans,
+  verifyLeaf,
+  waitFor,
+} from "./istiod";
+import {
+  DataPlaneFound,
+  EchoMesh,
+  RootRotationPlane,
+  expectAcrossIntermediateRotation,
+  expectCrossCluster,
+  expectDataPlane,
+  withPlaintextPort,
+} from "./dataPlane";
 
 /**
  * The root CA stack and two cluster stacks (Pulumi.root.yaml, Pulumi.cluster-a.yaml,
@@ -40,7 +58,8 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
   let meshB: EchoMesh | undefined;
 
   const cacerts = (c: "cluster-a" | "cluster-b") => secretFiles("istio-system", "cacerts", kubeconfigs[c]);
-  const rootConfig = (key: string, value: string, type?: "int") => root.config(`rootCa.${key}`, value, type ? { type } : {});
+  const rootConfig = (key: string, value: string, type?: "int") =>
+    root.config(`rootCa.${key}`, value, type ? { type } : {});
 
   beforeAll(() => {
     const env = e2eEnv({ apiserver: true });
@@ -49,7 +68,9 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
     const worker = process.env.JEST_WORKER_ID ?? "1";
     secondState = path.join(env.dir, `kube-b-w${worker}`);
     const kubeB = path.join(env.dir, `kubeconfig-b-w${worker}`);
-    mustRun("bash", [path.join(ROOT, "tools/start-apiserver.sh"), kubeB], { env: { ...SECOND, KUBE_STATE_DIR: secondState } });
+    mustRun("bash", [path.join(ROOT, "tools/start-apiserver.sh"), kubeB], {
+      env: { ...SECOND, KUBE_STATE_DIR: secondState },
+    });
     kubeconfigs = { "cluster-a": env.kubeconfig, "cluster-b": kubeB };
     // One kubeconfig with the two contexts the stack files name.
     process.env.KUBECONFIG = mergeKubeconfigs(kubeconfigs, path.join(env.dir, "kubeconfig-multi"));
@@ -59,12 +80,16 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
     root = project.stack("root");
     clusters = {
       "cluster-a": project.stack("cluster-a", "cluster-a", (c) => {
-        c["istio-mesh-ca:istio"].chartPath = charts; c["istio-mesh-ca:istio"].skipAwait = true;
+        c["istio-mesh-ca:istio"].chartPath = charts;
+        c["istio-mesh-ca:istio"].skipAwait = true;
         // The data plane's namespace (under the mesh-wide STRICT policy) and its port exception.
         c["istio-mesh-ca:namespaces"] = [{ name: "echo" }];
         withPlaintextPort(c, "echo");
       }),
-      "cluster-b": project.stack("cluster-b", "cluster-b", (c) => { c["istio-mesh-ca:istio"].chartPath = charts; c["istio-mesh-ca:istio"].skipAwait = true; }),
+      "cluster-b": project.stack("cluster-b", "cluster-b", (c) => {
+        c["istio-mesh-ca:istio"].chartPath = charts;
+        c["istio-mesh-ca:istio"].skipAwait = true;
+      }),
     };
     root.mustUp();
     for (const s of Object.values(clusters)) s.mustUp();
@@ -79,7 +104,8 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
       s?.pulumi(["destroy", "--yes", "--skip-preview"]);
       s?.remove();
     }
-    if (secondState) mustRun("bash", [path.join(ROOT, "tools/stop-apiserver.sh")], { env: { KUBE_STATE_DIR: secondState } });
+    if (secondState)
+      mustRun("bash", [path.join(ROOT, "tools/stop-apiserver.sh")], { env: { KUBE_STATE_DIR: secondState } });
   });
 
   /** Both clusters trust the same roots, and each cacerts chains to them. */
@@ -90,7 +116,10 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
     expect(b.intermediate).not.toBe(a.intermediate);
     return { a, b };
   };
-  const upAll = () => { root.mustUp(); for (const s of Object.values(clusters)) s.mustUp(); };
+  const upAll = () => {
+    root.mustUp();
+    for (const s of Object.values(clusters)) s.mustUp();
+  };
   const noChanges = (s: E2eStack) => expect(s.pulumi(["preview", "--expect-no-changes"]).code).toBe(0);
 
   it("the root stack exports certificates and secret keys only; its state and the clusters' hold no plaintext key", () => {
@@ -111,10 +140,15 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
   const leafFromCurrentIntermediate = () => {
     const files = cacerts("cluster-a");
     const intermediate = new X509Certificate(files["ca-cert.pem"]);
-    return waitFor("a leaf from cluster-a's current intermediate", () => {
-      const l = leafA(files["root-cert.pem"]);
-      return l.leaf.verify(intermediate.publicKey) ? l : undefined;
-    }, 60000, () => istiod!.logTail());
+    return waitFor(
+      "a leaf from cluster-a's current intermediate",
+      () => {
+        const l = leafA(files["root-cert.pem"]);
+        return l.leaf.verify(intermediate.publicKey) ? l : undefined;
+      },
+      60000,
+      () => istiod!.logTail(),
+    );
   };
   const rootCertA = (want?: (pem: string) => boolean) => caRootCert("default", kubeconfigs["cluster-a"], want);
   const only = (pem: string) => `${pem.trim()}\n`;
@@ -133,7 +167,12 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
   });
 
   it("the data plane on cluster-a: two proxyless gRPC workloads (Istio's pilot-agent, grpc-go) get leaves from cluster-a's intermediate and complete mTLS under the mesh's STRICT policy; plaintext, certificate-less and foreign-CA clients are refused; the stack's port exception lets plaintext through on its port only", () => {
-    plane = expectDataPlane({ istiod: istiod!, label: "cluster-a", namespace: "echo", roots: cacerts("cluster-a")["root-cert.pem"] });
+    plane = expectDataPlane({
+      istiod: istiod!,
+      label: "cluster-a",
+      namespace: "echo",
+      roots: cacerts("cluster-a")["root-cert.pem"],
+    });
   });
 
   it("across the clusters: a workload of cluster-b (its own istiod, leaves from cluster-b's intermediate) and the workloads of cluster-a complete mTLS both ways under the one root", () => {
@@ -148,7 +187,10 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
     for (const c of ["cluster-a", "cluster-b"] as const) {
       const a = istioctlAnalyze(kubeconfigs[c]);
       expect({ c, errors: a.messages.filter((m) => m.level === "Error") }).toEqual({ c, errors: [] });
-      expect({ c, warnings: a.messages.filter((m) => m.level === "Warning" && !EXPLAINED_WARNINGS.includes(m.code)) }).toEqual({ c, warnings: [] });
+      expect({
+        c,
+        warnings: a.messages.filter((m) => m.level === "Warning" && !EXPLAINED_WARNINGS.includes(m.code)),
+      }).toEqual({ c, warnings: [] });
       const v = istioctlValidateDeclared(clusters[c].exportState().resources, kubeconfigs[c]);
       expect(v.validated.length).toBeGreaterThan(0);
       expect(v.failures).toEqual([]);
@@ -165,8 +207,13 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
     rootConfig("rotation.intermediateGeneration", "2", "int");
     root.mustUp();
     for (const s of Object.values(clusters)) {
-      const changed = s.preview().steps.filter((x) => x.op !== "same").map((x) => `${x.op} ${urnName(x.urn)}`).filter((x) => !SELF_REFERENCE_STEP.test(x));
-      for (const c of changed) expect(c).toMatch(/^(update|read|refresh) .*(cacerts|istio-mesh-ca-cluster-[ab]|root-stack|lifecycle)/);
+      const changed = s
+        .preview()
+        .steps.filter((x) => x.op !== "same")
+        .map((x) => `${x.op} ${urnName(x.urn)}`)
+        .filter((x) => !SELF_REFERENCE_STEP.test(x));
+      for (const c of changed)
+        expect(c).toMatch(/^(update|read|refresh) .*(cacerts|istio-mesh-ca-cluster-[ab]|root-stack|lifecycle)/);
       expect(changed.join("\n")).toMatch(/update .*cacerts/);
       s.mustUp();
     }
@@ -175,12 +222,18 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
     expect(after.a.intermediate).not.toBe(before.a.intermediate);
     // istiod: the Secret rewritten in its volume, no rollout; it signs with the new intermediate.
     expect(istiod!.sync()).toMatchObject({ rollout: false, changedMounts: expect.arrayContaining(["/etc/cacerts"]) });
-    expect(verifyLeaf(cacerts("cluster-a")["root-cert.pem"], leafFromCurrentIntermediate())).toMatchObject({ ok: true });
+    expect(verifyLeaf(cacerts("cluster-a")["root-cert.pem"], leafFromCurrentIntermediate())).toMatchObject({
+      ok: true,
+    });
     expect(istiod!.logs()).toContain("Istiod has detected the newly added intermediate CA");
   });
 
   it("the data plane across the intermediate rotation: the workloads of before keep connecting; restarted workloads get leaves from the new intermediate and connect to those of before, both ways", () => {
-    expectAcrossIntermediateRotation(plane!, cacerts("cluster-a")["root-cert.pem"], cacerts("cluster-a")["ca-cert.pem"]);
+    expectAcrossIntermediateRotation(
+      plane!,
+      cacerts("cluster-a")["root-cert.pem"],
+      cacerts("cluster-a")["ca-cert.pem"],
+    );
   });
 
   it("a skipped root phase is refused by the real preview, naming the phase to apply first", () => {
@@ -193,8 +246,11 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
   it("root rotation dual → cutover → finalize → steady, root stack first, every cluster after, chains checked at each step; the data plane at each phase", () => {
     const [oldRoot] = checkBoth().a.roots;
     const workloads = new RootRotationPlane(plane!);
-    root.configObject("rootCa.rotation.newRoot", { key: { algorithm: "RSA", rsaBits: 4096 }, validityDays: 3650,
-      subject: { organization: "Istio", commonName: "Root CA 2" } });
+    root.configObject("rootCa.rotation.newRoot", {
+      key: { algorithm: "RSA", rsaBits: 4096 },
+      validityDays: 3650,
+      subject: { organization: "Istio", commonName: "Root CA 2" },
+    });
     // dual: both roots trusted, intermediates still from the old root.
     rootConfig("rotation.rootPhase", "dual");
     upAll();
@@ -202,20 +258,44 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
     expect(dual.a.roots).toHaveLength(2);
     expect(dual.a.roots[0]).toBe(oldRoot);
     const newRoot = dual.a.roots[1];
-    const istiodEnv = (c: "cluster-a" | "cluster-b") => JSON.parse(mustRun("kubectl", ["--kubeconfig", kubeconfigs[c], "get", "deploy", "istiod", "-n", "istio-system", "-o", "json"]))
-      .spec.template.spec.containers.find((x: any) => x.name === "discovery").env as { name: string; value?: string }[];
-    for (const c of ["cluster-a", "cluster-b"] as const) expect(istiodEnv(c)).toEqual(expect.arrayContaining([{ name: "ISTIO_MULTIROOT_MESH", value: "true" }]));
+    const istiodEnv = (c: "cluster-a" | "cluster-b") =>
+      JSON.parse(
+        mustRun("kubectl", [
+          "--kubeconfig",
+          kubeconfigs[c],
+          "get",
+          "deploy",
+          "istiod",
+          "-n",
+          "istio-system",
+          "-o",
+          "json",
+        ]),
+      ).spec.template.spec.containers.find((x: any) => x.name === "discovery").env as {
+        name: string;
+        value?: string;
+      }[];
+    for (const c of ["cluster-a", "cluster-b"] as const)
+      expect(istiodEnv(c)).toEqual(expect.arrayContaining([{ name: "ISTIO_MULTIROOT_MESH", value: "true" }]));
     // istiod (rolled: its env changed) publishes both roots; its leaves, still from the old root's
     // intermediate, verify under the old root alone and under the published bundle.
     expect(istiod!.sync().rollout).toBe(true);
     const bundleDual = rootCertA((pem) => fingerprints(pem).length === 2);
     expect(fingerprints(bundleDual)).toEqual([oldRoot, newRoot]);
     const leafDual = leafFromCurrentIntermediate();
-    const [oldRootPem, newRootPem] = (bundleDual.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []).map(only);
+    const [oldRootPem, newRootPem] = (
+      bundleDual.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []
+    ).map(only);
     expect(verifyLeaf(oldRootPem, leafDual)).toMatchObject({ ok: true });
     expect(verifyLeaf(newRootPem, leafDual)).toMatchObject({ ok: false });
     // docs/rotation.md, dual, step 4: what istiod logs.
-    const logShows = (re: RegExp) => waitFor(`istiod log ${re}`, () => (re.test(istiod!.logs()) ? true : undefined), 30000, () => istiod!.logTail());
+    const logShows = (re: RegExp) =>
+      waitFor(
+        `istiod log ${re}`,
+        () => (re.test(istiod!.logs()) ? true : undefined),
+        30000,
+        () => istiod!.logTail(),
+      );
     logShows(/spiffe\tAdded 2 certs to trust domain cluster\.local in peer cert verifier/);
     // Workloads restarted now trust both roots; old-root leaves everywhere still.
     workloads.afterDual(oldRootPem, newRootPem);
@@ -228,8 +308,11 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
       const files = cacerts(c);
       expect(verifyChain(files["root-cert.pem"], files["cert-chain.pem"]).ok).toBe(true);
       // The intermediate is now issued by the NEW root.
-      const issuer = (files["root-cert.pem"].match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [])
-        .map((p) => new X509Certificate(p)).find((r) => new X509Certificate(files["ca-cert.pem"]).checkIssued(r));
+      const issuer = (
+        files["root-cert.pem"].match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []
+      )
+        .map((p) => new X509Certificate(p))
+        .find((r) => new X509Certificate(files["ca-cert.pem"]).checkIssued(r));
       expect(issuer?.fingerprint256).toBe(newRoot);
     }
     // istiod: leaves now from the new root's intermediate; the published bundle still holds both
@@ -253,7 +336,8 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
     upAll();
     const fin = checkBoth();
     expect(fin.a.roots).toEqual([newRoot]);
-    for (const c of ["cluster-a", "cluster-b"] as const) expect(istiodEnv(c).map((e) => e.name)).not.toContain("ISTIO_MULTIROOT_MESH");
+    for (const c of ["cluster-a", "cluster-b"] as const)
+      expect(istiodEnv(c).map((e) => e.name)).not.toContain("ISTIO_MULTIROOT_MESH");
     // istiod (rolled: ISTIO_MULTIROOT_MESH removed) publishes the new root only: a leaf from the old
     // root no longer verifies under it.
     expect(istiod!.sync().rollout).toBe(true);
@@ -263,19 +347,31 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
     expect(verifyLeaf(bundleFin, leafDual)).toMatchObject({ ok: false });
     // docs/rotation.md, finalize, step 4: only the new root in istiod's x509 cert lines.
     logShows(/x509 cert - Issuer: "CN=Root CA 2,O=Istio", Subject: "CN=Root CA 2,O=Istio"/);
-    expect(istiod!.logs().split("\n").filter((l) => l.includes("x509 cert - ") && l.includes('"CN=Root CA,O=Istio"'))).toEqual([]);
+    expect(
+      istiod!
+        .logs()
+        .split("\n")
+        .filter((l) => l.includes("x509 cert - ") && l.includes('"CN=Root CA,O=Istio"')),
+    ).toEqual([]);
     // Workloads restarted now trust the new root only: an old-root leaf is refused, in either role.
     workloads.afterFinalize(newRootPem);
     plane!.mesh.cleanup();
     // steady at generation 2: the new root becomes `root`, the old root's key and certificate go.
-    const rootCa = (parse(fs.readFileSync(path.join(root.project.dir, "Pulumi.root.yaml"), "utf8")) as any).config["istio-mesh-ca:rootCa"];
+    const rootCa = (parse(fs.readFileSync(path.join(root.project.dir, "Pulumi.root.yaml"), "utf8")) as any).config[
+      "istio-mesh-ca:rootCa"
+    ];
     root.must(["config", "rm", "--path", "istio-mesh-ca:rootCa.root"]);
     root.configObject("rootCa.root", rootCa.rotation.newRoot);
     root.must(["config", "rm", "--path", "istio-mesh-ca:rootCa.rotation.newRoot"]);
     rootConfig("rotation.rootPhase", "steady");
     rootConfig("rotation.rootGeneration", "2", "int");
-    const steady = root.preview().steps.filter((x) => x.op !== "same").map((x) => `${x.op} ${urnName(x.urn)}`);
-    expect(steady.filter((c) => c.startsWith("delete"))).toEqual(expect.arrayContaining([expect.stringMatching(/^delete mesh-root/)]));
+    const steady = root
+      .preview()
+      .steps.filter((x) => x.op !== "same")
+      .map((x) => `${x.op} ${urnName(x.urn)}`);
+    expect(steady.filter((c) => c.startsWith("delete"))).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^delete mesh-root/)]),
+    );
     expect(steady.join("\n")).not.toMatch(/^create /m);
     upAll();
     expect(checkBoth().a.roots).toEqual([newRoot]);

@@ -22,28 +22,64 @@ import { exampleProgram, readmeProgram } from "../examples/readmeProgram";
  */
 
 const PROJECT = "mesh-consumer";
-const ENTRY_POINTS = ["istio-mesh-ca", "istio-mesh-ca/ca", "istio-mesh-ca/istio", "istio-mesh-ca/policy", "istio-mesh-ca/inventory", "istio-mesh-ca/config"];
+const ENTRY_POINTS = [
+  "istio-mesh-ca",
+  "istio-mesh-ca/ca",
+  "istio-mesh-ca/istio",
+  "istio-mesh-ca/policy",
+  "istio-mesh-ca/inventory",
+  "istio-mesh-ca/config",
+];
 
-/** The consumer's tsconfig: Pulumi's TypeScript template, no skipLibCheck (so our .d.ts are checked), plus esModuleInterop (zod's declarations need it). */
+/**
+ * The consumer's tsconfig: Pulumi's TypeScript template, no skipLibCheck (so our .d.ts are checked), plus
+ * esModuleInterop (zod's declarations need it).
+ */
 const CONSUMER_TSCONFIG = {
   compilerOptions: {
-    strict: true, outDir: "bin", target: "es2020", module: "commonjs", moduleResolution: "node", sourceMap: true,
-    experimentalDecorators: true, pretty: false, noFallthroughCasesInSwitch: true, noImplicitReturns: true,
-    forceConsistentCasingInFileNames: true, esModuleInterop: true,
+    strict: true,
+    outDir: "bin",
+    target: "es2020",
+    module: "commonjs",
+    moduleResolution: "node",
+    sourceMap: true,
+    experimentalDecorators: true,
+    pretty: false,
+    noFallthroughCasesInSwitch: true,
+    noImplicitReturns: true,
+    forceConsistentCasingInFileNames: true,
+    esModuleInterop: true,
   },
   files: ["index.ts"],
 };
 
 const timings: [string, number][] = [];
-function timed(label: string, cmd: string, args: string[], cwd: string, timeoutMs = 900000, env: NodeJS.ProcessEnv = {}): Ran {
+function timed(
+  label: string,
+  cmd: string,
+  args: string[],
+  cwd: string,
+  timeoutMs = 900000,
+  env: NodeJS.ProcessEnv = {},
+): Ran {
   const t0 = Date.now();
   const r = run(cmd, args, { cwd, timeoutMs, env });
   timings.push([label, (Date.now() - t0) / 1000]);
   return r;
 }
-function must(label: string, cmd: string, args: string[], cwd: string, timeoutMs?: number, env?: NodeJS.ProcessEnv): string {
+function must(
+  label: string,
+  cmd: string,
+  args: string[],
+  cwd: string,
+  timeoutMs?: number,
+  env?: NodeJS.ProcessEnv,
+): string {
   const r = timed(label, cmd, args, cwd, timeoutMs, env);
-  if (r.code !== 0) throw new Error(`${label}: ${cmd} ${args.join(" ")} (in ${cwd}) exited ${r.code}\n${plain(r.stdout).slice(-4000)}\n${plain(r.stderr).slice(-4000)}`);
+  if (r.code !== 0)
+    throw new Error(
+      `${label}: ${cmd} ${args.join(" ")} (in ${cwd}) exited ${r.code}\n${plain(r.stdout).slice(-4000)}\n${plain(r.stderr).slice(-4000)}`,
+    );
   return r.stdout;
 }
 
@@ -58,15 +94,23 @@ class ConsumerStack extends E2eStack {
 }
 
 /** package-lock.json for the consumer: this repository's resolved tree, plus the packed tarball. */
-function consumerLock(pkg: { name: string; dependencies: Record<string, string>; devDependencies: Record<string, string> }, tarball: string): object {
+function consumerLock(
+  pkg: { name: string; dependencies: Record<string, string>; devDependencies: Record<string, string> },
+  tarball: string,
+): object {
   const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8"));
   const ours = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
-  const packages: Record<string, unknown> = { "": { name: pkg.name, dependencies: pkg.dependencies, devDependencies: pkg.devDependencies } };
+  const packages: Record<string, unknown> = {
+    "": { name: pkg.name, dependencies: pkg.dependencies, devDependencies: pkg.devDependencies },
+  };
   for (const [k, v] of Object.entries(lock.packages as Record<string, unknown>)) if (k !== "") packages[k] = v;
   packages["node_modules/istio-mesh-ca"] = {
-    version: ours.version, resolved: pkg.dependencies["istio-mesh-ca"],
+    version: ours.version,
+    resolved: pkg.dependencies["istio-mesh-ca"],
     integrity: `sha512-${crypto.createHash("sha512").update(fs.readFileSync(tarball)).digest("base64")}`,
-    license: ours.license, dependencies: ours.dependencies, engines: ours.engines,
+    license: ours.license,
+    dependencies: ours.dependencies,
+    engines: ours.engines,
   };
   return { name: pkg.name, lockfileVersion: 3, requires: true, packages };
 }
@@ -101,26 +145,44 @@ describe("the package: npm pack, installed offline outside the repository, the R
     fs.mkdirSync(consumer);
 
     must("npm run build", "npm", ["run", "build"], ROOT);
-    packed = JSON.parse(must("npm pack", "npm", ["pack", "--json", "--pack-destination", path.join(work, "pack")], ROOT))[0];
+    packed = JSON.parse(
+      must("npm pack", "npm", ["pack", "--json", "--pack-destination", path.join(work, "pack")], ROOT),
+    )[0];
     tarball = path.join(work, "pack", packed.filename);
 
     const pkg = {
-      name: PROJECT, private: true,
-      dependencies: { "@pulumi/kubernetes": "4.34.2", "@pulumi/pulumi": "3.259.0", "istio-mesh-ca": `file:../pack/${packed.filename}` },
+      name: PROJECT,
+      private: true,
+      dependencies: {
+        "@pulumi/kubernetes": "4.34.2",
+        "@pulumi/pulumi": "3.259.0",
+        "istio-mesh-ca": `file:../pack/${packed.filename}`,
+      },
       devDependencies: { "@types/node": "20.19.9", "ts-node": "10.9.2", typescript: "5.9.3" },
     };
     fs.writeFileSync(path.join(consumer, "package.json"), JSON.stringify(pkg, null, 2));
     fs.writeFileSync(path.join(consumer, "package-lock.json"), JSON.stringify(consumerLock(pkg, tarball), null, 2));
     // --ignore-scripts: @pulumi/kubernetes would download its plugin (README); --offline: the npm cache only.
-    must("npm install --offline", "npm", ["install", "--offline", "--ignore-scripts", "--no-audit", "--no-fund"], consumer);
+    must(
+      "npm install --offline",
+      "npm",
+      ["install", "--offline", "--ignore-scripts", "--no-audit", "--no-fund"],
+      consumer,
+    );
 
-    fs.writeFileSync(path.join(consumer, "Pulumi.yaml"), `name: ${PROJECT}\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n`);
+    fs.writeFileSync(
+      path.join(consumer, "Pulumi.yaml"),
+      `name: ${PROJECT}\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n`,
+    );
     fs.writeFileSync(path.join(consumer, "tsconfig.json"), JSON.stringify(CONSUMER_TSCONFIG, null, 2));
     fs.writeFileSync(path.join(consumer, "index.ts"), readmeProgram(ROOT));
   });
 
   afterAll(() => {
-    if (timings.length > 0) console.log(`package.test timings (s):\n${timings.map(([l, s]) => `  ${l.padEnd(34)} ${s.toFixed(1)}`).join("\n")}`);
+    if (timings.length > 0)
+      console.log(
+        `package.test timings (s):\n${timings.map(([l, s]) => `  ${l.padEnd(34)} ${s.toFixed(1)}`).join("\n")}`,
+      );
     if (!stack) return;
     stack.pulumi(["destroy", "--yes", "--skip-preview"]);
     stack.remove();
@@ -142,30 +204,52 @@ describe("the package: npm pack, installed offline outside the repository, the R
     expect(other).toEqual(["CHANGELOG.md", "LICENSE", "README.md", "package.json"]);
     const dist = files.filter((f) => f.startsWith("dist/"));
     expect(dist.filter((f) => !/^dist\/(components|config|stacks)\/.+\.(js|js\.map|d\.ts)$/.test(f))).toEqual([]);
-    expect(dist.filter((f) => /(^|\/)(test|tests|__tests__|harness|examples|scripts|bench|policy-pack)\/|\.test\.|\.spec\./.test(f))).toEqual([]);
-    for (const entry of ["components/index", "components/ca/index", "components/istio/index", "components/policy/index", "components/inventory/index", "config/index"]) {
+    expect(
+      dist.filter((f) =>
+        /(^|\/)(test|tests|__tests__|harness|examples|scripts|bench|policy-pack)\/|\.test\.|\.spec\./.test(f),
+      ),
+    ).toEqual([]);
+    for (const entry of [
+      "components/index",
+      "components/ca/index",
+      "components/istio/index",
+      "components/policy/index",
+      "components/inventory/index",
+      "config/index",
+    ]) {
       expect(dist).toEqual(expect.arrayContaining([`dist/${entry}.js`, `dist/${entry}.d.ts`]));
     }
     // Nothing in the built code refers to test tooling.
     const installed = path.join(consumer, "node_modules/istio-mesh-ca");
     const jsFiles = dist.filter((f) => f.endsWith(".js") || f.endsWith(".d.ts"));
-    const TEST_CODE = /require\("(jest|ts-jest|fast-check|@jest\/[^"]+)"\)|from "(jest|ts-jest|fast-check|@jest\/[^"]+)"|\bjest\.(mock|fn|spyOn)\(|\.(toEqual|toBe|toMatchObject)\(|["'](\.\.\/)+test\//;
+    const TEST_CODE =
+      /require\("(jest|ts-jest|fast-check|@jest\/[^"]+)"\)|from "(jest|ts-jest|fast-check|@jest\/[^"]+)"|\bjest\.(mock|fn|spyOn)\(|\.(toEqual|toBe|toMatchObject)\(|["'](\.\.\/)+test\//;
     const testish = jsFiles.filter((f) => TEST_CODE.test(fs.readFileSync(path.join(installed, f), "utf8")));
     expect(testish).toEqual([]);
   });
 
   it("was installed from the tarball, with one copy of @pulumi/pulumi", () => {
-    const installed = JSON.parse(fs.readFileSync(path.join(consumer, "node_modules/istio-mesh-ca/package.json"), "utf8"));
+    const installed = JSON.parse(
+      fs.readFileSync(path.join(consumer, "node_modules/istio-mesh-ca/package.json"), "utf8"),
+    );
     expect(installed.version).toBe(JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).version);
     const lock = JSON.parse(fs.readFileSync(path.join(consumer, "package-lock.json"), "utf8"));
     expect(lock.packages["node_modules/istio-mesh-ca"].resolved).toBe(`file:../pack/${packed.filename}`);
-    expect(Object.keys(lock.packages).filter((k) => k.endsWith("node_modules/@pulumi/pulumi"))).toEqual(["node_modules/@pulumi/pulumi"]);
+    expect(Object.keys(lock.packages).filter((k) => k.endsWith("node_modules/@pulumi/pulumi"))).toEqual([
+      "node_modules/@pulumi/pulumi",
+    ]);
   });
 
   it("tsc type-checks the program against the package's .d.ts (no skipLibCheck), with node and node16 module resolution", () => {
     const tsc = path.join(consumer, "node_modules/.bin/tsc");
     for (const extra of [[], ["--module", "node16", "--moduleResolution", "node16"]]) {
-      const r = timed(`tsc ${extra.length ? "node16" : "node"}`, tsc, ["--noEmit", "-p", ".", ...extra], consumer, 300000);
+      const r = timed(
+        `tsc ${extra.length ? "node16" : "node"}`,
+        tsc,
+        ["--noEmit", "-p", ".", ...extra],
+        consumer,
+        300000,
+      );
       expect({ code: r.code, out: r.stdout + r.stderr }).toEqual({ code: 0, out: "" });
     }
   });
@@ -175,13 +259,30 @@ describe("the package: npm pack, installed offline outside the repository, the R
     const out = JSON.parse(must("load check", "node", ["load-check.js"], consumer));
     expect(out.registered).toEqual([]);
     expect(out.deepImport).toBe("ERR_PACKAGE_PATH_NOT_EXPORTED");
-    for (const e of ENTRY_POINTS) expect(out.entries[e].file.startsWith(path.join(consumer, "node_modules/istio-mesh-ca/dist/"))).toBe(true);
-    expect(out.entries["istio-mesh-ca"].names).toEqual(expect.arrayContaining([
-      "SelfSignedCa", "ProvidedCa", "VaultCa", "CertManagerCa", "AzureKeyVaultCa", "CaLifecycle",
-      "IstioInstall", "CacertsSecret", "MESH_PROVIDER_OPTIONS", "MeshMtls", "SidecarIngressTls"]));
-    expect(out.entries["istio-mesh-ca/config"].names).toEqual(expect.arrayContaining(["selfSignedConfigSchema", "stackConfigSchema", "parseStackConfig"]));
+    for (const e of ENTRY_POINTS)
+      expect(out.entries[e].file.startsWith(path.join(consumer, "node_modules/istio-mesh-ca/dist/"))).toBe(true);
+    expect(out.entries["istio-mesh-ca"].names).toEqual(
+      expect.arrayContaining([
+        "SelfSignedCa",
+        "ProvidedCa",
+        "VaultCa",
+        "CertManagerCa",
+        "AzureKeyVaultCa",
+        "CaLifecycle",
+        "IstioInstall",
+        "CacertsSecret",
+        "MESH_PROVIDER_OPTIONS",
+        "MeshMtls",
+        "SidecarIngressTls",
+      ]),
+    );
+    expect(out.entries["istio-mesh-ca/config"].names).toEqual(
+      expect.arrayContaining(["selfSignedConfigSchema", "stackConfigSchema", "parseStackConfig"]),
+    );
     // The check can fail: a resource created on load is seen.
-    const selfTest = JSON.parse(must("load check (self-test)", "node", ["load-check.js"], consumer, 60000, { SELF_TEST: "1" }));
+    const selfTest = JSON.parse(
+      must("load check (self-test)", "node", ["load-check.js"], consumer, 60000, { SELF_TEST: "1" }),
+    );
     expect(selfTest.registered).toEqual(["kubernetes:core/v1:Namespace::self-test"]);
   });
 
@@ -194,8 +295,16 @@ describe("the package: npm pack, installed offline outside the repository, the R
     firstUp = stack.mustUp();
     const state = stack.exportState();
     const types = new Set(state.resources.map((r) => r.type));
-    for (const t of ["istio-mesh-ca:ca:RootCa", "istio-mesh-ca:ca:SelfSignedCa", "istio-mesh-ca:istio:IstioInstall", "istio-mesh-ca:istio:CacertsSecret",
-      "istio-mesh-ca:policy:MeshMtls", "kubernetes:helm.sh/v4:Chart", "kubernetes:apps/v1:Deployment", "kubernetes:security.istio.io/v1:PeerAuthentication"]) {
+    for (const t of [
+      "istio-mesh-ca:ca:RootCa",
+      "istio-mesh-ca:ca:SelfSignedCa",
+      "istio-mesh-ca:istio:IstioInstall",
+      "istio-mesh-ca:istio:CacertsSecret",
+      "istio-mesh-ca:policy:MeshMtls",
+      "kubernetes:helm.sh/v4:Chart",
+      "kubernetes:apps/v1:Deployment",
+      "kubernetes:security.istio.io/v1:PeerAuthentication",
+    ]) {
       expect([...types]).toContain(t);
     }
     expect(state.resources.every((r) => r.urn.startsWith(`urn:pulumi:dev::${PROJECT}::`))).toBe(true);
@@ -209,13 +318,18 @@ describe("the package: npm pack, installed offline outside the repository, the R
     const istiod = whenStarted(firstUp, (u) => u.includes("kubernetes:apps/v1:Deployment::") && u.endsWith("istiod"));
     expect(Number.isFinite(cacerts) && Number.isFinite(istiod)).toBe(true);
     expect(cacerts).toBeLessThan(istiod);
-    const pa = JSON.parse(kubectl(["get", "peerauthentication.security.istio.io", "default", "-n", "istio-system", "-o", "json"]));
+    const pa = JSON.parse(
+      kubectl(["get", "peerauthentication.security.istio.io", "default", "-n", "istio-system", "-o", "json"]),
+    );
     expect(pa.spec).toEqual({ mtls: { mode: "STRICT" } });
   });
 
   it("a second preview plans no change (pulumi preview --expect-no-changes)", () => {
     const r = stack.pulumi(["preview", "--expect-no-changes", "--diff"]);
-    expect({ code: r.code, out: r.code === 0 ? "" : plain(r.stdout).slice(-4000) + plain(r.stderr) }).toEqual({ code: 0, out: "" });
+    expect({ code: r.code, out: r.code === 0 ? "" : plain(r.stdout).slice(-4000) + plain(r.stderr) }).toEqual({
+      code: 0,
+      out: "",
+    });
   });
 
   it("pulumi destroy removes everything it created", () => {

@@ -9,7 +9,6 @@ import { policies } from "../../policy-pack/policies";
  * node_modules alone, and that the SDK's own server runs our policies.
  */
 
-/* eslint-disable @typescript-eslint/no-require-imports */
 const grpc = require("@grpc/grpc-js") as typeof import("@grpc/grpc-js");
 const analyzerRpc = require("@pulumi/pulumi/proto/analyzer_grpc_pb");
 const analyzerPb = require("@pulumi/pulumi/proto/analyzer_pb");
@@ -26,7 +25,9 @@ describe("policy pack served by the Pulumi policy runtime", () => {
     const runner = require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [PACK_DIR] });
     child = spawn(process.execPath, [runner, "127.0.0.1:1", "."], { cwd: PACK_DIR, stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
-    child.stderr!.on("data", (d) => { stderr += String(d); });
+    child.stderr!.on("data", (d) => {
+      stderr += String(d);
+    });
     const port = await new Promise<string>((resolve, reject) => {
       child.stdout!.once("data", (d) => resolve(String(d).trim()));
       child.once("exit", (code) => reject(new Error(`policy pack exited with ${code}: ${stderr}`)));
@@ -40,13 +41,18 @@ describe("policy pack served by the Pulumi policy runtime", () => {
   });
 
   const call = <T>(method: string, req: unknown): Promise<T> =>
-    new Promise((resolve, reject) => client[method](req, (err: Error | null, res: T) => (err ? reject(err) : resolve(res))));
+    new Promise((resolve, reject) =>
+      client[method](req, (err: Error | null, res: T) => (err ? reject(err) : resolve(res))),
+    );
 
   it("announces the pack, its version from package.json, and every policy with its enforcement level", async () => {
     const info = await call<any>("getAnalyzerInfo", new Empty());
     expect(info.getName()).toBe("istio-mesh-ca-guardrails");
     expect(info.getVersion()).toBe(require(path.join(PACK_DIR, "package.json")).version);
-    const served = info.getPoliciesList().map((p: any) => p.getName()).sort();
+    const served = info
+      .getPoliciesList()
+      .map((p: any) => p.getName())
+      .sort();
     expect(served).toEqual(policies.map((p) => p.name).sort());
   });
 
@@ -56,16 +62,24 @@ describe("policy pack served by the Pulumi policy runtime", () => {
     req.setType(type);
     req.setName("ns-payments");
     req.setUrn(`urn:pulumi:dev::istio-mesh-ca::${type}::ns-payments`);
-    req.setProperties(Struct.fromJavaScript({ metadata: { name: "default", namespace: "payments" }, spec: { mtls: { mode } } }));
+    req.setProperties(
+      Struct.fromJavaScript({ metadata: { name: "default", namespace: "payments" }, spec: { mtls: { mode } } }),
+    );
     req.setOptions(new analyzerPb.AnalyzerResourceOptions());
     const res = await call<any>("analyze", req);
-    return res.getDiagnosticsList().map((d: any) => ({ policy: d.getPolicyname(), message: d.getMessage(), level: d.getEnforcementlevel() }));
+    return res
+      .getDiagnosticsList()
+      .map((d: any) => ({ policy: d.getPolicyname(), message: d.getMessage(), level: d.getEnforcementlevel() }));
   };
 
   it("reports a namespace-wide DISABLE through the real analyzer path, as mandatory", async () => {
-    expect(await analyzePeerAuthentication("DISABLE")).toEqual([{
-      policy: "mtls-no-namespace-disable", message: expect.stringMatching(/namespace payments disables mTLS/), level: analyzerPb.EnforcementLevel.MANDATORY,
-    }]);
+    expect(await analyzePeerAuthentication("DISABLE")).toEqual([
+      {
+        policy: "mtls-no-namespace-disable",
+        message: expect.stringMatching(/namespace payments disables mTLS/),
+        level: analyzerPb.EnforcementLevel.MANDATORY,
+      },
+    ]);
     expect(await analyzePeerAuthentication("STRICT")).toEqual([]);
   });
 

@@ -26,7 +26,16 @@ export function engineEnv(): NodeJS.ProcessEnv {
   return { TMPDIR: tmp };
 }
 
-const PROGRAM_FILES = ["index.ts", "Pulumi.yaml", "tsconfig.json", "tsconfig.pulumi.json", "package.json", "components", "config", "stacks"];
+const PROGRAM_FILES = [
+  "index.ts",
+  "Pulumi.yaml",
+  "tsconfig.json",
+  "tsconfig.pulumi.json",
+  "package.json",
+  "components",
+  "config",
+  "stacks",
+];
 
 export class E2eProject {
   readonly dir: string;
@@ -49,7 +58,9 @@ export class E2eProject {
     stack.must(["stack", "init"]);
     const file = path.join(this.dir, `Pulumi.${name}.yaml`);
     const salt = (parse(fs.readFileSync(file, "utf8")) as { encryptionsalt: string }).encryptionsalt;
-    const config = (parse(fs.readFileSync(path.join(ROOT, `Pulumi.${configFrom}.yaml`), "utf8")) as { config: Record<string, any> }).config;
+    const config = (
+      parse(fs.readFileSync(path.join(ROOT, `Pulumi.${configFrom}.yaml`), "utf8")) as { config: Record<string, any> }
+    ).config;
     edit?.(config);
     fs.writeFileSync(file, stringify({ encryptionsalt: salt, config }));
     return stack;
@@ -64,27 +75,53 @@ export interface EngineEvent {
   diagnosticEvent?: { severity: string; message: string; urn?: string };
 }
 
-export interface PreviewStep { op: string; urn: string; type: string; diffs?: string[]; replaceReasons?: string[] }
+export interface PreviewStep {
+  op: string;
+  urn: string;
+  type: string;
+  diffs?: string[];
+  replaceReasons?: string[];
+}
 
 export class E2eStack {
-  constructor(readonly project: E2eProject, readonly name: string) {}
+  constructor(
+    readonly project: E2eProject,
+    readonly name: string,
+  ) {}
 
   /** `pulumi <args> --stack <name> --cwd <project> --non-interactive`; never throws. */
   pulumi(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Ran {
-    return run("pulumi", [...args, "--stack", this.name, "--cwd", this.project.dir, "--non-interactive"],
-      { cwd: this.project.dir, timeoutMs: 900000, ...opts, env: { ...engineEnv(), ...(opts.env ?? {}) } });
+    return run("pulumi", [...args, "--stack", this.name, "--cwd", this.project.dir, "--non-interactive"], {
+      cwd: this.project.dir,
+      timeoutMs: 900000,
+      ...opts,
+      env: { ...engineEnv(), ...(opts.env ?? {}) },
+    });
   }
 
   /** Like pulumi(), but throws with the engine's output when it fails. */
   must(args: string[], opts: Parameters<E2eStack["pulumi"]>[1] = {}): string {
     const r = this.pulumi(args, opts);
-    if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} -s ${this.name} exited ${r.code}\n${plain(r.stdout)}\n${plain(r.stderr)}`);
+    if (r.code !== 0)
+      throw new Error(
+        `pulumi ${args.join(" ")} -s ${this.name} exited ${r.code}\n${plain(r.stdout)}\n${plain(r.stderr)}`,
+      );
     return r.stdout;
   }
 
   /** `pulumi config set --path`, the value on stdin (how PEM files are set: `... < key.pem`). */
   config(key: string, value: string, opts: { secret?: boolean; type?: "int" | "bool" } = {}): void {
-    this.must(["config", "set", "--path", ...(opts.secret ? ["--secret"] : []), ...(opts.type ? ["--type", opts.type] : []), `istio-mesh-ca:${key}`], { input: value });
+    this.must(
+      [
+        "config",
+        "set",
+        "--path",
+        ...(opts.secret ? ["--secret"] : []),
+        ...(opts.type ? ["--type", opts.type] : []),
+        `istio-mesh-ca:${key}`,
+      ],
+      { input: value },
+    );
   }
 
   /** Sets an object leaf by leaf (`pulumi config set --path` takes scalars; numbers as `--type int`). */
@@ -105,7 +142,8 @@ export class E2eStack {
   mustUp(extra: string[] = [], env: NodeJS.ProcessEnv = {}): EngineEvent[] {
     const { run: r, events } = this.up(extra, env);
     if (r.code !== 0) {
-      const diagnostics = events.filter((e) => e.diagnosticEvent && e.diagnosticEvent.severity === "error")
+      const diagnostics = events
+        .filter((e) => e.diagnosticEvent && e.diagnosticEvent.severity === "error")
         .map((e) => `${e.diagnosticEvent!.urn ?? ""}: ${plain(e.diagnosticEvent!.message)}`);
       throw new Error(`pulumi up -s ${this.name} exited ${r.code}\n${diagnostics.join("\n")}\n${plain(r.stderr)}`);
     }
@@ -116,11 +154,26 @@ export class E2eStack {
   preview(extra: string[] = []): { code: number; steps: PreviewStep[]; errors: string; raw: Ran } {
     const r = this.pulumi(["preview", "--json", ...extra]);
     let json: any = {};
-    try { json = JSON.parse(r.stdout); } catch { /* not JSON: errors say why */ }
+    try {
+      json = JSON.parse(r.stdout);
+    } catch {
+      /* not JSON: errors say why */
+    }
     return {
       code: r.code,
-      steps: (json.steps ?? []).map((s: any) => ({ op: s.op, urn: s.urn, type: s.newState?.type ?? s.oldState?.type, diffs: s.diffs, replaceReasons: s.replaceReasons })),
-      errors: plain([...(json.diagnostics ?? []).filter((d: any) => d.severity === "error").map((d: any) => d.message), r.stderr].join("\n")),
+      steps: (json.steps ?? []).map((s: any) => ({
+        op: s.op,
+        urn: s.urn,
+        type: s.newState?.type ?? s.oldState?.type,
+        diffs: s.diffs,
+        replaceReasons: s.replaceReasons,
+      })),
+      errors: plain(
+        [
+          ...(json.diagnostics ?? []).filter((d: any) => d.severity === "error").map((d: any) => d.message),
+          r.stderr,
+        ].join("\n"),
+      ),
       raw: r,
     };
   }
@@ -131,14 +184,19 @@ export class E2eStack {
   }
 
   /** The state as `pulumi stack export` writes it (secrets encrypted). */
-  exportState(): { text: string; resources: { urn: string; type: string; outputs?: Record<string, unknown>; inputs?: Record<string, unknown> }[] } {
+  exportState(): {
+    text: string;
+    resources: { urn: string; type: string; outputs?: Record<string, unknown>; inputs?: Record<string, unknown> }[];
+  } {
     const text = this.must(["stack", "export"]);
     return { text, resources: JSON.parse(text).deployment.resources ?? [] };
   }
 
   /** URNs of the managed resources of one type in the state. */
   urnsOf(type: string): string[] {
-    return this.exportState().resources.filter((r) => r.type === type).map((r) => r.urn);
+    return this.exportState()
+      .resources.filter((r) => r.type === type)
+      .map((r) => r.urn);
   }
 
   destroy(): void {
@@ -163,17 +221,30 @@ export const SELF_REFERENCE_STEP = /^read mesh-[a-z-]+-previous$/;
  */
 export function refreshNoDrift(stack: E2eStack): { firstUpdated: string[]; second: { code: number; out: string } } {
   const first = stack.pulumi(["refresh", "--yes", "--skip-preview", "--diff"]);
-  if (first.code !== 0) throw new Error(`pulumi refresh -s ${stack.name} exited ${first.code}\n${plain(first.stdout).slice(-3000)}\n${first.stderr}`);
-  const firstUpdated = plain(first.stdout).split("\n").filter((l) => /^\s*~ \S+: \(update\)/.test(l)).map((l) => l.trim());
+  if (first.code !== 0)
+    throw new Error(
+      `pulumi refresh -s ${stack.name} exited ${first.code}\n${plain(first.stdout).slice(-3000)}\n${first.stderr}`,
+    );
+  const firstUpdated = plain(first.stdout)
+    .split("\n")
+    .filter((l) => /^\s*~ \S+: \(update\)/.test(l))
+    .map((l) => l.trim());
   const again = stack.pulumi(["refresh", "--yes", "--skip-preview", "--expect-no-changes", "--diff"]);
   return { firstUpdated, second: { code: again.code, out: again.code === 0 ? "" : plain(again.stdout).slice(-3000) } };
 }
 
 /** Engine events from `pulumi up --json` output (lines that are not JSON are ignored). */
 export function parseEvents(stdout: string): EngineEvent[] {
-  return stdout.split("\n").filter((l) => l.startsWith("{")).flatMap((l) => {
-    try { return [JSON.parse(l) as EngineEvent]; } catch { return []; }
-  });
+  return stdout
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as EngineEvent];
+      } catch {
+        return [];
+      }
+    });
 }
 
 /** `type::name` of a URN. */
@@ -183,17 +254,23 @@ export const urnName = (urn: string): string => urn.split("::").slice(-1)[0];
 export function eventOrder(events: EngineEvent[]): { started: string[]; finished: string[] } {
   const sorted = [...events].sort((a, b) => a.sequence - b.sequence);
   return {
-    started: sorted.filter((e) => e.resourcePreEvent && e.resourcePreEvent.metadata.op !== "same").map((e) => e.resourcePreEvent!.metadata.urn),
+    started: sorted
+      .filter((e) => e.resourcePreEvent && e.resourcePreEvent.metadata.op !== "same")
+      .map((e) => e.resourcePreEvent!.metadata.urn),
     finished: sorted.filter((e) => e.resOutputsEvent).map((e) => e.resOutputsEvent!.metadata.urn),
   };
 }
 
 /** Index in the event sequence at which a URN matching `pred` first started / finished. */
 export function whenStarted(events: EngineEvent[], pred: (urn: string) => boolean): number {
-  return Math.min(...events.filter((e) => e.resourcePreEvent && pred(e.resourcePreEvent.metadata.urn)).map((e) => e.sequence));
+  return Math.min(
+    ...events.filter((e) => e.resourcePreEvent && pred(e.resourcePreEvent.metadata.urn)).map((e) => e.sequence),
+  );
 }
 export function whenFinished(events: EngineEvent[], pred: (urn: string) => boolean): number {
-  return Math.min(...events.filter((e) => e.resOutputsEvent && pred(e.resOutputsEvent.metadata.urn)).map((e) => e.sequence));
+  return Math.min(
+    ...events.filter((e) => e.resOutputsEvent && pred(e.resOutputsEvent.metadata.urn)).map((e) => e.sequence),
+  );
 }
 
 /** Every place a PEM private key appears in plaintext in a text (an exported state, a log). */

@@ -1,6 +1,14 @@
 import * as fs from "fs";
 import * as path from "path";
-import { E2eProject, E2eStack, SELF_REFERENCE_STEP, istioCharts, plaintextKeys, refreshNoDrift, urnName } from "./project";
+import {
+  E2eProject,
+  E2eStack,
+  SELF_REFERENCE_STEP,
+  istioCharts,
+  plaintextKeys,
+  refreshNoDrift,
+  urnName,
+} from "./project";
 import { checkCacerts, secretFiles } from "./cacertsChecks";
 import { e2eEnv, istioModuleDir, kubectl, mustRun } from "./support";
 import { LocalIstiod, expectIstioctlAccepts, caRootCert, fingerprints, pemCerts, uriSans, verifyLeaf } from "./istiod";
@@ -19,7 +27,8 @@ describe("pulumi up -s provided (Istio's Makefile.selfsigned.mk material, all re
   let stack: E2eStack;
   let certs: string;
   let makefile: string;
-  const make = (...targets: string[]) => mustRun("make", ["-f", makefile, ...targets], { cwd: certs, timeoutMs: 600000 });
+  const make = (...targets: string[]) =>
+    mustRun("make", ["-f", makefile, ...targets], { cwd: certs, timeoutMs: 600000 });
   const read = (f: string) => fs.readFileSync(path.join(certs, f), "utf8");
   const setMaterial = (cluster: string) => {
     stack.config("ca.rootCertPem", read("root-cert.pem"));
@@ -35,7 +44,10 @@ describe("pulumi up -s provided (Istio's Makefile.selfsigned.mk material, all re
     make("root-ca");
     make("INTERMEDIATE_DAYS=730", "cluster1-cacerts");
     const charts = istioCharts();
-    stack = new E2eProject("provided").stack("provided", "provided", (c) => { c["istio-mesh-ca:istio"].chartPath = charts; withPlaintextPort(c, "istio-demo"); });
+    stack = new E2eProject("provided").stack("provided", "provided", (c) => {
+      c["istio-mesh-ca:istio"].chartPath = charts;
+      withPlaintextPort(c, "istio-demo");
+    });
   });
 
   let istiod: LocalIstiod | undefined;
@@ -69,7 +81,9 @@ describe("pulumi up -s provided (Istio's Makefile.selfsigned.mk material, all re
     expect(files["cert-chain.pem"].trim()).toBe(read("cluster1/cert-chain.pem").trim());
     expect(files["root-cert.pem"].trim()).toBe(read("root-cert.pem").trim());
     // The Makefile's intermediates carry the path-length constraint @pulumi/tls can't express.
-    expect(mustRun("openssl", ["x509", "-noout", "-text"], { input: files["ca-cert.pem"] })).toMatch(/CA:TRUE, pathlen:0/);
+    expect(mustRun("openssl", ["x509", "-noout", "-text"], { input: files["ca-cert.pem"] })).toMatch(
+      /CA:TRUE, pathlen:0/,
+    );
   });
 
   it("a second preview is clean and refresh finds no drift", () => {
@@ -83,7 +97,9 @@ describe("pulumi up -s provided (Istio's Makefile.selfsigned.mk material, all re
     const { text } = stack.exportState();
     expect(plaintextKeys(text)).toEqual([]);
     expect(JSON.stringify(stack.outputs())).not.toMatch(/PRIVATE KEY/);
-    expect(getJson("secret", "cacerts", "-n", "istio-system").metadata.annotations ?? {}).not.toHaveProperty("kubectl.kubernetes.io/last-applied-configuration");
+    expect(getJson("secret", "cacerts", "-n", "istio-system").metadata.annotations ?? {}).not.toHaveProperty(
+      "kubectl.kubernetes.io/last-applied-configuration",
+    );
   });
 
   it("istiod itself signs with the Makefile's intermediate: a SPIFFE leaf for a TokenRequest token verifies against the Makefile's root; istio-ca-root-cert is that root", () => {
@@ -98,8 +114,14 @@ describe("pulumi up -s provided (Istio's Makefile.selfsigned.mk material, all re
   });
 
   it("the data plane: two proxyless gRPC workloads (Istio's pilot-agent, grpc-go) in istio-demo get leaves from the Makefile's intermediate and complete mTLS under the stack's STRICT policy; plaintext, certificate-less and foreign-CA clients are refused; the stack's port exception lets plaintext through on its port only", () => {
-    plane = expectDataPlane({ istiod: istiod!, label: "provided", namespace: "istio-demo", roots: read("root-cert.pem") });
-    for (const w of [plane.server, plane.client]) expect(fingerprints(pemCerts(w.certs().chain)[1])).toEqual(fingerprints(read("cluster1/ca-cert.pem")));
+    plane = expectDataPlane({
+      istiod: istiod!,
+      label: "provided",
+      namespace: "istio-demo",
+      roots: read("root-cert.pem"),
+    });
+    for (const w of [plane.server, plane.client])
+      expect(fingerprints(pemCerts(w.certs().chain)[1])).toEqual(fingerprints(read("cluster1/ca-cert.pem")));
     plane.mesh.cleanup();
     istiod!.stop();
   });
@@ -113,8 +135,12 @@ describe("pulumi up -s provided (Istio's Makefile.selfsigned.mk material, all re
     fs.rmSync(path.join(certs, "cluster1"), { recursive: true, force: true });
     make("INTERMEDIATE_DAYS=730", "cluster1-cacerts");
     setMaterial("cluster1");
-    const changed = stack.preview().steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${urnName(s.urn)}`);
-    for (const c of changed.filter((x) => !SELF_REFERENCE_STEP.test(x))) expect(c).toMatch(/^update .*(cacerts|istio-mesh-ca-provided$)/);
+    const changed = stack
+      .preview()
+      .steps.filter((s) => s.op !== "same")
+      .map((s) => `${s.op} ${urnName(s.urn)}`);
+    for (const c of changed.filter((x) => !SELF_REFERENCE_STEP.test(x)))
+      expect(c).toMatch(/^update .*(cacerts|istio-mesh-ca-provided$)/);
     expect(changed.join("\n")).toMatch(/update .*cacerts/);
     stack.mustUp();
     const after = checkCacerts(secretFiles("istio-system", "cacerts"));

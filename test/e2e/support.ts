@@ -9,23 +9,41 @@ export const ROOT = path.resolve(__dirname, "../..");
 
 /** The wrapper's environment; fails with a clear message when a test file is run without it. */
 export function e2eEnv(opts: { apiserver?: boolean } = {}): { dir: string; kubeconfig: string } {
-  const missing = ["E2E_DIR", "PULUMI_BACKEND_URL", "PULUMI_HOME", ...(opts.apiserver ? ["KUBECONFIG"] : [])].filter((k) => !process.env[k]);
+  const missing = ["E2E_DIR", "PULUMI_BACKEND_URL", "PULUMI_HOME", ...(opts.apiserver ? ["KUBECONFIG"] : [])].filter(
+    (k) => !process.env[k],
+  );
   if (missing.length > 0) {
-    throw new Error(`${missing.join(", ")} not set: run the e2e tier with \`npm run test:e2e\` (scripts/e2e/with-toolchain.sh), not plain jest`);
+    throw new Error(
+      `${missing.join(", ")} not set: run the e2e tier with \`npm run test:e2e\` (scripts/e2e/with-toolchain.sh), not plain jest`,
+    );
   }
   if (opts.apiserver && !fs.existsSync(process.env.KUBECONFIG!)) {
-    throw new Error(`KUBECONFIG ${process.env.KUBECONFIG} does not exist: was the apiserver started (E2E_NO_APISERVER=1?)`);
+    throw new Error(
+      `KUBECONFIG ${process.env.KUBECONFIG} does not exist: was the apiserver started (E2E_NO_APISERVER=1?)`,
+    );
   }
   return { dir: process.env.E2E_DIR!, kubeconfig: process.env.KUBECONFIG ?? "" };
 }
 
-export interface Ran { code: number; stdout: string; stderr: string }
+export interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 /** Runs a command (no shell), capturing output; never throws on a non-zero exit. */
-export function run(cmd: string, args: string[], opts: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Ran {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Ran {
   const r: SpawnSyncReturns<string> = spawnSync(cmd, args, {
-    cwd: opts.cwd ?? ROOT, input: opts.input, encoding: "utf8", maxBuffer: 256 * 1024 * 1024,
-    env: { ...process.env, ...(opts.env ?? {}) }, timeout: opts.timeoutMs ?? 300000,
+    cwd: opts.cwd ?? ROOT,
+    input: opts.input,
+    encoding: "utf8",
+    maxBuffer: 256 * 1024 * 1024,
+    env: { ...process.env, ...(opts.env ?? {}) },
+    timeout: opts.timeoutMs ?? 300000,
   });
   if (r.error) throw r.error;
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
@@ -59,15 +77,30 @@ export function descendants(pid: number): number[] {
     if (p && pp) children.set(pp, [...(children.get(pp) ?? []), p]);
   }
   const found: number[] = [];
-  const walk = (p: number) => { for (const c of children.get(p) ?? []) { found.push(c); walk(c); } };
+  const walk = (p: number) => {
+    for (const c of children.get(p) ?? []) {
+      found.push(c);
+      walk(c);
+    }
+  };
   walk(pid);
   return found;
 }
 
-/** One kubeconfig (written to `file`, mode 0600) with a context per entry, named by its key; the first is current. Returns `file`. */
+/**
+ * One kubeconfig (written to `file`, mode 0600) with a context per entry, named by its key; the first is current.
+ * Returns `file`.
+ */
 export function mergeKubeconfigs(kubeconfigs: Record<string, string>, file: string): string {
   const names = Object.keys(kubeconfigs);
-  const merged: any = { apiVersion: "v1", kind: "Config", clusters: [], users: [], contexts: [], "current-context": names[0] };
+  const merged: any = {
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [],
+    users: [],
+    contexts: [],
+    "current-context": names[0],
+  };
   for (const [ctx, from] of Object.entries(kubeconfigs)) {
     const k = parse(fs.readFileSync(from, "utf8"));
     merged.clusters.push({ name: ctx, cluster: k.clusters[0].cluster });

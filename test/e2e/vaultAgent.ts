@@ -44,14 +44,20 @@ export class VaultAgentInjector implements PodAdmission {
   /** The files the agent rendered into the pod's secret volume (name → content). */
   rendered(dir: string): Record<string, string> {
     const abs = path.join(this.pod!.podRoot, dir);
-    return Object.fromEntries(fs.readdirSync(abs).filter((f) => !f.startsWith(".")).map((f) => [f, fs.readFileSync(path.join(abs, f), "utf8")]));
+    return Object.fromEntries(
+      fs
+        .readdirSync(abs)
+        .filter((f) => !f.startsWith("."))
+        .map((f) => [f, fs.readFileSync(path.join(abs, f), "utf8")]),
+    );
   }
 
   /** The agent command line of a container, its config file written, its env and its log file. */
   private prepare(pod: PodContext, name: string): { args: string[]; opts: any; log: string; fd: number } {
     const c = [...(pod.pod.spec.initContainers ?? []), ...pod.pod.spec.containers].find((x: any) => x.name === name);
     if (!c) throw new Error(`no ${name} container in the admitted pod`);
-    // What the container's command does (`echo $VAULT_CONFIG | base64 -d > /home/vault/config.json && vault agent -config=…`).
+    // What the container's command does (`echo $VAULT_CONFIG | base64 -d > /home/vault/config.json && vault agent
+    // -config=…`).
     const config = underPodRoot(agentConfigOf(c), pod.podRoot);
     const home = path.join(pod.podRoot, "home/vault");
     fs.mkdirSync(home, { recursive: true });
@@ -61,8 +67,12 @@ export class VaultAgentInjector implements PodAdmission {
     const log = path.join(path.dirname(pod.podRoot), `${name}-${this.logs.length + 1}.log`);
     const fd = fs.openSync(log, "a");
     this.logs.push(log);
-    return { args: ["agent", `-config=${configFile}`], log, fd,
-      opts: { cwd: pod.podRoot, env: { PATH: process.env.PATH, HOME: home, ...env }, stdio: ["ignore", fd, fd] } };
+    return {
+      args: ["agent", `-config=${configFile}`],
+      log,
+      fd,
+      opts: { cwd: pod.podRoot, env: { PATH: process.env.PATH, HOME: home, ...env }, stdio: ["ignore", fd, fd] },
+    };
   }
 
   runInitContainers(pod: PodContext): void {
@@ -72,7 +82,10 @@ export class VaultAgentInjector implements PodAdmission {
     const { args, opts, log, fd } = this.prepare(pod, "vault-agent-init");
     const r = spawnSync(VAULT, args, { ...opts, timeout: 120000 });
     fs.closeSync(fd);
-    if (r.error || r.status !== 0) throw new Error(`vault-agent-init failed (status ${r.status}${r.error ? `, ${r.error.message}` : ""}): the pod would stay in Init\n${this.tail(log)}`);
+    if (r.error || r.status !== 0)
+      throw new Error(
+        `vault-agent-init failed (status ${r.status}${r.error ? `, ${r.error.message}` : ""}): the pod would stay in Init\n${this.tail(log)}`,
+      );
   }
 
   startSidecars(pod: PodContext): void {

@@ -84,25 +84,82 @@ export class LocalVault {
     fs.rmSync(this.dir, { recursive: true, force: true });
     fs.mkdirSync(tls, { recursive: true });
     const ossl = (args: string[]) => mustRun("openssl", args, { cwd: tls });
-    ossl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/O=e2e/CN=e2e Vault CA",
-      "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-keyout", "ca.key", "-out", "ca.crt"]);
-    ossl(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=vault.e2e.local", "-keyout", "vault.key", "-out", "vault.csr"]);
-    fs.writeFileSync(path.join(tls, "ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:vault.e2e.local\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n");
-    ossl(["x509", "-req", "-in", "vault.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", "ext", "-out", "vault.crt"]);
+    ossl([
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-days",
+      "2",
+      "-subj",
+      "/O=e2e/CN=e2e Vault CA",
+      "-addext",
+      "basicConstraints=critical,CA:TRUE",
+      "-addext",
+      "keyUsage=critical,keyCertSign,cRLSign",
+      "-keyout",
+      "ca.key",
+      "-out",
+      "ca.crt",
+    ]);
+    ossl([
+      "req",
+      "-new",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-subj",
+      "/CN=vault.e2e.local",
+      "-keyout",
+      "vault.key",
+      "-out",
+      "vault.csr",
+    ]);
+    fs.writeFileSync(
+      path.join(tls, "ext"),
+      "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:vault.e2e.local\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
+    );
+    ossl([
+      "x509",
+      "-req",
+      "-in",
+      "vault.csr",
+      "-CA",
+      "ca.crt",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-days",
+      "2",
+      "-extfile",
+      "ext",
+      "-out",
+      "vault.crt",
+    ]);
     fs.rmSync(path.join(tls, "ca.key")); // nothing else is ever signed with it
-    fs.writeFileSync(path.join(this.dir, "vault.hcl"), [
-      `storage "inmem" {}`,
-      `listener "tcp" {`,
-      `  address       = "127.0.0.1:${this.port}"`,
-      `  tls_cert_file = "${path.join(tls, "vault.crt")}"`,
-      `  tls_key_file  = "${path.join(tls, "vault.key")}"`,
-      `}`,
-      `api_addr      = "${this.addr}"`,
-      `disable_mlock = true`,
-      ``,
-    ].join("\n"));
+    fs.writeFileSync(
+      path.join(this.dir, "vault.hcl"),
+      [
+        `storage "inmem" {}`,
+        `listener "tcp" {`,
+        `  address       = "127.0.0.1:${this.port}"`,
+        `  tls_cert_file = "${path.join(tls, "vault.crt")}"`,
+        `  tls_key_file  = "${path.join(tls, "vault.key")}"`,
+        `}`,
+        `api_addr      = "${this.addr}"`,
+        `disable_mlock = true`,
+        ``,
+      ].join("\n"),
+    );
     this.spawnServer();
-    const init = JSON.parse(this.cli(["operator", "init", "-key-shares=1", "-key-threshold=1", "-format=json"], "").stdout);
+    const init = JSON.parse(
+      this.cli(["operator", "init", "-key-shares=1", "-key-threshold=1", "-format=json"], "").stdout,
+    );
     this.unsealKey = init.unseal_keys_b64[0];
     this.rootToken = init.root_token;
     this.unseal();
@@ -111,22 +168,47 @@ export class LocalVault {
 
   private spawnServer(): void {
     const fd = fs.openSync(this.logFile, "a");
-    this.proc = spawn(path.join(BIN, "vault"), ["server", `-config=${path.join(this.dir, "vault.hcl")}`],
-      { cwd: this.dir, env: { PATH: process.env.PATH, HOME: this.dir }, stdio: ["ignore", fd, fd] });
+    this.proc = spawn(path.join(BIN, "vault"), ["server", `-config=${path.join(this.dir, "vault.hcl")}`], {
+      cwd: this.dir,
+      env: { PATH: process.env.PATH, HOME: this.dir },
+      stdio: ["ignore", fd, fd],
+    });
     fs.closeSync(fd);
-    waitFor("vault listening", () => {
-      if (!running(this.proc)) throw new Error(`vault server exited:\n${this.logTail()}`);
-      // Any HTTP answer from sys/health (501 uninitialised, 503 sealed) means the listener is up.
-      const r = run("curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", this.caFile, `${this.addr}/v1/sys/health`]);
-      return /^[2-5]\d\d$/.test(r.stdout) ? true : undefined;
-    }, 60000, () => this.logTail());
+    waitFor(
+      "vault listening",
+      () => {
+        if (!running(this.proc)) throw new Error(`vault server exited:\n${this.logTail()}`);
+        // Any HTTP answer from sys/health (501 uninitialised, 503 sealed) means the listener is up.
+        const r = run("curl", [
+          "-sS",
+          "-o",
+          "/dev/null",
+          "-w",
+          "%{http_code}",
+          "--cacert",
+          this.caFile,
+          `${this.addr}/v1/sys/health`,
+        ]);
+        return /^[2-5]\d\d$/.test(r.stdout) ? true : undefined;
+      },
+      60000,
+      () => this.logTail(),
+    );
   }
 
   /** The `vault` CLI against this server (VAULT_ADDR, VAULT_CACERT; the root token unless `token` is given). */
   cli(args: string[], token: string = this.rootToken, input?: string): Ran {
     return run(path.join(BIN, "vault"), args, {
-      input, cwd: this.dir, timeoutMs: 60000,
-      env: { VAULT_ADDR: this.addr, VAULT_CACERT: this.caFile, VAULT_TOKEN: token, VAULT_FORMAT: "json", HOME: this.dir },
+      input,
+      cwd: this.dir,
+      timeoutMs: 60000,
+      env: {
+        VAULT_ADDR: this.addr,
+        VAULT_CACERT: this.caFile,
+        VAULT_TOKEN: token,
+        VAULT_FORMAT: "json",
+        HOME: this.dir,
+      },
     });
   }
 
@@ -139,7 +221,9 @@ export class LocalVault {
   /** An admin token for `pulumi up` (ADMIN_POLICY, not the root token). */
   adminToken(): string {
     this.mustCli(["policy", "write", "istio-mesh-ca-admin", "-"], undefined, ADMIN_POLICY);
-    return JSON.parse(this.mustCli(["token", "create", "-policy=istio-mesh-ca-admin", "-ttl=4h", "-display-name=pulumi-admin"])).auth.client_token;
+    return JSON.parse(
+      this.mustCli(["token", "create", "-policy=istio-mesh-ca-admin", "-ttl=4h", "-display-name=pulumi-admin"]),
+    ).auth.client_token;
   }
 
   seal(): void {
@@ -148,20 +232,40 @@ export class LocalVault {
 
   unseal(): void {
     this.mustCli(["operator", "unseal", this.unsealKey]);
-    waitFor("vault unsealed and active", () => {
-      const r = run("curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", this.caFile, `${this.addr}/v1/sys/health`]);
-      return r.stdout === "200" ? true : undefined;
-    }, 60000, () => this.logTail());
+    waitFor(
+      "vault unsealed and active",
+      () => {
+        const r = run("curl", [
+          "-sS",
+          "-o",
+          "/dev/null",
+          "-w",
+          "%{http_code}",
+          "--cacert",
+          this.caFile,
+          `${this.addr}/v1/sys/health`,
+        ]);
+        return r.stdout === "200" ? true : undefined;
+      },
+      60000,
+      () => this.logTail(),
+    );
   }
 
   /** The audit log's entries (one JSON object per line). */
   auditEntries(): any[] {
     if (!fs.existsSync(this.auditFile)) return [];
-    return fs.readFileSync(this.auditFile, "utf8").split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l));
+    return fs
+      .readFileSync(this.auditFile, "utf8")
+      .split("\n")
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l));
   }
 
   logTail(lines = 40): string {
-    return fs.existsSync(this.logFile) ? fs.readFileSync(this.logFile, "utf8").split("\n").slice(-lines).join("\n") : "";
+    return fs.existsSync(this.logFile)
+      ? fs.readFileSync(this.logFile, "utf8").split("\n").slice(-lines).join("\n")
+      : "";
   }
 
   /** Stops the server (SIGTERM, then SIGKILL); in-memory storage is gone with it. */

@@ -1,10 +1,27 @@
 import { X509Certificate } from "crypto";
 import * as fs from "fs";
 import { parse } from "yaml";
-import { E2eProject, E2eStack, SELF_REFERENCE_STEP, istioCharts, plaintextKeys, refreshNoDrift, urnName } from "./project";
+import {
+  E2eProject,
+  E2eStack,
+  SELF_REFERENCE_STEP,
+  istioCharts,
+  plaintextKeys,
+  refreshNoDrift,
+  urnName,
+} from "./project";
 import { checkCacerts, verifyChain } from "./cacertsChecks";
 import { e2eEnv, kubectl, mustRun, plain, run } from "./support";
-import { LocalIstiod, caRootCert, expectIstioctlAccepts, fingerprints, pemCerts, uriSans, verifyLeaf, waitFor } from "./istiod";
+import {
+  LocalIstiod,
+  caRootCert,
+  expectIstioctlAccepts,
+  fingerprints,
+  pemCerts,
+  uriSans,
+  verifyLeaf,
+  waitFor,
+} from "./istiod";
 import { LocalVault } from "./vaultServer";
 import { VaultAgentInjector } from "./vaultAgent";
 import { DataPlaneFound, expectDataPlane, withPlaintextPort } from "./dataPlane";
@@ -42,29 +59,50 @@ describe("pulumi up -s vault-local (offline root, then internal root) against a 
   const savedToken = process.env.VAULT_TOKEN;
 
   /** The Vault KV secret istiod's agent renders from (root token: the test looks, it does not act). */
-  const kvFiles = (): Record<string, string> => JSON.parse(vault.mustCli(["kv", "get", "-mount=kv", "istioca"])).data.data;
-  const kvVersion = (): number => JSON.parse(vault.mustCli(["kv", "metadata", "get", "-mount=kv", "istioca"])).data.current_version;
+  const kvFiles = (): Record<string, string> =>
+    JSON.parse(vault.mustCli(["kv", "get", "-mount=kv", "istioca"])).data.data;
+  const kvVersion = (): number =>
+    JSON.parse(vault.mustCli(["kv", "metadata", "get", "-mount=kv", "istioca"])).data.current_version;
   const rootBundle = () => stack.outputs().clusters[CLUSTER].rootCertBundle as string;
-  /** Fingerprints of every issuer a PKI mount holds (imported roots have no key: the mount has no default issuer, pki/cert/ca answers 400). */
-  const issuers = (mount: string): string[] => (JSON.parse(vault.mustCli(["list", `${mount}/issuers`])) as string[])
-    .flatMap((id) => fingerprints(JSON.parse(vault.mustCli(["read", `${mount}/issuer/${id}`])).data.certificate));
+  /**
+   * Fingerprints of every issuer a PKI mount holds (imported roots have no key: the mount has no default issuer,
+   * pki/cert/ca answers 400).
+   */
+  const issuers = (mount: string): string[] =>
+    (JSON.parse(vault.mustCli(["list", `${mount}/issuers`])) as string[]).flatMap((id) =>
+      fingerprints(JSON.parse(vault.mustCli(["read", `${mount}/issuer/${id}`])).data.certificate),
+    );
   /** A leaf from istiod (namespace apps, service account web), TLS to istiod verified with `roots`. */
   const leaf = (roots: string) => istiod!.issue({ namespace: "apps", serviceAccount: "web", tlsRoots: roots });
   /** Waits until istiod signs with the intermediate now in the KV secret. */
   const leafFromCurrentIntermediate = () => {
     const files = kvFiles();
     const intermediate = new X509Certificate(files["ca-cert.pem"]);
-    return waitFor("a leaf from the KV secret's intermediate", () => {
-      const l = leaf(files["root-cert.pem"]);
-      return l.leaf.verify(intermediate.publicKey) ? l : undefined;
-    }, 120000, () => `${istiod!.logTail()}\n--- agent\n${injector.tail()}`);
+    return waitFor(
+      "a leaf from the KV secret's intermediate",
+      () => {
+        const l = leaf(files["root-cert.pem"]);
+        return l.leaf.verify(intermediate.publicKey) ? l : undefined;
+      },
+      120000,
+      () => `${istiod!.logTail()}\n--- agent\n${injector.tail()}`,
+    );
   };
   /** Waits until the agent's files equal the KV secret byte for byte. */
-  const agentCaughtUp = () => waitFor("vault-agent to render the KV secret's files", () => {
-    const want = kvFiles();
-    const got = injector.rendered("vault/secrets");
-    return JSON.stringify(Object.keys(got).sort()) === JSON.stringify(Object.keys(want).sort()) && Object.keys(want).every((f) => got[f] === want[f]) ? got : undefined;
-  }, 90000, () => injector.tail());
+  const agentCaughtUp = () =>
+    waitFor(
+      "vault-agent to render the KV secret's files",
+      () => {
+        const want = kvFiles();
+        const got = injector.rendered("vault/secrets");
+        return JSON.stringify(Object.keys(got).sort()) === JSON.stringify(Object.keys(want).sort()) &&
+          Object.keys(want).every((f) => got[f] === want[f])
+          ? got
+          : undefined;
+      },
+      90000,
+      () => injector.tail(),
+    );
 
   const setupStack = (name: string, edit: (ca: Record<string, any>) => void = () => {}): E2eStack =>
     new E2eProject(name).stack(name, "vault-local", (c) => {
@@ -96,7 +134,8 @@ describe("pulumi up -s vault-local (offline root, then internal root) against a 
     stack?.pulumi(["destroy", "--yes", "--skip-preview"]);
     stack?.remove();
     vault?.stop();
-    if (savedToken === undefined) delete process.env.VAULT_TOKEN; else process.env.VAULT_TOKEN = savedToken;
+    if (savedToken === undefined) delete process.env.VAULT_TOKEN;
+    else process.env.VAULT_TOKEN = savedToken;
   });
 
   it("configured Vault as the stack says: audit first, PKI mounts, KV v2 secret with the four files, read-only policy, Kubernetes auth", () => {
@@ -106,12 +145,19 @@ describe("pulumi up -s vault-local (offline root, then internal root) against a 
     expect(mounts["pki/"]).toMatchObject({ type: "pki", config: { max_lease_ttl: 8760 * 3600 } });
     expect(mounts["istioca/"]).toMatchObject({ type: "pki", config: { max_lease_ttl: 43800 * 3600 } });
     expect(mounts["kv/"]).toMatchObject({ type: "kv", options: { version: "2" } });
-    expect(JSON.parse(vault.mustCli(["policy", "read", "istioca"])).policy.trim()).toBe('path "kv/data/istioca" {\n  capabilities = ["read"]\n}');
+    expect(JSON.parse(vault.mustCli(["policy", "read", "istioca"])).policy.trim()).toBe(
+      'path "kv/data/istioca" {\n  capabilities = ["read"]\n}',
+    );
     const authCfg = JSON.parse(vault.mustCli(["read", "auth/kubernetes/config"])).data;
     expect(authCfg).toMatchObject({ kubernetes_host: kube.host, disable_local_ca_jwt: true });
     expect(authCfg.kubernetes_ca_cert.trim()).toBe(kube.caPem.trim());
     const role = JSON.parse(vault.mustCli(["read", "auth/kubernetes/role/istiod"])).data;
-    expect(role).toMatchObject({ bound_service_account_names: ["istiod"], bound_service_account_namespaces: [NS], token_policies: ["istioca"], token_period: 600 });
+    expect(role).toMatchObject({
+      bound_service_account_names: ["istiod"],
+      bound_service_account_namespaces: [NS],
+      token_policies: ["istioca"],
+      token_period: 600,
+    });
     // The four files: a certificate and its key, a chain to the stack's (offline) root.
     const files = kvFiles();
     checkCacerts(files);
@@ -124,7 +170,10 @@ describe("pulumi up -s vault-local (offline root, then internal root) against a 
 
   it("a second preview plans no change, a refresh finds no drift in Vault or the cluster", () => {
     const r = stack.pulumi(["preview", "--expect-no-changes", "--diff"]);
-    expect({ code: r.code, out: r.code === 0 ? "" : plain(r.stdout).slice(-4000) + r.stderr }).toEqual({ code: 0, out: "" });
+    expect({ code: r.code, out: r.code === 0 ? "" : plain(r.stdout).slice(-4000) + r.stderr }).toEqual({
+      code: 0,
+      out: "",
+    });
     const refresh = refreshNoDrift(stack);
     // Only the lifecycle's read of this stack's own last outputs catches up (as in every stack with a CA lifecycle).
     expect(refresh.firstUpdated.filter((l) => l !== "~ pulumi:pulumi:StackReference: (update)")).toEqual([]);
@@ -134,10 +183,16 @@ describe("pulumi up -s vault-local (offline root, then internal root) against a 
   it("the state holds no plaintext key, the key outputs are secrets", () => {
     const state = stack.exportState();
     expect(plaintextKeys(state.text)).toEqual([]);
-    const csr = state.resources.find((r) => r.type === "vault:pkiSecret/secretBackendIntermediateCertRequest:SecretBackendIntermediateCertRequest")!;
-    expect((csr.outputs as any).privateKey).toMatchObject({ "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270" });
+    const csr = state.resources.find(
+      (r) => r.type === "vault:pkiSecret/secretBackendIntermediateCertRequest:SecretBackendIntermediateCertRequest",
+    )!;
+    expect((csr.outputs as any).privateKey).toMatchObject({
+      "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+    });
     const kv = state.resources.find((r) => r.type === "vault:kv/secretV2:SecretV2")!;
-    expect((kv.inputs as any).dataJson).toMatchObject({ "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270" });
+    expect((kv.inputs as any).dataJson).toMatchObject({
+      "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+    });
   });
 
   it("istiod's pod as HashiCorp's injector mutates it: the real vault-agent logs in through TokenReview and renders the four files; istiod takes its CA from them", () => {
@@ -147,8 +202,11 @@ describe("pulumi up -s vault-local (offline root, then internal root) against a 
     istiod = new LocalIstiod({ label: "vault", admission: injector }).start();
     const cfg = injector.configOf("vault-agent");
     expect(cfg.vault).toEqual({ address: vault.addr, ca_cert: "/vault/tls/ca.crt" });
-    expect(cfg.auto_auth.method).toEqual({ type: "kubernetes", mount_path: "auth/kubernetes",
-      config: { role: "istiod", token_path: "/var/run/secrets/kubernetes.io/serviceaccount/token" } });
+    expect(cfg.auto_auth.method).toEqual({
+      type: "kubernetes",
+      mount_path: "auth/kubernetes",
+      config: { role: "istiod", token_path: "/var/run/secrets/kubernetes.io/serviceaccount/token" },
+    });
     expect(cfg.template_config).toEqual({ exit_on_retry_failure: true, static_secret_render_interval: "15s" });
     expect(injector.configOf("vault-agent-init").exit_after_auth).toBe(true);
     // The init agent rendered exactly the KV secret's fields before istiod started.
@@ -163,8 +221,15 @@ describe("pulumi up -s vault-local (offline root, then internal root) against a 
     expect(verifyLeaf(rootBundle(), l)).toMatchObject({ ok: true });
     expect(fingerprints(caRootCert("apps", e2eEnv().kubeconfig))).toEqual(fingerprints(rootBundle()));
     // Vault's login really ran a TokenReview against our API server: the audit log has the agent's login as istiod.
-    const logins = vault.auditEntries().filter((e) => e.type === "response" && e.request?.path === "auth/kubernetes/login" && !e.error);
-    expect(logins.some((e) => e.auth?.metadata?.service_account_name === "istiod" && e.auth?.metadata?.service_account_namespace === NS)).toBe(true);
+    const logins = vault
+      .auditEntries()
+      .filter((e) => e.type === "response" && e.request?.path === "auth/kubernetes/login" && !e.error);
+    expect(
+      logins.some(
+        (e) =>
+          e.auth?.metadata?.service_account_name === "istiod" && e.auth?.metadata?.service_account_namespace === NS,
+      ),
+    ).toBe(true);
   });
 
   it("istioctl analyze finds no error and no unexplained warning; istioctl validate accepts every Istio object we declare", () => {
@@ -178,30 +243,52 @@ describe("pulumi up -s vault-local (offline root, then internal root) against a 
       const r = vault.cli(args, token);
       return { args: args.join(" "), code: r.code === 0 ? 0 : 1, denied: /permission denied|403/.test(r.stderr) };
     };
-    for (const args of [["kv", "get", "-mount=kv", "other"], ["kv", "put", "-mount=kv", "istioca", "ca-key.pem=x"], ["write", "istioca/issue/any", "common_name=x"],
-      ["list", "istioca/certs"], ["read", "sys/mounts"], ["policy", "list"], ["read", "auth/kubernetes/config"]]) {
+    for (const args of [
+      ["kv", "get", "-mount=kv", "other"],
+      ["kv", "put", "-mount=kv", "istioca", "ca-key.pem=x"],
+      ["write", "istioca/issue/any", "common_name=x"],
+      ["list", "istioca/certs"],
+      ["read", "sys/mounts"],
+      ["policy", "list"],
+      ["read", "auth/kubernetes/config"],
+    ]) {
       expect(denied(args)).toEqual({ args: args.join(" "), code: 1, denied: true });
     }
     const login = (namespace: string, sa: string) => {
-      if (run("kubectl", ["get", "serviceaccount", sa, "-n", namespace]).code !== 0) kubectl(["create", "serviceaccount", sa, "-n", namespace]);
+      if (run("kubectl", ["get", "serviceaccount", sa, "-n", namespace]).code !== 0)
+        kubectl(["create", "serviceaccount", sa, "-n", namespace]);
       const jwt = kubectl(["create", "token", sa, "-n", namespace]).trim();
       return vault.cli(["write", "auth/kubernetes/login", "role=istiod", `jwt=${jwt}`], "");
     };
     expect(login(NS, "istiod").code).toBe(0);
     const otherSa = login(NS, "default");
-    expect({ code: otherSa.code === 0 ? 0 : 1, err: /service account name not authorized|permission denied/.test(otherSa.stderr) }).toEqual({ code: 1, err: true });
+    expect({
+      code: otherSa.code === 0 ? 0 : 1,
+      err: /service account name not authorized|permission denied/.test(otherSa.stderr),
+    }).toEqual({ code: 1, err: true });
     const otherNs = login("apps", "istiod");
-    expect({ code: otherNs.code === 0 ? 0 : 1, err: /namespace not authorized|permission denied/.test(otherNs.stderr) }).toEqual({ code: 1, err: true });
+    expect({
+      code: otherNs.code === 0 ? 0 : 1,
+      err: /namespace not authorized|permission denied/.test(otherNs.stderr),
+    }).toEqual({ code: 1, err: true });
   });
 
   it("the audit log records the agent's reads of the KV secret and holds no plaintext key (Vault HMACs it)", () => {
     const text = fs.readFileSync(vault.auditFile, "utf8");
     expect(plaintextKeys(text)).toEqual([]);
-    const reads = vault.auditEntries().filter((e) => e.type === "response" && e.request?.path === "kv/data/istioca" && e.request?.operation === "read"
-      && (e.auth?.policies ?? []).includes("istioca"));
+    const reads = vault
+      .auditEntries()
+      .filter(
+        (e) =>
+          e.type === "response" &&
+          e.request?.path === "kv/data/istioca" &&
+          e.request?.operation === "read" &&
+          (e.auth?.policies ?? []).includes("istioca"),
+      );
     expect(reads.length).toBeGreaterThan(0);
     for (const r of reads) {
-      for (const f of ["ca-cert.pem", "ca-key.pem", "cert-chain.pem", "root-cert.pem"]) expect(r.response.data.data[f]).toMatch(/^hmac-sha256:/);
+      for (const f of ["ca-cert.pem", "ca-key.pem", "cert-chain.pem", "root-cert.pem"])
+        expect(r.response.data.data[f]).toMatch(/^hmac-sha256:/);
     }
   });
 
@@ -209,7 +296,11 @@ describe("pulumi up -s vault-local (offline root, then internal root) against a 
     const before = kvFiles();
     const version = kvVersion();
     stack.config("ca.rotation.intermediateGeneration", "2", { type: "int" });
-    const changed = stack.preview().steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${urnName(s.urn)}`).filter((s) => !SELF_REFERENCE_STEP.test(s));
+    const changed = stack
+      .preview()
+      .steps.filter((s) => s.op !== "same")
+      .map((s) => `${s.op} ${urnName(s.urn)}`)
+      .filter((s) => !SELF_REFERENCE_STEP.test(s));
     expect(changed.join("\n")).toMatch(/create .*intermediate-r1i2-csr/);
     expect(changed.join("\n")).not.toMatch(/Deployment|helm|istiod/i);
     stack.mustUp();
@@ -221,7 +312,12 @@ describe("pulumi up -s vault-local (offline root, then internal root) against a 
     expect(istiod!.sync()).toMatchObject({ rollout: false });
     agentCaughtUp();
     expect(verifyLeaf(rootBundle(), leafFromCurrentIntermediate())).toMatchObject({ ok: true });
-    waitFor("istiod to report the new intermediate", () => (istiod!.logs().includes("detected the newly added intermediate CA") ? true : undefined), 60000, () => istiod!.logTail());
+    waitFor(
+      "istiod to report the new intermediate",
+      () => (istiod!.logs().includes("detected the newly added intermediate CA") ? true : undefined),
+      60000,
+      () => istiod!.logTail(),
+    );
   });
 
   it("Vault sealed during pulumi up: a clear error naming Vault, the KV secret untouched; unsealed, the same up goes through", () => {
@@ -232,7 +328,10 @@ describe("pulumi up -s vault-local (offline root, then internal root) against a 
     const sealed = stack.up();
     vault.unseal();
     expect(sealed.run.code).not.toBe(0);
-    const errors = sealed.events.filter((e) => e.diagnosticEvent?.severity === "error").map((e) => plain(e.diagnosticEvent!.message)).join("\n");
+    const errors = sealed.events
+      .filter((e) => e.diagnosticEvent?.severity === "error")
+      .map((e) => plain(e.diagnosticEvent!.message))
+      .join("\n");
     expect(errors).toMatch(/Vault|vault/);
     expect(errors).toMatch(/sealed|503/i);
     expect(kvVersion()).toBe(version);
@@ -248,7 +347,10 @@ describe("pulumi up -s vault-local (offline root, then internal root) against a 
     stack.config("ca.address", "https://127.0.0.1:1");
     const down = stack.up();
     expect(down.run.code).not.toBe(0);
-    const errors = down.events.filter((e) => e.diagnosticEvent?.severity === "error").map((e) => plain(e.diagnosticEvent!.message)).join("\n");
+    const errors = down.events
+      .filter((e) => e.diagnosticEvent?.severity === "error")
+      .map((e) => plain(e.diagnosticEvent!.message))
+      .join("\n");
     expect(errors).toMatch(/127\.0\.0\.1:1/);
     expect(errors).toMatch(/connection refused/i);
     stack.config("ca.address", vault.addr);
@@ -256,14 +358,21 @@ describe("pulumi up -s vault-local (offline root, then internal root) against a 
     expect(kvVersion()).toBe(version);
     // The engine had recorded the provider's new address before the first call failed: back at the
     // right address, that provider update is the only change planned.
-    const planned = stack.preview().steps.filter((x) => x.op !== "same").map((x) => `${x.op} ${urnName(x.urn)}`).filter((x) => !SELF_REFERENCE_STEP.test(x));
+    const planned = stack
+      .preview()
+      .steps.filter((x) => x.op !== "same")
+      .map((x) => `${x.op} ${urnName(x.urn)}`)
+      .filter((x) => !SELF_REFERENCE_STEP.test(x));
     expect(planned).toEqual(["update mesh-vault"]);
   });
 
   it("root rotation dual → cutover → finalize: the KV secret's roots and intermediate follow, the agent re-renders, istiod trusts both roots then only the new one", () => {
     const [oldRoot] = fingerprints(rootBundle());
-    stack.configObject("ca.rotation.newRoot", { key: { algorithm: "RSA", rsaBits: 4096 }, validityDays: 3650,
-      subject: { organization: "Example Corp", commonName: "Example Corp Istio Root CA 2" } });
+    stack.configObject("ca.rotation.newRoot", {
+      key: { algorithm: "RSA", rsaBits: 4096 },
+      validityDays: 3650,
+      subject: { organization: "Example Corp", commonName: "Example Corp Istio Root CA 2" },
+    });
     // dual: both roots in the KV secret; istiod rolls once (ISTIO_MULTIROOT_MESH).
     stack.config("ca.rotation.rootPhase", "dual");
     stack.mustUp();
@@ -273,7 +382,10 @@ describe("pulumi up -s vault-local (offline root, then internal root) against a 
     const newRoot = fingerprints(dual["root-cert.pem"])[1];
     expect(istiod!.sync().rollout).toBe(true);
     agentCaughtUp();
-    expect(fingerprints(caRootCert("apps", e2eEnv().kubeconfig, (p) => fingerprints(p).length === 2))).toEqual([oldRoot, newRoot]);
+    expect(fingerprints(caRootCert("apps", e2eEnv().kubeconfig, (p) => fingerprints(p).length === 2))).toEqual([
+      oldRoot,
+      newRoot,
+    ]);
     const leafDual = leafFromCurrentIntermediate();
     const [oldRootPem, newRootPem] = pemCerts(dual["root-cert.pem"]).map((p) => `${p.trim()}\n`);
     expect(verifyLeaf(oldRootPem, leafDual)).toMatchObject({ ok: true });
@@ -309,7 +421,8 @@ describe("pulumi up -s vault-local (offline root, then internal root) against a 
   it("the data plane: two proxyless gRPC workloads (Istio's pilot-agent, grpc-go) in apps get leaves from the intermediate istiod took from Vault and complete mTLS under the stack's STRICT policy; plaintext, certificate-less and foreign-CA clients are refused; the stack's port exception lets plaintext through on its port only", () => {
     plane = expectDataPlane({ istiod: istiod!, label: "vault", namespace: "apps", roots: rootBundle() });
     const intermediate = kvFiles()["ca-cert.pem"];
-    for (const w of [plane.server, plane.client]) expect(fingerprints(pemCerts(w.certs().chain)[1])).toEqual(fingerprints(intermediate));
+    for (const w of [plane.server, plane.client])
+      expect(fingerprints(pemCerts(w.certs().chain)[1])).toEqual(fingerprints(intermediate));
     plane.mesh.cleanup();
   });
 
@@ -346,10 +459,22 @@ describe("pulumi up -s vault-local (offline root, then internal root) against a 
     // A reviewer service account allowed to create TokenReviews (system:auth-delegator), its token as secret config.
     kubectl(["create", "namespace", "vault-reviewer"]);
     kubectl(["create", "serviceaccount", "reviewer", "-n", "vault-reviewer"]);
-    kubectl(["create", "clusterrolebinding", "vault-reviewer", "--clusterrole=system:auth-delegator", "--serviceaccount=vault-reviewer:reviewer"]);
+    kubectl([
+      "create",
+      "clusterrolebinding",
+      "vault-reviewer",
+      "--clusterrole=system:auth-delegator",
+      "--serviceaccount=vault-reviewer:reviewer",
+    ]);
     const reviewerJwt = kubectl(["create", "token", "reviewer", "-n", "vault-reviewer", "--duration=2h"]).trim();
     stack = setupStack("vault-internal", (ca) => {
-      ca.root = { mode: "internal", mount: "pki", maxLeaseTtl: "87600h", commonName: "Vault Internal Root", ttl: "87600h" };
+      ca.root = {
+        mode: "internal",
+        mount: "pki",
+        maxLeaseTtl: "87600h",
+        commonName: "Vault Internal Root",
+        ttl: "87600h",
+      };
       ca.kubernetesAuth.tokenReviewer = "reviewerJwt";
     });
     stack.config("ca.kubernetesAuth.tokenReviewerJwt", reviewerJwt, { secret: true });
@@ -358,7 +483,9 @@ describe("pulumi up -s vault-local (offline root, then internal root) against a 
     checkCacerts(files);
     const vaultRoot = JSON.parse(vault.mustCli(["read", "pki/cert/ca"])).data.certificate as string;
     expect(fingerprints(files["root-cert.pem"])).toEqual(fingerprints(vaultRoot));
-    expect(mustRun("openssl", ["x509", "-noout", "-ext", "basicConstraints"], { input: files["ca-cert.pem"] })).toMatch(/CA:TRUE, pathlen:0/);
+    expect(mustRun("openssl", ["x509", "-noout", "-ext", "basicConstraints"], { input: files["ca-cert.pem"] })).toMatch(
+      /CA:TRUE, pathlen:0/,
+    );
     const authCfg = JSON.parse(vault.mustCli(["read", "auth/kubernetes/config"])).data;
     expect(authCfg.disable_local_ca_jwt).toBe(true);
     expect(JSON.stringify(authCfg)).not.toContain(reviewerJwt); // Vault never returns the reviewer JWT

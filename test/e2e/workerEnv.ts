@@ -22,8 +22,13 @@ if (dir && worker > 1 && process.env.E2E_NO_APISERVER !== "1") {
   if (!fs.existsSync(path.join(state, "pids"))) {
     const root = path.resolve(__dirname, "../..");
     const r = spawnSync("bash", [path.join(root, "tools/start-apiserver.sh"), kubeconfig], {
-      encoding: "utf8", timeout: 180000,
-      env: { ...process.env, KUBE_STATE_DIR: state, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) },
+      encoding: "utf8",
+      timeout: 180000,
+      env: {
+        ...process.env,
+        KUBE_STATE_DIR: state,
+        ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+      },
     });
     if (r.status !== 0) throw new Error(`worker ${worker}: control plane did not start\n${r.stdout}\n${r.stderr}`);
   }

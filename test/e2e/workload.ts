@@ -74,10 +74,20 @@ class Proc {
   stop(): void {
     const pid = this.child?.pid;
     if (!pid || this.exited()) return;
-    try { process.kill(pid, "SIGTERM"); } catch { /* gone */ }
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch {
+      /* gone */
+    }
     const deadline = Date.now() + 10000;
     while (!this.exited() && Date.now() < deadline) pause(100);
-    if (!this.exited()) { try { process.kill(pid, "SIGKILL"); } catch { /* gone */ } }
+    if (!this.exited()) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        /* gone */
+      }
+    }
     while (!this.exited()) pause(50);
   }
 }
@@ -88,11 +98,18 @@ export function selects(selector: any, labels: Record<string, string>): boolean 
   for (const [k, v] of Object.entries<string>(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
   for (const e of selector.matchExpressions ?? []) {
     const has = e.key in labels;
-    const ok = e.operator === "In" ? has && e.values.includes(labels[e.key])
-      : e.operator === "NotIn" ? !has || !e.values.includes(labels[e.key])
-        : e.operator === "Exists" ? has
-          : e.operator === "DoesNotExist" ? !has
-            : (() => { throw new Error(`label selector operator ${e.operator} not emulated`); })();
+    const ok =
+      e.operator === "In"
+        ? has && e.values.includes(labels[e.key])
+        : e.operator === "NotIn"
+          ? !has || !e.values.includes(labels[e.key])
+          : e.operator === "Exists"
+            ? has
+            : e.operator === "DoesNotExist"
+              ? !has
+              : (() => {
+                  throw new Error(`label selector operator ${e.operator} not emulated`);
+                })();
     if (!ok) return false;
   }
   return true;
@@ -102,7 +119,10 @@ export function selects(selector: any, labels: Record<string, string>): boolean 
 export function applyJsonPatch(doc: any, patch: { op: string; path: string; value?: any }[]): any {
   const out = JSON.parse(JSON.stringify(doc));
   for (const p of patch) {
-    const keys = p.path.split("/").slice(1).map((k) => k.replace(/~1/g, "/").replace(/~0/g, "~"));
+    const keys = p.path
+      .split("/")
+      .slice(1)
+      .map((k) => k.replace(/~1/g, "/").replace(/~0/g, "~"));
     const last = keys.pop()!;
     let parent = out;
     for (const k of keys) {
@@ -128,11 +148,16 @@ export function applyJsonPatch(doc: any, patch: { op: string; path: string; valu
 
 /** The kubelet's downward-API format of a label/annotation map (pkg/fieldpath FormatMap): sorted `k="v"` lines. */
 export const formatMap = (m: Record<string, string>): string =>
-  Object.keys(m).sort().map((k) => `${k}=${JSON.stringify(m[k])}`).join("\n");
+  Object.keys(m)
+    .sort()
+    .map((k) => `${k}=${JSON.stringify(m[k])}`)
+    .join("\n");
 
 /** Kubelet `$(VAR)` expansion in env values and args (`$$` is a literal `$`; unknown names stay as written). */
 export function expand(s: string, env: Record<string, string>): string {
-  return s.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (m, name) => (m === "$$" ? "$" : name in env ? env[name] : m));
+  return s.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (m, name) =>
+    m === "$$" ? "$" : name in env ? env[name] : m,
+  );
 }
 
 let nextHost = 2;
@@ -169,7 +194,11 @@ export interface WorkloadOptions {
 }
 
 /** The files istio-agent wrote for the app (`OUTPUT_CERTS`), as read now. */
-export interface AgentCerts { chain: string; key: string; root: string }
+export interface AgentCerts {
+  chain: string;
+  key: string;
+  root: string;
+}
 
 let generation = 0;
 
@@ -208,15 +237,27 @@ export class LocalWorkload {
   /** The pod a user would write for a proxyless gRPC workload (istio.io: grpc-agent template). */
   podSpec(): any {
     return {
-      apiVersion: "v1", kind: "Pod",
+      apiVersion: "v1",
+      kind: "Pod",
       metadata: {
-        name: this.opts.name, namespace: this.opts.namespace,
+        name: this.opts.name,
+        namespace: this.opts.namespace,
         labels: { app: this.opts.name, ...(this.opts.labels ?? {}) },
-        annotations: { "inject.istio.io/templates": "grpc-agent", "proxy.istio.io/config": '{"holdApplicationUntilProxyStarts": true}', ...(this.opts.annotations ?? {}) },
+        annotations: {
+          "inject.istio.io/templates": "grpc-agent",
+          "proxy.istio.io/config": '{"holdApplicationUntilProxyStarts": true}',
+          ...(this.opts.annotations ?? {}),
+        },
       },
       spec: {
         serviceAccountName: this.opts.serviceAccount,
-        containers: [{ name: "app", image: "grpc-echo", ports: (this.opts.ports ?? []).map((p) => ({ containerPort: p, protocol: "TCP" })) }],
+        containers: [
+          {
+            name: "app",
+            image: "grpc-echo",
+            ports: (this.opts.ports ?? []).map((p) => ({ containerPort: p, protocol: "TCP" })),
+          },
+        ],
       },
     };
   }
@@ -235,38 +276,80 @@ export class LocalWorkload {
     delete pod.metadata.labels[SKIP_WEBHOOK];
     const ns = JSON.parse(this.kc(["get", "namespace", this.opts.namespace, "-o", "json"]));
     const configs = JSON.parse(this.kc(["get", "mutatingwebhookconfigurations", "-o", "json"])).items;
-    const hooks = configs.flatMap((c: any) => (c.webhooks ?? []).map((w: any) => ({ config: c.metadata.name, ...w })))
-      .filter((w: any) => w.clientConfig?.service?.namespace === this.opts.istiod.namespace
-        && selects(w.namespaceSelector, ns.metadata.labels ?? {}) && selects(w.objectSelector, pod.metadata.labels ?? {}));
+    const hooks = configs
+      .flatMap((c: any) => (c.webhooks ?? []).map((w: any) => ({ config: c.metadata.name, ...w })))
+      .filter(
+        (w: any) =>
+          w.clientConfig?.service?.namespace === this.opts.istiod.namespace &&
+          selects(w.namespaceSelector, ns.metadata.labels ?? {}) &&
+          selects(w.objectSelector, pod.metadata.labels ?? {}),
+      );
     if (hooks.length !== 1) {
-      throw new Error(`pod ${this.opts.namespace}/${this.opts.name}: ${hooks.length} injection webhooks of ${this.opts.istiod.namespace} match (want 1): ${hooks.map((h: any) => `${h.config}/${h.name}`).join(", ") || "is the namespace labelled for injection?"}`);
+      throw new Error(
+        `pod ${this.opts.namespace}/${this.opts.name}: ${hooks.length} injection webhooks of ${this.opts.istiod.namespace} match (want 1): ${hooks.map((h: any) => `${h.config}/${h.name}`).join(", ") || "is the namespace labelled for injection?"}`,
+      );
     }
     const hook = hooks[0];
     const svc = hook.clientConfig.service;
     const host = `${svc.name}.${svc.namespace}.svc`;
     // The caBundle istiod patches into its webhook configuration (what the API server verifies it with).
-    const caBundle = waitFor(`caBundle of webhook ${hook.name}`, () => {
-      const c = JSON.parse(this.kc(["get", "mutatingwebhookconfigurations", hook.config, "-o", "json"]));
-      const b = c.webhooks.find((w: any) => w.name === hook.name)?.clientConfig?.caBundle;
-      return b ? Buffer.from(b, "base64").toString("utf8") : undefined;
-    }, 60000);
+    const caBundle = waitFor(
+      `caBundle of webhook ${hook.name}`,
+      () => {
+        const c = JSON.parse(this.kc(["get", "mutatingwebhookconfigurations", hook.config, "-o", "json"]));
+        const b = c.webhooks.find((w: any) => w.name === hook.name)?.clientConfig?.caBundle;
+        return b ? Buffer.from(b, "base64").toString("utf8") : undefined;
+      },
+      60000,
+    );
     const dir = fs.mkdtempSync(path.join(e2eEnv().dir, "admit-"));
     try {
       fs.writeFileSync(path.join(dir, "ca.pem"), caBundle);
       const uid = randomUUID();
-      const review = { apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", request: {
-        uid, kind: { group: "", version: "v1", kind: "Pod" }, resource: { group: "", version: "v1", resource: "pods" },
-        requestKind: { group: "", version: "v1", kind: "Pod" }, requestResource: { group: "", version: "v1", resource: "pods" },
-        name: this.opts.name, namespace: this.opts.namespace, operation: "CREATE",
-        userInfo: { username: "system:admin", groups: ["system:masters", "system:authenticated"] },
-        object: pod, oldObject: null, dryRun: false, options: { apiVersion: "meta.k8s.io/v1", kind: "CreateOptions" } } };
+      const review = {
+        apiVersion: "admission.k8s.io/v1",
+        kind: "AdmissionReview",
+        request: {
+          uid,
+          kind: { group: "", version: "v1", kind: "Pod" },
+          resource: { group: "", version: "v1", resource: "pods" },
+          requestKind: { group: "", version: "v1", kind: "Pod" },
+          requestResource: { group: "", version: "v1", resource: "pods" },
+          name: this.opts.name,
+          namespace: this.opts.namespace,
+          operation: "CREATE",
+          userInfo: { username: "system:admin", groups: ["system:masters", "system:authenticated"] },
+          object: pod,
+          oldObject: null,
+          dryRun: false,
+          options: { apiVersion: "meta.k8s.io/v1", kind: "CreateOptions" },
+        },
+      };
       const port = this.opts.istiod.ports!.https;
-      const r = run("curl", ["-sS", "--fail-with-body", "--max-time", "30", "--cacert", path.join(dir, "ca.pem"),
-        "--resolve", `${host}:${port}:127.0.0.1`, "-H", "Content-Type: application/json", "--data-binary", "@-",
-        `https://${host}:${port}${svc.path ?? "/"}`], { input: JSON.stringify(review) });
-      if (r.code !== 0) throw new Error(`injection webhook ${hook.name} (${svc.path}): curl exited ${r.code}: ${r.stderr}${r.stdout}`);
+      const r = run(
+        "curl",
+        [
+          "-sS",
+          "--fail-with-body",
+          "--max-time",
+          "30",
+          "--cacert",
+          path.join(dir, "ca.pem"),
+          "--resolve",
+          `${host}:${port}:127.0.0.1`,
+          "-H",
+          "Content-Type: application/json",
+          "--data-binary",
+          "@-",
+          `https://${host}:${port}${svc.path ?? "/"}`,
+        ],
+        { input: JSON.stringify(review) },
+      );
+      if (r.code !== 0)
+        throw new Error(`injection webhook ${hook.name} (${svc.path}): curl exited ${r.code}: ${r.stderr}${r.stdout}`);
       const response = JSON.parse(r.stdout).response;
-      if (!response?.allowed || response.uid !== uid) throw new Error(`injection webhook ${hook.name} refused the pod: ${r.stdout}`);
+      if (!response?.allowed || response.uid !== uid)
+        throw new Error(`injection webhook ${hook.name} refused the pod: ${r.stdout}`);
       const patch = response.patch ? JSON.parse(Buffer.from(response.patch, "base64").toString("utf8")) : [];
       return applyJsonPatch(pod, patch);
     } finally {
@@ -276,8 +359,11 @@ export class LocalWorkload {
 
   /** The injected `istio-proxy` container (a native sidecar in initContainers, or a container). */
   proxyContainer(): any {
-    const c = [...(this.pod.spec.initContainers ?? []), ...this.pod.spec.containers].find((x: any) => x.name === "istio-proxy");
-    if (!c) throw new Error(`pod ${this.opts.namespace}/${this.opts.name} has no istio-proxy container after injection`);
+    const c = [...(this.pod.spec.initContainers ?? []), ...this.pod.spec.containers].find(
+      (x: any) => x.name === "istio-proxy",
+    );
+    if (!c)
+      throw new Error(`pod ${this.opts.namespace}/${this.opts.name} has no istio-proxy container after injection`);
     return c;
   }
 
@@ -289,13 +375,24 @@ export class LocalWorkload {
   private containerEnv(container: any): Record<string, string> {
     const env: Record<string, string> = {};
     const fields: Record<string, string> = {
-      "metadata.name": this.opts.name, "metadata.namespace": this.opts.namespace, "spec.serviceAccountName": this.opts.serviceAccount,
-      "status.podIP": this.ip, "status.podIPs": this.ip, "status.hostIP": "127.0.0.1", "spec.nodeName": "local",
+      "metadata.name": this.opts.name,
+      "metadata.namespace": this.opts.namespace,
+      "spec.serviceAccountName": this.opts.serviceAccount,
+      "status.podIP": this.ip,
+      "status.podIPs": this.ip,
+      "status.hostIP": "127.0.0.1",
+      "spec.nodeName": "local",
     };
     for (const e of container.env ?? []) {
-      if (e.value !== undefined) { env[e.name] = expand(e.value, env); continue; }
+      if (e.value !== undefined) {
+        env[e.name] = expand(e.value, env);
+        continue;
+      }
       const p = e.valueFrom?.fieldRef?.fieldPath;
-      if (p && p in fields) { env[e.name] = fields[p]; continue; }
+      if (p && p in fields) {
+        env[e.name] = fields[p];
+        continue;
+      }
       if (e.valueFrom?.resourceFieldRef) continue; // limits: the Go runtime's defaults here
       throw new Error(`env ${e.name} of ${container.name}: ${JSON.stringify(e.valueFrom)} not emulated`);
     }
@@ -305,19 +402,33 @@ export class LocalWorkload {
   /** The volumes a container mounts, written under the pod root (refresh: ConfigMaps/Secrets only). */
   private mountVolumes(container: any, refresh = false): void {
     const ns = this.opts.namespace;
-    const source = (kind: "configmap" | "secret", name: string, optional: boolean, items?: { key: string; path: string }[]) => {
+    const source = (
+      kind: "configmap" | "secret",
+      name: string,
+      optional: boolean,
+      items?: { key: string; path: string }[],
+    ) => {
       // A missing required source holds the pod in ContainerCreating until it appears (the kubelet
       // retries the mount), e.g. istio-ca-root-cert in a namespace istiod has not seen yet.
-      const r = waitFor(`${kind} ${ns}/${name} for a volume of ${this.opts.name}`, () => {
-        const got = run("kubectl", ["--kubeconfig", this.kubeconfig, "get", kind, name, "-n", ns, "-o", "json"]);
-        return got.code === 0 || optional || !/NotFound/.test(got.stderr) ? got : undefined;
-      }, 60000);
+      const r = waitFor(
+        `${kind} ${ns}/${name} for a volume of ${this.opts.name}`,
+        () => {
+          const got = run("kubectl", ["--kubeconfig", this.kubeconfig, "get", kind, name, "-n", ns, "-o", "json"]);
+          return got.code === 0 || optional || !/NotFound/.test(got.stderr) ? got : undefined;
+        },
+        60000,
+      );
       if (r.code !== 0) {
         if (optional && /NotFound/.test(r.stderr)) return {};
         throw new Error(`volume from ${kind} ${ns}/${name}: ${r.stderr}`);
       }
       const data = JSON.parse(r.stdout).data ?? {};
-      const all: Record<string, Buffer> = Object.fromEntries(Object.entries<string>(data).map(([k, v]) => [k, kind === "secret" ? Buffer.from(v, "base64") : Buffer.from(v)]));
+      const all: Record<string, Buffer> = Object.fromEntries(
+        Object.entries<string>(data).map(([k, v]) => [
+          k,
+          kind === "secret" ? Buffer.from(v, "base64") : Buffer.from(v),
+        ]),
+      );
       return items ? Object.fromEntries(items.filter((i) => i.key in all).map((i) => [i.path, all[i.key]])) : all;
     };
     const downward = (item: any): Buffer => {
@@ -335,10 +446,15 @@ export class LocalWorkload {
       // A volume without a source is an emptyDir: the API server's defaulting (SetDefaults_Volume),
       // which the webhook's patch (`- emptyDir:` with no value) relies on.
       const sourceless = Object.keys(vol).every((k) => k === "name");
-      if (vol.emptyDir || sourceless) { fs.mkdirSync(target, { recursive: true }); continue; }
+      if (vol.emptyDir || sourceless) {
+        fs.mkdirSync(target, { recursive: true });
+        continue;
+      }
       let files: Record<string, Buffer> = {};
-      if (vol.configMap) files = source("configmap", vol.configMap.name, vol.configMap.optional === true, vol.configMap.items);
-      else if (vol.secret) files = source("secret", vol.secret.secretName, vol.secret.optional === true, vol.secret.items);
+      if (vol.configMap)
+        files = source("configmap", vol.configMap.name, vol.configMap.optional === true, vol.configMap.items);
+      else if (vol.secret)
+        files = source("secret", vol.secret.secretName, vol.secret.optional === true, vol.secret.items);
       else if (vol.downwardAPI) {
         if (refresh) continue;
         for (const item of vol.downwardAPI.items ?? []) files[item.path] = downward(item);
@@ -347,9 +463,19 @@ export class LocalWorkload {
         for (const s of vol.projected.sources ?? []) {
           if (s.serviceAccountToken) {
             const t = s.serviceAccountToken;
-            files[t.path] = Buffer.from(this.opts.istiod.token(ns, this.opts.serviceAccount, t.audience, t.expirationSeconds ?? 3600));
+            files[t.path] = Buffer.from(
+              this.opts.istiod.token(ns, this.opts.serviceAccount, t.audience, t.expirationSeconds ?? 3600),
+            );
           } else if (s.configMap || s.secret) {
-            Object.assign(files, source(s.configMap ? "configmap" : "secret", (s.configMap ?? s.secret).name, (s.configMap ?? s.secret).optional === true, (s.configMap ?? s.secret).items));
+            Object.assign(
+              files,
+              source(
+                s.configMap ? "configmap" : "secret",
+                (s.configMap ?? s.secret).name,
+                (s.configMap ?? s.secret).optional === true,
+                (s.configMap ?? s.secret).items,
+              ),
+            );
           } else if (s.downwardAPI) {
             for (const item of s.downwardAPI.items ?? []) files[item.path] = downward(item);
           } else {
@@ -369,7 +495,17 @@ export class LocalWorkload {
    * workloads start in parallel.
    */
   start(waitReady = true): this {
-    if (run("kubectl", ["--kubeconfig", this.kubeconfig, "get", "serviceaccount", this.opts.serviceAccount, "-n", this.opts.namespace]).code !== 0) {
+    if (
+      run("kubectl", [
+        "--kubeconfig",
+        this.kubeconfig,
+        "get",
+        "serviceaccount",
+        this.opts.serviceAccount,
+        "-n",
+        this.opts.namespace,
+      ]).code !== 0
+    ) {
       this.kc(["create", "serviceaccount", this.opts.serviceAccount, "-n", this.opts.namespace]);
     }
     this.pod = this.admit();
@@ -393,16 +529,23 @@ export class LocalWorkload {
     proxyConfig.configPath = path.join(this.podRoot, proxyConfig.configPath ?? "./etc/istio/proxy");
     env.PROXY_CONFIG = JSON.stringify(proxyConfig);
     if (env.CA_ADDR) env.CA_ADDR = istiodAddr;
-    if (!env.OUTPUT_CERTS) throw new Error("the grpc-agent render has no OUTPUT_CERTS: istio-agent would write no certificate for the app");
+    if (!env.OUTPUT_CERTS)
+      throw new Error("the grpc-agent render has no OUTPUT_CERTS: istio-agent would write no certificate for the app");
     this.certsDir = path.join(this.podRoot, env.OUTPUT_CERTS);
     env.OUTPUT_CERTS = this.certsDir;
     this.appEnv = app ? this.containerEnv(app) : {};
-    if (this.appEnv.GRPC_XDS_BOOTSTRAP) this.appEnv.GRPC_XDS_BOOTSTRAP = path.join(this.podRoot, this.appEnv.GRPC_XDS_BOOTSTRAP);
+    if (this.appEnv.GRPC_XDS_BOOTSTRAP)
+      this.appEnv.GRPC_XDS_BOOTSTRAP = path.join(this.podRoot, this.appEnv.GRPC_XDS_BOOTSTRAP);
 
     const base = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: this.dir, TMPDIR: this.dir };
     const args = (proxy.args ?? []).map((a: string) => expand(a, env));
     fs.writeFileSync(path.join(this.dir, "pod.json"), JSON.stringify(this.pod, null, 1));
-    this.agent = new Proc(path.join(this.dir, "istio-proxy.log")).start(path.join(BIN, "pilot-agent"), args, this.podRoot, { ...base, ...env });
+    this.agent = new Proc(path.join(this.dir, "istio-proxy.log")).start(
+      path.join(BIN, "pilot-agent"),
+      args,
+      this.podRoot,
+      { ...base, ...env },
+    );
     this.appEnv = { ...base, ...this.appEnv };
     if (waitReady) this.ready();
     return this;
@@ -410,13 +553,27 @@ export class LocalWorkload {
 
   /** postStart (`pilot-agent wait`: /healthz/ready), then the certificate files of OUTPUT_CERTS. */
   ready(): this {
-    waitFor(`istio-agent of ${this.opts.namespace}/${this.opts.name} ready`, () => {
-      if (this.agent!.exited()) throw new Error(`istio-agent of ${this.opts.name} exited:\n${this.agentLogTail()}`);
-      const r = run("curl", ["-fsS", "--max-time", "2", `http://127.0.0.1:${this.statusPort}/healthz/ready`]);
-      return r.code === 0 ? true : undefined;
-    }, 60000, () => this.agentLogTail());
-    waitFor(`certificates of ${this.opts.name} in OUTPUT_CERTS`, () => (["cert-chain.pem", "key.pem", "root-cert.pem"]
-      .every((f) => fs.existsSync(path.join(this.certsDir, f)) && fs.statSync(path.join(this.certsDir, f)).size > 0) ? true : undefined), 60000, () => this.agentLogTail());
+    waitFor(
+      `istio-agent of ${this.opts.namespace}/${this.opts.name} ready`,
+      () => {
+        if (this.agent!.exited()) throw new Error(`istio-agent of ${this.opts.name} exited:\n${this.agentLogTail()}`);
+        const r = run("curl", ["-fsS", "--max-time", "2", `http://127.0.0.1:${this.statusPort}/healthz/ready`]);
+        return r.code === 0 ? true : undefined;
+      },
+      60000,
+      () => this.agentLogTail(),
+    );
+    waitFor(
+      `certificates of ${this.opts.name} in OUTPUT_CERTS`,
+      () =>
+        ["cert-chain.pem", "key.pem", "root-cert.pem"].every(
+          (f) => fs.existsSync(path.join(this.certsDir, f)) && fs.statSync(path.join(this.certsDir, f)).size > 0,
+        )
+          ? true
+          : undefined,
+      60000,
+      () => this.agentLogTail(),
+    );
     return this;
   }
 
@@ -428,7 +585,12 @@ export class LocalWorkload {
 
   /** Starts the app container's process (`tools/bin/grpc-echo <args>`) with its rendered env. */
   startApp(args: string[]): this {
-    this.app = new Proc(path.join(this.dir, "app.log")).start(path.join(BIN, "grpc-echo"), args, this.podRoot, this.appEnv);
+    this.app = new Proc(path.join(this.dir, "app.log")).start(
+      path.join(BIN, "grpc-echo"),
+      args,
+      this.podRoot,
+      this.appEnv,
+    );
     return this;
   }
 

@@ -8,7 +8,8 @@ import { exampleProgram, readmeProgram } from "./readmeProgram";
 jest.mock("istio-mesh-ca", () => require("../../components"), { virtual: true });
 jest.mock("istio-mesh-ca/config", () => require("../../config"), { virtual: true });
 
-const run = (config: Record<string, unknown>) => runUnderMocks(() => ({ ...require(path.join(ROOT, "examples/ownStack")) }), config);
+const run = (config: Record<string, unknown>) =>
+  runUnderMocks(() => ({ ...require(path.join(ROOT, "examples/ownStack")) }), config);
 
 describe("the README's composition program (examples/ownStack.ts)", () => {
   it("is exactly what the README shows, and imports only the package's public entry points", () => {
@@ -31,7 +32,10 @@ describe("the README's composition program (examples/ownStack.ts)", () => {
     expect(byName(r, "prod-eu-istio-istiod").inputs).toMatchObject({ chart: "istiod", version: "1.29.2" });
     expect(byName(r, "prod-eu-istio-istiod").inputs.skipAwait ?? false).toBe(false);
     expect(r.outputs.caLifecycleState).toMatchObject({ rootPhase: "steady" });
-    expect(byName(r, "prod-eu-istio-namespace").inputs.metadata).toEqual({ name: "istio-system", labels: { team: "platform" } });
+    expect(byName(r, "prod-eu-istio-namespace").inputs.metadata).toEqual({
+      name: "istio-system",
+      labels: { team: "platform" },
+    });
   });
 
   it("takes its own settings from the stack's config: cluster, kube context, local charts, skipAwait", async () => {

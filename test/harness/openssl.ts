@@ -30,11 +30,45 @@ export class OpensslDir {
 
   /** Issues a workload-style leaf (SPIFFE URI SAN, 1 day) signed by the given CA cert and key files. */
   leaf(name: string, caCert: string, caKey: string, spiffe = "spiffe://cluster.local/ns/test/sa/httpbin"): string {
-    this.run("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-      "-keyout", `${name}.key`, "-subj", "/O=cluster.local", "-out", `${name}.csr`);
-    this.write(`${name}.ext`, `[ext]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=URI:${spiffe}\n`);
-    this.run("x509", "-req", "-in", `${name}.csr`, "-CA", caCert, "-CAkey", caKey, "-CAcreateserial",
-      "-days", "1", "-sha256", "-extfile", `${name}.ext`, "-extensions", "ext", "-out", `${name}.pem`);
+    this.run(
+      "req",
+      "-new",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      `${name}.key`,
+      "-subj",
+      "/O=cluster.local",
+      "-out",
+      `${name}.csr`,
+    );
+    this.write(
+      `${name}.ext`,
+      `[ext]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=URI:${spiffe}\n`,
+    );
+    this.run(
+      "x509",
+      "-req",
+      "-in",
+      `${name}.csr`,
+      "-CA",
+      caCert,
+      "-CAkey",
+      caKey,
+      "-CAcreateserial",
+      "-days",
+      "1",
+      "-sha256",
+      "-extfile",
+      `${name}.ext`,
+      "-extensions",
+      "ext",
+      "-out",
+      `${name}.pem`,
+    );
     return `${name}.pem`;
   }
 

@@ -2,7 +2,13 @@ import { isSecretValue, runProgram, runUnderMocks } from "./program";
 
 /** The harness itself: every run evaluates the program afresh. */
 describe("runProgram", () => {
-  const cfg = { ca: { backend: "selfSigned", root: { key: { algorithm: "ECDSA", ecdsaCurve: "P256" } }, intermediate: { key: { algorithm: "ECDSA", ecdsaCurve: "P256" } } } };
+  const cfg = {
+    ca: {
+      backend: "selfSigned",
+      root: { key: { algorithm: "ECDSA", ecdsaCurve: "P256" } },
+      intermediate: { key: { algorithm: "ECDSA", ecdsaCurve: "P256" } },
+    },
+  };
 
   it("registers the same resources on a second run in the same file", async () => {
     const first = await runProgram(cfg);
@@ -15,7 +21,12 @@ describe("runProgram", () => {
 
   it("a run with a different config sees that config", async () => {
     const run = await runProgram({ ...cfg, clusters: [{ name: "a" }, { name: "b" }] });
-    expect(run.resources.filter((r) => r.type === "pulumi:providers:kubernetes").map((r) => r.name).sort()).toEqual(["a-k8s", "b-k8s"]);
+    expect(
+      run.resources
+        .filter((r) => r.type === "pulumi:providers:kubernetes")
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(["a-k8s", "b-k8s"]);
   });
 });
 
@@ -28,7 +39,11 @@ describe("the harness against the SDK", () => {
   const program = () => {
     const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
     class Thing extends pulumi.CustomResource {
-      constructor(name: string, value: import("@pulumi/pulumi").Input<string>, opts: import("@pulumi/pulumi").CustomResourceOptions) {
+      constructor(
+        name: string,
+        value: import("@pulumi/pulumi").Input<string>,
+        opts: import("@pulumi/pulumi").CustomResourceOptions,
+      ) {
         super("test:index:Thing", name, { value }, opts);
       }
     }
@@ -46,7 +61,9 @@ describe("the harness against the SDK", () => {
     expect(run.parentOf.get("b")).toBe("parent");
     expect(run.dependsOn.get("b")).toEqual(["a"]);
     expect(run.dependsOn.get("a")).toEqual([]);
-    expect((run.aliases.get("b") ?? []).map((x) => JSON.parse(x))).toEqual([expect.objectContaining({ name: "old-b" })]);
+    expect((run.aliases.get("b") ?? []).map((x) => JSON.parse(x))).toEqual([
+      expect.objectContaining({ name: "old-b" }),
+    ]);
     expect([...run.urns].sort()).toEqual([
       "urn:pulumi:harness::istio-mesh-ca::test:index:Parent$test:index:Thing::a",
       "urn:pulumi:harness::istio-mesh-ca::test:index:Parent$test:index:Thing::b",

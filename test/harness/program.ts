@@ -89,7 +89,11 @@ export async function runProgram(config: Record<string, unknown>, opts: RunOptio
  * Runs `entry` under mocks in a fresh module registry: it must `require` what it uses inside
  * (components, @pulumi/*) so that they bind to the mocked runtime. Returns what it registered.
  */
-export async function runUnderMocks(entry: () => Record<string, any>, config: Record<string, unknown>, opts: RunOptions = {}): Promise<ProgramRun> {
+export async function runUnderMocks(
+  entry: () => Record<string, any>,
+  config: Record<string, unknown>,
+  opts: RunOptions = {},
+): Promise<ProgramRun> {
   const stack = opts.stack ?? "test";
   const resources: Registered[] = [];
   const dependsOn = new Map<string, string[]>();
@@ -105,7 +109,9 @@ export async function runUnderMocks(entry: () => Record<string, any>, config: Re
   // An error thrown inside an apply surfaces as an unhandled rejection (the way a real preview
   // fails): record it as the run's error instead of letting it kill the test worker.
   const asyncErrors: Error[] = [];
-  const onRejection = (reason: unknown) => { asyncErrors.push(reason instanceof Error ? reason : new Error(String(reason))); };
+  const onRejection = (reason: unknown) => {
+    asyncErrors.push(reason instanceof Error ? reason : new Error(String(reason)));
+  };
   // Jest's sandboxed `process` does not reach the real one; the capture callback does.
   const realProcess = process as NodeJS.Process;
   realProcess.setUncaughtExceptionCaptureCallback(onRejection);
@@ -115,25 +121,45 @@ export async function runUnderMocks(entry: () => Record<string, any>, config: Re
     pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
     const p = pulumi;
     const flat: Record<string, string> = {};
-    for (const [k, v] of Object.entries(config)) flat[`${PROJECT}:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
-    p.runtime.setAllConfig(flat, (opts.secretKeys ?? []).map((k) => `${PROJECT}:${k}`));
+    for (const [k, v] of Object.entries(config))
+      flat[`${PROJECT}:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+    p.runtime.setAllConfig(
+      flat,
+      (opts.secretKeys ?? []).map((k) => `${PROJECT}:${k}`),
+    );
     // setMocks does all its work before its first await: the mocks are in place when it returns.
-    void p.runtime.setMocks({
-      newResource(args) {
-        const inputs = unwrap(args.inputs);
-        const emulated = emulateTls(args.type, `${args.type}::${args.name}`, inputs);
-        const extra = opts.extraState?.(args.type, inputs);
-        resources.push({ type: args.type, name: args.name, rawInputs: args.inputs, inputs, provider: args.provider ?? "", custom: args.custom ?? true });
-        return { id: `${args.name}-id`, state: { ...(emulated ?? inputs), ...(extra ?? {}) } };
+    void p.runtime.setMocks(
+      {
+        newResource(args) {
+          const inputs = unwrap(args.inputs);
+          const emulated = emulateTls(args.type, `${args.type}::${args.name}`, inputs);
+          const extra = opts.extraState?.(args.type, inputs);
+          resources.push({
+            type: args.type,
+            name: args.name,
+            rawInputs: args.inputs,
+            inputs,
+            provider: args.provider ?? "",
+            custom: args.custom ?? true,
+          });
+          return { id: `${args.name}-id`, state: { ...(emulated ?? inputs), ...(extra ?? {}) } };
+        },
+        call(args) {
+          return opts.call?.(args.token, unwrap(args.inputs)) ?? {};
+        },
       },
-      call(args) {
-        return opts.call?.(args.token, unwrap(args.inputs)) ?? {};
-      },
-    }, PROJECT, stack, opts.preview ?? false, opts.organization ?? "organization");
+      PROJECT,
+      stack,
+      opts.preview ?? false,
+      opts.organization ?? "organization",
+    );
     // Capture dependency/parent edges, aliases and URNs from the registration requests.
     recordRegistrations(p.runtime.getMonitor(), { parentOf, dependsOn, aliases, urns });
     const warn = p.log.warn;
-    p.log.warn = (...args: Parameters<typeof warn>) => { warnings.push(args[0]); return warn(...args); };
+    p.log.warn = (...args: Parameters<typeof warn>) => {
+      warnings.push(args[0]);
+      return warn(...args);
+    };
     try {
       outputs = entry();
     } catch (e) {
@@ -187,22 +213,29 @@ const REQUEST_GETTERS = ["getName", "getParent", "getDependenciesList", "getAlia
  * first registration (test/harness/program.test.ts runs it on a small program).
  */
 export function recordRegistrations(monitor: unknown, into: RegistrationRecord): void {
-  const m = monitor as { registerResource?: (req: unknown, cb: (err: unknown, resp: any) => void) => unknown } | undefined;
+  const m = monitor as
+    { registerResource?: (req: unknown, cb: (err: unknown, resp: any) => void) => unknown } | undefined;
   if (typeof m?.registerResource !== "function") {
-    throw new Error("recordRegistrations: pulumi.runtime.getMonitor() has no registerResource; the SDK's mock monitor changed");
+    throw new Error(
+      "recordRegistrations: pulumi.runtime.getMonitor() has no registerResource; the SDK's mock monitor changed",
+    );
   }
   const orig = m.registerResource.bind(m);
   m.registerResource = (raw: unknown, cb: (err: unknown, resp: any) => void) => {
     const missing = REQUEST_GETTERS.filter((g) => typeof (raw as Record<string, unknown>)[g] !== "function");
     if (missing.length > 0) {
-      throw new Error(`recordRegistrations: RegisterResourceRequest lacks ${missing.join(", ")}; the SDK's request changed`);
+      throw new Error(
+        `recordRegistrations: RegisterResourceRequest lacks ${missing.join(", ")}; the SDK's request changed`,
+      );
     }
     const req = raw as RegisterResourceRequestView;
     const name = req.getName();
     if (req.getParent()) into.parentOf.set(name, nameOfUrn(req.getParent()));
     into.dependsOn.set(name, req.getDependenciesList().map(nameOfUrn));
-    const aliasUrns = [...req.getAliasurnsList(),
-      ...req.getAliasesList().map((a) => a.getUrn() || JSON.stringify(a.getSpec()?.toObject()))];
+    const aliasUrns = [
+      ...req.getAliasurnsList(),
+      ...req.getAliasesList().map((a) => a.getUrn() || JSON.stringify(a.getSpec()?.toObject())),
+    ];
     if (aliasUrns.length > 0) into.aliases.set(name, aliasUrns);
     return orig(raw, (err: unknown, resp: any) => {
       if (!err && resp) into.urns.push(resp.getUrn());
@@ -218,7 +251,12 @@ function nameOfUrn(urn: string): string {
 async function resolveOutputs(p: typeof import("@pulumi/pulumi"), v: any, at: string, secrets: string[]): Promise<any> {
   if (p.Output.isInstance(v)) {
     if (await p.isSecret(v)) secrets.push(at);
-    const inner = await new Promise((res) => (v as any).apply((x: unknown) => { res(x); return x; }));
+    const inner = await new Promise((res) =>
+      (v as any).apply((x: unknown) => {
+        res(x);
+        return x;
+      }),
+    );
     return resolveOutputs(p, inner, at, secrets);
   }
   if (Array.isArray(v)) return Promise.all(v.map((x, i) => resolveOutputs(p, x, `${at}[${i}]`, secrets)));
@@ -242,7 +280,9 @@ export function byName(run: ProgramRun, name: string): Registered {
 }
 
 /** Every path inside raw inputs where a string holding a PEM private key appears, and whether it is under a secret. */
-export function privateKeyOccurrences(run: ProgramRun): { resource: Registered; path: string; secret: boolean; pem: string }[] {
+export function privateKeyOccurrences(
+  run: ProgramRun,
+): { resource: Registered; path: string; secret: boolean; pem: string }[] {
   const out: { resource: Registered; path: string; secret: boolean; pem: string }[] = [];
   const walk = (r: Registered, v: any, at: string, secret: boolean) => {
     if (isSecretValue(v)) return walk(r, v.value, at, true);
@@ -251,7 +291,8 @@ export function privateKeyOccurrences(run: ProgramRun): { resource: Registered; 
         out.push({ resource: r, path: at, secret, pem: m[0] });
       }
     } else if (Array.isArray(v)) v.forEach((x, i) => walk(r, x, `${at}[${i}]`, secret));
-    else if (v && typeof v === "object") Object.entries(v).forEach(([k, x]) => walk(r, x, at ? `${at}.${k}` : k, secret));
+    else if (v && typeof v === "object")
+      Object.entries(v).forEach(([k, x]) => walk(r, x, at ? `${at}.${k}` : k, secret));
   };
   for (const r of run.resources) walk(r, r.rawInputs, "", false);
   return out;

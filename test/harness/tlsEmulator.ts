@@ -79,11 +79,20 @@ function openssl(args: string[], cwd: string): string {
 function subjectArg(subject: Inputs | undefined): string {
   const s = subject ?? {};
   const parts: [string, string | undefined][] = [
-    ["C", s.country], ["O", s.organization], ["OU", s.organizationalUnit], ["L", s.locality],
-    ["ST", s.province], ["street", s.streetAddresses?.[0]], ["postalCode", s.postalCode],
-    ["serialNumber", s.serialNumber], ["CN", s.commonName],
+    ["C", s.country],
+    ["O", s.organization],
+    ["OU", s.organizationalUnit],
+    ["L", s.locality],
+    ["ST", s.province],
+    ["street", s.streetAddresses?.[0]],
+    ["postalCode", s.postalCode],
+    ["serialNumber", s.serialNumber],
+    ["CN", s.commonName],
   ];
-  const rdn = parts.filter(([, v]) => v).map(([k, v]) => `/${k}=${String(v).replace(/\//g, "\\/")}`).join("");
+  const rdn = parts
+    .filter(([, v]) => v)
+    .map(([k, v]) => `/${k}=${String(v).replace(/\//g, "\\/")}`)
+    .join("");
   return rdn || "/";
 }
 
@@ -99,14 +108,19 @@ function hasSubject(subject: Inputs | undefined): boolean {
   return Object.values(subject ?? {}).some((v) => (Array.isArray(v) ? v.length > 0 : v !== undefined && v !== null));
 }
 
-function extensions(i: Inputs, opts: { selfSigned: boolean; issuerHasSki: boolean; hasSubject: boolean; csrSans?: string[] }): string {
+function extensions(
+  i: Inputs,
+  opts: { selfSigned: boolean; issuerHasSki: boolean; hasSubject: boolean; csrSans?: string[] },
+): string {
   const lines: string[] = [];
   // common_cert.go: `if maxPathLen >= 0 { template.MaxPathLen = maxPathLen }`, MaxPathLenZero never
   // set, so 0 is "no limit" for Go's marshalBasicConstraints: only >= 1 reaches the certificate.
   const mpl: number = i.maxPathLength ?? -1;
   if (i.isCaCertificate) {
     if (!opts.hasSubject) {
-      throw new Error("Invalid Certificate Subject: Must contain at least one Distinguished Name when creating Certificate Authority (CA)");
+      throw new Error(
+        "Invalid Certificate Subject: Must contain at least one Distinguished Name when creating Certificate Authority (CA)",
+      );
     }
     lines.push(`basicConstraints = critical, CA:TRUE${mpl >= 1 ? `, pathlen:${mpl}` : ""}`);
   } else {
@@ -126,8 +140,11 @@ function extensions(i: Inputs, opts: { selfSigned: boolean; issuerHasSki: boolea
   }
   const aki = opts.selfSigned ? Boolean(i.setAuthorityKeyId) : opts.issuerHasSki;
   lines.push(`authorityKeyIdentifier = ${aki ? "keyid:always" : "none"}`);
-  const san = opts.csrSans ?? [...(i.dnsNames ?? []).map((d: string) => `DNS:${d}`), ...(i.ipAddresses ?? []).map((a: string) => `IP:${a}`),
-    ...(i.uris ?? []).map((u: string) => `URI:${u}`)];
+  const san = opts.csrSans ?? [
+    ...(i.dnsNames ?? []).map((d: string) => `DNS:${d}`),
+    ...(i.ipAddresses ?? []).map((a: string) => `IP:${a}`),
+    ...(i.uris ?? []).map((u: string) => `URI:${u}`),
+  ];
   if (san.length) lines.push(`subjectAltName = ${san.join(", ")}`);
   return `[ext]\n${lines.join("\n")}\n`;
 }
@@ -162,15 +179,18 @@ export function privateKey(urn: string, i: Inputs): Inputs {
   const cacheKey = `${urn}|${JSON.stringify(i)}`;
   let key = keyCache.get(cacheKey);
   if (!key) {
-    const pair = i.algorithm === "ECDSA"
-      ? crypto.generateKeyPairSync("ec", {
-        namedCurve: CURVES[i.ecdsaCurve ?? "P224"],
-        privateKeyEncoding: { type: "sec1", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" },
-      })
-      : crypto.generateKeyPairSync("rsa", {
-        modulusLength: i.rsaBits ?? 2048,
-        privateKeyEncoding: { type: "pkcs1", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" },
-      });
+    const pair =
+      i.algorithm === "ECDSA"
+        ? crypto.generateKeyPairSync("ec", {
+            namedCurve: CURVES[i.ecdsaCurve ?? "P224"],
+            privateKeyEncoding: { type: "sec1", format: "pem" },
+            publicKeyEncoding: { type: "spki", format: "pem" },
+          })
+        : crypto.generateKeyPairSync("rsa", {
+            modulusLength: i.rsaBits ?? 2048,
+            privateKeyEncoding: { type: "pkcs1", format: "pem" },
+            publicKeyEncoding: { type: "spki", format: "pem" },
+          });
     key = { privateKeyPem: pair.privateKey, publicKeyPem: pair.publicKey };
     keyCache.set(cacheKey, key);
   }
@@ -180,23 +200,74 @@ export function privateKey(urn: string, i: Inputs): Inputs {
 export function selfSignedCert(i: Inputs): Inputs {
   const dir = tmp();
   fs.writeFileSync(path.join(dir, "key.pem"), i.privateKeyPem);
-  fs.writeFileSync(path.join(dir, "ext.cnf"), `[req]\ndistinguished_name = dn\n[dn]\n${extensions(i, { selfSigned: true, issuerHasSki: false, hasSubject: hasSubject(i.subject) })}`);
-  openssl(["req", "-x509", "-new", digestFor(i.privateKeyPem), "-key", "key.pem", "-subj", subjectArg(i.subject), "-days", days(i.validityPeriodHours),
-    "-set_serial", serialArg(), "-config", "ext.cnf", "-extensions", "ext", "-out", "cert.pem"], dir);
+  fs.writeFileSync(
+    path.join(dir, "ext.cnf"),
+    `[req]\ndistinguished_name = dn\n[dn]\n${extensions(i, { selfSigned: true, issuerHasSki: false, hasSubject: hasSubject(i.subject) })}`,
+  );
+  openssl(
+    [
+      "req",
+      "-x509",
+      "-new",
+      digestFor(i.privateKeyPem),
+      "-key",
+      "key.pem",
+      "-subj",
+      subjectArg(i.subject),
+      "-days",
+      days(i.validityPeriodHours),
+      "-set_serial",
+      serialArg(),
+      "-config",
+      "ext.cnf",
+      "-extensions",
+      "ext",
+      "-out",
+      "cert.pem",
+    ],
+    dir,
+  );
   const certPem = fs.readFileSync(path.join(dir, "cert.pem"), "utf8");
   fs.rmSync(dir, { recursive: true, force: true });
-  return { ...CERT_DEFAULTS, setAuthorityKeyId: false, ...i, certPem, ...validity(certPem), readyForRenewal: readyForRenewal(i),
-    keyAlgorithm: keyAlgorithm(i.privateKeyPem) };
+  return {
+    ...CERT_DEFAULTS,
+    setAuthorityKeyId: false,
+    ...i,
+    certPem,
+    ...validity(certPem),
+    readyForRenewal: readyForRenewal(i),
+    keyAlgorithm: keyAlgorithm(i.privateKeyPem),
+  };
 }
 
 export function certRequest(i: Inputs): Inputs {
   const dir = tmp();
   fs.writeFileSync(path.join(dir, "key.pem"), i.privateKeyPem);
-  const san = [...(i.dnsNames ?? []).map((d: string) => `DNS:${d}`), ...(i.ipAddresses ?? []).map((a: string) => `IP:${a}`),
-    ...(i.uris ?? []).map((u: string) => `URI:${u}`)];
-  fs.writeFileSync(path.join(dir, "req.cnf"),
-    `[req]\ndistinguished_name = dn\nreq_extensions = ext\n[dn]\n[ext]\n${san.length ? `subjectAltName = ${san.join(", ")}\n` : ""}`);
-  openssl(["req", "-new", digestFor(i.privateKeyPem), "-key", "key.pem", "-subj", subjectArg(i.subject), "-config", "req.cnf", "-out", "req.pem"], dir);
+  const san = [
+    ...(i.dnsNames ?? []).map((d: string) => `DNS:${d}`),
+    ...(i.ipAddresses ?? []).map((a: string) => `IP:${a}`),
+    ...(i.uris ?? []).map((u: string) => `URI:${u}`),
+  ];
+  fs.writeFileSync(
+    path.join(dir, "req.cnf"),
+    `[req]\ndistinguished_name = dn\nreq_extensions = ext\n[dn]\n[ext]\n${san.length ? `subjectAltName = ${san.join(", ")}\n` : ""}`,
+  );
+  openssl(
+    [
+      "req",
+      "-new",
+      digestFor(i.privateKeyPem),
+      "-key",
+      "key.pem",
+      "-subj",
+      subjectArg(i.subject),
+      "-config",
+      "req.cnf",
+      "-out",
+      "req.pem",
+    ],
+    dir,
+  );
   const certRequestPem = fs.readFileSync(path.join(dir, "req.pem"), "utf8");
   fs.rmSync(dir, { recursive: true, force: true });
   return { ...i, certRequestPem, keyAlgorithm: keyAlgorithm(i.privateKeyPem) };
@@ -204,7 +275,11 @@ export function certRequest(i: Inputs): Inputs {
 
 /** Whether req.pem's subject has at least one attribute (the certificate takes the CSR's subject). */
 function csrHasSubject(dir: string): boolean {
-  return openssl(["req", "-in", "req.pem", "-noout", "-subject", "-nameopt", "RFC2253"], dir).replace(/^subject=/, "").trim() !== "";
+  return (
+    openssl(["req", "-in", "req.pem", "-noout", "-subject", "-nameopt", "RFC2253"], dir)
+      .replace(/^subject=/, "")
+      .trim() !== ""
+  );
 }
 
 /** DNS, IP and URI SANs of req.pem, in openssl extension syntax. */
@@ -212,7 +287,10 @@ function csrSans(dir: string): string[] {
   const text = openssl(["req", "-in", "req.pem", "-noout", "-text"], dir);
   const m = text.match(/X509v3 Subject Alternative Name:[^\n]*\n\s*([^\n]*)/);
   if (!m) return [];
-  return m[1].split(/,\s*/).map((e) => e.replace(/^IP Address:/, "IP:")).filter((e) => /^(DNS|IP|URI):/.test(e));
+  return m[1]
+    .split(/,\s*/)
+    .map((e) => e.replace(/^IP Address:/, "IP:"))
+    .filter((e) => /^(DNS|IP|URI):/.test(e));
 }
 
 export function locallySignedCert(i: Inputs): Inputs {
@@ -220,18 +298,51 @@ export function locallySignedCert(i: Inputs): Inputs {
   fs.writeFileSync(path.join(dir, "req.pem"), i.certRequestPem);
   fs.writeFileSync(path.join(dir, "ca.pem"), i.caCertPem);
   fs.writeFileSync(path.join(dir, "cakey.pem"), i.caPrivateKeyPem);
-  const issuerHasSki = new crypto.X509Certificate(i.caCertPem).toString().length > 0
-    && openssl(["x509", "-in", "ca.pem", "-noout", "-ext", "subjectKeyIdentifier"], dir).includes("Subject Key Identifier");
+  const issuerHasSki =
+    new crypto.X509Certificate(i.caCertPem).toString().length > 0 &&
+    openssl(["x509", "-in", "ca.pem", "-noout", "-ext", "subjectKeyIdentifier"], dir).includes(
+      "Subject Key Identifier",
+    );
   // The provider's template takes the CSR's subject, key and DNS/IP/URI SANs, and no other CSR
   // extension (resource_locally_signed_cert.go): the SANs are read here and written into ext.cnf.
-  fs.writeFileSync(path.join(dir, "ext.cnf"), extensions(i, { selfSigned: false, issuerHasSki, hasSubject: csrHasSubject(dir), csrSans: csrSans(dir) }));
-  openssl(["x509", "-req", digestFor(i.caPrivateKeyPem), "-in", "req.pem", "-CA", "ca.pem", "-CAkey", "cakey.pem",
-    "-set_serial", serialArg(), "-days", days(i.validityPeriodHours),
-    "-extfile", "ext.cnf", "-extensions", "ext", "-out", "cert.pem"], dir);
+  fs.writeFileSync(
+    path.join(dir, "ext.cnf"),
+    extensions(i, { selfSigned: false, issuerHasSki, hasSubject: csrHasSubject(dir), csrSans: csrSans(dir) }),
+  );
+  openssl(
+    [
+      "x509",
+      "-req",
+      digestFor(i.caPrivateKeyPem),
+      "-in",
+      "req.pem",
+      "-CA",
+      "ca.pem",
+      "-CAkey",
+      "cakey.pem",
+      "-set_serial",
+      serialArg(),
+      "-days",
+      days(i.validityPeriodHours),
+      "-extfile",
+      "ext.cnf",
+      "-extensions",
+      "ext",
+      "-out",
+      "cert.pem",
+    ],
+    dir,
+  );
   const certPem = fs.readFileSync(path.join(dir, "cert.pem"), "utf8");
   fs.rmSync(dir, { recursive: true, force: true });
-  return { ...CERT_DEFAULTS, ...i, certPem, ...validity(certPem), readyForRenewal: readyForRenewal(i),
-    caKeyAlgorithm: keyAlgorithm(i.caPrivateKeyPem) };
+  return {
+    ...CERT_DEFAULTS,
+    ...i,
+    certPem,
+    ...validity(certPem),
+    readyForRenewal: readyForRenewal(i),
+    caKeyAlgorithm: keyAlgorithm(i.caPrivateKeyPem),
+  };
 }
 
 /**
@@ -253,10 +364,15 @@ function remembered(urn: string, i: Inputs, make: (i: Inputs) => Inputs): Inputs
 /** Dispatches a tls resource type token to its emulation; undefined for other types. */
 export function emulateTls(type: string, urn: string, inputs: Inputs): Inputs | undefined {
   switch (type) {
-    case "tls:index/privateKey:PrivateKey": return privateKey(urn, inputs);
-    case "tls:index/selfSignedCert:SelfSignedCert": return remembered(urn, inputs, selfSignedCert);
-    case "tls:index/certRequest:CertRequest": return remembered(urn, inputs, certRequest);
-    case "tls:index/locallySignedCert:LocallySignedCert": return remembered(urn, inputs, locallySignedCert);
-    default: return undefined;
+    case "tls:index/privateKey:PrivateKey":
+      return privateKey(urn, inputs);
+    case "tls:index/selfSignedCert:SelfSignedCert":
+      return remembered(urn, inputs, selfSignedCert);
+    case "tls:index/certRequest:CertRequest":
+      return remembered(urn, inputs, certRequest);
+    case "tls:index/locallySignedCert:LocallySignedCert":
+      return remembered(urn, inputs, locallySignedCert);
+    default:
+      return undefined;
   }
 }

@@ -7,11 +7,19 @@ describe("caInventory of real certificates", () => {
   const chain = opensslChain();
   afterAll(() => fs.rmSync(chain.dir, { recursive: true, force: true }));
   const now = new Date();
-  const entries = caInventory("cluster1", { rootCertBundle: chain.rootPem, intermediateCert: chain.interPem }, "selfSigned", now);
+  const entries = caInventory(
+    "cluster1",
+    { rootCertBundle: chain.rootPem, intermediateCert: chain.interPem },
+    "selfSigned",
+    now,
+  );
   const [root, inter] = entries;
 
   it("lists the root then the intermediate, with cluster and backend", () => {
-    expect(entries.map((e) => [e.cluster, e.role, e.backend])).toEqual([["cluster1", "root", "selfSigned"], ["cluster1", "intermediate", "selfSigned"]]);
+    expect(entries.map((e) => [e.cluster, e.role, e.backend])).toEqual([
+      ["cluster1", "root", "selfSigned"],
+      ["cluster1", "intermediate", "selfSigned"],
+    ]);
   });
 
   it("has the subjects and issuers openssl wrote", () => {
@@ -36,7 +44,12 @@ describe("caInventory of real certificates", () => {
     expect(root.daysLeft).toBeLessThanOrEqual(3650);
     expect(inter.daysLeft).toBeGreaterThanOrEqual(729);
     expect(inter.daysLeft).toBeLessThanOrEqual(730);
-    const later = caInventory("cluster1", { rootCertBundle: chain.rootPem, intermediateCert: chain.interPem }, "selfSigned", new Date(now.getTime() + 700 * 86_400_000));
+    const later = caInventory(
+      "cluster1",
+      { rootCertBundle: chain.rootPem, intermediateCert: chain.interPem },
+      "selfSigned",
+      new Date(now.getTime() + 700 * 86_400_000),
+    );
     expect(later[1].daysLeft).toBe(inter.daysLeft - 700);
     expect(Date.parse(inter.notAfter) - Date.parse(inter.notBefore)).toBe(730 * 86_400_000);
   });

@@ -15,7 +15,12 @@ describe("scripts/inventory.ts", () => {
   const outputs = {
     clusters: { east: {}, west: {} },
     inventory: {
-      east: caInventory("east", { rootCertBundle: chain.rootPem, intermediateCert: chain.interPem }, "selfSigned", exportedAt),
+      east: caInventory(
+        "east",
+        { rootCertBundle: chain.rootPem, intermediateCert: chain.interPem },
+        "selfSigned",
+        exportedAt,
+      ),
       west: caInventory("west", { rootCertBundle: chain.rootPem }, "certManager", exportedAt),
     },
   };
@@ -55,8 +60,11 @@ describe("scripts/inventory.ts", () => {
   });
 
   it("runs as `npm run inventory` does (ts-node), reading the outputs from stdin", () => {
-    const res = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin"), "--transpile-only", "scripts/inventory.ts", "--file", "-"],
-      { cwd: ROOT, input: JSON.stringify(outputs), encoding: "utf8" });
+    const res = spawnSync(
+      process.execPath,
+      [require.resolve("ts-node/dist/bin"), "--transpile-only", "scripts/inventory.ts", "--file", "-"],
+      { cwd: ROOT, input: JSON.stringify(outputs), encoding: "utf8" },
+    );
     expect(res.stderr).toBe("");
     expect(res.status).toBe(0);
     expect(res.stdout).toMatch(/east\s+intermediate\s+7(29|30)\s/);

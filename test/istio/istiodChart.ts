@@ -17,11 +17,15 @@ let moduleDir: string | undefined;
 
 /** The Istio module directory (downloads it on first use). */
 export function istioModuleDir(): string {
-  moduleDir ??= execFileSync("bash", [path.join(ROOT, "scripts/e2e/istio-module.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+  moduleDir ??= execFileSync("bash", [path.join(ROOT, "scripts/e2e/istio-module.sh")], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  }).trim();
   return moduleDir;
 }
 
-export const istiodChartDir = (): string => path.join(istioModuleDir(), "manifests/charts/istio-control/istio-discovery");
+export const istiodChartDir = (): string =>
+  path.join(istioModuleDir(), "manifests/charts/istio-control/istio-discovery");
 export const gatewayChartDir = (): string => path.join(istioModuleDir(), "manifests/charts/gateway");
 
 let renderer: string | undefined;
@@ -40,7 +44,9 @@ function helmRenderer(): string {
     // Built beside, then renamed into place: two jest workers may build it at the same time.
     const tmp = `${out}.${process.pid}`;
     execFileSync(go, ["build", "-trimpath", "-o", tmp, "."], {
-      cwd: src, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, GOFLAGS: "-mod=readonly", GOWORK: "off" },
+      cwd: src,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, GOFLAGS: "-mod=readonly", GOWORK: "off" },
     });
     fs.renameSync(tmp, out);
   }
@@ -52,31 +58,59 @@ function helmRenderer(): string {
  * `helm template <release> <chartDir> -n <namespace> [--post-renderer ...]` with these values: the
  * manifests as text. A post-renderer is run by Helm's own code, as helm.v4.Chart runs it.
  */
-export function renderChart(chartDir: string, release: string, namespace: string, values: Record<string, unknown>, pr?: PostRenderer): string {
+export function renderChart(
+  chartDir: string,
+  release: string,
+  namespace: string,
+  values: Record<string, unknown>,
+  pr?: PostRenderer,
+): string {
   return execFileSync(helmRenderer(), [chartDir, release, namespace, ...(pr ? [pr.command, ...pr.args] : [])], {
-    input: JSON.stringify(values), encoding: "utf8", maxBuffer: 64 * 1024 * 1024, stdio: ["pipe", "pipe", "pipe"],
+    input: JSON.stringify(values),
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+    stdio: ["pipe", "pipe", "pipe"],
   });
 }
 
 /** Runs a helm.v4.Chart `postRenderer` exactly as Helm does: manifests on stdin, result on stdout. */
 export function postRender(manifests: string, pr: PostRenderer): string {
-  return execFileSync(pr.command, pr.args, { input: manifests, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, stdio: ["pipe", "pipe", "pipe"] });
+  return execFileSync(pr.command, pr.args, {
+    input: manifests,
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+    stdio: ["pipe", "pipe", "pipe"],
+  });
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type K8sObject = { kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; [k: string]: any };
+export type K8sObject = {
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  [k: string]: any;
+};
 
 export function parseManifests(text: string): K8sObject[] {
-  return parseAllDocuments(text).map((d) => d.toJS() as K8sObject).filter((o) => o && typeof o === "object" && o.kind);
+  return parseAllDocuments(text)
+    .map((d) => d.toJS() as K8sObject)
+    .filter((o) => o && typeof o === "object" && o.kind);
 }
 
 export function find(objects: K8sObject[], kind: string, name: string): K8sObject {
   const found = objects.filter((o) => o.kind === kind && o.metadata.name === name);
-  if (found.length !== 1) throw new Error(`expected one ${kind} ${name}, found ${found.length} (${objects.filter((o) => o.kind === kind).map((o) => o.metadata.name).join(", ")})`);
+  if (found.length !== 1)
+    throw new Error(
+      `expected one ${kind} ${name}, found ${found.length} (${objects
+        .filter((o) => o.kind === kind)
+        .map((o) => o.metadata.name)
+        .join(", ")})`,
+    );
   return found[0];
 }
 
-export type Selector = { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] };
+export type Selector = {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
+};
 
 /** Kubernetes label selector semantics (what admission webhooks' namespace/object selectors use). */
 export function selects(sel: Selector | undefined, labels: Record<string, string>): boolean {

@@ -22,7 +22,8 @@ const parsed = FILES.map((f) => ts.createSourceFile(f, fs.readFileSync(f, "utf8"
 /** Names of values (functions, classes, constants) some module of the library exports. */
 function exportedValues(sf: ts.SourceFile): string[] {
   const out: string[] = [];
-  const exported = (n: ts.Node) => ts.canHaveModifiers(n) && (ts.getModifiers(n) ?? []).some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+  const exported = (n: ts.Node) =>
+    ts.canHaveModifiers(n) && (ts.getModifiers(n) ?? []).some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
   for (const s of sf.statements) {
     if ((ts.isFunctionDeclaration(s) || ts.isClassDeclaration(s)) && s.name && exported(s)) out.push(s.name.text);
     if (ts.isVariableStatement(s) && exported(s)) {
@@ -36,7 +37,8 @@ function exportedValues(sf: ts.SourceFile): string[] {
 function textOf(n: ts.Node): string {
   if (ts.isStringLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n)) return n.text;
   if (ts.isTemplateExpression(n)) return [n.head.text, ...n.templateSpans.map((s) => s.literal.text)].join(" ");
-  if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.PlusToken) return `${textOf(n.left)} ${textOf(n.right)}`;
+  if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.PlusToken)
+    return `${textOf(n.left)} ${textOf(n.right)}`;
   if (ts.isParenthesizedExpression(n)) return textOf(n.expression);
   return "";
 }
@@ -44,13 +46,15 @@ function textOf(n: ts.Node): string {
 /** Messages: the first argument of `new …Error(…)`, `fail(…)`, `log.warn/error(…)`, and issue `message`s. */
 function messages(sf: ts.SourceFile): { at: string; text: string }[] {
   const out: { at: string; text: string }[] = [];
-  const at = (n: ts.Node) => `${path.relative(ROOT, sf.fileName)}:${sf.getLineAndCharacterOfPosition(n.getStart()).line + 1}`;
+  const at = (n: ts.Node) =>
+    `${path.relative(ROOT, sf.fileName)}:${sf.getLineAndCharacterOfPosition(n.getStart()).line + 1}`;
   const visit = (n: ts.Node): void => {
     if ((ts.isNewExpression(n) || ts.isCallExpression(n)) && n.arguments?.length) {
       const callee = n.expression.getText(sf);
       if (/(Error|\bfail|\.warn|\.error)$/.test(callee)) out.push({ at: at(n), text: textOf(n.arguments[0]) });
     }
-    if (ts.isPropertyAssignment(n) && n.name.getText(sf) === "message") out.push({ at: at(n), text: textOf(n.initializer) });
+    if (ts.isPropertyAssignment(n) && n.name.getText(sf) === "message")
+      out.push({ at: at(n), text: textOf(n.initializer) });
     ts.forEachChild(n, visit);
   };
   visit(sf);
@@ -83,10 +87,12 @@ describe("error messages name only what the package exports", () => {
   });
 
   it("every library function, class or constant a message names is exported from an entry point", () => {
-    const named = all.flatMap((m) => [...m.text.matchAll(PATTERN)]
-      .map((w) => w[1])
-      .filter((w) => library.has(w) && !publicNames.has(w))
-      .map((w) => `${m.at}: ${w}`));
+    const named = all.flatMap((m) =>
+      [...m.text.matchAll(PATTERN)]
+        .map((w) => w[1])
+        .filter((w) => library.has(w) && !publicNames.has(w))
+        .map((w) => `${m.at}: ${w}`),
+    );
     expect(named).toEqual([]);
   });
 });

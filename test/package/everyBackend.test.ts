@@ -28,12 +28,12 @@ describe("every CA backend, built from the package's entry points only", () => {
   const azure = azureMocks();
   const vaultServer = fakeVault();
   const opts: RunOptions = {
-    extraState: (type, inputs) => secrets.extraState(type, inputs) ?? vaultServer.extraState(type, inputs) ?? azure.extraState!(type, inputs),
+    extraState: (type, inputs) =>
+      secrets.extraState(type, inputs) ?? vaultServer.extraState(type, inputs) ?? azure.extraState!(type, inputs),
     call: azure.call,
   };
 
   const program = () => {
-    /* eslint-disable @typescript-eslint/no-require-imports */
     const api = require("../../components") as typeof Api;
     const config = require("../../config") as typeof ConfigApi;
     const k8s = require("@pulumi/kubernetes") as typeof import("@pulumi/kubernetes");
@@ -41,14 +41,22 @@ describe("every CA backend, built from the package's entry points only", () => {
     const provider = new k8s.Provider("cluster1", { ...api.MESH_PROVIDER_OPTIONS });
 
     // Self-signed: a root per stack, an intermediate per cluster.
-    const selfSigned = new api.SelfSignedCa("ss", { caLifecycle: new api.CaLifecycle("ss-root", {}), clusterName: "cluster1" });
+    const selfSigned = new api.SelfSignedCa("ss", {
+      caLifecycle: new api.CaLifecycle("ss-root", {}),
+      clusterName: "cluster1",
+    });
 
     // Supplied PEMs: checked first (what ProvidedCa's refusal tells a caller to do), then handed over.
     const material = { caCertPem: pems.interA.cert, caKeyPem: pems.interA.key };
     const check = api.checkSuppliedMaterial({ rootCertPem: pems.rootA.cert, ...material });
     if (check.problems.length > 0) throw new Error(check.problems.map((p) => p.message).join("; "));
     const provided = new api.ProvidedCa("pr", {
-      roots: { rootCerts: [pems.rootA.cert], rootCertBundle: api.joinPems([pems.rootA.cert]), checks: { cluster1: check }, deployed: pulumi.output(undefined) },
+      roots: {
+        rootCerts: [pems.rootA.cert],
+        rootCertBundle: api.joinPems([pems.rootA.cert]),
+        checks: { cluster1: check },
+        deployed: pulumi.output(undefined),
+      },
       clusterName: "cluster1",
       material,
     });
@@ -56,25 +64,49 @@ describe("every CA backend, built from the package's entry points only", () => {
     // Vault, offline root: the stack's provider and PKI (with its CA lifecycle) once, then the cluster's backend.
     const vaultSettings = caOf(config, "staging", "vault");
     const vaultProvider = api.vaultProvider("vault", vaultSettings);
-    const vaultRoot = vaultSettings.root.mode === "offline" ? { key: vaultSettings.root.key, validityDays: vaultSettings.root.validityDays } : undefined;
+    const vaultRoot =
+      vaultSettings.root.mode === "offline"
+        ? { key: vaultSettings.root.key, validityDays: vaultSettings.root.validityDays }
+        : undefined;
     const pki = new api.VaultPki("vault-pki", {
-      settings: vaultSettings, provider: vaultProvider, lifecycle: { root: vaultRoot }, cluster: { clusterName: "cluster1", istioNamespace: "istio-system" },
+      settings: vaultSettings,
+      provider: vaultProvider,
+      lifecycle: { root: vaultRoot },
+      cluster: { clusterName: "cluster1", istioNamespace: "istio-system" },
     });
-    const vault = new api.VaultCa("vault", { settings: vaultSettings, shared: { provider: vaultProvider, pki }, provider, istioNamespace: "istio-system" });
+    const vault = new api.VaultCa("vault", {
+      settings: vaultSettings,
+      shared: { provider: vaultProvider, pki },
+      provider,
+      istioNamespace: "istio-system",
+    });
 
     // cert-manager: Kubernetes CSR signers.
-    const certManager = new api.CertManagerCa("cm", { settings: caOf(config, "certmanager", "certManager"), provider, istioNamespace: "istio-system" });
+    const certManager = new api.CertManagerCa("cm", {
+      settings: caOf(config, "certmanager", "certManager"),
+      provider,
+      istioNamespace: "istio-system",
+    });
 
     // Azure Key Vault and the AKS add-on, material generated from the stack's lifecycle.
     const akvSettings = caOf(config, "prod", "azureKeyVault");
     const akvMaterial = akvSettings.material;
-    const akvLifecycle = akvMaterial.source === "generate" ? new api.CaLifecycle("akv-root", { root: akvMaterial.root, intermediate: akvMaterial.intermediate }) : undefined;
-    const akv = new api.AzureKeyVaultCa("akv", { settings: akvSettings, clusterName: "aks-mesh-prod-weu", caLifecycle: akvLifecycle });
+    const akvLifecycle =
+      akvMaterial.source === "generate"
+        ? new api.CaLifecycle("akv-root", { root: akvMaterial.root, intermediate: akvMaterial.intermediate })
+        : undefined;
+    const akv = new api.AzureKeyVaultCa("akv", {
+      settings: akvSettings,
+      clusterName: "aks-mesh-prod-weu",
+      caLifecycle: akvLifecycle,
+    });
 
     const backends: Api.CaBackend[] = [selfSigned, provided, vault, certManager, akv];
     // Any backend goes into the install the same way.
     new api.IstioInstall("istio", { provider, ca: selfSigned, skipAwait: true });
-    return Object.fromEntries(backends.map((b) => [b.backendName, { kind: b.delivery.kind, roots: b.delivery.material.rootCertBundle }]));
+    return Object.fromEntries(
+      backends.map((b) => [b.backendName, { kind: b.delivery.kind, roots: b.delivery.material.rootCertBundle }]),
+    );
   };
 
   it("registers each backend, each with its delivery and its roots", async () => {
@@ -87,7 +119,14 @@ describe("every CA backend, built from the package's entry points only", () => {
       certManager: { kind: "external", roots: expect.stringContaining("BEGIN CERTIFICATE") },
       azureKeyVault: { kind: "external", roots: expect.stringContaining("BEGIN CERTIFICATE") },
     });
-    for (const [name, type] of [["ss", "SelfSignedCa"], ["pr", "ProvidedCa"], ["vault-pki", "VaultPki"], ["vault", "VaultCa"], ["cm", "CertManagerCa"], ["akv", "AzureKeyVaultCa"]]) {
+    for (const [name, type] of [
+      ["ss", "SelfSignedCa"],
+      ["pr", "ProvidedCa"],
+      ["vault-pki", "VaultPki"],
+      ["vault", "VaultCa"],
+      ["cm", "CertManagerCa"],
+      ["akv", "AzureKeyVaultCa"],
+    ]) {
       expect(byName(r, name).type).toBe(`istio-mesh-ca:ca:${type}`);
     }
     expect(byName(r, "istio-cacerts-secret").inputs.metadata.name).toBe("cacerts");

@@ -15,7 +15,10 @@ const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"))
 
 function packedFiles(dir: string): string[] {
   const out = execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], {
-    cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, npm_config_offline: "true" },
+    cwd: dir,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, npm_config_offline: "true" },
   });
   return (JSON.parse(out) as { files: { path: string }[] }[])[0].files.map((f) => f.path).sort();
 }
@@ -44,16 +47,36 @@ describe("the published package", () => {
   it("ships exactly the built library and its documents, whatever else lies in the tree", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pack-"));
     try {
-      for (const f of ["package.json", "README.md", "CHANGELOG.md", "LICENSE"]) fs.copyFileSync(path.join(ROOT, f), path.join(dir, f));
+      for (const f of ["package.json", "README.md", "CHANGELOG.md", "LICENSE"])
+        fs.copyFileSync(path.join(ROOT, f), path.join(dir, f));
       const write = (f: string) => {
         fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
         fs.writeFileSync(path.join(dir, f), "x");
       };
-      const built = [...exportTargets(), "dist/components/ca/pem/index.js", "dist/components/ca/pem/index.js.map", "dist/components/ca/pem/index.d.ts"];
-      const decoys = ["index.ts", "components/index.ts", "test/package/a.test.ts", "tools/build.sh", "Pulumi.dev.yaml", "Pulumi.yaml",
-        "examples/ownStack.ts", "dist/tsconfig.build.tsbuildinfo", "scripts/rotate/cli.ts", ".ci/run", "bench/run.ts", "policy-pack/index.ts"];
+      const built = [
+        ...exportTargets(),
+        "dist/components/ca/pem/index.js",
+        "dist/components/ca/pem/index.js.map",
+        "dist/components/ca/pem/index.d.ts",
+      ];
+      const decoys = [
+        "index.ts",
+        "components/index.ts",
+        "test/package/a.test.ts",
+        "tools/build.sh",
+        "Pulumi.dev.yaml",
+        "Pulumi.yaml",
+        "examples/ownStack.ts",
+        "dist/tsconfig.build.tsbuildinfo",
+        "scripts/rotate/cli.ts",
+        ".ci/run",
+        "bench/run.ts",
+        "policy-pack/index.ts",
+      ];
       [...built, ...decoys].forEach(write);
-      expect(packedFiles(dir)).toEqual([...new Set([...built, "package.json", "README.md", "CHANGELOG.md", "LICENSE"])].sort());
+      expect(packedFiles(dir)).toEqual(
+        [...new Set([...built, "package.json", "README.md", "CHANGELOG.md", "LICENSE"])].sort(),
+      );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -2,7 +2,12 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { encodedPathLength, intermediatePathLength, intermediateWithinRootPolicy, tlsKeyStrength } from "../../policy-pack/policies/caMaterial";
+import {
+  encodedPathLength,
+  intermediatePathLength,
+  intermediateWithinRootPolicy,
+  tlsKeyStrength,
+} from "../../policy-pack/policies/caMaterial";
 import { policyResource, stackViolations, violations } from "./fakeArgs";
 
 const KEY = "tls:index/privateKey:PrivateKey";
@@ -24,7 +29,9 @@ describe("tls-key-strength", () => {
   });
 
   it("applies a stricter configured minimum", async () => {
-    expect(await violations(tlsKeyStrength, { type: KEY, props: { algorithm: "RSA", rsaBits: 2048 } }, { minRsaBits: 3072 })).toHaveLength(1);
+    expect(
+      await violations(tlsKeyStrength, { type: KEY, props: { algorithm: "RSA", rsaBits: 2048 } }, { minRsaBits: 3072 }),
+    ).toHaveLength(1);
   });
 });
 
@@ -45,20 +52,39 @@ describe("ca-intermediate-path-length", () => {
     }
   });
   it("refuses an encoded constraint looser than allowed", async () => {
-    expect(await violations(intermediatePathLength, cert({ isCaCertificate: true, maxPathLength: 2 }))).toEqual([expect.stringMatching(/path length 2; at most 1/)]);
-    expect(await violations(intermediatePathLength, cert({ isCaCertificate: true, maxPathLength: 2 }), { maxPathLength: 2 })).toEqual([]);
+    expect(await violations(intermediatePathLength, cert({ isCaCertificate: true, maxPathLength: 2 }))).toEqual([
+      expect.stringMatching(/path length 2; at most 1/),
+    ]);
+    expect(
+      await violations(intermediatePathLength, cert({ isCaCertificate: true, maxPathLength: 2 }), { maxPathLength: 2 }),
+    ).toEqual([]);
   });
   it("with allowUnconstrained false, refuses maxPathLength 0 / -1 / unset as unconstrained, saying 0 is not encoded", async () => {
-    expect(await violations(intermediatePathLength, cert({ isCaCertificate: true, maxPathLength: 0 }), strict))
-      .toEqual([expect.stringMatching(/without a path length constraint \(maxPathLength 0 is not encoded; @pulumi\/tls cannot encode pathlen:0/)]);
-    expect(await violations(intermediatePathLength, cert({ isCaCertificate: true, maxPathLength: -1 }), strict)).toHaveLength(1);
-    expect(await violations(intermediatePathLength, cert({ isCaCertificate: true }), strict)).toEqual([expect.stringMatching(/maxPathLength unset/)]);
-    expect(await violations(intermediatePathLength, cert({ isCaCertificate: true, maxPathLength: 1 }), strict)).toEqual([]);
+    expect(await violations(intermediatePathLength, cert({ isCaCertificate: true, maxPathLength: 0 }), strict)).toEqual(
+      [
+        expect.stringMatching(
+          /without a path length constraint \(maxPathLength 0 is not encoded; @pulumi\/tls cannot encode pathlen:0/,
+        ),
+      ],
+    );
+    expect(
+      await violations(intermediatePathLength, cert({ isCaCertificate: true, maxPathLength: -1 }), strict),
+    ).toHaveLength(1);
+    expect(await violations(intermediatePathLength, cert({ isCaCertificate: true }), strict)).toEqual([
+      expect.stringMatching(/maxPathLength unset/),
+    ]);
+    expect(await violations(intermediatePathLength, cert({ isCaCertificate: true, maxPathLength: 1 }), strict)).toEqual(
+      [],
+    );
   });
   it("with maxPathLength 0 and allowUnconstrained false, no tls-made intermediate passes", async () => {
     const none = { maxPathLength: 0, allowUnconstrained: false };
-    expect(await violations(intermediatePathLength, cert({ isCaCertificate: true, maxPathLength: 0 }), none)).toEqual([expect.stringMatching(/Issue the intermediate where pathlen:0 can be set/)]);
-    expect(await violations(intermediatePathLength, cert({ isCaCertificate: true, maxPathLength: 1 }), none)).toEqual([expect.stringMatching(/path length 1; at most 0 allowed \(and @pulumi\/tls cannot encode pathlen:0/)]);
+    expect(await violations(intermediatePathLength, cert({ isCaCertificate: true, maxPathLength: 0 }), none)).toEqual([
+      expect.stringMatching(/Issue the intermediate where pathlen:0 can be set/),
+    ]);
+    expect(await violations(intermediatePathLength, cert({ isCaCertificate: true, maxPathLength: 1 }), none)).toEqual([
+      expect.stringMatching(/path length 1; at most 0 allowed \(and @pulumi\/tls cannot encode pathlen:0/),
+    ]);
   });
 });
 
@@ -66,11 +92,57 @@ describe("ca-intermediate-path-length", () => {
 function realChain(rootDays: number, interDays: number): { rootPem: string; interPem: string; interEnd: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pp-chain-"));
   const run = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
-  run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "root.key", "-subj", "/O=Istio/CN=Root CA",
-    "-days", String(rootDays), "-addext", "basicConstraints=critical,CA:true", "-out", "root.pem");
-  run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "int.key", "-subj", "/O=Istio/CN=Intermediate CA", "-out", "int.csr");
+  run(
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+    "-keyout",
+    "root.key",
+    "-subj",
+    "/O=Istio/CN=Root CA",
+    "-days",
+    String(rootDays),
+    "-addext",
+    "basicConstraints=critical,CA:true",
+    "-out",
+    "root.pem",
+  );
+  run(
+    "req",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+    "-keyout",
+    "int.key",
+    "-subj",
+    "/O=Istio/CN=Intermediate CA",
+    "-out",
+    "int.csr",
+  );
   fs.writeFileSync(path.join(dir, "ext.cnf"), "basicConstraints=critical,CA:true,pathlen:0\n");
-  run("x509", "-req", "-in", "int.csr", "-CA", "root.pem", "-CAkey", "root.key", "-CAcreateserial", "-days", String(interDays), "-extfile", "ext.cnf", "-out", "int.pem");
+  run(
+    "x509",
+    "-req",
+    "-in",
+    "int.csr",
+    "-CA",
+    "root.pem",
+    "-CAkey",
+    "root.key",
+    "-CAcreateserial",
+    "-days",
+    String(interDays),
+    "-extfile",
+    "ext.cnf",
+    "-out",
+    "int.pem",
+  );
   const rootPem = fs.readFileSync(path.join(dir, "root.pem"), "utf8");
   const interPem = fs.readFileSync(path.join(dir, "int.pem"), "utf8");
   fs.rmSync(dir, { recursive: true, force: true });
@@ -85,8 +157,17 @@ describe("ca-intermediate-within-root (stack)", () => {
   it("refuses an existing intermediate that outlives the root PEM that signed it", async () => {
     const c = realChain(10, 20);
     const root = policyResource({ type: SSC, name: "root", props: { certPem: c.rootPem, validityPeriodHours: 240 } });
-    const inter = policyResource({ type: LSC, name: "inter", props: {
-      isCaCertificate: true, caCertPem: c.rootPem, certPem: c.interPem, validityEndTime: c.interEnd, validityPeriodHours: 480 } });
+    const inter = policyResource({
+      type: LSC,
+      name: "inter",
+      props: {
+        isCaCertificate: true,
+        caCertPem: c.rootPem,
+        certPem: c.interPem,
+        validityEndTime: c.interEnd,
+        validityPeriodHours: 480,
+      },
+    });
     const v = await stackViolations(policy, [root, inter]);
     expect(v).toHaveLength(1);
     expect(v[0].urn).toBe(inter.urn);
@@ -95,30 +176,55 @@ describe("ca-intermediate-within-root (stack)", () => {
 
   it("accepts an intermediate that ends before its root", async () => {
     const c = realChain(20, 10);
-    const inter = policyResource({ type: LSC, name: "inter", props: { isCaCertificate: true, caCertPem: c.rootPem, validityEndTime: c.interEnd } });
+    const inter = policyResource({
+      type: LSC,
+      name: "inter",
+      props: { isCaCertificate: true, caCertPem: c.rootPem, validityEndTime: c.interEnd },
+    });
     expect(await stackViolations(policy, [inter])).toEqual([]);
   });
 
   it("on a first preview (PEMs unknown) compares planned lifetimes through the property dependency", async () => {
     const root = policyResource({ type: SSC, name: "root", props: { validityPeriodHours: 24 * 365 } });
-    const tooLong = policyResource({ type: LSC, name: "inter", props: { isCaCertificate: true, validityPeriodHours: 24 * 730 },
-      propertyDependencies: { caCertPem: [root] } });
-    const fine = policyResource({ type: LSC, name: "inter2", props: { isCaCertificate: true, validityPeriodHours: 24 * 30 },
-      propertyDependencies: { caCertPem: [root] } });
+    const tooLong = policyResource({
+      type: LSC,
+      name: "inter",
+      props: { isCaCertificate: true, validityPeriodHours: 24 * 730 },
+      propertyDependencies: { caCertPem: [root] },
+    });
+    const fine = policyResource({
+      type: LSC,
+      name: "inter2",
+      props: { isCaCertificate: true, validityPeriodHours: 24 * 30 },
+      propertyDependencies: { caCertPem: [root] },
+    });
     const v = await stackViolations(policy, [root, tooLong, fine]);
     expect(v.map((x) => x.urn)).toEqual([tooLong.urn]);
   });
 
   it("catches a re-issued intermediate late in the root's life (root end known, intermediate planned from now)", async () => {
-    const root = policyResource({ type: SSC, name: "root", props: { validityEndTime: "2026-06-01T00:00:00Z", validityPeriodHours: 87600 } });
-    const reissued = policyResource({ type: LSC, name: "inter", props: { isCaCertificate: true, validityPeriodHours: 24 * 365 },
-      propertyDependencies: { caCertPem: [root] } });
+    const root = policyResource({
+      type: SSC,
+      name: "root",
+      props: { validityEndTime: "2026-06-01T00:00:00Z", validityPeriodHours: 87600 },
+    });
+    const reissued = policyResource({
+      type: LSC,
+      name: "inter",
+      props: { isCaCertificate: true, validityPeriodHours: 24 * 365 },
+      propertyDependencies: { caCertPem: [root] },
+    });
     expect(await stackViolations(policy, [root, reissued])).toHaveLength(1);
   });
 
   it("ignores leaf certificates", async () => {
     const root = policyResource({ type: SSC, name: "root", props: { validityPeriodHours: 1 } });
-    const leaf = policyResource({ type: LSC, name: "leaf", props: { validityPeriodHours: 1000 }, propertyDependencies: { caCertPem: [root] } });
+    const leaf = policyResource({
+      type: LSC,
+      name: "leaf",
+      props: { validityPeriodHours: 1000 },
+      propertyDependencies: { caCertPem: [root] },
+    });
     expect(await stackViolations(policy, [root, leaf])).toEqual([]);
   });
 });

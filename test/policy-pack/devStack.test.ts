@@ -8,8 +8,14 @@ describe("the policy pack on our own stacks (program under mocks)", () => {
     expect(run.error).toBeUndefined();
     // The run must actually contain what the policies judge, or "no violations" would prove nothing.
     const types = new Set(run.resources.map((r) => r.type));
-    for (const t of ["kubernetes:security.istio.io/v1:PeerAuthentication", "kubernetes:core/v1:Secret", "kubernetes:helm.sh/v4:Chart",
-      "tls:index/privateKey:PrivateKey", "tls:index/locallySignedCert:LocallySignedCert", "tls:index/selfSignedCert:SelfSignedCert"]) {
+    for (const t of [
+      "kubernetes:security.istio.io/v1:PeerAuthentication",
+      "kubernetes:core/v1:Secret",
+      "kubernetes:helm.sh/v4:Chart",
+      "tls:index/privateKey:PrivateKey",
+      "tls:index/locallySignedCert:LocallySignedCert",
+      "tls:index/selfSignedCert:SelfSignedCert",
+    ]) {
       expect(types).toContain(t);
     }
     expect(await allViolations(run, "dev")).toEqual([]);

@@ -1,5 +1,9 @@
 import {
-  PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy,
+  PolicyResource,
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  StackValidationArgs,
+  StackValidationPolicy,
 } from "@pulumi/policy";
 
 /**
@@ -7,7 +11,8 @@ import {
  * can be called directly: constructing a PolicyPack would start a gRPC server.
  */
 
-export const urnOf = (stack: string, type: string, name: string) => `urn:pulumi:${stack}::istio-mesh-ca::${type}::${name}`;
+export const urnOf = (stack: string, type: string, name: string) =>
+  `urn:pulumi:${stack}::istio-mesh-ca::${type}::${name}`;
 
 /**
  * `args.isType(cls)`, which `validateResourceOfType` calls: the resource class's type token. No public
@@ -29,7 +34,9 @@ export interface FakeResource {
 
 /** What `args.notApplicable` throws; the SDK's server catches its own equivalent and skips the policy. */
 class NotApplicable extends Error {}
-const notApplicable = (reason?: string): never => { throw new NotApplicable(reason); };
+const notApplicable = (reason?: string): never => {
+  throw new NotApplicable(reason);
+};
 
 export function resourceArgs(r: FakeResource, config: object = {}): ResourceValidationArgs {
   const name = r.name ?? "res";
@@ -38,10 +45,17 @@ export function resourceArgs(r: FakeResource, config: object = {}): ResourceVali
     props: r.props,
     urn: urnOf(r.stack ?? "dev", r.type, name),
     name,
-    opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] },
+    opts: {
+      protect: false,
+      ignoreChanges: [],
+      aliases: [],
+      customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+      additionalSecretOutputs: [],
+    },
     stackTags: new Map(),
     isType: isTypeOf(r.type),
-    asType: ((cls: { new (...a: any[]): any }) => (isTypeOf(r.type)(cls) ? r.props : undefined)) as ResourceValidationArgs["asType"],
+    asType: ((cls: { new (...a: any[]): any }) =>
+      isTypeOf(r.type)(cls) ? r.props : undefined) as ResourceValidationArgs["asType"],
     getConfig: <T extends object>() => config as T,
     notApplicable,
   };
@@ -50,7 +64,11 @@ export function resourceArgs(r: FakeResource, config: object = {}): ResourceVali
 export function policyResource(r: FakeResource): PolicyResource {
   const { type, props, urn, name, opts } = resourceArgs(r);
   return {
-    type, props, urn, name, opts,
+    type,
+    props,
+    urn,
+    name,
+    opts,
     dependencies: [],
     propertyDependencies: r.propertyDependencies ?? {},
     isType: isTypeOf(r.type),
@@ -59,12 +77,22 @@ export function policyResource(r: FakeResource): PolicyResource {
 }
 
 /** Runs every validateResource function of a policy on one resource; returns the violation messages. */
-export async function violations(policy: ResourceValidationPolicy, r: FakeResource, config: object = {}): Promise<string[]> {
+export async function violations(
+  policy: ResourceValidationPolicy,
+  r: FakeResource,
+  config: object = {},
+): Promise<string[]> {
   const found: string[] = [];
-  const fns = Array.isArray(policy.validateResource) ? policy.validateResource : policy.validateResource ? [policy.validateResource] : [];
+  const fns = Array.isArray(policy.validateResource)
+    ? policy.validateResource
+    : policy.validateResource
+      ? [policy.validateResource]
+      : [];
   for (const fn of fns) {
     try {
-      await fn(resourceArgs(r, config), (message) => { found.push(message); });
+      await fn(resourceArgs(r, config), (message) => {
+        found.push(message);
+      });
     } catch (e) {
       if (!(e instanceof NotApplicable)) throw e;
     }
@@ -73,9 +101,20 @@ export async function violations(policy: ResourceValidationPolicy, r: FakeResour
 }
 
 /** Runs a stack policy; returns the violations with their URNs. */
-export async function stackViolations(policy: StackValidationPolicy, resources: PolicyResource[], config: object = {}): Promise<{ message: string; urn?: string }[]> {
+export async function stackViolations(
+  policy: StackValidationPolicy,
+  resources: PolicyResource[],
+  config: object = {},
+): Promise<{ message: string; urn?: string }[]> {
   const found: { message: string; urn?: string }[] = [];
-  const args: StackValidationArgs = { resources, stackTags: new Map(), getConfig: <T extends object>() => config as T, notApplicable };
-  await policy.validateStack(args, (message, urn) => { found.push({ message, urn }); });
+  const args: StackValidationArgs = {
+    resources,
+    stackTags: new Map(),
+    getConfig: <T extends object>() => config as T,
+    notApplicable,
+  };
+  await policy.validateStack(args, (message, urn) => {
+    found.push({ message, urn });
+  });
   return found;
 }

@@ -23,12 +23,17 @@ describe("mtls-no-namespace-disable", () => {
   it("accepts STRICT, PERMISSIVE and a workload-selected port-level DISABLE", async () => {
     expect(await violations(mtlsNoDisable, { type: PA_V1, props: pa("payments", "STRICT") })).toEqual([]);
     expect(await violations(mtlsNoDisable, { type: PA_V1, props: pa("payments", "PERMISSIVE") })).toEqual([]);
-    const portException = pa("test", "STRICT", { selector: { matchLabels: { app: "httpbin" } }, portLevelMtls: { 9080: { mode: "DISABLE" } } });
+    const portException = pa("test", "STRICT", {
+      selector: { matchLabels: { app: "httpbin" } },
+      portLevelMtls: { 9080: { mode: "DISABLE" } },
+    });
     expect(await violations(mtlsNoDisable, { type: PA_V1, props: portException })).toEqual([]);
   });
 
   it("ignores other resource types", async () => {
-    expect(await violations(mtlsNoDisable, { type: "kubernetes:core/v1:ConfigMap", props: pa("x", "DISABLE") })).toEqual([]);
+    expect(
+      await violations(mtlsNoDisable, { type: "kubernetes:core/v1:ConfigMap", props: pa("x", "DISABLE") }),
+    ).toEqual([]);
   });
 });
 
@@ -40,17 +45,26 @@ describe("mtls-permissive-allow-list", () => {
   });
 
   it("accepts PERMISSIVE in an allow-listed namespace of a non-production stack", async () => {
-    const v = await violations(mtlsPermissiveAllowList, { type: PA_V1, props: pa("legacy", "PERMISSIVE"), stack: "staging" },
-      { permissiveNamespaces: ["legacy"] });
+    const v = await violations(
+      mtlsPermissiveAllowList,
+      { type: PA_V1, props: pa("legacy", "PERMISSIVE"), stack: "staging" },
+      { permissiveNamespaces: ["legacy"] },
+    );
     expect(v).toEqual([]);
   });
 
   it("refuses PERMISSIVE in production even when allow-listed (by stack name or by flag)", async () => {
-    const byName = await violations(mtlsPermissiveAllowList, { type: PA_V1, props: pa("legacy", "PERMISSIVE"), stack: "prod" },
-      { permissiveNamespaces: ["legacy"] });
+    const byName = await violations(
+      mtlsPermissiveAllowList,
+      { type: PA_V1, props: pa("legacy", "PERMISSIVE"), stack: "prod" },
+      { permissiveNamespaces: ["legacy"] },
+    );
     expect(byName[0]).toMatch(/stack prod is production/);
-    const byFlag = await violations(mtlsPermissiveAllowList, { type: PA_V1, props: pa("legacy", "PERMISSIVE"), stack: "eu-live" },
-      { permissiveNamespaces: ["legacy"], production: true });
+    const byFlag = await violations(
+      mtlsPermissiveAllowList,
+      { type: PA_V1, props: pa("legacy", "PERMISSIVE"), stack: "eu-live" },
+      { permissiveNamespaces: ["legacy"], production: true },
+    );
     expect(byFlag).toHaveLength(1);
   });
 
@@ -63,18 +77,30 @@ describe("mtls-permissive-allow-list", () => {
 
 describe("mtls-strict-in-production", () => {
   it("requires an explicit STRICT on namespace-wide policies in production stacks", async () => {
-    expect(await violations(mtlsStrictInProduction, { type: PA_V1, props: pa("istio-system"), stack: "prod" })).toHaveLength(1);
-    expect(await violations(mtlsStrictInProduction, { type: PA_V1, props: pa("a", "UNSET"), stack: "prod" })).toHaveLength(1);
-    expect(await violations(mtlsStrictInProduction, { type: PA_V1, props: pa("a", "STRICT"), stack: "prod" })).toEqual([]);
+    expect(
+      await violations(mtlsStrictInProduction, { type: PA_V1, props: pa("istio-system"), stack: "prod" }),
+    ).toHaveLength(1);
+    expect(
+      await violations(mtlsStrictInProduction, { type: PA_V1, props: pa("a", "UNSET"), stack: "prod" }),
+    ).toHaveLength(1);
+    expect(await violations(mtlsStrictInProduction, { type: PA_V1, props: pa("a", "STRICT"), stack: "prod" })).toEqual(
+      [],
+    );
   });
 
   it("uses the configured production stacks", async () => {
     const props = pa("a", "PERMISSIVE");
-    expect(await violations(mtlsStrictInProduction, { type: PA_V1, props, stack: "prod" }, { productionStacks: ["live"] })).toEqual([]);
-    expect(await violations(mtlsStrictInProduction, { type: PA_V1, props, stack: "live" }, { productionStacks: ["live"] })).toHaveLength(1);
+    expect(
+      await violations(mtlsStrictInProduction, { type: PA_V1, props, stack: "prod" }, { productionStacks: ["live"] }),
+    ).toEqual([]);
+    expect(
+      await violations(mtlsStrictInProduction, { type: PA_V1, props, stack: "live" }, { productionStacks: ["live"] }),
+    ).toHaveLength(1);
   });
 
   it("does not apply to non-production stacks", async () => {
-    expect(await violations(mtlsStrictInProduction, { type: PA_V1, props: pa("a", "PERMISSIVE"), stack: "dev" })).toEqual([]);
+    expect(
+      await violations(mtlsStrictInProduction, { type: PA_V1, props: pa("a", "PERMISSIVE"), stack: "dev" }),
+    ).toEqual([]);
   });
 });

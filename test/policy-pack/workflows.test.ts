@@ -7,7 +7,12 @@ const ROOT = path.resolve(__dirname, "../..");
 const workflow = (name: string) => parse(fs.readFileSync(path.join(ROOT, ".github/workflows", name), "utf8"));
 const STACKS = ["dev", "staging", "prod", "certmanager"];
 /** The Node major `.ci/run` installs (scripts/ci/use-node.sh's default NODE_VERSION). */
-const testedNodeMajor = () => Number(/NODE_VERSION="\$\{NODE_VERSION:-(\d+)\./.exec(fs.readFileSync(path.join(ROOT, "scripts/ci/use-node.sh"), "utf8"))![1]);
+const testedNodeMajor = () =>
+  Number(
+    /NODE_VERSION="\$\{NODE_VERSION:-(\d+)\./.exec(
+      fs.readFileSync(path.join(ROOT, "scripts/ci/use-node.sh"), "utf8"),
+    )![1],
+  );
 
 describe("GitHub workflows", () => {
   const runner = workflow("pulumi.yml");
@@ -15,7 +20,11 @@ describe("GitHub workflows", () => {
 
   it("runs pulumi/actions v6 with diff, PR comments and our policy pack", () => {
     expect(step.uses).toBe("pulumi/actions@v6");
-    expect(step.with).toMatchObject({ diff: true, policyPacks: "policy-pack", policyPackConfigs: "policy-pack/policy-config.json" });
+    expect(step.with).toMatchObject({
+      diff: true,
+      policyPacks: "policy-pack",
+      policyPackConfigs: "policy-pack/policy-config.json",
+    });
     expect(step.with["comment-on-pr"]).toContain("preview");
     expect(fs.existsSync(path.join(ROOT, step.with.policyPacks, "PulumiPolicy.yaml"))).toBe(true);
     expect(fs.existsSync(path.join(ROOT, step.with.policyPackConfigs))).toBe(true);
@@ -23,7 +32,8 @@ describe("GitHub workflows", () => {
 
   it("keeps secrets out of the repository: every credential is a secrets./vars. reference", () => {
     const env = { ...runner.jobs.pulumi.env, ...step.env };
-    for (const key of ["PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE", "VAULT_TOKEN"]) expect(env[key]).toBe(`\${{ secrets.${key} }}`);
+    for (const key of ["PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE", "VAULT_TOKEN"])
+      expect(env[key]).toBe(`\${{ secrets.${key} }}`);
     expect(env.PULUMI_BACKEND_URL).toMatch(/^\$\{\{ vars\./);
     expect(runner.permissions["id-token"]).toBe("write");
   });
@@ -34,7 +44,9 @@ describe("GitHub workflows", () => {
     expect(preview.jobs.preview.strategy.matrix.stack).toEqual(STACKS);
     expect(preview.jobs.preview.needs).toBe("test");
     expect(preview.jobs.preview.with).toMatchObject({ command: "preview" });
-    const testSteps = preview.jobs.test.steps.map((s: { run?: string; with?: Record<string, unknown> }) => s.run ?? s.with?.["node-version"]);
+    const testSteps = preview.jobs.test.steps.map(
+      (s: { run?: string; with?: Record<string, unknown> }) => s.run ?? s.with?.["node-version"],
+    );
     expect(testSteps).toEqual(expect.arrayContaining([testedNodeMajor(), "npm ci", "npm test"]));
   });
 
@@ -42,8 +54,13 @@ describe("GitHub workflows", () => {
     const major = testedNodeMajor();
     const engines = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).engines.node as string;
     expect(engines).toBe(`>=${major}`);
-    const versions = fs.readdirSync(path.join(ROOT, ".github/workflows")).flatMap((f) =>
-      [...fs.readFileSync(path.join(ROOT, ".github/workflows", f), "utf8").matchAll(/node-version:\s*(\S+)/g)].map((m) => [f, m[1]]));
+    const versions = fs
+      .readdirSync(path.join(ROOT, ".github/workflows"))
+      .flatMap((f) =>
+        [...fs.readFileSync(path.join(ROOT, ".github/workflows", f), "utf8").matchAll(/node-version:\s*(\S+)/g)].map(
+          (m) => [f, m[1]],
+        ),
+      );
     expect(versions.length).toBeGreaterThanOrEqual(3);
     expect(versions.filter(([, v]) => v !== String(major))).toEqual([]);
   });
@@ -60,7 +77,10 @@ describe("GitHub workflows", () => {
 });
 
 describe("policy-config.json", () => {
-  const config = JSON.parse(fs.readFileSync(path.join(ROOT, "policy-pack/policy-config.json"), "utf8")) as Record<string, unknown>;
+  const config = JSON.parse(fs.readFileSync(path.join(ROOT, "policy-pack/policy-config.json"), "utf8")) as Record<
+    string,
+    unknown
+  >;
   const byName = new Map(policies.map((p) => [p.name, p]));
 
   it("configures only policies that exist, with properties their schema declares", () => {

@@ -37,11 +37,24 @@ class World {
 
   constructor(readonly cas: TestCas) {
     fs.writeFileSync(path.join(this.dir, "Pulumi.yaml"), "name: p\nruntime: nodejs\n");
-    const root = { [KEY]: { clusters: [{ name: "a" }, { name: "b" }], rotation: { rootPhase: "steady", rootGeneration: 1, intermediateGeneration: 1 } } };
-    const follower = (c: string) => ({ "istio-mesh-ca:clusters": [{ name: c }], "istio-mesh-ca:ca": { backend: "selfSigned", intermediateSource: { kind: "rootStack", stack: "organization/p/root" } } });
+    const root = {
+      [KEY]: {
+        clusters: [{ name: "a" }, { name: "b" }],
+        rotation: { rootPhase: "steady", rootGeneration: 1, intermediateGeneration: 1 },
+      },
+    };
+    const follower = (c: string) => ({
+      "istio-mesh-ca:clusters": [{ name: c }],
+      "istio-mesh-ca:ca": {
+        backend: "selfSigned",
+        intermediateSource: { kind: "rootStack", stack: "organization/p/root" },
+      },
+    });
     this.config = { root, a: follower("a"), b: follower("b") };
-    for (const [n, c] of Object.entries(this.config)) fs.writeFileSync(path.join(this.dir, `Pulumi.${n}.yaml`), stringify({ config: c }));
-    for (const n of ["root", "a", "b"]) this.applied[n] = { rootPhase: "steady", rootGeneration: 1, intermediateGeneration: 1 };
+    for (const [n, c] of Object.entries(this.config))
+      fs.writeFileSync(path.join(this.dir, `Pulumi.${n}.yaml`), stringify({ config: c }));
+    for (const n of ["root", "a", "b"])
+      this.applied[n] = { rootPhase: "steady", rootGeneration: 1, intermediateGeneration: 1 };
   }
 
   /** The roots trusted at a position (generation 1 = root1, 2 = root2). */
@@ -54,7 +67,14 @@ class World {
   engine(): EngineApi {
     const state = async (name: string): Promise<StackState> => ({
       lifecycle: this.applied[name],
-      outputs: name === "root" ? { rootCerts: this.roots(this.applied.root), intermediates: { a: { intermediateCert: this.cas.inter1 }, b: { intermediateCert: this.cas.inter1 } }, caLifecycle: this.applied.root } : {},
+      outputs:
+        name === "root"
+          ? {
+              rootCerts: this.roots(this.applied.root),
+              intermediates: { a: { intermediateCert: this.cas.inter1 }, b: { intermediateCert: this.cas.inter1 } },
+              caLifecycle: this.applied.root,
+            }
+          : {},
       pending: [],
       resources: [],
     });
@@ -65,15 +85,23 @@ class World {
       state,
       resources: async () => ({ pending: [], resources: [] }),
       preview: async (name, o = {}): Promise<PreviewDigest> => {
-        this.calls.push(`preview ${name}${o.changes?.length ? ` ${o.changes.map((c) => (c.op === "set" ? `${c.key.split(".").pop()}=${c.value}` : `rm ${c.key}`)).join(",")}` : ""}`);
-        return { steps: o.changes?.length || name !== "root" && !samePos(this.applied[name], this.applied.root) ? [] : this.driftAtRest[name] ?? [] };
+        this.calls.push(
+          `preview ${name}${o.changes?.length ? ` ${o.changes.map((c) => (c.op === "set" ? `${c.key.split(".").pop()}=${c.value}` : `rm ${c.key}`)).join(",")}` : ""}`,
+        );
+        return {
+          steps:
+            o.changes?.length || (name !== "root" && !samePos(this.applied[name], this.applied.root))
+              ? []
+              : (this.driftAtRest[name] ?? []),
+        };
       },
       setConfig: async (name, changes: readonly ConfigChange[]) => {
         for (const c of changes) {
           const parts = c.key.split(".");
           let at = this.config[name];
           for (const p of parts.slice(0, -1)) at = (at[p] ??= {}) as Record<string, unknown>;
-          if (c.op === "set") at[parts[parts.length - 1]] = c.value; else delete at[parts[parts.length - 1]];
+          if (c.op === "set") at[parts[parts.length - 1]] = c.value;
+          else delete at[parts[parts.length - 1]];
         }
       },
       up: async (name, o = {}) => {
@@ -83,7 +111,10 @@ class World {
         return [];
       },
       lock: async (name) => this.locks[name],
-      recover: async (name) => { this.calls.push(`recover ${name}`); this.locks[name] = undefined; },
+      recover: async (name) => {
+        this.calls.push(`recover ${name}`);
+        this.locks[name] = undefined;
+      },
     };
   }
 
@@ -91,14 +122,35 @@ class World {
     const roots = () => this.roots(this.applied[cluster]).join("");
     // What `get` finds by name, per kind: cacerts, istio-ca-root-cert, and istiod's Deployment under any name.
     const byName = (name: string, ns?: string): { [K in keyof KubeKinds]?: KubeKinds[K] } => ({
-      ...(name === "cacerts" ? { secret: { data: { "root-cert.pem": b64(roots()), "ca-cert.pem": b64(this.cas.inter1) }, metadata: { managedFields: [{ time: this.cacertsTime[cluster] }] } } } : {}),
+      ...(name === "cacerts"
+        ? {
+            secret: {
+              data: { "root-cert.pem": b64(roots()), "ca-cert.pem": b64(this.cas.inter1) },
+              metadata: { managedFields: [{ time: this.cacertsTime[cluster] }] },
+            },
+          }
+        : {}),
       // istiod publishes the roots it loaded; a stopped istiod leaves what it wrote last (generation 1's).
-      ...(name === "istio-ca-root-cert" ? { configmap: { metadata: { namespace: ns }, data: { "root-cert.pem": this.istiod[cluster] ? roots() : this.cas.root1 } } } : {}),
-      deployment: { metadata: { generation: 2 }, spec: { replicas: 1 }, status: { observedGeneration: 2, replicas: 1, updatedReplicas: 1, availableReplicas: 1 } },
+      ...(name === "istio-ca-root-cert"
+        ? {
+            configmap: {
+              metadata: { namespace: ns },
+              data: { "root-cert.pem": this.istiod[cluster] ? roots() : this.cas.root1 },
+            },
+          }
+        : {}),
+      deployment: {
+        metadata: { generation: 2 },
+        spec: { replicas: 1 },
+        status: { observedGeneration: 2, replicas: 1, updatedReplicas: 1, availableReplicas: 1 },
+      },
     });
     // What `list` finds, per kind (pods in cluster a only).
     const lists = (namespace?: string): { [K in keyof KubeKinds]?: KubeKinds[K][] } => ({
-      namespaces: [{ metadata: { name: "istio-system" } }, { metadata: { name: "shop", labels: { "istio-injection": "enabled" } } }],
+      namespaces: [
+        { metadata: { name: "istio-system" } },
+        { metadata: { name: "shop", labels: { "istio-injection": "enabled" } } },
+      ],
       pods: cluster === "a" ? this.pods.filter((p) => p.metadata?.namespace === namespace) : [],
     });
     return {
@@ -113,14 +165,26 @@ const samePos = (a: Position, b: Position) => JSON.stringify(a) === JSON.stringi
 
 describe("the conductor's order of work, refusals and recovery", () => {
   let cas: TestCas;
-  beforeAll(() => { cas = makeCas(); });
+  beforeAll(() => {
+    cas = makeCas();
+  });
 
   const conductor = (w: World, o: { force?: boolean; recover?: boolean; out?: string[]; now?: string } = {}) => {
     const audit = new AuditLog(path.join(w.dir, "audit.jsonl"), "test");
     return new Conductor({
-      engine: w.engine(), selection: { stack: "root" }, parallel: 2, gateTimeoutMs: 60, pollMs: 5, workloadTtlMs: 24 * 3600e3,
-      force: !!o.force, recover: !!o.recover, signal: new AbortController().signal, out: (l) => o.out?.push(l), audit,
-      kube: (t) => w.kube(t.context!), now: () => new Date(o.now ?? "2026-01-02T01:00:00Z"),
+      engine: w.engine(),
+      selection: { stack: "root" },
+      parallel: 2,
+      gateTimeoutMs: 60,
+      pollMs: 5,
+      workloadTtlMs: 24 * 3600e3,
+      force: !!o.force,
+      recover: !!o.recover,
+      signal: new AbortController().signal,
+      out: (l) => o.out?.push(l),
+      audit,
+      kube: (t) => w.kube(t.context!),
+      now: () => new Date(o.now ?? "2026-01-02T01:00:00Z"),
     });
   };
   // The fake clusters are named by context: give the followers' clusters contexts a and b.
@@ -141,15 +205,23 @@ describe("the conductor's order of work, refusals and recovery", () => {
     expect(w.calls).toContain("preview root rootPhase=cutover");
     expect(Object.values(w.applied).every((p) => p.rootPhase === "cutover")).toBe(true);
     const gates = audit(w).filter((e) => e.event === "gates");
-    expect(gates.map((e) => e.step)).toEqual(["at steady (rootGeneration 1, intermediateGeneration 1), before dual", "after dual", "after cutover"]);
+    expect(gates.map((e) => e.step)).toEqual([
+      "at steady (rootGeneration 1, intermediateGeneration 1), before dual",
+      "after dual",
+      "after cutover",
+    ]);
     expect(gates.flatMap((e) => e.gates!).every((g) => g.holds)).toBe(true);
   });
 
   it("refuses to start on drift in a cluster stack at rest, naming the URN; no config is changed, nothing applied", async () => {
     const w = world();
-    w.driftAtRest.b = [{ op: "update", urn: "urn:pulumi:b::p::kubernetes:security.istio.io/v1:PeerAuthentication::b-mtls" }];
+    w.driftAtRest.b = [
+      { op: "update", urn: "urn:pulumi:b::p::kubernetes:security.istio.io/v1:PeerAuthentication::b-mtls" },
+    ];
     const before = JSON.stringify(w.config);
-    await expect(conductor(w).start("start", "intermediate")).rejects.toThrow("  - b: update urn:pulumi:b::p::kubernetes:security.istio.io/v1:PeerAuthentication::b-mtls");
+    await expect(conductor(w).start("start", "intermediate")).rejects.toThrow(
+      "  - b: update urn:pulumi:b::p::kubernetes:security.istio.io/v1:PeerAuthentication::b-mtls",
+    );
     expect(JSON.stringify(w.config)).toBe(before);
     expect(w.calls.filter((c) => c.startsWith("up"))).toEqual([]);
   });
@@ -157,10 +229,14 @@ describe("the conductor's order of work, refusals and recovery", () => {
   it("a gate that never holds (cluster b's istiod stopped): stops after dual naming cluster b; cutover is not started", async () => {
     const w = world();
     w.istiod.b = false;
-    const e = await conductor(w).start("start", "root").catch((x) => x);
+    const e = await conductor(w)
+      .start("start", "root")
+      .catch((x) => x);
     expect(e).toBeInstanceOf(Stop);
     expect(e.code).toBe("gate-timeout");
-    expect(e.message).toMatch(/the gates after dual did not hold within 0s; nothing further was applied:\n {2}- istio-ca-root-cert on cluster b \(stack b\): cluster b: .*lacks "O=Istio, CN=Root CA 2"/);
+    expect(e.message).toMatch(
+      /the gates after dual did not hold within 0s; nothing further was applied:\n {2}- istio-ca-root-cert on cluster b \(stack b\): cluster b: .*lacks "O=Istio, CN=Root CA 2"/,
+    );
     expect(e.message).not.toMatch(/on cluster a/);
     expect(w.calls).not.toContain("preview root rootPhase=cutover");
     expect(configPosition(w.config.root[KEY]).rootPhase).toBe("dual");
@@ -172,24 +248,38 @@ describe("the conductor's order of work, refusals and recovery", () => {
     // As a run killed during cluster b's cutover leaves it: b still at dual, its lock held.
     w.applied.b = { ...w.applied.b, rootPhase: "dual" };
     w.locks.b = "ci@runner (pid 42, not running) since 2026-01-01";
-    await expect(conductor(w).resume()).rejects.toThrow(/stack b: locked by ci@runner \(pid 42, not running\)[\s\S]*rotate resume --recover/);
+    await expect(conductor(w).resume()).rejects.toThrow(
+      /stack b: locked by ci@runner \(pid 42, not running\)[\s\S]*rotate resume --recover/,
+    );
     w.calls = [];
     await conductor(w, { recover: true }).resume();
-    expect(w.calls.filter((c) => /^(up|recover)/.test(c))).toEqual(["recover b", "up b PULUMI_K8S_ENABLE_PATCH_FORCE", "up b"]);
+    expect(w.calls.filter((c) => /^(up|recover)/.test(c))).toEqual([
+      "recover b",
+      "up b PULUMI_K8S_ENABLE_PATCH_FORCE",
+      "up b",
+    ]);
     expect(w.applied.b.rootPhase).toBe("cutover");
-    expect(audit(w).filter((e) => e.event === "recover").map((e) => e.stack)).toEqual(["b"]);
+    expect(
+      audit(w)
+        .filter((e) => e.event === "recover")
+        .map((e) => e.stack),
+    ).toEqual(["b"]);
   });
 
   it("complete root: a pod older than the cutover refuses finalize; --force prints the risk, records it, and completes to steady", async () => {
     const w = world();
     await conductor(w).start("start", "root");
     w.pods = [{ metadata: { namespace: "shop", name: "web-1", creationTimestamp: "2026-01-01T12:00:00Z" } }];
-    await expect(conductor(w).start("complete", "root")).rejects.toThrow(/not yet safe to finalize[\s\S]*cluster a: 1 pod\(s\) started before the cutover .* shop\/web-1; restart them or wait until 2026-01-03T00:00:00.000Z/);
+    await expect(conductor(w).start("complete", "root")).rejects.toThrow(
+      /not yet safe to finalize[\s\S]*cluster a: 1 pod\(s\) started before the cutover .* shop\/web-1; restart them or wait until 2026-01-03T00:00:00.000Z/,
+    );
     expect(w.applied.root.rootPhase).toBe("cutover");
     const out: string[] = [];
     await conductor(w, { force: true, out }).start("complete", "root");
     expect(out).toContain(`WARNING ${FORCE_RISK}`);
     expect(audit(w).filter((e) => e.event === "force")).toHaveLength(1);
-    expect(Object.values(w.applied)).toEqual([1, 2, 3].map(() => ({ rootPhase: "steady", rootGeneration: 2, intermediateGeneration: 1 })));
+    expect(Object.values(w.applied)).toEqual(
+      [1, 2, 3].map(() => ({ rootPhase: "steady", rootGeneration: 2, intermediateGeneration: 1 })),
+    );
   });
 });

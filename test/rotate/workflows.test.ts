@@ -18,15 +18,30 @@ function actionlint(): string {
   const sum = path.join(ROOT, "tools/actionlint/go.sum");
   if (!fs.existsSync(BIN) || fs.statSync(BIN).mtimeMs < fs.statSync(sum).mtimeMs) {
     const go = ["/usr/local/go/bin/go", "go"].find((g) => spawnSync(g, ["version"]).status === 0);
-    if (!go) throw new Error("Go is needed to build actionlint (tools/actionlint/go.mod): install Go (tools/README.md)");
+    if (!go)
+      throw new Error("Go is needed to build actionlint (tools/actionlint/go.mod): install Go (tools/README.md)");
     fs.mkdirSync(path.join(ROOT, "tools/.cache"), { recursive: true });
-    execFileSync("flock", [path.join(ROOT, "tools/.cache/build.lock"), go, "build", "-mod=readonly", "-trimpath", "-buildvcs=false", "-o", BIN, "github.com/rhysd/actionlint/cmd/actionlint"],
-      { cwd: path.join(ROOT, "tools/actionlint"), stdio: ["ignore", "pipe", "pipe"], timeout: 900000 });
+    execFileSync(
+      "flock",
+      [
+        path.join(ROOT, "tools/.cache/build.lock"),
+        go,
+        "build",
+        "-mod=readonly",
+        "-trimpath",
+        "-buildvcs=false",
+        "-o",
+        BIN,
+        "github.com/rhysd/actionlint/cmd/actionlint",
+      ],
+      { cwd: path.join(ROOT, "tools/actionlint"), stdio: ["ignore", "pipe", "pipe"], timeout: 900000 },
+    );
   }
   return BIN;
 }
 
-const lint = (args: string[], input?: string) => spawnSync(actionlint(), ["-no-color", "-oneline", ...args], { cwd: ROOT, input, encoding: "utf8" });
+const lint = (args: string[], input?: string) =>
+  spawnSync(actionlint(), ["-no-color", "-oneline", ...args], { cwd: ROOT, input, encoding: "utf8" });
 const hasShellcheck = spawnSync("shellcheck", ["--version"]).status === 0;
 
 /** A step of a workflow job, as the workflow file spells it (the fields checked here). */
@@ -42,7 +57,10 @@ interface WorkflowStep {
 describe("workflows", () => {
   it("actionlint v1.7.12 finds nothing in .github/workflows", () => {
     expect(spawnSync(actionlint(), ["-version"], { encoding: "utf8" }).stdout.split("\n")[0]).toBe("v1.7.12");
-    const files = fs.readdirSync(path.join(ROOT, ".github/workflows")).filter((f) => f.endsWith(".yml")).map((f) => `.github/workflows/${f}`);
+    const files = fs
+      .readdirSync(path.join(ROOT, ".github/workflows"))
+      .filter((f) => f.endsWith(".yml"))
+      .map((f) => `.github/workflows/${f}`);
     expect(files.length).toBeGreaterThanOrEqual(3);
     const r = lint(files);
     expect({ code: r.status, out: `${r.stdout}${r.stderr}`.trim() }).toEqual({ code: 0, out: "" });
@@ -70,9 +88,13 @@ describe("workflows", () => {
     expect([summary > pulumi, comment > summary]).toEqual([true, true]);
     expect(steps[summary].if).toBe("${{ !cancelled() && inputs.command == 'preview' }}");
     expect(steps[summary].run).toBe("bash scripts/rotate/ci-preview-summary.sh");
-    expect(steps[summary].env).toMatchObject({ STACK: "${{ inputs.stack }}", SUMMARY_DIR: "${{ runner.temp }}/ca-summary" });
+    expect(steps[summary].env).toMatchObject({
+      STACK: "${{ inputs.stack }}",
+      SUMMARY_DIR: "${{ runner.temp }}/ca-summary",
+    });
     // The preview runs the program: the same credentials as the pulumi step, from secrets/vars only.
-    for (const [k, v] of Object.entries(steps[pulumi].env as Record<string, string>)) expect([k, steps[summary].env?.[k]]).toEqual([k, v]);
+    for (const [k, v] of Object.entries(steps[pulumi].env as Record<string, string>))
+      expect([k, steps[summary].env?.[k]]).toEqual([k, v]);
     expect(steps[comment].uses).toBe("actions/github-script@v7");
     expect(steps[comment].with?.script).toContain("<!-- istio-mesh-ca ca-summary ${process.env.STACK} -->");
     expect(runner.permissions["pull-requests"]).toBe("write");

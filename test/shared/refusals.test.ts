@@ -12,7 +12,10 @@ describe("refusals are ResourceErrors against the component", () => {
     const run = await runUnderMocks(() => {
       const k8s = require("@pulumi/kubernetes");
       const { MeshMtls } = require("../../components/policy/mtls");
-      new MeshMtls("mtls", { provider: new k8s.Provider("p", {}), exceptions: [{ name: "legacy", namespace: "shop", ports: { "8080": "PERMISSIVE" } }] });
+      new MeshMtls("mtls", {
+        provider: new k8s.Provider("p", {}),
+        exceptions: [{ name: "legacy", namespace: "shop", ports: { "8080": "PERMISSIVE" } }],
+      });
       return {};
     }, {});
     expect(run.error?.message).toBe("PeerAuthentication shop/legacy: portLevelMtls needs a workload selector");
@@ -25,7 +28,14 @@ describe("refusals are ResourceErrors against the component", () => {
       const pulumi = require("@pulumi/pulumi");
       const { mergeNamedMaps: merge } = require("../../components/shared/stringMaps");
       const owner = new pulumi.ComponentResource("istio-mesh-ca:test:Owner", "owner");
-      merge("istiod env", [{ source: "the CA backend", values: { FEATURE: "off" } }, { source: "a feature", values: { FEATURE: "on" } }], owner);
+      merge(
+        "istiod env",
+        [
+          { source: "the CA backend", values: { FEATURE: "off" } },
+          { source: "a feature", values: { FEATURE: "on" } },
+        ],
+        owner,
+      );
       return {};
     }, {});
     expect(run.error?.message).toBe('istiod env FEATURE: the CA backend sets "off" but a feature sets "on"');
@@ -33,7 +43,11 @@ describe("refusals are ResourceErrors against the component", () => {
   });
 
   it("the helpers alone throw plain errors, with the same message", () => {
-    expect(() => mergeNamedMaps("istiod env", [{ source: "a", values: { X: "1" } }, { source: "b", values: { X: "2" } }]))
-      .toThrow(new Error('istiod env X: a sets "1" but b sets "2"'));
+    expect(() =>
+      mergeNamedMaps("istiod env", [
+        { source: "a", values: { X: "1" } },
+        { source: "b", values: { X: "2" } },
+      ]),
+    ).toThrow(new Error('istiod env X: a sets "1" but b sets "2"'));
   });
 });

@@ -26,11 +26,16 @@ describe("transformed", () => {
     const a = args();
     const opts = { protect: false };
     const seen: string[] = [];
-    const [out, o] = transformed<ReturnType<typeof args>>((x, op, name) => {
-      seen.push(name);
-      x.type = "kubernetes.io/tls";
-      op.protect = true;
-    }, "cluster1-cacerts", a, opts);
+    const [out, o] = transformed<ReturnType<typeof args>>(
+      (x, op, name) => {
+        seen.push(name);
+        x.type = "kubernetes.io/tls";
+        op.protect = true;
+      },
+      "cluster1-cacerts",
+      a,
+      opts,
+    );
     expect(seen).toEqual(["cluster1-cacerts"]);
     expect(out.type).toBe("kubernetes.io/tls");
     expect(o.protect).toBe(true);
@@ -40,26 +45,37 @@ describe("transformed", () => {
     expect(replaced.type).toBe("new");
   });
 
-  const plain = fc.dictionary(fc.constantFrom("a", "b", "c"), fc.oneof(fc.string(), fc.integer(),
-    fc.dictionary(fc.constantFrom("x", "y"), fc.string(), { maxKeys: 2, noNullPrototype: true })), { maxKeys: 3, noNullPrototype: true });
+  const plain = fc.dictionary(
+    fc.constantFrom("a", "b", "c"),
+    fc.oneof(
+      fc.string(),
+      fc.integer(),
+      fc.dictionary(fc.constantFrom("x", "y"), fc.string(), { maxKeys: 2, noNullPrototype: true }),
+    ),
+    { maxKeys: 3, noNullPrototype: true },
+  );
 
   it("property: a partial never loses a key of ours, every key it sets wins, and ours are not mutated", () => {
-    fc.assert(fc.property(plain, plain, (base, patch) => {
-      const before = JSON.stringify(base);
-      const [out] = transformed(patch, "n", base, {});
-      expect(JSON.stringify(base)).toBe(before);
-      for (const k of Object.keys(base)) expect(k in out).toBe(true);
-      for (const [k, v] of Object.entries(patch)) {
-        const b = base[k];
-        const bothObjects = typeof v === "object" && typeof b === "object";
-        expect(out[k]).toEqual(bothObjects ? { ...(b as object), ...(v as object) } : v);
-      }
-    }));
+    fc.assert(
+      fc.property(plain, plain, (base, patch) => {
+        const before = JSON.stringify(base);
+        const [out] = transformed(patch, "n", base, {});
+        expect(JSON.stringify(base)).toBe(before);
+        for (const k of Object.keys(base)) expect(k in out).toBe(true);
+        for (const [k, v] of Object.entries(patch)) {
+          const b = base[k];
+          const bothObjects = typeof v === "object" && typeof b === "object";
+          expect(out[k]).toEqual(bothObjects ? { ...(b as object), ...(v as object) } : v);
+        }
+      }),
+    );
   });
 
   it("property: an empty partial is the identity", () => {
-    fc.assert(fc.property(plain, (base) => {
-      expect(transformed({}, "n", base, {})[0]).toEqual(base);
-    }));
+    fc.assert(
+      fc.property(plain, (base) => {
+        expect(transformed({}, "n", base, {})[0]).toEqual(base);
+      }),
+    );
   });
 });

@@ -1,4 +1,12 @@
-import { byName, isSecretValue, ofType, privateKeyOccurrences, runProgram, stackConfig, ProgramRun } from "../harness/program";
+import {
+  byName,
+  isSecretValue,
+  ofType,
+  privateKeyOccurrences,
+  runProgram,
+  stackConfig,
+  ProgramRun,
+} from "../harness/program";
 
 /** The dev stack as a platform engineer would apply it by hand: Istio's plug-in CA task and sidecar ingress TLS. */
 describe("dev stack (Pulumi.dev.yaml)", () => {
@@ -22,8 +30,16 @@ describe("dev stack (Pulumi.dev.yaml)", () => {
     expect(byName(run, "mesh-root-key").inputs).toEqual({ algorithm: "RSA", rsaBits: 4096 });
     expect(byName(run, "mesh-root-cert").inputs).toMatchObject({
       subject: { organization: "Istio", commonName: "Root CA" },
-      validityPeriodHours: 3650 * 24, isCaCertificate: true, maxPathLength: -1, setSubjectKeyId: true,
-      allowedUses: expect.arrayContaining(["cert_signing", "digital_signature", "content_commitment", "key_encipherment"]),
+      validityPeriodHours: 3650 * 24,
+      isCaCertificate: true,
+      maxPathLength: -1,
+      setSubjectKeyId: true,
+      allowedUses: expect.arrayContaining([
+        "cert_signing",
+        "digital_signature",
+        "content_commitment",
+        "key_encipherment",
+      ]),
     });
     expect(byName(run, "cluster1-ca-intermediate-csr").inputs).toMatchObject({
       subject: { organization: "Istio", commonName: "Intermediate CA", locality: "cluster1" },
@@ -32,7 +48,10 @@ describe("dev stack (Pulumi.dev.yaml)", () => {
     // maxPathLength 0 is the declared input (kept: changing it would churn existing stacks), but
     // @pulumi/tls does not encode 0: the certificate has no pathlen (test/ca/selfSignedCrypto.test.ts).
     expect(byName(run, "cluster1-ca-intermediate-cert").inputs).toMatchObject({
-      validityPeriodHours: 730 * 24, isCaCertificate: true, maxPathLength: 0, setSubjectKeyId: true,
+      validityPeriodHours: 730 * 24,
+      isCaCertificate: true,
+      maxPathLength: 0,
+      setSubjectKeyId: true,
     });
   });
 
@@ -40,7 +59,12 @@ describe("dev stack (Pulumi.dev.yaml)", () => {
     const cacerts = byName(run, "cluster1-istio-cacerts-secret");
     expect(cacerts.type).toBe("kubernetes:core/v1:Secret");
     expect(cacerts.inputs.metadata).toMatchObject({ name: "cacerts", namespace: "istio-system" });
-    expect(Object.keys(cacerts.inputs.stringData).sort()).toEqual(["ca-cert.pem", "ca-key.pem", "cert-chain.pem", "root-cert.pem"]);
+    expect(Object.keys(cacerts.inputs.stringData).sort()).toEqual([
+      "ca-cert.pem",
+      "ca-key.pem",
+      "cert-chain.pem",
+      "root-cert.pem",
+    ]);
     const d = cacerts.inputs.stringData;
     expect(d["cert-chain.pem"]).toBe(d["ca-cert.pem"] + d["root-cert.pem"]);
     expect(cacerts.provider).toContain("cluster1-k8s");
@@ -51,14 +75,21 @@ describe("dev stack (Pulumi.dev.yaml)", () => {
   it("installs Istio's base and istiod charts at the pinned version, istiod after base and cacerts", () => {
     const base = byName(run, "cluster1-istio-base");
     const istiod = byName(run, "cluster1-istio-istiod");
-    for (const [chart, r] of [["base", base], ["istiod", istiod]] as const) {
+    for (const [chart, r] of [
+      ["base", base],
+      ["istiod", istiod],
+    ] as const) {
       expect(r.type).toBe("kubernetes:helm.sh/v4:Chart");
       expect(r.inputs).toMatchObject({
-        chart, version: "1.29.2", namespace: "istio-system",
+        chart,
+        version: "1.29.2",
+        namespace: "istio-system",
         repositoryOpts: { repo: "https://istio-release.storage.googleapis.com/charts" },
       });
     }
-    expect(run.dependsOn.get("cluster1-istio-istiod")).toEqual(expect.arrayContaining(["cluster1-istio-base", "cluster1-istio-cacerts-secret"]));
+    expect(run.dependsOn.get("cluster1-istio-istiod")).toEqual(
+      expect.arrayContaining(["cluster1-istio-base", "cluster1-istio-cacerts-secret"]),
+    );
     expect(run.dependsOn.get("cluster1-istio-cacerts-secret")).toContain("cluster1-istio-namespace");
     expect(ofType(run, "helm.sh/v4:Chart").map((r) => r.name)).not.toContain("cluster1-istio-gateway");
   });
@@ -74,32 +105,48 @@ describe("dev stack (Pulumi.dev.yaml)", () => {
 
   it("creates the demo namespaces with sidecar injection", () => {
     for (const ns of ["istio-demo", "test"]) {
-      expect(byName(run, `cluster1-ns-${ns}`).inputs.metadata).toEqual({ name: ns, labels: { "istio-injection": "enabled" } });
+      expect(byName(run, `cluster1-ns-${ns}`).inputs.metadata).toEqual({
+        name: ns,
+        labels: { "istio-injection": "enabled" },
+      });
     }
   });
 
   it("enforces STRICT mTLS mesh-wide and in each demo namespace", () => {
     const pa = (name: string) => byName(run, name).inputs;
     expect(pa("cluster1-mtls-mesh")).toMatchObject({
-      apiVersion: "security.istio.io/v1", kind: "PeerAuthentication",
-      metadata: { name: "default", namespace: "istio-system" }, spec: { mtls: { mode: "STRICT" } },
+      apiVersion: "security.istio.io/v1",
+      kind: "PeerAuthentication",
+      metadata: { name: "default", namespace: "istio-system" },
+      spec: { mtls: { mode: "STRICT" } },
     });
     expect(pa("cluster1-mtls-mesh").spec.selector).toBeUndefined();
     for (const ns of ["istio-demo", "test"]) {
-      expect(pa(`cluster1-mtls-ns-${ns}`)).toMatchObject({ metadata: { name: "default", namespace: ns }, spec: { mtls: { mode: "STRICT" } } });
+      expect(pa(`cluster1-mtls-ns-${ns}`)).toMatchObject({
+        metadata: { name: "default", namespace: ns },
+        spec: { mtls: { mode: "STRICT" } },
+      });
     }
-    expect(run.dependsOn.get("cluster1-mtls-mesh")).toEqual(expect.arrayContaining(["cluster1-istio-istiod", "cluster1-ns-test"]));
+    expect(run.dependsOn.get("cluster1-mtls-mesh")).toEqual(
+      expect.arrayContaining(["cluster1-istio-istiod", "cluster1-ns-test"]),
+    );
   });
 
   it("terminates external TLS in httpbin's sidecar on 9080 (TLS termination in the sidecar)", () => {
     const exception = byName(run, "cluster1-test-httpbin-external-port").inputs;
     expect(exception).toMatchObject({
-      apiVersion: "security.istio.io/v1", kind: "PeerAuthentication",
+      apiVersion: "security.istio.io/v1",
+      kind: "PeerAuthentication",
       metadata: { name: "httpbin-external-port", namespace: "test" },
-      spec: { selector: { matchLabels: { app: "httpbin", version: "v1" } }, mtls: { mode: "STRICT" }, portLevelMtls: { "9080": { mode: "DISABLE" } } },
+      spec: {
+        selector: { matchLabels: { app: "httpbin", version: "v1" } },
+        mtls: { mode: "STRICT" },
+        portLevelMtls: { "9080": { mode: "DISABLE" } },
+      },
     });
     expect(byName(run, "cluster1-test-httpbin-sidecar").inputs).toEqual({
-      apiVersion: "networking.istio.io/v1", kind: "Sidecar",
+      apiVersion: "networking.istio.io/v1",
+      kind: "Sidecar",
       metadata: { name: "httpbin-ingress", namespace: "test" },
       spec: {
         workloadSelector: { labels: { app: "httpbin", version: "v1" } },
@@ -119,10 +166,14 @@ describe("dev stack (Pulumi.dev.yaml)", () => {
       },
     });
     const tlsSecret = byName(run, "cluster1-test-httpbin-tls");
-    expect(tlsSecret.inputs).toMatchObject({ type: "kubernetes.io/tls", metadata: { name: "httpbin-mtls-termination", namespace: "test" } });
+    expect(tlsSecret.inputs).toMatchObject({
+      type: "kubernetes.io/tls",
+      metadata: { name: "httpbin-mtls-termination", namespace: "test" },
+    });
     expect(Object.keys(tlsSecret.inputs.stringData).sort()).toEqual(["tls.crt", "tls.key"]);
     expect(byName(run, "cluster1-test-httpbin-ca").inputs).toMatchObject({
-      metadata: { name: "httpbin-mtls-termination-cacert", namespace: "test" }, stringData: { "ca.crt": expect.stringContaining("BEGIN CERTIFICATE") },
+      metadata: { name: "httpbin-mtls-termination-cacert", namespace: "test" },
+      stringData: { "ca.crt": expect.stringContaining("BEGIN CERTIFICATE") },
     });
   });
 
@@ -147,13 +198,20 @@ describe("dev stack (Pulumi.dev.yaml)", () => {
 
     it("the intermediate key reaches only its CSR and the cacerts Secret", () => {
       const key = byName(run, "cluster1-ca-intermediate-csr").inputs.privateKeyPem as string;
-      const where = privateKeyOccurrences(run).filter((o) => o.pem.trim() === key.trim()).map((o) => `${o.resource.name}.${o.path}`);
-      expect(where.sort()).toEqual(["cluster1-ca-intermediate-csr.privateKeyPem", "cluster1-istio-cacerts-secret.stringData.ca-key.pem"]);
+      const where = privateKeyOccurrences(run)
+        .filter((o) => o.pem.trim() === key.trim())
+        .map((o) => `${o.resource.name}.${o.path}`);
+      expect(where.sort()).toEqual([
+        "cluster1-ca-intermediate-csr.privateKeyPem",
+        "cluster1-istio-cacerts-secret.stringData.ca-key.pem",
+      ]);
     });
 
     it("the root key reaches only the root certificate and the intermediate's signing", () => {
       const key = byName(run, "mesh-root-cert").inputs.privateKeyPem as string;
-      const where = privateKeyOccurrences(run).filter((o) => o.pem.trim() === key.trim()).map((o) => o.resource.name);
+      const where = privateKeyOccurrences(run)
+        .filter((o) => o.pem.trim() === key.trim())
+        .map((o) => o.resource.name);
       expect(where.sort()).toEqual(["cluster1-ca-intermediate-cert", "mesh-root-cert"]);
     });
 

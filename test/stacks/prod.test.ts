@@ -1,6 +1,23 @@
 import * as crypto from "crypto";
-import { ADDON_OBJECT_ID, KUBECONFIG, SECRETS_USER_ROLE, SUBSCRIPTION, TENANT, azureMocks, opensslVerify } from "../ca/azureKeyVaultFixtures";
-import { ProgramRun, Registered, byName, isSecretValue, ofType, privateKeyOccurrences, runProgram, stackConfig } from "../harness/program";
+import {
+  ADDON_OBJECT_ID,
+  KUBECONFIG,
+  SECRETS_USER_ROLE,
+  SUBSCRIPTION,
+  TENANT,
+  azureMocks,
+  opensslVerify,
+} from "../ca/azureKeyVaultFixtures";
+import {
+  ProgramRun,
+  Registered,
+  byName,
+  isSecretValue,
+  ofType,
+  privateKeyOccurrences,
+  runProgram,
+  stackConfig,
+} from "../harness/program";
 
 /** Whether the value at `path` sits under a secret marker (the SDK may mark an enclosing object). */
 function underSecret(raw: any, path: string[]): boolean {
@@ -71,7 +88,9 @@ describe("prod stack (Pulumi.prod.yaml, azureKeyVault backend, cluster.mode crea
     expect(verified.out).toContain("OK");
     expect(verified.ok).toBe(true);
     // The key in ca-key belongs to ca-cert: istiod can sign with it.
-    expect(new crypto.X509Certificate(caCert).checkPrivateKey(crypto.createPrivateKey(secretValue("ca-key")))).toBe(true);
+    expect(new crypto.X509Certificate(caCert).checkPrivateKey(crypto.createPrivateKey(secretValue("ca-key")))).toBe(
+      true,
+    );
   });
 
   it("issues the intermediate for this cluster and the add-on's istiod", () => {
@@ -137,16 +156,22 @@ describe("prod stack (Pulumi.prod.yaml, azureKeyVault backend, cluster.mode crea
     const provider = byName(run, "aks-mesh-prod-weu-ca-aks-k8s");
     expect(isSecretValue(provider.rawInputs.kubeconfig)).toBe(true);
     expect(provider.inputs.kubeconfig).toBe(KUBECONFIG);
-    const k8sResources = run.resources.filter((r) => r.type.startsWith("kubernetes:") && r.custom && r.type !== "pulumi:providers:kubernetes");
+    const k8sResources = run.resources.filter(
+      (r) => r.type.startsWith("kubernetes:") && r.custom && r.type !== "pulumi:providers:kubernetes",
+    );
     expect(k8sResources.length).toBeGreaterThan(0);
     for (const r of k8sResources) expect(r.provider).toContain("aks-mesh-prod-weu-ca-aks-k8s");
   });
 
   it("leaves Istio and cacerts to the add-on, and still applies mesh policies in aks-istio-system", () => {
     expect(run.resources.filter((r) => r.type.includes("helm"))).toHaveLength(0);
-    expect(ofType(run, "kubernetes:core/v1:Secret").filter((s) => s.inputs.metadata?.name === "cacerts")).toHaveLength(0);
+    expect(ofType(run, "kubernetes:core/v1:Secret").filter((s) => s.inputs.metadata?.name === "cacerts")).toHaveLength(
+      0,
+    );
     const pas = ofType(run, "kubernetes:security.istio.io/v1:PeerAuthentication");
-    expect(pas.find((p) => p.inputs.metadata.namespace === "aks-istio-system")?.inputs.spec).toEqual({ mtls: { mode: "STRICT" } });
+    expect(pas.find((p) => p.inputs.metadata.namespace === "aks-istio-system")?.inputs.spec).toEqual({
+      mtls: { mode: "STRICT" },
+    });
     const ns = ofType(run, "kubernetes:core/v1:Namespace").find((n) => n.inputs.metadata.name === "payments");
     expect(ns?.inputs.metadata.labels).toEqual({ "istio.io/rev": "asm-1-27" });
   });
@@ -156,7 +181,9 @@ describe("prod stack (Pulumi.prod.yaml, azureKeyVault backend, cluster.mode crea
     expect(occurrences.length).toBeGreaterThan(0);
     for (const o of occurrences) expect(o.secret).toBe(true);
     const outsideTls = occurrences.filter((o) => !o.resource.type.startsWith("tls:"));
-    expect(outsideTls.map((o) => `${o.resource.name} ${o.path}`)).toEqual([`${secret("ca-key").name} properties.value`]);
+    expect(outsideTls.map((o) => `${o.resource.name} ${o.path}`)).toEqual([
+      `${secret("ca-key").name} properties.value`,
+    ]);
   });
 
   it("exports certificates but no key", () => {
@@ -167,7 +194,8 @@ describe("prod stack (Pulumi.prod.yaml, azureKeyVault backend, cluster.mode crea
     // The add-on fragments, for teams whose cluster lives in another stack.
     expect(out.backendOutputs.serviceMeshProfile).toMatchObject({ mode: "Istio" });
     expect(out.backendOutputs.addonProfiles.azureKeyvaultSecretsProvider.config).toEqual(
-      expect.objectContaining({ enableSecretRotation: "true" }));
+      expect.objectContaining({ enableSecretRotation: "true" }),
+    );
     expect(run.secretOutputPaths.filter((p) => p.includes("backendOutputs"))).toEqual([]);
   });
 });

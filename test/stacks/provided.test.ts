@@ -22,8 +22,13 @@ describe("provided stack (Pulumi.provided.yaml)", () => {
       f = makeProvidedFixtures();
       const config = stackConfig("provided");
       // What `pulumi config set [--secret] --path ...` adds to the `ca` object.
-      config.ca = { ...(config.ca as object), rootCertPem: f.rootA.cert,
-        clusters: { cluster1: { caCertPem: f.interA.cert, caKeyPem: f.interA.key, certChainPem: f.interA.cert + f.rootA.cert } } };
+      config.ca = {
+        ...(config.ca as object),
+        rootCertPem: f.rootA.cert,
+        clusters: {
+          cluster1: { caCertPem: f.interA.cert, caKeyPem: f.interA.key, certChainPem: f.interA.cert + f.rootA.cert },
+        },
+      };
       run = await runProgram(config, { stack: "provided", secretKeys: ["ca"] });
     });
 

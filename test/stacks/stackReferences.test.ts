@@ -13,30 +13,51 @@ import { fakeVault } from "../vault/fakeVault";
  * rotation-order check is off.
  */
 
-interface Read { urn: string; stack: string }
+interface Read {
+  urn: string;
+  stack: string;
+}
 
 /** Runs index.ts and records the URN and target stack of every StackReference it reads. */
-async function references(config: Record<string, unknown>, opts: RunOptions): Promise<{ reads: Read[]; error?: Error; warnings: string[] }> {
+async function references(
+  config: Record<string, unknown>,
+  opts: RunOptions,
+): Promise<{ reads: Read[]; error?: Error; warnings: string[] }> {
   const reads: Read[] = [];
-  const run = await runUnderMocks(() => {
-    const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
-    const monitor = pulumi.runtime.getMonitor() as unknown as { readResource(req: ReadRequest, cb: (err: unknown, resp: UrnResponse) => void): void };
-    const read = monitor.readResource.bind(monitor);
-    monitor.readResource = (req, cb) => read(req, (err, resp) => {
-      if (!err && req.getType() === "pulumi:pulumi:StackReference") reads.push({ urn: resp.getUrn(), stack: req.getId() });
-      cb(err, resp);
-    });
-    return require(path.join(ROOT, "index")) as Record<string, unknown>;
-  }, config, opts);
+  const run = await runUnderMocks(
+    () => {
+      const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+      const monitor = pulumi.runtime.getMonitor() as unknown as {
+        readResource(req: ReadRequest, cb: (err: unknown, resp: UrnResponse) => void): void;
+      };
+      const read = monitor.readResource.bind(monitor);
+      monitor.readResource = (req, cb) =>
+        read(req, (err, resp) => {
+          if (!err && req.getType() === "pulumi:pulumi:StackReference")
+            reads.push({ urn: resp.getUrn(), stack: req.getId() });
+          cb(err, resp);
+        });
+      return require(path.join(ROOT, "index")) as Record<string, unknown>;
+    },
+    config,
+    opts,
+  );
   return { reads: reads.sort((a, b) => a.urn.localeCompare(b.urn)), error: run.error, warnings: run.warnings };
 }
-interface ReadRequest { getType(): string; getId(): string }
-interface UrnResponse { getUrn(): string }
+interface ReadRequest {
+  getType(): string;
+  getId(): string;
+}
+interface UrnResponse {
+  getUrn(): string;
+}
 
 const SELF = (stack: string) => `organization/istio-mesh-ca/${stack}`;
 
 describe("StackReference URNs stay what they were", () => {
-  const selfOnly = (stack: string, urn: string) => [{ urn: `urn:pulumi:${stack}::istio-mesh-ca::${urn}`, stack: SELF(stack) }];
+  const selfOnly = (stack: string, urn: string) => [
+    { urn: `urn:pulumi:${stack}::istio-mesh-ca::${urn}`, stack: SELF(stack) },
+  ];
 
   it("selfSigned (dev): mesh-lifecycle-previous at top level", async () => {
     const r = await references(stackConfig("dev"), { stack: "dev" });
@@ -49,7 +70,9 @@ describe("StackReference URNs stay what they were", () => {
     const r = await references(stackConfig("staging"), { stack: "staging", extraState: fakeVault().extraState });
     expect(r.error).toBeUndefined();
     expect(r.warnings.filter((w) => /no previous deployment/.test(w))).toEqual([]);
-    expect(r.reads).toEqual(selfOnly("staging", "istio-mesh-ca:ca:VaultPki$pulumi:pulumi:StackReference::mesh-pki-lifecycle-previous"));
+    expect(r.reads).toEqual(
+      selfOnly("staging", "istio-mesh-ca:ca:VaultPki$pulumi:pulumi:StackReference::mesh-pki-lifecycle-previous"),
+    );
   });
 
   it("azureKeyVault (prod): mesh-lifecycle-previous at top level", async () => {
@@ -62,8 +85,13 @@ describe("StackReference URNs stay what they were", () => {
   it("provided: mesh-provided-previous at top level", async () => {
     const f = makeProvidedFixtures();
     const cfg = stackConfig("provided");
-    cfg.ca = { ...(cfg.ca as object), rootCertPem: f.rootA.cert,
-      clusters: { cluster1: { caCertPem: f.interA.cert, caKeyPem: f.interA.key, certChainPem: f.interA.cert + f.rootA.cert } } };
+    cfg.ca = {
+      ...(cfg.ca as object),
+      rootCertPem: f.rootA.cert,
+      clusters: {
+        cluster1: { caCertPem: f.interA.cert, caKeyPem: f.interA.key, certChainPem: f.interA.cert + f.rootA.cert },
+      },
+    };
     const r = await references(cfg, { stack: "provided", secretKeys: ["ca"] });
     expect(r.error).toBeUndefined();
     expect(r.warnings.filter((w) => /no previous deployment/.test(w))).toEqual([]);
@@ -79,12 +107,22 @@ describe("StackReference URNs stay what they were", () => {
 
   it("cluster stack of a root stack (cluster-a): mesh-lifecycle-previous and mesh-root-stack at top level", async () => {
     const root = asReference(await runProgram(rootConfig(), { stack: "root" }));
-    const r = await references(stackConfig("cluster-a"), { stack: "cluster-a", extraState: (type, inputs) => type !== "pulumi:pulumi:StackReference" ? undefined
-      : inputs.name === ROOT_STACK ? { outputs: root.outputs, secretOutputNames: root.secretOutputNames } : { outputs: {}, secretOutputNames: [] } });
+    const r = await references(stackConfig("cluster-a"), {
+      stack: "cluster-a",
+      extraState: (type, inputs) =>
+        type !== "pulumi:pulumi:StackReference"
+          ? undefined
+          : inputs.name === ROOT_STACK
+            ? { outputs: root.outputs, secretOutputNames: root.secretOutputNames }
+            : { outputs: {}, secretOutputNames: [] },
+    });
     expect(r.error).toBeUndefined();
     expect(r.warnings.filter((w) => /no previous deployment/.test(w))).toEqual([]);
     expect(r.reads).toEqual([
-      { urn: "urn:pulumi:cluster-a::istio-mesh-ca::pulumi:pulumi:StackReference::mesh-lifecycle-previous", stack: SELF("cluster-a") },
+      {
+        urn: "urn:pulumi:cluster-a::istio-mesh-ca::pulumi:pulumi:StackReference::mesh-lifecycle-previous",
+        stack: SELF("cluster-a"),
+      },
       { urn: "urn:pulumi:cluster-a::istio-mesh-ca::pulumi:pulumi:StackReference::mesh-root-stack", stack: ROOT_STACK },
     ]);
   });

@@ -2,7 +2,15 @@ import { execFileSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { ProgramRun, byName, isSecretValue, ofType, privateKeyOccurrences, runProgram, stackConfig } from "../harness/program";
+import {
+  ProgramRun,
+  byName,
+  isSecretValue,
+  ofType,
+  privateKeyOccurrences,
+  runProgram,
+  stackConfig,
+} from "../harness/program";
 import { FakeVaultState, T, fakeVault } from "../vault/fakeVault";
 import { opensslVerify } from "../vault/opensslVerify";
 import { goBinary, renderTemplates } from "../vault/renderTemplates";
@@ -13,8 +21,13 @@ const CA_FILES = ["ca-cert.pem", "ca-key.pem", "cert-chain.pem", "root-cert.pem"
 
 /** `path "..." { capabilities = [...] }` blocks of a policy. */
 function policyBlocks(hcl: string): { path: string; capabilities: string[] }[] {
-  return [...hcl.matchAll(/path\s+"([^"]+)"\s*\{\s*capabilities\s*=\s*\[([^\]]*)\]\s*\}/g)]
-    .map((m) => ({ path: m[1], capabilities: m[2].split(",").map((c) => c.trim().replace(/"/g, "")).filter(Boolean) }));
+  return [...hcl.matchAll(/path\s+"([^"]+)"\s*\{\s*capabilities\s*=\s*\[([^\]]*)\]\s*\}/g)].map((m) => ({
+    path: m[1],
+    capabilities: m[2]
+      .split(",")
+      .map((c) => c.trim().replace(/"/g, ""))
+      .filter(Boolean),
+  }));
 }
 
 describe("staging stack (Pulumi.staging.yaml, vault backend, offline root)", () => {
@@ -49,10 +62,26 @@ describe("staging stack (Pulumi.staging.yaml, vault backend, offline root)", () 
   });
 
   it("declares the audit device and the three mounts with their lease limits", () => {
-    expect(byName(run, "mesh-pki-audit").inputs).toMatchObject({ type: "file", path: "file", options: { file_path: "/vault/vault-audit.log" } });
-    expect(byName(run, "mesh-pki-root-mount").inputs).toMatchObject({ path: "pki", type: "pki", maxLeaseTtlSeconds: 8760 * 3600 });
-    expect(byName(run, "mesh-pki-intermediate-mount").inputs).toMatchObject({ path: "istioca", type: "pki", maxLeaseTtlSeconds: 43800 * 3600 });
-    expect(byName(run, "mesh-pki-kv-mount").inputs).toMatchObject({ path: "kv", type: "kv", options: { version: "2" } });
+    expect(byName(run, "mesh-pki-audit").inputs).toMatchObject({
+      type: "file",
+      path: "file",
+      options: { file_path: "/vault/vault-audit.log" },
+    });
+    expect(byName(run, "mesh-pki-root-mount").inputs).toMatchObject({
+      path: "pki",
+      type: "pki",
+      maxLeaseTtlSeconds: 8760 * 3600,
+    });
+    expect(byName(run, "mesh-pki-intermediate-mount").inputs).toMatchObject({
+      path: "istioca",
+      type: "pki",
+      maxLeaseTtlSeconds: 43800 * 3600,
+    });
+    expect(byName(run, "mesh-pki-kv-mount").inputs).toMatchObject({
+      path: "kv",
+      type: "kv",
+      options: { version: "2" },
+    });
     for (const m of ["mesh-pki-root-mount", "mesh-pki-intermediate-mount", "mesh-pki-kv-mount"]) {
       expect(run.dependsOn.get(m)).toContain("mesh-pki-audit");
     }
@@ -68,7 +97,9 @@ describe("staging stack (Pulumi.staging.yaml, vault backend, offline root)", () 
       const deps = run.dependsOn.get(name) ?? [];
       return deps.includes("mesh-pki-audit") || deps.some((d) => reaches(d, seen));
     };
-    const others = vaultResources().map((r) => r.name).filter((n) => n !== "mesh-pki-audit");
+    const others = vaultResources()
+      .map((r) => r.name)
+      .filter((n) => n !== "mesh-pki-audit");
     expect(others.length).toBeGreaterThan(5);
     expect(others.filter((n) => !reaches(n))).toEqual([]);
   });
@@ -84,8 +115,12 @@ describe("staging stack (Pulumi.staging.yaml, vault backend, offline root)", () 
       return deps.includes("mesh-pki-audit") || deps.some((d) => reaches(d, seen));
     };
     // Custom resources and the Helm charts (components whose objects the provider renders).
-    const cluster = run.resources.filter((r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("kubernetes:index:")).map((r) => r.name);
-    expect(cluster).toEqual(expect.arrayContaining(["staging-istio-namespace", "staging-istio-istiod-ca", "staging-ns-apps"]));
+    const cluster = run.resources
+      .filter((r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("kubernetes:index:"))
+      .map((r) => r.name);
+    expect(cluster).toEqual(
+      expect.arrayContaining(["staging-istio-namespace", "staging-istio-istiod-ca", "staging-ns-apps"]),
+    );
     expect(cluster.length).toBeGreaterThan(5);
     expect(cluster.filter((n) => !reaches(n))).toEqual([]);
   });
@@ -98,8 +133,14 @@ describe("staging stack (Pulumi.staging.yaml, vault backend, offline root)", () 
     expect(imported.inputs.pemBundle).toBe(out.rootCertBundle);
     expect(imported.inputs.pemBundle).not.toMatch(/PRIVATE KEY/);
     const csr = byName(run, "mesh-pki-intermediate-csr");
-    expect(csr.inputs).toMatchObject({ backend: "istioca", type: "exported", commonName: "Example Corp Intermediate Authority",
-      organization: "Example Corp", keyType: "rsa", keyBits: 4096 });
+    expect(csr.inputs).toMatchObject({
+      backend: "istioca",
+      type: "exported",
+      commonName: "Example Corp Intermediate Authority",
+      organization: "Example Corp",
+      keyType: "rsa",
+      keyBits: 4096,
+    });
     const signed = byName(run, "mesh-pki-intermediate-sign");
     expect(signed.type).toBe("tls:index/locallySignedCert:LocallySignedCert");
     expect(signed.inputs.certRequestPem).toBe(vaultState.csr);
@@ -116,10 +157,14 @@ describe("staging stack (Pulumi.staging.yaml, vault backend, offline root)", () 
     expect(inter.subject).toContain("CN=Example Corp Intermediate Authority");
     expect(root.subject).toContain("CN=Example Corp Istio Root CA");
     expect(inter.checkIssued(root)).toBe(true);
-    expect(inter.publicKey.export({ type: "spki", format: "pem" }))
-      .toBe(crypto.createPublicKey(vaultState.intermediateKey!).export({ type: "spki", format: "pem" }));
+    expect(inter.publicKey.export({ type: "spki", format: "pem" })).toBe(
+      crypto.createPublicKey(vaultState.intermediateKey!).export({ type: "spki", format: "pem" }),
+    );
     expect(opensslVerify(out.rootCertBundle, out.intermediateCert)).toContain("OK");
-    const text = execFileSync("openssl", ["x509", "-noout", "-text"], { input: out.intermediateCert, encoding: "utf8" });
+    const text = execFileSync("openssl", ["x509", "-noout", "-text"], {
+      input: out.intermediateCert,
+      encoding: "utf8",
+    });
     expect(text).toMatch(/Basic Constraints: critical\s+CA:TRUE\s*$/m);
     expect(text).not.toMatch(/pathlen/);
   });
@@ -145,7 +190,9 @@ describe("staging stack (Pulumi.staging.yaml, vault backend, offline root)", () 
       "cert-chain.pem": out.intermediateCert + out.rootCertBundle,
       "root-cert.pem": out.rootCertBundle,
     });
-    expect(new crypto.X509Certificate(data["ca-cert.pem"]).checkPrivateKey(crypto.createPrivateKey(data["ca-key.pem"]))).toBe(true);
+    expect(
+      new crypto.X509Certificate(data["ca-cert.pem"]).checkPrivateKey(crypto.createPrivateKey(data["ca-key.pem"])),
+    ).toBe(true);
     expect(opensslVerify(data["root-cert.pem"], data["cert-chain.pem"])).toContain("OK");
 
     const occurrences = privateKeyOccurrences(run);
@@ -165,9 +212,12 @@ describe("staging stack (Pulumi.staging.yaml, vault backend, offline root)", () 
     expect(policy.inputs.name).toBe("istioca");
     const blocks = policyBlocks(policy.inputs.policy);
     expect(blocks).toEqual([{ path: "kv/data/istioca", capabilities: ["read"] }]);
-    for (const f of CA_FILES) expect(istiodValues.pilot.podAnnotations[`${A}/agent-inject-secret-${f}`]).toBe("kv/data/istioca");
+    for (const f of CA_FILES)
+      expect(istiodValues.pilot.podAnnotations[`${A}/agent-inject-secret-${f}`]).toBe("kv/data/istioca");
     // Nothing outside the parsed blocks (no second syntax sneaking in a grant).
-    expect(policy.inputs.policy.replace(/path\s+"[^"]+"\s*\{\s*capabilities\s*=\s*\[[^\]]*\]\s*\}/g, "").trim()).toBe("");
+    expect(policy.inputs.policy.replace(/path\s+"[^"]+"\s*\{\s*capabilities\s*=\s*\[[^\]]*\]\s*\}/g, "").trim()).toBe(
+      "",
+    );
   });
 
   it("binds Kubernetes auth role istiod to the istiod service account with a short token period", () => {
@@ -178,21 +228,32 @@ describe("staging stack (Pulumi.staging.yaml, vault backend, offline root)", () 
     expect(cfg.tokenReviewerJwt).toBeUndefined();
     // Explicit: a Vault running in a pod must not review istiod's login with its own pod's token.
     expect(cfg.disableLocalCaJwt).toBe(true);
-    expect(byName(run, "staging-ca-k8s-auth-role").inputs).toEqual(expect.objectContaining({
-      backend: "kubernetes", roleName: "istiod", boundServiceAccountNames: ["istiod"],
-      boundServiceAccountNamespaces: ["istio-system"], tokenPolicies: ["istioca"], tokenPeriod: 600,
-    }));
+    expect(byName(run, "staging-ca-k8s-auth-role").inputs).toEqual(
+      expect.objectContaining({
+        backend: "kubernetes",
+        roleName: "istiod",
+        boundServiceAccountNames: ["istiod"],
+        boundServiceAccountNamespaces: ["istio-system"],
+        tokenPolicies: ["istioca"],
+        tokenPeriod: 600,
+      }),
+    );
   });
 
   it("installs only the injector from HashiCorp's pinned chart, pointed at the external Vault, failing closed for istiod only", () => {
     const chart = byName(run, "staging-ca-injector");
     expect(chart.type).toBe("kubernetes:helm.sh/v4:Chart");
-    expect(chart.inputs).toMatchObject({ chart: "vault", version: "0.30.1", namespace: "vault",
-      repositoryOpts: { repo: "https://helm.releases.hashicorp.com" } });
+    expect(chart.inputs).toMatchObject({
+      chart: "vault",
+      version: "0.30.1",
+      namespace: "vault",
+      repositoryOpts: { repo: "https://helm.releases.hashicorp.com" },
+    });
     expect(chart.inputs.values).toEqual({
       server: { enabled: false },
       injector: {
-        enabled: true, externalVaultAddr: "https://vault.example.internal:8200",
+        enabled: true,
+        externalVaultAddr: "https://vault.example.internal:8200",
         // failurePolicy Ignore (the chart's default) would let istiod start without its CA files, self-signed.
         failurePolicy: "Fail",
         webhook: {
@@ -209,10 +270,25 @@ describe("staging stack (Pulumi.staging.yaml, vault backend, offline root)", () 
     const ann = istiodValues.pilot.podAnnotations;
     expect(istiodValues.pilot.env.ROOT_CA_DIR).toBe("/vault/secrets");
     expect(ann[`${A}/secret-volume-path`]).toBe(istiodValues.pilot.env.ROOT_CA_DIR);
-    expect(ann).toMatchObject({ [`${A}/agent-inject`]: "true", [`${A}/agent-init-first`]: "true", [`${A}/role`]: "istiod",
-      [`${A}/auth-path`]: "auth/kubernetes", [`${A}/service`]: "https://vault.example.internal:8200" });
-    expect(Object.keys(ann).filter((k) => k.startsWith(`${A}/agent-inject-secret-`)).map((k) => k.split("secret-")[1]).sort()).toEqual(CA_FILES);
-    expect(Object.keys(ann).filter((k) => k.startsWith(`${A}/agent-inject-template-`)).map((k) => k.split("template-")[1]).sort()).toEqual(CA_FILES);
+    expect(ann).toMatchObject({
+      [`${A}/agent-inject`]: "true",
+      [`${A}/agent-init-first`]: "true",
+      [`${A}/role`]: "istiod",
+      [`${A}/auth-path`]: "auth/kubernetes",
+      [`${A}/service`]: "https://vault.example.internal:8200",
+    });
+    expect(
+      Object.keys(ann)
+        .filter((k) => k.startsWith(`${A}/agent-inject-secret-`))
+        .map((k) => k.split("secret-")[1])
+        .sort(),
+    ).toEqual(CA_FILES);
+    expect(
+      Object.keys(ann)
+        .filter((k) => k.startsWith(`${A}/agent-inject-template-`))
+        .map((k) => k.split("template-")[1])
+        .sort(),
+    ).toEqual(CA_FILES);
     // Nothing mesh-wide that the CA does not need (holdApplicationUntilProxyStarts used to be set here).
     expect(istiodValues.meshConfig.defaultConfig?.holdApplicationUntilProxyStarts).toBeUndefined();
     expect(ann[`${A}/tls-secret`]).toBeUndefined();
@@ -222,33 +298,52 @@ describe("staging stack (Pulumi.staging.yaml, vault backend, offline root)", () 
   });
 
   it("lets istiod's service account create the TokenReviews Vault's login check makes with its JWT", () => {
-    const role = ofType(run, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole").find((r) => r.name === "staging-istio-istiod-ca");
-    expect(role?.inputs.rules).toEqual([{ apiGroups: ["authentication.k8s.io"], resources: ["tokenreviews"], verbs: ["create"] }]);
-    const binding = ofType(run, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding").find((r) => r.name === "staging-istio-istiod-ca");
+    const role = ofType(run, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole").find(
+      (r) => r.name === "staging-istio-istiod-ca",
+    );
+    expect(role?.inputs.rules).toEqual([
+      { apiGroups: ["authentication.k8s.io"], resources: ["tokenreviews"], verbs: ["create"] },
+    ]);
+    const binding = ofType(run, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding").find(
+      (r) => r.name === "staging-istio-istiod-ca",
+    );
     expect(binding?.inputs.subjects).toEqual([{ kind: "ServiceAccount", name: "istiod", namespace: "istio-system" }]);
   });
 
   it("starts istiod only after Vault holds everything its agent reads", () => {
-    expect(run.dependsOn.get("staging-istio-istiod")).toEqual(expect.arrayContaining([
-      "mesh-pki-root-import", "mesh-pki-intermediate-set-signed", "mesh-pki-intermediate-key", "mesh-pki-policy",
-      "staging-ca-k8s-auth-role", "staging-ca-injector",
-    ]));
+    expect(run.dependsOn.get("staging-istio-istiod")).toEqual(
+      expect.arrayContaining([
+        "mesh-pki-root-import",
+        "mesh-pki-intermediate-set-signed",
+        "mesh-pki-intermediate-key",
+        "mesh-pki-policy",
+        "staging-ca-k8s-auth-role",
+        "staging-ca-injector",
+      ]),
+    );
   });
 
   const go = goBinary();
-  (go ? it : it.skip)(`renders exactly Istio's four PEMs when the agent templates are executed${go ? "" : " (SKIPPED: no Go toolchain found)"}`, () => {
-    const ann = istiodValues.pilot.podAnnotations as Record<string, string>;
-    const templates = Object.fromEntries(CA_FILES.map((f) => [f, ann[`${A}/agent-inject-template-${f}`]]));
-    for (const f of CA_FILES) expect(ann[`${A}/agent-inject-template-${f}`]).toContain(`secret "${ann[`${A}/agent-inject-secret-${f}`]}"`);
-    // Only the KV secret is served: a template reading a PKI path would fail the render.
-    const reads = vaultReads(run);
-    expect(Object.keys(reads)).toEqual(["kv/data/istioca"]);
-    const files = renderTemplates(go!, templates, reads);
-    expect(files["ca-cert.pem"]).toBe(out.intermediateCert);
-    expect(files["ca-key.pem"]).toBe(`${vaultState.intermediateKey}\n`);
-    expect(files["cert-chain.pem"]).toBe(out.intermediateCert + out.rootCertBundle);
-    expect(files["root-cert.pem"]).toBe(out.rootCertBundle);
-    // The rendered key really belongs to the rendered ca-cert.
-    expect(new crypto.X509Certificate(files["ca-cert.pem"]).checkPrivateKey(crypto.createPrivateKey(files["ca-key.pem"]))).toBe(true);
-  }, 240_000);
+  (go ? it : it.skip)(
+    `renders exactly Istio's four PEMs when the agent templates are executed${go ? "" : " (SKIPPED: no Go toolchain found)"}`,
+    () => {
+      const ann = istiodValues.pilot.podAnnotations as Record<string, string>;
+      const templates = Object.fromEntries(CA_FILES.map((f) => [f, ann[`${A}/agent-inject-template-${f}`]]));
+      for (const f of CA_FILES)
+        expect(ann[`${A}/agent-inject-template-${f}`]).toContain(`secret "${ann[`${A}/agent-inject-secret-${f}`]}"`);
+      // Only the KV secret is served: a template reading a PKI path would fail the render.
+      const reads = vaultReads(run);
+      expect(Object.keys(reads)).toEqual(["kv/data/istioca"]);
+      const files = renderTemplates(go!, templates, reads);
+      expect(files["ca-cert.pem"]).toBe(out.intermediateCert);
+      expect(files["ca-key.pem"]).toBe(`${vaultState.intermediateKey}\n`);
+      expect(files["cert-chain.pem"]).toBe(out.intermediateCert + out.rootCertBundle);
+      expect(files["root-cert.pem"]).toBe(out.rootCertBundle);
+      // The rendered key really belongs to the rendered ca-cert.
+      expect(
+        new crypto.X509Certificate(files["ca-cert.pem"]).checkPrivateKey(crypto.createPrivateKey(files["ca-key.pem"])),
+      ).toBe(true);
+    },
+    240_000,
+  );
 });

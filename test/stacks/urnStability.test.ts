@@ -27,41 +27,66 @@ const CASES: Record<string, () => Promise<ProgramRun>> = {
   dev: () => runProgram(stackConfig("dev"), { stack: "dev" }),
   "dev-rotation-dual": () => {
     const cfg = stackConfig("dev") as { ca: Record<string, unknown> };
-    return runProgram({ ...cfg, ca: { ...cfg.ca, rotation: { rootPhase: "dual", intermediateGeneration: 2 } } }, { stack: "dev" });
+    return runProgram(
+      { ...cfg, ca: { ...cfg.ca, rotation: { rootPhase: "dual", intermediateGeneration: 2 } } },
+      { stack: "dev" },
+    );
   },
   "dev-revision": () => {
     const cfg = stackConfig("dev");
-    return runProgram({ ...cfg, istio: { ...(cfg.istio as object), revision: "canary", gateway: { enabled: true } } }, { stack: "dev" });
+    return runProgram(
+      { ...cfg, istio: { ...(cfg.istio as object), revision: "canary", gateway: { enabled: true } } },
+      { stack: "dev" },
+    );
   },
   local: () => runProgram(stackConfig("local"), { stack: "local" }),
   prod: () => runProgram(stackConfig("prod"), { stack: "prod", ...azureMocks() }),
   staging: () => runProgram(stackConfig("staging"), { stack: "staging", extraState: fakeVault().extraState }),
-  certmanager: () => runProgram(stackConfig("certmanager"), { stack: "certmanager", extraState: caSecretReads().extraState }),
+  certmanager: () =>
+    runProgram(stackConfig("certmanager"), { stack: "certmanager", extraState: caSecretReads().extraState }),
   provided: () => {
     const f = makeProvidedFixtures();
     const cfg = stackConfig("provided");
-    cfg.ca = { ...(cfg.ca as object), rootCertPem: f.rootA.cert,
-      clusters: { cluster1: { caCertPem: f.interA.cert, caKeyPem: f.interA.key, certChainPem: f.interA.cert + f.rootA.cert } } };
+    cfg.ca = {
+      ...(cfg.ca as object),
+      rootCertPem: f.rootA.cert,
+      clusters: {
+        cluster1: { caCertPem: f.interA.cert, caKeyPem: f.interA.key, certChainPem: f.interA.cert + f.rootA.cert },
+      },
+    };
     return runProgram(cfg, { stack: "provided", secretKeys: ["ca"] });
   },
   root: rootRun,
-  "cluster-a": async () => deploy(stackConfig("cluster-a"), undefined, { [ROOT_STACK]: asReference(await runProgram(rootConfig(), { stack: "root" })) }),
-  "cluster-b": async () => deploy(stackConfig("cluster-b"), undefined, { [ROOT_STACK]: asReference(await runProgram(rootConfig(), { stack: "root" })) }),
+  "cluster-a": async () =>
+    deploy(stackConfig("cluster-a"), undefined, {
+      [ROOT_STACK]: asReference(await runProgram(rootConfig(), { stack: "root" })),
+    }),
+  "cluster-b": async () =>
+    deploy(stackConfig("cluster-b"), undefined, {
+      [ROOT_STACK]: asReference(await runProgram(rootConfig(), { stack: "root" })),
+    }),
 };
 
 describe("URNs of every stack stay what they were", () => {
-  it.each(Object.keys(CASES))("%s", async (name) => {
-    const run = await CASES[name]();
-    expect(run.error).toBeUndefined();
-    const urns = [...new Set(run.urns)].sort();
-    const file = path.join(DIR, `${name}.txt`);
-    if (WRITE) {
-      fs.mkdirSync(DIR, { recursive: true });
-      fs.writeFileSync(file, `${urns.join("\n")}\n`);
-    }
-    const recorded = fs.readFileSync(file, "utf8").split("\n").filter(Boolean);
-    const now = new Set(urns);
-    const before = new Set(recorded);
-    expect({ removed: recorded.filter((u) => !now.has(u)), added: urns.filter((u) => !before.has(u)) }).toEqual({ removed: [], added: [] });
-  }, 180_000);
+  it.each(Object.keys(CASES))(
+    "%s",
+    async (name) => {
+      const run = await CASES[name]();
+      expect(run.error).toBeUndefined();
+      const urns = [...new Set(run.urns)].sort();
+      const file = path.join(DIR, `${name}.txt`);
+      if (WRITE) {
+        fs.mkdirSync(DIR, { recursive: true });
+        fs.writeFileSync(file, `${urns.join("\n")}\n`);
+      }
+      const recorded = fs.readFileSync(file, "utf8").split("\n").filter(Boolean);
+      const now = new Set(urns);
+      const before = new Set(recorded);
+      expect({ removed: recorded.filter((u) => !now.has(u)), added: urns.filter((u) => !before.has(u)) }).toEqual({
+        removed: [],
+        added: [],
+      });
+    },
+    180_000,
+  );
 });

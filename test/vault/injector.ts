@@ -29,20 +29,47 @@ export interface InjectorConfig {
 
 /** The annotations handled here (every other `vault.hashicorp.com/*` one is refused). */
 const HANDLED = new Set([
-  "agent-inject", "agent-inject-status", "agent-init-first", "agent-pre-populate", "agent-pre-populate-only", "agent-inject-containers",
-  "role", "auth-path", "auth-type", "service", "namespace", "secret-volume-path", "tls-secret", "ca-cert", "tls-server-name",
-  "tls-skip-verify", "log-level", "log-format", "template-static-secret-render-interval", "template-config-exit-on-retry-failure",
-  "agent-inject-default-template", "preserve-secret-case",
+  "agent-inject",
+  "agent-inject-status",
+  "agent-init-first",
+  "agent-pre-populate",
+  "agent-pre-populate-only",
+  "agent-inject-containers",
+  "role",
+  "auth-path",
+  "auth-type",
+  "service",
+  "namespace",
+  "secret-volume-path",
+  "tls-secret",
+  "ca-cert",
+  "tls-server-name",
+  "tls-skip-verify",
+  "log-level",
+  "log-format",
+  "template-static-secret-render-interval",
+  "template-config-exit-on-retry-failure",
+  "agent-inject-default-template",
+  "preserve-secret-case",
 ]);
 const SECRET_PREFIXES = ["agent-inject-secret-", "agent-inject-template-", "error-on-missing-key-"];
 
 /** consul-template's agent configuration as vault-k8s writes it (config.go `Config`, JSON field names). */
 export interface AgentConfig {
-  auto_auth: { method: { type: string; mount_path?: string; namespace?: string; config?: Record<string, string> }; sink: { type: string; config: { path: string } }[] };
+  auto_auth: {
+    method: { type: string; mount_path?: string; namespace?: string; config?: Record<string, string> };
+    sink: { type: string; config: { path: string } }[];
+  };
   exit_after_auth: boolean;
   pid_file: string;
   vault: { address: string; ca_cert?: string; tls_server_name?: string; tls_skip_verify?: boolean };
-  template?: { destination: string; contents?: string; left_delimiter?: string; right_delimiter?: string; error_on_missing_key?: boolean }[];
+  template?: {
+    destination: string;
+    contents?: string;
+    left_delimiter?: string;
+    right_delimiter?: string;
+    error_on_missing_key?: boolean;
+  }[];
   template_config?: { exit_on_retry_failure: boolean; static_secret_render_interval?: string };
 }
 
@@ -59,7 +86,8 @@ const PID_FILE = "/home/vault/.pid";
 const TOKEN_FILE = "/home/vault/.vault-token";
 const SECRET_VOLUME_PATH = "/vault/secrets";
 const TLS_SECRET_VOLUME_PATH = "/vault/tls";
-const CONTAINER_ARG = "echo ${VAULT_CONFIG?} | base64 -d > /home/vault/config.json && vault agent -config=/home/vault/config.json";
+const CONTAINER_ARG =
+  "echo ${VAULT_CONFIG?} | base64 -d > /home/vault/config.json && vault agent -config=/home/vault/config.json";
 
 /** parseutil.ParseBool: Go's strconv.ParseBool. */
 function parseBool(raw: string, what: string): boolean {
@@ -75,11 +103,15 @@ export function shouldInject(pod: any): boolean {
   return ann[`${A}/agent-inject-status`] !== "injected";
 }
 
-/** agent.go serviceaccount(): the first container mount whose path contains "serviceaccount" (no token-volume-name annotation handled). */
+/**
+ * agent.go serviceaccount(): the first container mount whose path contains "serviceaccount" (no token-volume-name
+ * annotation handled).
+ */
 function serviceAccountVolume(pod: any): { name: string; mountPath: string; tokenPath: string } {
   for (const c of pod.spec.containers ?? []) {
     for (const m of c.volumeMounts ?? []) {
-      if (String(m.mountPath).includes("serviceaccount")) return { name: m.name, mountPath: m.mountPath, tokenPath: "token" };
+      if (String(m.mountPath).includes("serviceaccount"))
+        return { name: m.name, mountPath: m.mountPath, tokenPath: "token" };
     }
   }
   throw new Error("failed to find service account volume mount");
@@ -96,13 +128,17 @@ export function injectVaultAgent(input: any, namespace: string, cfg: InjectorCon
   for (const k of Object.keys(ann)) {
     if (!k.startsWith(`${A}/`)) continue;
     const name = k.slice(A.length + 1);
-    const handled = HANDLED.has(name) || (SECRET_PREFIXES.some((p) => name.startsWith(p)) && !name.startsWith("agent-inject-template-file-"));
+    const handled =
+      HANDLED.has(name) ||
+      (SECRET_PREFIXES.some((p) => name.startsWith(p)) && !name.startsWith("agent-inject-template-file-"));
     if (!handled) throw new Error(`annotation ${k} is not emulated (test/vault/injector.ts)`);
   }
   if (!shouldInject(pod)) return { pod };
 
   // annotations.go Init: the injector's defaults for annotations the pod does not set.
-  const dflt = (k: string, v: string) => { if (!(`${A}/${k}` in ann)) ann[`${A}/${k}`] = v; };
+  const dflt = (k: string, v: string) => {
+    if (!(`${A}/${k}` in ann)) ann[`${A}/${k}`] = v;
+  };
   dflt("service", cfg.address);
   dflt("auth-type", "kubernetes");
   dflt("auth-path", cfg.authPath ?? "auth/kubernetes");
@@ -124,7 +160,8 @@ export function injectVaultAgent(input: any, namespace: string, cfg: InjectorCon
   if (authType === "kubernetes" && !role) throw new Error("no Vault role found");
   if (!get("service")) throw new Error("no Vault address found");
   const secretVolumePath = get("secret-volume-path");
-  const preserveCase = get("preserve-secret-case") !== undefined && parseBool(get("preserve-secret-case"), "preserve-secret-case");
+  const preserveCase =
+    get("preserve-secret-case") !== undefined && parseBool(get("preserve-secret-case"), "preserve-secret-case");
   const secrets: { name: string; path: string; template: string; mountPath: string; errMissingKey: boolean }[] = [];
   for (const [k, v] of Object.entries(ann)) {
     if (!v.trim()) continue;
@@ -137,16 +174,22 @@ export function injectVaultAgent(input: any, namespace: string, cfg: InjectorCon
         path: get(`agent-inject-secret-${raw}`) ?? "",
         template: get(`agent-inject-template-${raw}`) ?? "",
         mountPath: secretVolumePath,
-        errMissingKey: get(`error-on-missing-key-${raw}`) !== undefined && parseBool(get(`error-on-missing-key-${raw}`), `error-on-missing-key-${raw}`),
+        errMissingKey:
+          get(`error-on-missing-key-${raw}`) !== undefined &&
+          parseBool(get(`error-on-missing-key-${raw}`), `error-on-missing-key-${raw}`),
       });
       break;
     }
   }
   const defaultTemplate = get("agent-inject-default-template").toLowerCase();
-  if (defaultTemplate !== "map" && defaultTemplate !== "json") throw new Error(`invalid default template type: ${defaultTemplate}`);
+  if (defaultTemplate !== "map" && defaultTemplate !== "json")
+    throw new Error(`invalid default template type: ${defaultTemplate}`);
   const initFirst = get("agent-init-first") !== undefined && parseBool(get("agent-init-first"), "agent-init-first");
-  const prePopulate = get("agent-pre-populate") === undefined || parseBool(get("agent-pre-populate"), "agent-pre-populate");
-  const prePopulateOnly = get("agent-pre-populate-only") !== undefined && parseBool(get("agent-pre-populate-only"), "agent-pre-populate-only");
+  const prePopulate =
+    get("agent-pre-populate") === undefined || parseBool(get("agent-pre-populate"), "agent-pre-populate");
+  const prePopulateOnly =
+    get("agent-pre-populate-only") !== undefined &&
+    parseBool(get("agent-pre-populate-only"), "agent-pre-populate-only");
   const tlsSkipVerify = get("tls-skip-verify") !== undefined && parseBool(get("tls-skip-verify"), "tls-skip-verify");
   const tlsSecret = get("tls-secret");
 
@@ -155,9 +198,11 @@ export function injectVaultAgent(input: any, namespace: string, cfg: InjectorCon
   if (role) authConfig.role = role;
   const templates = secrets.map((s) => ({
     destination: `${s.mountPath}/${s.name}`,
-    contents: s.template || (defaultTemplate === "json"
-      ? `{{ with secret "${s.path}" }}{{ .Data | toJSON }}\n{{ end }}`
-      : `{{ with secret "${s.path}" }}{{ range $k, $v := .Data }}{{ $k }}: {{ $v }}\n{{ end }}{{ end }}`),
+    contents:
+      s.template ||
+      (defaultTemplate === "json"
+        ? `{{ with secret "${s.path}" }}{{ .Data | toJSON }}\n{{ end }}`
+        : `{{ with secret "${s.path}" }}{{ range $k, $v := .Data }}{{ $k }}: {{ $v }}\n{{ end }}{{ end }}`),
     left_delimiter: "{{",
     right_delimiter: "}}",
     ...(s.errMissingKey ? { error_on_missing_key: true } : {}),
@@ -182,14 +227,20 @@ export function injectVaultAgent(input: any, namespace: string, cfg: InjectorCon
     },
     ...(templates.length ? { template: templates } : {}),
     template_config: {
-      exit_on_retry_failure: parseBool(get("template-config-exit-on-retry-failure"), "template-config-exit-on-retry-failure"),
-      ...(get("template-static-secret-render-interval") ? { static_secret_render_interval: get("template-static-secret-render-interval") } : {}),
+      exit_on_retry_failure: parseBool(
+        get("template-config-exit-on-retry-failure"),
+        "template-config-exit-on-retry-failure",
+      ),
+      ...(get("template-static-secret-render-interval")
+        ? { static_secret_render_interval: get("template-static-secret-render-interval") }
+        : {}),
     },
   });
 
   // agent.go Patch: volumes, the app containers' mounts, the init container (first with init-first), the sidecar.
   const memory = { emptyDir: { medium: "Memory" } };
-  pod.spec.volumes = [...(pod.spec.volumes ?? []),
+  pod.spec.volumes = [
+    ...(pod.spec.volumes ?? []),
     ...(prePopulate ? [{ name: "home-init", ...memory }] : []),
     ...(!prePopulateOnly ? [{ name: "home-sidecar", ...memory }] : []),
     { name: "vault-secrets", ...memory },
@@ -215,20 +266,35 @@ export function injectVaultAgent(input: any, namespace: string, cfg: InjectorCon
     args: [CONTAINER_ARG],
     env: env(init),
     volumeMounts: [
-      ...(init ? [{ name: home, mountPath: "/home/vault", readOnly: false }, { name: sa.name, mountPath: sa.mountPath, readOnly: true }]
-        : [{ name: sa.name, mountPath: sa.mountPath, readOnly: true }, { name: home, mountPath: "/home/vault", readOnly: false }]),
+      ...(init
+        ? [
+            { name: home, mountPath: "/home/vault", readOnly: false },
+            { name: sa.name, mountPath: sa.mountPath, readOnly: true },
+          ]
+        : [
+            { name: sa.name, mountPath: sa.mountPath, readOnly: true },
+            { name: home, mountPath: "/home/vault", readOnly: false },
+          ]),
       secretsMount,
       ...(tlsSecret ? [{ name: "vault-tls-secrets", mountPath: TLS_SECRET_VOLUME_PATH, readOnly: true }] : []),
     ],
   });
   if (prePopulate) {
     const initC = agentContainer("vault-agent-init", "home-init", true);
-    const others = (pod.spec.initContainers ?? []).map((c: any) => ({ ...c, volumeMounts: [...(c.volumeMounts ?? []), secretsMount] }));
+    const others = (pod.spec.initContainers ?? []).map((c: any) => ({
+      ...c,
+      volumeMounts: [...(c.volumeMounts ?? []), secretsMount],
+    }));
     pod.spec.initContainers = initFirst ? [initC, ...others] : [...others, initC];
   }
-  if (!prePopulateOnly) pod.spec.containers = [...pod.spec.containers, agentContainer("vault-agent", "home-sidecar", false)];
+  if (!prePopulateOnly)
+    pod.spec.containers = [...pod.spec.containers, agentContainer("vault-agent", "home-sidecar", false)];
   ann[`${A}/agent-inject-status`] = "injected";
-  return { pod, initConfig: prePopulate ? config(true) : undefined, sidecarConfig: prePopulateOnly ? undefined : config(false) };
+  return {
+    pod,
+    initConfig: prePopulate ? config(true) : undefined,
+    sidecarConfig: prePopulateOnly ? undefined : config(false),
+  };
 }
 
 /** The `VAULT_CONFIG` of one of the pod's agent containers, decoded. */
@@ -248,7 +314,10 @@ export function underPodRoot(config: AgentConfig, podRoot: string): AgentConfig 
     ...config,
     pid_file: p(config.pid_file),
     auto_auth: {
-      method: { ...config.auto_auth.method, config: { ...config.auto_auth.method.config, token_path: p(config.auto_auth.method.config!.token_path) } },
+      method: {
+        ...config.auto_auth.method,
+        config: { ...config.auto_auth.method.config, token_path: p(config.auto_auth.method.config!.token_path) },
+      },
       sink: config.auto_auth.sink.map((s) => ({ ...s, config: { ...s.config, path: p(s.config.path) } })),
     },
     vault: { ...config.vault, ...(config.vault.ca_cert ? { ca_cert: p(config.vault.ca_cert) } : {}) },

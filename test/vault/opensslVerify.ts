@@ -8,5 +8,9 @@ export function opensslVerify(rootPem: string, certPem: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "verify-"));
   fs.writeFileSync(path.join(dir, "root.pem"), rootPem);
   fs.writeFileSync(path.join(dir, "cert.pem"), certPem);
-  return execFileSync("openssl", ["verify", "-x509_strict", "-CAfile", "root.pem", "cert.pem"], { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  return execFileSync("openssl", ["verify", "-x509_strict", "-CAfile", "root.pem", "cert.pem"], {
+    cwd: dir,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
 }

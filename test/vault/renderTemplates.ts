@@ -29,7 +29,11 @@ function renderer(go: string): string {
 }
 
 /** Executes consul-template-style templates with Go's text/template against fake Vault data. */
-export function renderTemplates(go: string, templates: Record<string, string>, secrets: Record<string, Record<string, unknown>>): Record<string, string> {
+export function renderTemplates(
+  go: string,
+  templates: Record<string, string>,
+  secrets: Record<string, Record<string, unknown>>,
+): Record<string, string> {
   const out = execFileSync(renderer(go), [], { input: JSON.stringify({ templates, secrets }), encoding: "utf8" });
   return JSON.parse(out) as Record<string, string>;
 }

@@ -10,7 +10,10 @@ import { T } from "./fakeVault";
 export function vaultReads(run: ProgramRun): Record<string, Record<string, unknown>> {
   const reads: Record<string, Record<string, unknown>> = {};
   for (const kv of ofType(run, T.kvV2)) {
-    reads[`${kv.inputs.mount}/data/${kv.inputs.name}`] = { data: JSON.parse(kv.inputs.dataJson), metadata: { version: 1 } };
+    reads[`${kv.inputs.mount}/data/${kv.inputs.name}`] = {
+      data: JSON.parse(kv.inputs.dataJson),
+      metadata: { version: 1 },
+    };
   }
   for (const kv of ofType(run, T.kvV1)) reads[kv.inputs.path] = JSON.parse(kv.inputs.dataJson);
   return reads;

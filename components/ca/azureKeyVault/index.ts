@@ -13,7 +13,11 @@ import { MeshClusterFragments, meshClusterFragments } from "./fragments";
 import { PluginCaKeyVault, SecretsReadGrantTransform, grantSecretsRead } from "./keyVault";
 import { caMaterialFor } from "./material";
 import {
-  AKS_ISTIO_NAMESPACE, AzureKeyVaultCaSettings, ResolvedAzureKeyVaultCaSettings, azureKeyVaultSettingsProblems, resolveAzureKeyVaultSettings,
+  AKS_ISTIO_NAMESPACE,
+  AzureKeyVaultCaSettings,
+  ResolvedAzureKeyVaultCaSettings,
+  azureKeyVaultSettingsProblems,
+  resolveAzureKeyVaultSettings,
 } from "./settings";
 
 export { AKS_ISTIO_NAMESPACE } from "./settings";
@@ -76,19 +80,35 @@ export class AzureKeyVaultCa extends MeshComponent implements CaBackend {
     const materialSettings = settings.material;
     const t = args.transform ?? {};
     if (materialSettings.source === "generate" && !args.caLifecycle) {
-      this.fail("material source generate needs the stack's CA lifecycle: pass caLifecycle (or supply the PEMs with material source provided)");
+      this.fail(
+        "material source generate needs the stack's CA lifecycle: pass caLifecycle (or supply the PEMs with material source provided)",
+      );
     }
     const objectNames = settings.objectNames;
-    const { material, istiodAdditions } = caMaterialFor(name, materialSettings,
-      { clusterName: args.clusterName, istioNamespace: args.istioNamespace ?? AKS_ISTIO_NAMESPACE }, this, args.caLifecycle, t.intermediate);
+    const { material, istiodAdditions } = caMaterialFor(
+      name,
+      materialSettings,
+      { clusterName: args.clusterName, istioNamespace: args.istioNamespace ?? AKS_ISTIO_NAMESPACE },
+      this,
+      args.caLifecycle,
+      t.intermediate,
+    );
     // The add-on writes `cacerts` itself from the Key Vault objects (CSI): nothing for our install to write.
     this.delivery = { kind: "external", material };
     const client = authorization.getClientConfigOutput({ parent: this });
     const tenantId = settings.keyVault.tenantId ?? client.tenantId;
-    this.keyVault = new PluginCaKeyVault(this.childName("vault"), {
-      keyVault: settings.keyVault, tenantId, subscriptionId: client.subscriptionId, objectNames, material,
-      transform: { keyVault: t.keyVault, secret: t.secret },
-    }, { parent: this });
+    this.keyVault = new PluginCaKeyVault(
+      this.childName("vault"),
+      {
+        keyVault: settings.keyVault,
+        tenantId,
+        subscriptionId: client.subscriptionId,
+        objectNames,
+        material,
+        transform: { keyVault: t.keyVault, secret: t.secret },
+      },
+      { parent: this },
+    );
     this.fragments = meshClusterFragments({
       keyVaultId: this.keyVault.keyVaultId,
       objectNames,
@@ -99,16 +119,30 @@ export class AzureKeyVaultCa extends MeshComponent implements CaBackend {
     let principalId: pulumi.Output<string>;
     if (settings.cluster.mode === "create") {
       // The secrets exist before the add-on first looks for them.
-      const aks = createAksCluster(name, { ...settings.cluster, name: settings.cluster.name ?? args.clusterName },
-        this.fragments, this.keyVault.secrets, this, t.managedCluster);
+      const aks = createAksCluster(
+        name,
+        { ...settings.cluster, name: settings.cluster.name ?? args.clusterName },
+        this.fragments,
+        this.keyVault.secrets,
+        this,
+        t.managedCluster,
+      );
       principalId = aks.addonIdentityObjectId;
       this.clusterProvider = aks.provider;
     } else {
       principalId = teamClusterAddonIdentity(settings.cluster, this);
     }
-    const grant = grantSecretsRead(name, {
-      keyVault: this.keyVault, authorization: settings.keyVault.authorization, tenantId, principalId, transform: t.grant,
-    }, this);
+    const grant = grantSecretsRead(
+      name,
+      {
+        keyVault: this.keyVault,
+        authorization: settings.keyVault.authorization,
+        tenantId,
+        principalId,
+        transform: t.grant,
+      },
+      this,
+    );
 
     const istiodSettings = noIstiodSettings([grant, ...this.keyVault.secrets]);
     // The add-on's istiod is not ours to render (istio.install external): these values reach no chart.

@@ -5,14 +5,23 @@ import { CaMaterial } from "../contract";
 import { MeshComponent } from "../../shared/meshComponent";
 import { Transform, transformed } from "../../shared/transform";
 import {
-  KeyVaultAuthorization, KeyVaultObjectNames, KeyVaultSettings, ResolvedKeyVaultSettings, keyVaultProblems, parseKeyVaultId, resolveKeyVaultSettings,
+  KeyVaultAuthorization,
+  KeyVaultObjectNames,
+  KeyVaultSettings,
+  ResolvedKeyVaultSettings,
+  keyVaultProblems,
+  parseKeyVaultId,
+  resolveKeyVaultSettings,
 } from "./settings";
 
 /** Built-in role "Key Vault Secrets User": read secret contents (the CSI driver's `get`). */
 export const KEY_VAULT_SECRETS_USER_ROLE = "4633458b-17de-408a-b874-0445c86b69e6";
 
 export interface PluginCaKeyVaultArgs {
-  /** New Key Vault settings, or an existing Key Vault's resource ID: checked (`keyVaultProblems`) and resolved here unless already resolved. */
+  /**
+   * New Key Vault settings, or an existing Key Vault's resource ID: checked (`keyVaultProblems`) and resolved here
+   * unless already resolved.
+   */
   readonly keyVault: KeyVaultSettings | ResolvedKeyVaultSettings;
   /** Tenant of the Key Vault (new Key Vaults and access policies). */
   readonly tenantId: pulumi.Input<string>;
@@ -58,19 +67,27 @@ export class PluginCaKeyVault extends MeshComponent {
     } else {
       // keyVaultProblems: all three set for a new Key Vault.
       const { name: keyVaultName, resourceGroupName, location } = settings as Required<KeyVaultSettings>;
-      this.keyVault = new keyvault.Vault(this.childName("kv"), ...transformed(args.transform?.keyVault, this.childName("kv"), {
-        vaultName: keyVaultName,
-        resourceGroupName,
-        location,
-        properties: {
-          tenantId: args.tenantId,
-          sku: { family: "A", name: settings.sku },
-          enableRbacAuthorization: settings.authorization === "rbac",
-          enableSoftDelete: true,
-          softDeleteRetentionInDays: settings.softDeleteRetentionDays,
-          enablePurgeProtection: settings.purgeProtection,
-        },
-      }, { parent: this }));
+      this.keyVault = new keyvault.Vault(
+        this.childName("kv"),
+        ...transformed(
+          args.transform?.keyVault,
+          this.childName("kv"),
+          {
+            vaultName: keyVaultName,
+            resourceGroupName,
+            location,
+            properties: {
+              tenantId: args.tenantId,
+              sku: { family: "A", name: settings.sku },
+              enableRbacAuthorization: settings.authorization === "rbac",
+              enableSoftDelete: true,
+              softDeleteRetentionInDays: settings.softDeleteRetentionDays,
+              enablePurgeProtection: settings.purgeProtection,
+            },
+          },
+          { parent: this },
+        ),
+      );
       this.keyVaultId = this.keyVault.id;
       this.keyVaultName = this.keyVault.name;
       this.resourceGroupName = pulumi.output(resourceGroupName);
@@ -79,18 +96,29 @@ export class PluginCaKeyVault extends MeshComponent {
 
     const material = args.material;
     const values: [keyof KeyVaultObjectNames, pulumi.Input<string>][] = [
-      ["rootCert", material.rootCertBundle], ["caCert", material.intermediateCert], ["caKey", material.intermediateKey], ["certChain", material.certChain],
+      ["rootCert", material.rootCertBundle],
+      ["caCert", material.intermediateCert],
+      ["caKey", material.intermediateKey],
+      ["certChain", material.certChain],
     ];
     this.secrets = values.map(([key, value]) => {
-      const [a, o] = transformed(args.transform?.secret, this.childName(args.objectNames[key]), {
-        vaultName: this.keyVaultName,
-        resourceGroupName: this.resourceGroupName,
-        secretName: args.objectNames[key],
-        properties: { value: pulumi.secret(value), contentType: "application/x-pem-file" },
-      }, { parent: this });
+      const [a, o] = transformed(
+        args.transform?.secret,
+        this.childName(args.objectNames[key]),
+        {
+          vaultName: this.keyVaultName,
+          resourceGroupName: this.resourceGroupName,
+          secretName: args.objectNames[key],
+          properties: { value: pulumi.secret(value), contentType: "application/x-pem-file" },
+        },
+        { parent: this },
+      );
       // The value stays a secret, whatever the transform did (properties as a plain object, as we pass them).
       const p = a.properties as { value?: pulumi.Input<string> } | undefined;
-      const properties = p && !pulumi.Output.isInstance(p) && p.value !== undefined ? { ...p, value: pulumi.secret(p.value) } : a.properties;
+      const properties =
+        p && !pulumi.Output.isInstance(p) && p.value !== undefined
+          ? { ...p, value: pulumi.secret(p.value) }
+          : a.properties;
       return new keyvault.Secret(this.childName(args.objectNames[key]), { ...a, properties }, o);
     });
     this.registerOutputs({ keyVaultId: this.keyVaultId, keyVaultName: this.keyVaultName });
@@ -99,7 +127,15 @@ export class PluginCaKeyVault extends MeshComponent {
   /** A library user's Key Vault settings: refused with every problem, or resolved. */
   private resolve(given: KeyVaultSettings): ResolvedKeyVaultSettings {
     const problems = keyVaultProblems(given);
-    if (problems.length > 0) this.fail(problems.map((p) => `keyVault.${p.path.join(".")}: ${p.message}${p.input === undefined ? "" : ` (got ${JSON.stringify(p.input)})`}`).join("; "));
+    if (problems.length > 0)
+      this.fail(
+        problems
+          .map(
+            (p) =>
+              `keyVault.${p.path.join(".")}: ${p.message}${p.input === undefined ? "" : ` (got ${JSON.stringify(p.input)})`}`,
+          )
+          .join("; "),
+      );
     return resolveKeyVaultSettings(given);
   }
 }
@@ -126,18 +162,38 @@ export interface SecretsReadGrantArgs {
 }
 
 /** Lets the add-on identity read the Key Vault's secrets (`az keyvault set-policy` / role assignment). */
-export function grantSecretsRead(name: string, args: SecretsReadGrantArgs, parent: pulumi.Resource): pulumi.CustomResource {
+export function grantSecretsRead(
+  name: string,
+  args: SecretsReadGrantArgs,
+  parent: pulumi.Resource,
+): pulumi.CustomResource {
   if (args.authorization === "rbac") {
-    return new authorization.RoleAssignment(`${name}-secrets-user`, ...transformed(args.transform?.roleAssignment, `${name}-secrets-user`, {
-      principalId: args.principalId,
-      principalType: "ServicePrincipal",
-      roleDefinitionId: args.keyVault.subscriptionId.apply(secretsUserRoleDefinitionId),
-      scope: args.keyVault.keyVaultId,
-    }, { parent }));
+    return new authorization.RoleAssignment(
+      `${name}-secrets-user`,
+      ...transformed(
+        args.transform?.roleAssignment,
+        `${name}-secrets-user`,
+        {
+          principalId: args.principalId,
+          principalType: "ServicePrincipal",
+          roleDefinitionId: args.keyVault.subscriptionId.apply(secretsUserRoleDefinitionId),
+          scope: args.keyVault.keyVaultId,
+        },
+        { parent },
+      ),
+    );
   }
-  return new keyvault.AccessPolicy(`${name}-secrets-get-list`, ...transformed(args.transform?.accessPolicy, `${name}-secrets-get-list`, {
-    vaultName: args.keyVault.keyVaultName,
-    resourceGroupName: args.keyVault.resourceGroupName,
-    policy: { tenantId: args.tenantId, objectId: args.principalId, permissions: { secrets: ["get", "list"] } },
-  }, { parent }));
+  return new keyvault.AccessPolicy(
+    `${name}-secrets-get-list`,
+    ...transformed(
+      args.transform?.accessPolicy,
+      `${name}-secrets-get-list`,
+      {
+        vaultName: args.keyVault.keyVaultName,
+        resourceGroupName: args.keyVault.resourceGroupName,
+        policy: { tenantId: args.tenantId, objectId: args.principalId, permissions: { secrets: ["get", "list"] } },
+      },
+      { parent },
+    ),
+  );
 }

@@ -25,10 +25,17 @@ export interface KeyVaultMaterial {
  * phase's signing root or read from a root CA stack; `provided`: PEMs from secret config.
  * The key is a Pulumi secret either way.
  */
-export function caMaterialFor(name: string, source: KeyVaultMaterialSettings, target: MaterialTarget, parent: pulumi.Resource,
-  caLifecycle?: CaLifecycle, transform?: IntermediateCaTransform): KeyVaultMaterial {
+export function caMaterialFor(
+  name: string,
+  source: KeyVaultMaterialSettings,
+  target: MaterialTarget,
+  parent: pulumi.Resource,
+  caLifecycle?: CaLifecycle,
+  transform?: IntermediateCaTransform,
+): KeyVaultMaterial {
   if (source.source === "generate") {
-    if (!caLifecycle) throw new pulumi.ResourceError("material source generate needs the stack's CA lifecycle (caLifecycle)", parent);
+    if (!caLifecycle)
+      throw new pulumi.ResourceError("material source generate needs the stack's CA lifecycle (caLifecycle)", parent);
     const clusterMaterial = clusterCaMaterial(`${name}-intermediate`, {
       shared: caLifecycle,
       clusterName: target.clusterName,
@@ -72,7 +79,15 @@ const COMPONENT_TYPE = "istio-mesh-ca:ca:AzureKeyVaultCa";
  */
 export function historicRootAlias(sharedName: string, clusterName: string): pulumi.ResourceTransformation {
   const current = rootResourceName(sharedName, 1);
-  return (a) => (a.type === "istio-mesh-ca:ca:RootCa" && a.name === current
-    ? { props: a.props, opts: pulumi.mergeOptions(a.opts, { aliases: [{ name: `${clusterName}-ca-root`, parent: pulumi.createUrn(`${clusterName}-ca`, COMPONENT_TYPE) }] }) }
-    : undefined);
+  return (a) =>
+    a.type === "istio-mesh-ca:ca:RootCa" && a.name === current
+      ? {
+          props: a.props,
+          opts: pulumi.mergeOptions(a.opts, {
+            aliases: [
+              { name: `${clusterName}-ca-root`, parent: pulumi.createUrn(`${clusterName}-ca`, COMPONENT_TYPE) },
+            ],
+          }),
+        }
+      : undefined;
 }

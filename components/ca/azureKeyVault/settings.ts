@@ -10,11 +10,16 @@ import { providedMaterialProblems } from "../pem";
 /** The namespace the AKS add-on runs istiod in; mesh policies' root namespace. */
 export const AKS_ISTIO_NAMESPACE = "aks-istio-system";
 
-/** An ARM Key Vault resource ID: `/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.KeyVault/vaults/<name>`. */
-export const KEY_VAULT_ID_PATTERN = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.KeyVault\/vaults\/([^/]+)$/i;
+/**
+ * An ARM Key Vault resource ID: `/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.KeyVault/vaults/<name>`.
+ */
+export const KEY_VAULT_ID_PATTERN =
+  /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.KeyVault\/vaults\/([^/]+)$/i;
 
 /** Splits a Key Vault resource ID into its parts, or undefined when it is not one. Pure. */
-export function parseKeyVaultId(id: string): { subscriptionId: string; resourceGroupName: string; keyVaultName: string } | undefined {
+export function parseKeyVaultId(
+  id: string,
+): { subscriptionId: string; resourceGroupName: string; keyVaultName: string } | undefined {
   const m = KEY_VAULT_ID_PATTERN.exec(id);
   return m ? { subscriptionId: m[1], resourceGroupName: m[2], keyVaultName: m[3] } : undefined;
 }
@@ -22,7 +27,10 @@ export function parseKeyVaultId(id: string): { subscriptionId: string; resourceG
 /** How the Key Vault authorizes data-plane reads. */
 export type KeyVaultAuthorization = "rbac" | "accessPolicy";
 
-/** The Key Vault holding the plug-in CA: an existing one (`existingId`), or a new one (`name`, `resourceGroupName`, `location`). */
+/**
+ * The Key Vault holding the plug-in CA: an existing one (`existingId`), or a new one (`name`, `resourceGroupName`,
+ * `location`).
+ */
 export interface KeyVaultSettings {
   /** Use an existing Key Vault (its ARM resource ID) instead of creating one. */
   readonly existingId?: string;
@@ -34,7 +42,9 @@ export interface KeyVaultSettings {
   readonly location?: string;
   /** The Key Vault's tenant. @default the tenant of the deploying identity (`authorization.getClientConfig`) */
   readonly tenantId?: string;
-  /** Azure RBAC (recommended): a role assignment at the Key Vault; `accessPolicy`: get/list on secrets. @default "rbac" */
+  /**
+   * Azure RBAC (recommended): a role assignment at the Key Vault; `accessPolicy`: get/list on secrets. @default "rbac"
+   */
   readonly authorization?: KeyVaultAuthorization;
   /** New Key Vault's SKU. @default "standard" */
   readonly sku?: "standard" | "premium";
@@ -56,7 +66,12 @@ export interface KeyVaultObjectNames {
   readonly certChain: string;
 }
 
-export const DEFAULT_OBJECT_NAMES: KeyVaultObjectNames = { rootCert: "root-cert", caCert: "ca-cert", caKey: "ca-key", certChain: "cert-chain" };
+export const DEFAULT_OBJECT_NAMES: KeyVaultObjectNames = {
+  rootCert: "root-cert",
+  caCert: "ca-cert",
+  caKey: "ca-key",
+  certChain: "cert-chain",
+};
 
 /** Where the four objects' material comes from. */
 export type KeyVaultMaterialSettings =
@@ -64,19 +79,22 @@ export type KeyVaultMaterialSettings =
   | { readonly source: "generate" }
   /** PEMs supplied by the team. */
   | {
-    readonly source: "provided";
-    /** Every trusted root (old + new during a root rotation). */
-    readonly rootCertPem: string;
-    /** The intermediate. */
-    readonly caCertPem: string;
-    /** The intermediate's key (keep it secret). */
-    readonly caKeyPem: string;
-    /** @default the intermediate followed by the root that signed it */
-    readonly certChainPem?: string;
-  };
+      readonly source: "provided";
+      /** Every trusted root (old + new during a root rotation). */
+      readonly rootCertPem: string;
+      /** The intermediate. */
+      readonly caCertPem: string;
+      /** The intermediate's key (keep it secret). */
+      readonly caKeyPem: string;
+      /** @default the intermediate followed by the root that signed it */
+      readonly certChainPem?: string;
+    };
 
 export interface SecretsProviderSettings {
-  /** How often the CSI driver re-reads the Key Vault: bounds how fast a rotated intermediate reaches istiod. @default "2m" */
+  /**
+   * How often the CSI driver re-reads the Key Vault: bounds how fast a rotated intermediate reaches istiod. @default
+   * "2m"
+   */
   readonly rotationPollInterval?: string;
 }
 
@@ -157,14 +175,20 @@ export interface AzureKeyVaultCaSettings {
 }
 
 /** Key Vault settings with their documented defaults applied (`tenantId` defaults at deploy time), checked. */
-export type ResolvedKeyVaultSettings = KeyVaultSettings & Required<Pick<KeyVaultSettings, "authorization" | "sku" | "softDeleteRetentionDays" | "purgeProtection">>
-  & { readonly resolved: true };
+export type ResolvedKeyVaultSettings = KeyVaultSettings &
+  Required<Pick<KeyVaultSettings, "authorization" | "sku" | "softDeleteRetentionDays" | "purgeProtection">> & {
+    readonly resolved: true;
+  };
 
 /** Pure: the Key Vault settings with every `@default` applied. Call after `keyVaultProblems` found nothing. */
 export function resolveKeyVaultSettings(s: KeyVaultSettings): ResolvedKeyVaultSettings {
   return {
-    ...s, resolved: true,
-    authorization: s.authorization ?? "rbac", sku: s.sku ?? "standard", softDeleteRetentionDays: s.softDeleteRetentionDays ?? 90, purgeProtection: s.purgeProtection ?? true,
+    ...s,
+    resolved: true,
+    authorization: s.authorization ?? "rbac",
+    sku: s.sku ?? "standard",
+    softDeleteRetentionDays: s.softDeleteRetentionDays ?? 90,
+    purgeProtection: s.purgeProtection ?? true,
   };
 }
 
@@ -179,7 +203,10 @@ export interface ResolvedAzureKeyVaultCaSettings {
   readonly objectNames: KeyVaultObjectNames;
   readonly material: KeyVaultMaterialSettings;
   readonly secretsProvider: Required<SecretsProviderSettings>;
-  readonly mesh: { readonly revisions: readonly string[]; readonly ingressGateways: readonly Required<IngressGatewaySettings>[] };
+  readonly mesh: {
+    readonly revisions: readonly string[];
+    readonly ingressGateways: readonly Required<IngressGatewaySettings>[];
+  };
   readonly cluster: ResolvedCreateClusterSettings | (FragmentsClusterSettings & { readonly lookup: boolean });
 }
 
@@ -191,16 +218,26 @@ export type ResolvedCreateClusterSettings = CreateClusterSettings & {
 
 /** Pure: the settings with every `@default` applied. Call after `azureKeyVaultSettingsProblems` found nothing. */
 export function resolveAzureKeyVaultSettings(s: AzureKeyVaultCaSettings): ResolvedAzureKeyVaultCaSettings {
-  const cluster = s.cluster.mode === "create"
-    ? { ...s.cluster, nodePool: { ...DEFAULT_NODE_POOL, ...s.cluster.nodePool }, credentials: s.cluster.credentials ?? "user" }
-    : { ...s.cluster, lookup: s.cluster.lookup ?? true };
+  const cluster =
+    s.cluster.mode === "create"
+      ? {
+          ...s.cluster,
+          nodePool: { ...DEFAULT_NODE_POOL, ...s.cluster.nodePool },
+          credentials: s.cluster.credentials ?? "user",
+        }
+      : { ...s.cluster, lookup: s.cluster.lookup ?? true };
   return {
     resolved: true,
     keyVault: resolveKeyVaultSettings(s.keyVault),
     objectNames: { ...DEFAULT_OBJECT_NAMES, ...s.objectNames },
     material: s.material ?? { source: "generate" },
-    secretsProvider: { rotationPollInterval: s.secretsProvider?.rotationPollInterval ?? DEFAULT_ROTATION_POLL_INTERVAL },
-    mesh: { revisions: s.mesh.revisions, ingressGateways: (s.mesh.ingressGateways ?? []).map((g) => ({ mode: g.mode, enabled: g.enabled ?? true })) },
+    secretsProvider: {
+      rotationPollInterval: s.secretsProvider?.rotationPollInterval ?? DEFAULT_ROTATION_POLL_INTERVAL,
+    },
+    mesh: {
+      revisions: s.mesh.revisions,
+      ingressGateways: (s.mesh.ingressGateways ?? []).map((g) => ({ mode: g.mode, enabled: g.enabled ?? true })),
+    },
     cluster,
   };
 }
@@ -219,14 +256,30 @@ export function keyVaultProblems(kv: KeyVaultSettings): SettingsProblem[] {
   if (kv.existingId !== undefined) {
     const alsoSet = NEW_KEY_VAULT_KEYS.filter((k) => kv[k] !== undefined);
     if (alsoSet.length > 0) {
-      return [{ path: ["existingId"], input: kv.existingId,
-        message: `set either existingId or ${NEW_KEY_VAULT_KEYS.join("/")}, not both (also set: ${alsoSet.join(", ")})` }];
+      return [
+        {
+          path: ["existingId"],
+          input: kv.existingId,
+          message: `set either existingId or ${NEW_KEY_VAULT_KEYS.join("/")}, not both (also set: ${alsoSet.join(", ")})`,
+        },
+      ];
     }
-    return parseKeyVaultId(kv.existingId) ? [] : [{ path: ["existingId"], input: kv.existingId,
-      message: "must be a Key Vault resource ID: /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.KeyVault/vaults/<name>" }];
+    return parseKeyVaultId(kv.existingId)
+      ? []
+      : [
+          {
+            path: ["existingId"],
+            input: kv.existingId,
+            message:
+              "must be a Key Vault resource ID: /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.KeyVault/vaults/<name>",
+          },
+        ];
   }
-  return NEW_KEY_VAULT_KEYS.filter((k) => kv[k] === undefined)
-    .map((k) => ({ path: [k], input: undefined, message: "required for a new vault (or set existingId to use an existing one)" }));
+  return NEW_KEY_VAULT_KEYS.filter((k) => kv[k] === undefined).map((k) => ({
+    path: [k],
+    input: undefined,
+    message: "required for a new vault (or set existingId to use an existing one)",
+  }));
 }
 
 /** The add-on's revisions are `asm-1-<minor>`; returns problems (at most two, consecutive minors). Pure. */
@@ -234,7 +287,8 @@ export function revisionProblems(revisions: readonly string[]): string[] {
   const problems: string[] = [];
   const minors = revisions.map((r) => /^asm-1-(\d+)$/.exec(r));
   revisions.forEach((r, i) => {
-    if (!minors[i]) problems.push(`revision ${JSON.stringify(r)} is not an add-on revision; allowed: asm-1-<minor> such as asm-1-27`);
+    if (!minors[i])
+      problems.push(`revision ${JSON.stringify(r)} is not an add-on revision; allowed: asm-1-<minor> such as asm-1-27`);
   });
   if (revisions.length === 0 || revisions.length > 2) {
     problems.push(`list one revision, or two during a canary upgrade (got ${revisions.length})`);
@@ -242,7 +296,9 @@ export function revisionProblems(revisions: readonly string[]): string[] {
   if (problems.length === 0 && revisions.length === 2) {
     const [a, b] = minors.map((m) => Number(m![1]));
     if (Math.abs(a - b) !== 1) {
-      problems.push(`revisions ${revisions.join(" and ")} are not consecutive minor versions; a canary upgrade runs asm-1-N next to asm-1-N+1`);
+      problems.push(
+        `revisions ${revisions.join(" and ")} are not consecutive minor versions; a canary upgrade runs asm-1-N next to asm-1-N+1`,
+      );
     }
   }
   return problems;
@@ -253,9 +309,11 @@ export function revisionProblems(revisions: readonly string[]): string[] {
  * a plug-in CA in place. Shared by the settings checks and the preview check.
  */
 export function inPlaceSwitchMessage(cluster: string): string {
-  return `the mesh of cluster ${cluster} uses the add-on's self-signed CA and cannot switch to a plug-in CA in place: `
-    + "disable the mesh first (`az aks mesh disable`, or remove serviceMeshProfile from the cluster definition), apply, "
-    + "then enable it again with this stack's serviceMeshProfile fragment (and set existingMesh: none)";
+  return (
+    `the mesh of cluster ${cluster} uses the add-on's self-signed CA and cannot switch to a plug-in CA in place: ` +
+    "disable the mesh first (`az aks mesh disable`, or remove serviceMeshProfile from the cluster definition), apply, " +
+    "then enable it again with this stack's serviceMeshProfile fragment (and set existingMesh: none)"
+  );
 }
 
 /**
@@ -264,26 +322,53 @@ export function inPlaceSwitchMessage(cluster: string): string {
  * together (never echoing the key).
  */
 export function azureKeyVaultSettingsProblems(s: AzureKeyVaultCaSettings): SettingsProblem[] {
-  const problems: SettingsProblem[] = keyVaultProblems(s.keyVault).map((p) => ({ ...p, path: ["keyVault", ...p.path] }));
+  const problems: SettingsProblem[] = keyVaultProblems(s.keyVault).map((p) => ({
+    ...p,
+    path: ["keyVault", ...p.path],
+  }));
   const seen = new Map<string, string>();
   for (const [k, v] of Object.entries({ ...DEFAULT_OBJECT_NAMES, ...s.objectNames })) {
-    if (seen.has(v)) problems.push({ path: ["objectNames", k], input: v, message: `same secret name as ${seen.get(v)}; the four objects need distinct names` });
+    if (seen.has(v))
+      problems.push({
+        path: ["objectNames", k],
+        input: v,
+        message: `same secret name as ${seen.get(v)}; the four objects need distinct names`,
+      });
     seen.set(v, k);
   }
-  for (const message of revisionProblems(s.mesh.revisions)) problems.push({ path: ["mesh", "revisions"], input: s.mesh.revisions, message });
+  for (const message of revisionProblems(s.mesh.revisions))
+    problems.push({ path: ["mesh", "revisions"], input: s.mesh.revisions, message });
   const modes = (s.mesh.ingressGateways ?? []).map((g) => g.mode);
-  if (new Set(modes).size !== modes.length) problems.push({ path: ["mesh", "ingressGateways"], input: modes, message: "at most one External and one Internal gateway" });
+  if (new Set(modes).size !== modes.length)
+    problems.push({
+      path: ["mesh", "ingressGateways"],
+      input: modes,
+      message: "at most one External and one Internal gateway",
+    });
   const c = s.cluster;
   if (c.mode === "fragments") {
-    if (c.existingMesh === "selfSigned") problems.push({ path: ["cluster", "existingMesh"], input: c.existingMesh, message: inPlaceSwitchMessage(c.name) });
+    if (c.existingMesh === "selfSigned")
+      problems.push({
+        path: ["cluster", "existingMesh"],
+        input: c.existingMesh,
+        message: inPlaceSwitchMessage(c.name),
+      });
     if (c.lookup === false && !c.addonIdentityObjectId) {
-      problems.push({ path: ["cluster", "addonIdentityObjectId"], input: undefined,
-        message: "with lookup: false, set the objectId of the cluster's azureKeyvaultSecretsProvider identity (az aks show --query addonProfiles.azureKeyvaultSecretsProvider.identity.objectId)" });
+      problems.push({
+        path: ["cluster", "addonIdentityObjectId"],
+        input: undefined,
+        message:
+          "with lookup: false, set the objectId of the cluster's azureKeyvaultSecretsProvider identity (az aks show --query addonProfiles.azureKeyvaultSecretsProvider.identity.objectId)",
+      });
     }
   }
   if (s.material?.source === "provided") {
     for (const p of providedMaterialProblems(s.material)) {
-      problems.push({ path: ["material", p.key], input: p.key === "caKeyPem" ? undefined : "(PEM)", message: p.message });
+      problems.push({
+        path: ["material", p.key],
+        input: p.key === "caKeyPem" ? undefined : "(PEM)",
+        message: p.message,
+      });
     }
   }
   return problems;

@@ -16,19 +16,44 @@ import {
   kubernetesCsrRules,
   namespaceProxyEnv,
 } from "./istiod";
-import { CertManagerCaSettings, ResolvedCertManagerSettings, istioCsrIssuerProblem, resolveCertManagerSettings, signerProblems } from "./settings";
+import {
+  CertManagerCaSettings,
+  ResolvedCertManagerSettings,
+  istioCsrIssuerProblem,
+  resolveCertManagerSettings,
+  signerProblems,
+} from "./settings";
 import { CertManagerSigner, CertManagerSignerTransform } from "./signers";
 
 export { CertManagerSigner } from "./signers";
 export type { CertManagerSignerArgs, CertManagerSignerTransform, SignerResult } from "./signers";
 export {
-  CERT_MANAGER_CHART_VERSION, ISTIO_CSR_CHART_VERSION, JETSTACK_CHARTS, DEFAULT_SIGNER_VALIDITY_DAYS,
-  defaultSignerOf, isNamespaced, signerName, signerRef, signerProblems, resolveCertManagerSettings,
+  CERT_MANAGER_CHART_VERSION,
+  ISTIO_CSR_CHART_VERSION,
+  JETSTACK_CHARTS,
+  DEFAULT_SIGNER_VALIDITY_DAYS,
+  defaultSignerOf,
+  isNamespaced,
+  signerName,
+  signerRef,
+  signerProblems,
+  resolveCertManagerSettings,
 } from "./settings";
 export type {
-  CertManagerCaSettings, CertManagerMode, CertManagerInstallSettings, IstioCsrSettings, SignerSettings, GeneratedSigner,
-  NamespacedSigner, SelfSignedCaSigner, GeneratedIssuerSigner, ExistingClusterIssuerSigner, ExistingIssuerSigner,
-  GeneratedCaSettings, ResolvedCertManagerSettings, SettingsProblem,
+  CertManagerCaSettings,
+  CertManagerMode,
+  CertManagerInstallSettings,
+  IstioCsrSettings,
+  SignerSettings,
+  GeneratedSigner,
+  NamespacedSigner,
+  SelfSignedCaSigner,
+  GeneratedIssuerSigner,
+  ExistingClusterIssuerSigner,
+  ExistingIssuerSigner,
+  GeneratedCaSettings,
+  ResolvedCertManagerSettings,
+  SettingsProblem,
 } from "./settings";
 
 export interface CertManagerCaArgs {
@@ -47,7 +72,10 @@ export interface CertManagerCaArgs {
   readonly istioNamespace: string;
   /** Istio's revision: istio-csr's default `revisions`. @default none (istiod `default`) */
   readonly istioRevision?: string;
-  /** The cluster's Namespaces: namespaced Issuers and istio-csr's objects in istiod's namespace wait for them. @default none */
+  /**
+   * The cluster's Namespaces: namespaced Issuers and istio-csr's objects in istiod's namespace wait for them. @default
+   * none
+   */
   readonly namespacesReady?: Promise<pulumi.Resource[]>;
   /** Per-child escape hatch (partial args or a function): adjust a child's args or options before it is registered. */
   readonly transform?: {
@@ -102,28 +130,49 @@ export class CertManagerCa extends MeshComponent implements CaBackend {
     const afterNamespaces = (deps: pulumi.Resource[]) => namespaces.then((ns) => [...deps, ...ns]);
     if (cm.install) {
       const namespace = cm.createNamespace
-        ? new k8s.core.v1.Namespace(this.childName("cert-manager-namespace"),
-          ...transformed(t.certManagerNamespace, this.childName("cert-manager-namespace"), { metadata: { name: cm.namespace } }, k8sOpts))
+        ? new k8s.core.v1.Namespace(
+            this.childName("cert-manager-namespace"),
+            ...transformed(
+              t.certManagerNamespace,
+              this.childName("cert-manager-namespace"),
+              { metadata: { name: cm.namespace } },
+              k8sOpts,
+            ),
+          )
         : undefined;
       this.certManagerNamespace = namespace;
-      this.certManagerChart = new k8s.helm.v4.Chart(this.childName("cert-manager"), ...transformed(t.certManager, this.childName("cert-manager"), {
-        chart: "cert-manager",
-        version: cm.version,
-        repositoryOpts: { repo: cm.chartRepository },
-        name: "cert-manager",
-        namespace: namespace ? namespace.metadata.name : cm.namespace,
-        values: deepMerge(certManagerChartValues(settings.mode), cm.values),
-      }, { ...k8sOpts, dependsOn: namespace ? [namespace] : [] }));
+      this.certManagerChart = new k8s.helm.v4.Chart(
+        this.childName("cert-manager"),
+        ...transformed(
+          t.certManager,
+          this.childName("cert-manager"),
+          {
+            chart: "cert-manager",
+            version: cm.version,
+            repositoryOpts: { repo: cm.chartRepository },
+            name: "cert-manager",
+            namespace: namespace ? namespace.metadata.name : cm.namespace,
+            values: deepMerge(certManagerChartValues(settings.mode), cm.values),
+          },
+          { ...k8sOpts, dependsOn: namespace ? [namespace] : [] },
+        ),
+      );
       install.push(this.certManagerChart);
     }
 
     const signerComponents = settings.signers.map((signer) => ({
       signer,
-      component: new CertManagerSigner(this.childName(`signer-${signer.name}`), {
-        signer, certManagerNamespace: cm.namespace, provider,
-        dependsOn: signer.kind === "issuer" ? afterNamespaces(install) : install,
-        transform: t.signer,
-      }, { parent: this }),
+      component: new CertManagerSigner(
+        this.childName(`signer-${signer.name}`),
+        {
+          signer,
+          certManagerNamespace: cm.namespace,
+          provider,
+          dependsOn: signer.kind === "issuer" ? afterNamespaces(install) : install,
+          transform: t.signer,
+        },
+        { parent: this },
+      ),
     }));
     this.signers = Object.fromEntries(signerComponents.map((s) => [s.signer.name, s.component]));
     const issuers = signerComponents.flatMap((s) => (s.component.issuer ? [s.component.issuer] : []));
@@ -145,27 +194,46 @@ export class CertManagerCa extends MeshComponent implements CaBackend {
     } else {
       const csr = settings.istioCsr;
       // The pinned root: a copy taken at deploy time, so a hijacked issuer cannot swap the trust anchor.
-      const rootCa = new k8s.core.v1.Secret(this.childName("istio-csr-root-ca"), ...transformed(t.istioCsrRootCa, this.childName("istio-csr-root-ca"), {
-        metadata: { name: ISTIO_CSR_ROOT_CA_SECRET, namespace: cm.namespace, labels: MANAGED_BY_LABELS },
-        type: "Opaque",
-        stringData: { "ca.pem": defaultPem },
-      }, { ...k8sOpts, dependsOn: install }));
+      const rootCa = new k8s.core.v1.Secret(
+        this.childName("istio-csr-root-ca"),
+        ...transformed(
+          t.istioCsrRootCa,
+          this.childName("istio-csr-root-ca"),
+          {
+            metadata: { name: ISTIO_CSR_ROOT_CA_SECRET, namespace: cm.namespace, labels: MANAGED_BY_LABELS },
+            type: "Opaque",
+            stringData: { "ca.pem": defaultPem },
+          },
+          { ...k8sOpts, dependsOn: install },
+        ),
+      );
       this.istioCsrRootCa = rootCa;
-      const istioCsr = new k8s.helm.v4.Chart(this.childName("istio-csr"), ...transformed(t.istioCsr, this.childName("istio-csr"), {
-        chart: "cert-manager-istio-csr",
-        version: csr.version,
-        repositoryOpts: { repo: csr.chartRepository },
-        name: "cert-manager-istio-csr",
-        namespace: cm.namespace,
-        values: deepMerge(istioCsrChartValues({
-          issuer: defaultSigner,
-          certManagerNamespace: cm.namespace,
-          istioNamespace: args.istioNamespace,
-          trustDomain: csr.trustDomain,
-          revisions: csr.revisions ?? [args.istioRevision ?? "default"],
-          clusterId: csr.clusterId,
-        }), csr.values),
-      }, { ...k8sOpts, dependsOn: afterNamespaces([...install, ...issuers, rootCa]) }));
+      const istioCsr = new k8s.helm.v4.Chart(
+        this.childName("istio-csr"),
+        ...transformed(
+          t.istioCsr,
+          this.childName("istio-csr"),
+          {
+            chart: "cert-manager-istio-csr",
+            version: csr.version,
+            repositoryOpts: { repo: csr.chartRepository },
+            name: "cert-manager-istio-csr",
+            namespace: cm.namespace,
+            values: deepMerge(
+              istioCsrChartValues({
+                issuer: defaultSigner,
+                certManagerNamespace: cm.namespace,
+                istioNamespace: args.istioNamespace,
+                trustDomain: csr.trustDomain,
+                revisions: csr.revisions ?? [args.istioRevision ?? "default"],
+                clusterId: csr.clusterId,
+              }),
+              csr.values,
+            ),
+          },
+          { ...k8sOpts, dependsOn: afterNamespaces([...install, ...issuers, rootCa]) },
+        ),
+      );
       this.istioCsrChart = istioCsr;
       const rootCerts = defaultPem.apply((p) => [p]);
       this.delivery = { kind: "external", material: { rootCerts, rootCertBundle: rootCerts.apply(joinPems) } };

@@ -43,12 +43,20 @@ export function kubernetesCsrChartValues(signers: readonly SignerSettings[]): Re
 }
 
 /** One trust entry per signer: proxies signed by a signer trust only that signer's CA. */
-export function caCertificates(signers: readonly SignerSettings[], pems: readonly string[]): { pem: string; certSigners: string[] }[] {
-  if (pems.length !== signers.length) throw new Error(`caCertificates: ${signers.length} signers but ${pems.length} CA certificates`);
+export function caCertificates(
+  signers: readonly SignerSettings[],
+  pems: readonly string[],
+): { pem: string; certSigners: string[] }[] {
+  if (pems.length !== signers.length)
+    throw new Error(`caCertificates: ${signers.length} signers but ${pems.length} CA certificates`);
   return signers.map((s, i) => ({ pem: pems[i], certSigners: [signerName(s)] }));
 }
 
-export function kubernetesCsrMeshConfig(signers: readonly SignerSettings[], defaultSigner: SignerSettings, pems: readonly string[]): Record<string, unknown> {
+export function kubernetesCsrMeshConfig(
+  signers: readonly SignerSettings[],
+  defaultSigner: SignerSettings,
+  pems: readonly string[],
+): Record<string, unknown> {
   return {
     defaultConfig: { proxyMetadata: { ISTIO_META_CERT_SIGNER: signerRef(defaultSigner) } },
     caCertificates: caCertificates(signers, pems),
@@ -60,26 +68,38 @@ export function kubernetesCsrMeshConfig(signers: readonly SignerSettings[], defa
  * namespaced Issuer also needs cert-manager's `reference` permission on it.
  */
 export function kubernetesCsrRules(signers: readonly SignerSettings[]): PolicyRule[] {
-  const rules: PolicyRule[] = [{
-    apiGroups: ["certificates.k8s.io"],
-    resources: ["signers"],
-    verbs: ["approve"],
-    resourceNames: signers.map(signerName),
-  }];
+  const rules: PolicyRule[] = [
+    {
+      apiGroups: ["certificates.k8s.io"],
+      resources: ["signers"],
+      verbs: ["approve"],
+      resourceNames: signers.map(signerName),
+    },
+  ];
   const namespaced = signers.filter(isNamespaced).map((s) => s.name);
   if (namespaced.length > 0) {
-    rules.push({ apiGroups: ["cert-manager.io"], resources: ["signers"], verbs: ["reference"], resourceNames: [...new Set(namespaced)] });
+    rules.push({
+      apiGroups: ["cert-manager.io"],
+      resources: ["signers"],
+      verbs: ["reference"],
+      resourceNames: [...new Set(namespaced)],
+    });
   }
   return rules;
 }
 
 /** Namespace → `ISTIO_META_CERT_SIGNER` for the namespace's ProxyConfig. */
-export function namespaceProxyEnv(signers: readonly SignerSettings[], mapping: Readonly<Record<string, string>>): Record<string, Record<string, string>> {
-  return Object.fromEntries(Object.entries(mapping).map(([ns, name]) => {
-    const signer = signers.find((s) => s.name === name);
-    if (!signer) throw new Error(`namespaceSigners.${ns}: unknown signer ${name}`);
-    return [ns, { ISTIO_META_CERT_SIGNER: signerRef(signer) }];
-  }));
+export function namespaceProxyEnv(
+  signers: readonly SignerSettings[],
+  mapping: Readonly<Record<string, string>>,
+): Record<string, Record<string, string>> {
+  return Object.fromEntries(
+    Object.entries(mapping).map(([ns, name]) => {
+      const signer = signers.find((s) => s.name === name);
+      if (!signer) throw new Error(`namespaceSigners.${ns}: unknown signer ${name}`);
+      return [ns, { ISTIO_META_CERT_SIGNER: signerRef(signer) }];
+    }),
+  );
 }
 
 export const CSR_FEATURE_GATE = "ExperimentalCertificateSigningRequestControllers=true";
@@ -87,7 +107,9 @@ export const CSR_FEATURE_GATE = "ExperimentalCertificateSigningRequestController
 /** Makes Pulumi wait until cainjector filled the webhooks' CA bundle: issuers created earlier are refused. */
 const WAIT_CA_BUNDLE = { "pulumi.com/waitFor": "jsonpath={.webhooks[*].clientConfig.caBundle}" };
 
-/** cert-manager chart values: CRDs with the chart, and the CSR controllers in kubernetesCsr mode (cert-manager#5827). */
+/**
+ * cert-manager chart values: CRDs with the chart, and the CSR controllers in kubernetesCsr mode (cert-manager#5827).
+ */
 export function certManagerChartValues(mode: CertManagerMode): Record<string, unknown> {
   return {
     crds: { enabled: true, keep: true },
@@ -127,7 +149,11 @@ export function istioCsrChartValues(a: IstioCsrValuesArgs): Record<string, unkno
       certmanager: {
         // CertificateRequests for a namespaced Issuer must live in its namespace.
         namespace: isNamespaced(a.issuer) ? a.issuer.namespace : a.istioNamespace,
-        issuer: { name: a.issuer.name, kind: isNamespaced(a.issuer) ? "Issuer" : "ClusterIssuer", group: "cert-manager.io" },
+        issuer: {
+          name: a.issuer.name,
+          kind: isNamespaced(a.issuer) ? "Issuer" : "ClusterIssuer",
+          group: "cert-manager.io",
+        },
       },
       tls: {
         rootCAFile: `${ISTIO_CSR_ROOT_CA_DIR}/ca.pem`,

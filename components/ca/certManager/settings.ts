@@ -68,7 +68,8 @@ export interface ExistingIssuerSigner {
 }
 
 /** One cert-manager issuer that signs workload certificates. */
-export type SignerSettings = SelfSignedCaSigner | GeneratedIssuerSigner | ExistingClusterIssuerSigner | ExistingIssuerSigner;
+export type SignerSettings =
+  SelfSignedCaSigner | GeneratedIssuerSigner | ExistingClusterIssuerSigner | ExistingIssuerSigner;
 /** A signer whose CA cert-manager generates. */
 export type GeneratedSigner = SelfSignedCaSigner | GeneratedIssuerSigner;
 /** A signer that is a namespaced Issuer (signer domain `issuers.cert-manager.io`). */
@@ -114,7 +115,9 @@ export interface IstioCsrSettings {
 export interface CertManagerCaSettings {
   /** See `CertManagerMode`. @default "kubernetesCsr" */
   readonly mode?: CertManagerMode;
-  /** The cert-manager installation. @default {} (install cert-manager CERT_MANAGER_CHART_VERSION into `cert-manager`) */
+  /**
+   * The cert-manager installation. @default {} (install cert-manager CERT_MANAGER_CHART_VERSION into `cert-manager`)
+   */
   readonly certManager?: CertManagerInstallSettings;
   /**
    * The issuers that sign workload certificates, at least one; unique names. In kubernetesCsr mode
@@ -149,7 +152,10 @@ export interface ResolvedCertManagerSettings {
   readonly istioCsr: Required<Omit<IstioCsrSettings, "revisions">> & Pick<IstioCsrSettings, "revisions">;
 }
 
-/** The one place the defaults documented on `CertManagerCaSettings` are applied. Call after `signerProblems` found nothing. */
+/**
+ * The one place the defaults documented on `CertManagerCaSettings` are applied. Call after `signerProblems` found
+ * nothing.
+ */
 export function resolveCertManagerSettings(s: CertManagerCaSettings): ResolvedCertManagerSettings {
   const cm = s.certManager ?? {};
   const csr = s.istioCsr ?? {};
@@ -208,7 +214,10 @@ export function signerName(s: SignerSettings): string {
 }
 
 /** The default signer: `defaultSigner`, else the first one. Call only on settings `signerProblems` accepts. */
-export function defaultSignerOf<S extends SignerSettings>(s: { readonly signers: readonly S[]; readonly defaultSigner?: string }): S {
+export function defaultSignerOf<S extends SignerSettings>(s: {
+  readonly signers: readonly S[];
+  readonly defaultSigner?: string;
+}): S {
   return s.signers.find((signer) => signer.name === s.defaultSigner) ?? s.signers[0];
 }
 
@@ -220,7 +229,9 @@ export interface SettingsProblem {
 }
 
 /** Pure checks of the settings: duplicates, unknown references, combinations Istio cannot express. */
-export function signerProblems(s: Pick<CertManagerCaSettings, "mode" | "signers" | "defaultSigner" | "namespaceSigners">): SettingsProblem[] {
+export function signerProblems(
+  s: Pick<CertManagerCaSettings, "mode" | "signers" | "defaultSigner" | "namespaceSigners">,
+): SettingsProblem[] {
   const problems: SettingsProblem[] = [];
   const mode = s.mode ?? "kubernetesCsr";
   const namespaceSigners = s.namespaceSigners ?? {};
@@ -229,24 +240,37 @@ export function signerProblems(s: Pick<CertManagerCaSettings, "mode" | "signers"
   const declared = [...new Set(names)].join(", ");
   s.signers.forEach((signer, i) => {
     if (names.indexOf(signer.name) !== i) {
-      problems.push({ path: ["signers", i, "name"], input: signer.name, message: `duplicate signer ${JSON.stringify(signer.name)}; signer names must be unique` });
+      problems.push({
+        path: ["signers", i, "name"],
+        input: signer.name,
+        message: `duplicate signer ${JSON.stringify(signer.name)}; signer names must be unique`,
+      });
     }
   });
   s.signers.forEach((signer, i) => {
     // A generated CA also creates `<name>-selfsigned`: it must not be another signer's issuer.
     if (isGenerated(signer) && names.includes(`${signer.name}-selfsigned`)) {
-      problems.push({ path: ["signers", i, "name"], input: signer.name,
-        message: `signer ${JSON.stringify(signer.name)} creates a bootstrap issuer named ${JSON.stringify(`${signer.name}-selfsigned`)}, which is also a signer; rename one of them` });
+      problems.push({
+        path: ["signers", i, "name"],
+        input: signer.name,
+        message: `signer ${JSON.stringify(signer.name)} creates a bootstrap issuer named ${JSON.stringify(`${signer.name}-selfsigned`)}, which is also a signer; rename one of them`,
+      });
     }
   });
   if (s.defaultSigner !== undefined && !names.includes(s.defaultSigner)) {
-    problems.push({ path: ["defaultSigner"], input: s.defaultSigner,
-      message: `signer ${JSON.stringify(s.defaultSigner)} is not declared in signers (declared: ${declared})` });
+    problems.push({
+      path: ["defaultSigner"],
+      input: s.defaultSigner,
+      message: `signer ${JSON.stringify(s.defaultSigner)} is not declared in signers (declared: ${declared})`,
+    });
   }
   for (const [namespace, signer] of Object.entries(namespaceSigners)) {
     if (!names.includes(signer)) {
-      problems.push({ path: ["namespaceSigners", namespace], input: signer,
-        message: `signer ${JSON.stringify(signer)} is not declared in signers (declared: ${declared})` });
+      problems.push({
+        path: ["namespaceSigners", namespace],
+        input: signer,
+        message: `signer ${JSON.stringify(signer)} is not declared in signers (declared: ${declared})`,
+      });
     }
   }
   if (mode === "kubernetesCsr") {
@@ -254,13 +278,20 @@ export function signerProblems(s: Pick<CertManagerCaSettings, "mode" | "signers"
     const first = s.signers[0];
     s.signers.forEach((signer, i) => {
       if (isNamespaced(signer) !== isNamespaced(first)) {
-        problems.push({ path: ["signers", i, "kind"], input: signer.kind,
-          message: `kind ${signer.kind} mixes namespaced Issuers with ClusterIssuers; istiod has one CERT_SIGNER_DOMAIN, so use ${isNamespaced(first) ? "issuer or existingIssuer" : "selfSignedCa or existingClusterIssuer"} like signers[0]` });
+        problems.push({
+          path: ["signers", i, "kind"],
+          input: signer.kind,
+          message: `kind ${signer.kind} mixes namespaced Issuers with ClusterIssuers; istiod has one CERT_SIGNER_DOMAIN, so use ${isNamespaced(first) ? "issuer or existingIssuer" : "selfSignedCa or existingClusterIssuer"} like signers[0]`,
+        });
       }
     });
   } else if (Object.keys(namespaceSigners).length > 0) {
-    problems.push({ path: ["namespaceSigners"], input: namespaceSigners,
-      message: "istio-csr signs every workload with one issuer; per-namespace signers need mode kubernetesCsr (or remove namespaceSigners)" });
+    problems.push({
+      path: ["namespaceSigners"],
+      input: namespaceSigners,
+      message:
+        "istio-csr signs every workload with one issuer; per-namespace signers need mode kubernetesCsr (or remove namespaceSigners)",
+    });
   }
   return problems;
 }
@@ -271,6 +302,8 @@ export function signerProblems(s: Pick<CertManagerCaSettings, "mode" | "signers"
  */
 export function istioCsrIssuerProblem(issuer: SignerSettings, istioNamespace: string): string | undefined {
   if (!isNamespaced(issuer) || issuer.namespace === istioNamespace) return undefined;
-  return `istio-csr issues istiod's certificate in the Istio namespace ${JSON.stringify(istioNamespace)}, where it cannot use an Issuer in ${JSON.stringify(issuer.namespace)}: `
-    + `put the Issuer in ${JSON.stringify(istioNamespace)} (kind ${issuer.kind}) or use a ClusterIssuer (kind selfSignedCa or existingClusterIssuer)`;
+  return (
+    `istio-csr issues istiod's certificate in the Istio namespace ${JSON.stringify(istioNamespace)}, where it cannot use an Issuer in ${JSON.stringify(issuer.namespace)}: ` +
+    `put the Issuer in ${JSON.stringify(istioNamespace)} (kind ${issuer.kind}) or use a ClusterIssuer (kind selfSignedCa or existingClusterIssuer)`
+  );
 }

@@ -11,7 +11,11 @@ import { GeneratedSigner, SignerSettings, isGenerated, isNamespaced, signerKey, 
 const WAIT_READY = { "pulumi.com/waitFor": "condition=Ready" };
 
 /** cert-manager's `privateKey` from the key shape every backend shares. */
-export function certManagerPrivateKey(key: KeySpec): { algorithm: "RSA" | "ECDSA"; size: number; rotationPolicy: "Never" } {
+export function certManagerPrivateKey(key: KeySpec): {
+  algorithm: "RSA" | "ECDSA";
+  size: number;
+  rotationPolicy: "Never";
+} {
   // Never: a renewed CA keeps its key, so certificates it signed keep verifying against the pinned PEM.
   return key.algorithm === "RSA"
     ? { algorithm: "RSA", size: key.rsaBits, rotationPolicy: "Never" }
@@ -19,26 +23,47 @@ export function certManagerPrivateKey(key: KeySpec): { algorithm: "RSA" | "ECDSA
 }
 
 /** Object names of a generated CA: bootstrap self-signed issuer, CA Certificate and its Secret, CA issuer. */
-export function generatedNames(signer: SignerSettings): { bootstrap: string; certificate: string; secret: string; issuer: string } {
-  return { bootstrap: `${signer.name}-selfsigned`, certificate: `${signer.name}-ca`, secret: `${signer.name}-ca`, issuer: signer.name };
+export function generatedNames(signer: SignerSettings): {
+  bootstrap: string;
+  certificate: string;
+  secret: string;
+  issuer: string;
+} {
+  return {
+    bootstrap: `${signer.name}-selfsigned`,
+    certificate: `${signer.name}-ca`,
+    secret: `${signer.name}-ca`,
+    issuer: signer.name,
+  };
 }
 
 /** Plain objects (validated against cert-manager's schemas) for a signer whose CA cert-manager generates. */
-export function generatedCaObjects(signer: GeneratedSigner, certManagerNamespace: string):
-  { bootstrap: ClusterIssuer | Issuer; certificate: Certificate; issuer: ClusterIssuer | Issuer; secretNamespace: string } {
+export function generatedCaObjects(
+  signer: GeneratedSigner,
+  certManagerNamespace: string,
+): {
+  bootstrap: ClusterIssuer | Issuer;
+  certificate: Certificate;
+  issuer: ClusterIssuer | Issuer;
+  secretNamespace: string;
+} {
   const names = generatedNames(signer);
   const namespaced = isNamespaced(signer);
   // A ClusterIssuer's CA secret lives in cert-manager's cluster resource namespace; an Issuer's in its own.
   const secretNamespace = namespaced ? signer.namespace : certManagerNamespace;
-  const meta = (name: string) => (namespaced
-    ? { name, namespace: signer.namespace, labels: MANAGED_BY_LABELS }
-    : { name, labels: MANAGED_BY_LABELS });
+  const meta = (name: string) =>
+    namespaced ? { name, namespace: signer.namespace, labels: MANAGED_BY_LABELS } : { name, labels: MANAGED_BY_LABELS };
   const issuerKind = namespaced ? "Issuer" : "ClusterIssuer";
   const bootstrap = namespaced
     ? new Issuer({ metadata: meta(names.bootstrap), spec: { selfSigned: {} } })
     : new ClusterIssuer({ metadata: meta(names.bootstrap), spec: { selfSigned: {} } });
   const certificate = new Certificate({
-    metadata: { name: names.certificate, namespace: secretNamespace, labels: MANAGED_BY_LABELS, annotations: WAIT_READY },
+    metadata: {
+      name: names.certificate,
+      namespace: secretNamespace,
+      labels: MANAGED_BY_LABELS,
+      annotations: WAIT_READY,
+    },
     spec: {
       isCA: true,
       commonName: signer.commonName ?? signer.name,
@@ -61,7 +86,8 @@ export function caCertFromSecretData(data: Record<string, string> | undefined, s
   const encoded = data?.["ca.crt"];
   if (!encoded) throw new Error(`secret ${secretRef} has no ca.crt: is the CA Certificate issued?`);
   const pem = Buffer.from(encoded, "base64").toString("utf8");
-  if (!pem.includes("-----BEGIN CERTIFICATE-----")) throw new Error(`secret ${secretRef}: ca.crt is not a PEM certificate`);
+  if (!pem.includes("-----BEGIN CERTIFICATE-----"))
+    throw new Error(`secret ${secretRef}: ca.crt is not a PEM certificate`);
   return pem;
 }
 
@@ -72,7 +98,10 @@ export interface CertManagerSignerArgs {
   readonly certManagerNamespace: string;
   /** Provider of the cluster cert-manager runs in; every Kubernetes child uses it. */
   readonly provider: k8s.Provider;
-  /** What the issuers wait for: the cert-manager install (CRDs and webhook) when this program installs it, namespaces. @default [] */
+  /**
+   * What the issuers wait for: the cert-manager install (CRDs and webhook) when this program installs it, namespaces.
+   * @default []
+   */
   readonly dependsOn?: pulumi.Input<pulumi.Resource[]>;
   /** Per-child escape hatch (partial args or a function), as on every component of this package. */
   readonly transform?: CertManagerSignerTransform;
@@ -116,20 +145,41 @@ export class CertManagerSigner extends MeshComponent implements SignerResult {
     const k8sOpts = { parent: this, provider: args.provider };
     const objects = generatedCaObjects(signer, args.certManagerNamespace);
     const t = args.transform ?? {};
-    const bootstrap = validatedCustomResource(this.childName("selfsigned"), objects.bootstrap, { ...k8sOpts, dependsOn: args.dependsOn ?? [] },
-      undefined, t.bootstrapIssuer);
-    const certificate = validatedCustomResource(this.childName("ca"), objects.certificate, { ...k8sOpts, dependsOn: [bootstrap] }, undefined, t.certificate);
+    const bootstrap = validatedCustomResource(
+      this.childName("selfsigned"),
+      objects.bootstrap,
+      { ...k8sOpts, dependsOn: args.dependsOn ?? [] },
+      undefined,
+      t.bootstrapIssuer,
+    );
+    const certificate = validatedCustomResource(
+      this.childName("ca"),
+      objects.certificate,
+      { ...k8sOpts, dependsOn: [bootstrap] },
+      undefined,
+      t.certificate,
+    );
     this.bootstrapIssuer = bootstrap;
     this.certificate = certificate;
-    this.issuer = validatedCustomResource(this.childName("issuer"), objects.issuer, { ...k8sOpts, dependsOn: [certificate] }, undefined, t.issuer);
+    this.issuer = validatedCustomResource(
+      this.childName("issuer"),
+      objects.issuer,
+      { ...k8sOpts, dependsOn: [certificate] },
+      undefined,
+      t.issuer,
+    );
 
     const secretRef = `${objects.secretNamespace}/${generatedNames(signer).secret}`;
     // The id depends on the Certificate, so a preview before it exists reads nothing.
-    const secret = k8s.core.v1.Secret.get(this.childName("ca-secret"), certificate.id.apply(() => secretRef), {
-      ...k8sOpts,
-      dependsOn: [certificate],
-      additionalSecretOutputs: ["data", "stringData"],
-    });
+    const secret = k8s.core.v1.Secret.get(
+      this.childName("ca-secret"),
+      certificate.id.apply(() => secretRef),
+      {
+        ...k8sOpts,
+        dependsOn: [certificate],
+        additionalSecretOutputs: ["data", "stringData"],
+      },
+    );
     // ca.crt is a public certificate: unsecret it so mesh config and outputs stay readable.
     this.caPem = pulumi.unsecret(secret.data.apply((d) => this.refusing(() => caCertFromSecretData(d, secretRef))));
     this.registerOutputs({ caPem: this.caPem });

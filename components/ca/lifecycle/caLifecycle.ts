@@ -17,6 +17,7 @@ import { DeploymentRef } from "./settings";
  */
 
 /** What either mode gives a backend. */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the deprecated class below
 export interface CaLifecycle {
   /** `generate`: `GeneratedLifecycle`; `rootStack`: `RootStackLifecycle`. */
   readonly mode: "generate" | "rootStack";
@@ -51,17 +52,27 @@ export interface CaLifecycle {
  * The lifecycle for the settings' mode: `GeneratedLifecycle` (created with the caller's `opts`, so the
  * first root keeps its historic URN) or `RootStackLifecycle`. Pass `previous` (see `LifecycleCommonArgs`).
  */
-export function createCaLifecycle(name: string, args: CaLifecycleArgs, opts: pulumi.CustomResourceOptions = {}): CaLifecycle {
+export function createCaLifecycle(
+  name: string,
+  args: CaLifecycleArgs,
+  opts: pulumi.CustomResourceOptions = {},
+): CaLifecycle {
   const source = args.intermediateSource ?? { kind: "generate" };
   if (source.kind === "generate") return new GeneratedLifecycle(name, args, opts);
   const { rotation, expiry, settingsName } = args;
-  return new RootStackLifecycle(name, { rotation, expiry, settingsName, stack: source.stack, ...("previous" in args ? { previous: args.previous } : {}) }, opts);
+  return new RootStackLifecycle(
+    name,
+    { rotation, expiry, settingsName, stack: source.stack, ...("previous" in args ? { previous: args.previous } : {}) },
+    opts,
+  );
 }
 
 /**
  * @deprecated `new CaLifecycle(name, args, opts)` returns `createCaLifecycle(name, args, opts)`: a
  * `GeneratedLifecycle` or a `RootStackLifecycle` (not an instance of this class). Use those instead.
  */
+// The 0.1.0 constructor, kept so that existing programs compile.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class CaLifecycle {
   constructor(name: string, args: CaLifecycleArgs, opts: pulumi.CustomResourceOptions = {}) {
     return createCaLifecycle(name, args, opts);

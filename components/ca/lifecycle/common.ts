@@ -1,9 +1,23 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULT_INTERMEDIATE_PARAMS, DEFAULT_ROOT_PARAMS, IntermediateParams, RootParams, certParamsProblems, intermediateOutlivesRoot } from "../certParams";
+import {
+  DEFAULT_INTERMEDIATE_PARAMS,
+  DEFAULT_ROOT_PARAMS,
+  IntermediateParams,
+  RootParams,
+  certParamsProblems,
+  intermediateOutlivesRoot,
+} from "../certParams";
 import { IntermediateCaTransform } from "../tlsCa";
 import { Findings } from "./guards";
 import { LifecycleState } from "./phases";
-import { ExpirySettings, IntermediateSource, LifecycleSettings, RotationSettings, resolveIntermediate, resolveRoot } from "./settings";
+import {
+  ExpirySettings,
+  IntermediateSource,
+  LifecycleSettings,
+  RotationSettings,
+  resolveIntermediate,
+  resolveRoot,
+} from "./settings";
 
 /** What both modes of the CA lifecycle (generated.ts, rootStack.ts) share: args, names, reporting. */
 
@@ -42,7 +56,10 @@ export interface LifecycleCommonArgs {
 export interface CaLifecycleArgs extends LifecycleCommonArgs {
   /** The root (unused with a root stack source). @default RSA 4096, 3650 days, O=Istio, CN=Root CA */
   readonly root?: Partial<RootParams>;
-  /** Every cluster's intermediate (unused with a root stack source). @default RSA 4096, 730 days, O=Istio, CN=Intermediate CA, L=<cluster> */
+  /**
+   * Every cluster's intermediate (unused with a root stack source). @default RSA 4096, 730 days, O=Istio,
+   * CN=Intermediate CA, L=<cluster>
+   */
   readonly intermediate?: Partial<IntermediateParams>;
   /**
    * Where intermediates come from: issued here (`GeneratedLifecycle`), or read from a root CA stack
@@ -74,7 +91,9 @@ export function rootResourceName(name: string, generation: number): string {
   return generation === 1 ? `${name}-root` : `${name}-root-g${generation}`;
 }
 
-/** Pure: an intermediate's resource name for a signer and generation: new signer or generation, new name, so a new key. */
+/**
+ * Pure: an intermediate's resource name for a signer and generation: new signer or generation, new name, so a new key.
+ */
 export function intermediateNameFor(base: string, signerGen: number, intermediateGen: number): string {
   return signerGen === 1 && intermediateGen === 1 ? base : `${base}-r${signerGen}i${intermediateGen}`;
 }
@@ -84,8 +103,11 @@ export function lifecycleSettingsProblems(s: LifecycleSettings): string[] {
   if (s.intermediateSource.kind === "rootStack") return [];
   const root = resolveRoot(s.root);
   const inter = resolveIntermediate(s.intermediate);
-  const problems = [...certParamsProblems("root", root), ...certParamsProblems("intermediate", inter),
-    ...(s.rotation.newRoot ? certParamsProblems("rotation.newRoot", s.rotation.newRoot) : [])];
+  const problems = [
+    ...certParamsProblems("root", root),
+    ...certParamsProblems("intermediate", inter),
+    ...(s.rotation.newRoot ? certParamsProblems("rotation.newRoot", s.rotation.newRoot) : []),
+  ];
   const outlives = intermediateOutlivesRoot(root, inter);
   if (outlives) problems.push(outlives);
   return problems;
@@ -113,10 +135,15 @@ export function reportFindings(findings: Findings, settingsName: string): void {
  * facts). Warns once when `previous` was not given at all: the rotation-order check then has nothing
  * to compare with.
  */
-export function previousStateOf(args: LifecycleCommonArgs, settingsName: string): pulumi.Output<LifecycleState | undefined> {
+export function previousStateOf(
+  args: LifecycleCommonArgs,
+  settingsName: string,
+): pulumi.Output<LifecycleState | undefined> {
   if (!("previous" in args)) {
-    void pulumi.log.warn(`${settingsName}: no previous deployment state was given (previous), so the rotation-order check `
-      + `accepts any phase. Pass the stack's last ${LIFECYCLE_OUTPUT} output as previous (undefined on a first deployment); see docs/rotation.md`);
+    void pulumi.log.warn(
+      `${settingsName}: no previous deployment state was given (previous), so the rotation-order check ` +
+        `accepts any phase. Pass the stack's last ${LIFECYCLE_OUTPUT} output as previous (undefined on a first deployment); see docs/rotation.md`,
+    );
   }
   return pulumi.unsecret(pulumi.output(args.previous));
 }

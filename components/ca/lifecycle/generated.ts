@@ -2,7 +2,16 @@ import * as pulumi from "@pulumi/pulumi";
 import { IntermediateParams, RootParams } from "../certParams";
 import { CaMaterial, joinPems } from "../contract";
 import { IntermediateCa, RootCa, SigningRoot } from "../tlsCa";
-import { CaLifecycleArgs, ClusterCa, intermediateNameFor, lifecycleSettings, lifecycleSettingsProblems, previousStateOf, reportFindings, rootResourceName } from "./common";
+import {
+  CaLifecycleArgs,
+  ClusterCa,
+  intermediateNameFor,
+  lifecycleSettings,
+  lifecycleSettingsProblems,
+  previousStateOf,
+  reportFindings,
+  rootResourceName,
+} from "./common";
 import { CheckedCert, expiryFindings } from "./guards";
 import { IstiodAdditions, istiodAdditionsFor } from "./istiod";
 import { LifecycleState, checkTransition, phasePlan, signerGeneration } from "./phases";
@@ -39,7 +48,8 @@ export class GeneratedLifecycle {
     const settings = lifecycleSettings({ ...args, intermediateSource: { kind: "generate" } });
     const settingsName = args.settingsName ?? name;
     const problems = lifecycleSettingsProblems(settings);
-    if (problems.length > 0) throw new Error(`${settingsName}: invalid CA lifecycle settings:\n  - ${problems.join("\n  - ")}`);
+    if (problems.length > 0)
+      throw new Error(`${settingsName}: invalid CA lifecycle settings:\n  - ${problems.join("\n  - ")}`);
     this.settingsName = settingsName;
     this.expiry = settings.expiry;
     this.restartDeployments = settings.rotation.restartDeployments;
@@ -65,16 +75,20 @@ export class GeneratedLifecycle {
     this.generations = { signer: signerGeneration(desired), intermediate: desired.intermediateGeneration };
     // During dual and cutover the current root is on its way out: its expiry only warns.
     const rotating = plan.trusted.length > 1;
-    const trusted = plan.trusted.map((t) => t === "current"
-      ? { role: `root (generation ${g})`, pem: roots[g].certPem, retiring: rotating }
-      : { role: `new root (generation ${g + 1})`, pem: roots[g + 1].certPem, retiring: false });
+    const trusted = plan.trusted.map((t) =>
+      t === "current"
+        ? { role: `root (generation ${g})`, pem: roots[g].certPem, retiring: rotating }
+        : { role: `new root (generation ${g + 1})`, pem: roots[g + 1].certPem, retiring: false },
+    );
     this.rootCerts = pulumi.all([this.state, pulumi.all(trusted.map((t) => t.pem))]).apply(([, pems]) => {
       const certs: CheckedCert[] = trusted.map((t, i) => ({ role: t.role, pem: pems[i], retiring: t.retiring }));
       reportFindings(expiryFindings(certs, this.expiry, new Date()), `${settingsName}.expiry`);
       return pems;
     });
     this.rootCertBundle = this.rootCerts.apply(joinPems);
-    this.istiodAdditions = pulumi.all([this.state, this.rootCertBundle]).apply(([s, bundle]) => istiodAdditionsFor(s, bundle));
+    this.istiodAdditions = pulumi
+      .all([this.state, this.rootCertBundle])
+      .apply(([s, bundle]) => istiodAdditionsFor(s, bundle));
   }
 
   /**
@@ -87,16 +101,23 @@ export class GeneratedLifecycle {
 
   /** A cluster's intermediate, issued by the signing root (signer and generation in its resource name). */
   public intermediate(name: string, cluster: ClusterCa, opts: pulumi.ComponentResourceOptions): Required<CaMaterial> {
-    const ca = new IntermediateCa(this.intermediateResourceName(name), {
-      root: this.signingRoot,
-      params: cluster.params ?? this.intermediateDefaults,
-      clusterName: cluster.clusterName,
-      istioNamespace: cluster.istioNamespace,
-      trustedRoots: this.rootCerts,
-      transform: cluster.transform,
-    }, opts);
+    const ca = new IntermediateCa(
+      this.intermediateResourceName(name),
+      {
+        root: this.signingRoot,
+        params: cluster.params ?? this.intermediateDefaults,
+        clusterName: cluster.clusterName,
+        istioNamespace: cluster.istioNamespace,
+        trustedRoots: this.rootCerts,
+        transform: cluster.transform,
+      },
+      opts,
+    );
     const cert = ca.material.intermediateCert.apply((pem) => {
-      reportFindings(expiryFindings([{ role: `intermediate of cluster ${cluster.clusterName}`, pem }], this.expiry, new Date()), `${this.settingsName}.expiry`);
+      reportFindings(
+        expiryFindings([{ role: `intermediate of cluster ${cluster.clusterName}`, pem }], this.expiry, new Date()),
+        `${this.settingsName}.expiry`,
+      );
       return pem;
     });
     return { ...ca.material, intermediateCert: cert };

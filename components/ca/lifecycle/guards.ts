@@ -26,7 +26,10 @@ export interface CheckedCert {
   readonly retiring?: boolean;
 }
 
-export interface Findings { readonly warnings: string[]; readonly errors: string[] }
+export interface Findings {
+  readonly warnings: string[];
+  readonly errors: string[];
+}
 
 /**
  * Expiry windows: within `warnDays` a warning, within `errorDays` (or expired) an error unless the
@@ -41,9 +44,14 @@ export function expiryFindings(certs: readonly CheckedCert[], cfg: ExpirySetting
     const daysLeft = Math.floor((expires.getTime() - now.getTime()) / DAY_MS);
     if (daysLeft >= cfg.warnDays) continue;
     const what = `${c.role} "${subjectOf(cert)}" (sha256 ${fingerprintOf(cert)})`;
-    const when = daysLeft < 0 ? `expired on ${expires.toISOString()}` : `expires on ${expires.toISOString()} (in ${daysLeft} days)`;
+    const when =
+      daysLeft < 0
+        ? `expired on ${expires.toISOString()}`
+        : `expires on ${expires.toISOString()} (in ${daysLeft} days)`;
     if (daysLeft < cfg.errorDays && !c.retiring && !isAcknowledged(cert, cfg.acknowledge)) {
-      errors.push(`${what} ${when}, within the ${cfg.errorDays}-day limit: rotate it (see docs/rotation.md), or accept it for now by adding its subject or fingerprint to expiry.acknowledge`);
+      errors.push(
+        `${what} ${when}, within the ${cfg.errorDays}-day limit: rotate it (see docs/rotation.md), or accept it for now by adding its subject or fingerprint to expiry.acknowledge`,
+      );
     } else {
       warnings.push(`${what} ${when}${c.retiring ? " (being rotated out)" : ""}`);
     }
@@ -67,13 +75,19 @@ export function materialIssues(intermediatePem: string, rootPems: readonly strin
   if (!inter.ca) issues.push(`${context}: ${name(inter)} is not a CA certificate`);
   const lifetime = Date.parse(inter.validTo) - Date.parse(inter.validFrom);
   if (lifetime <= WORKLOAD_TTL_MS) {
-    issues.push(`${context}: ${name(inter)} is valid for ${Math.round(lifetime / 3_600_000)} hours, not longer than the 24h workload certificate TTL`);
+    issues.push(
+      `${context}: ${name(inter)} is valid for ${Math.round(lifetime / 3_600_000)} hours, not longer than the 24h workload certificate TTL`,
+    );
   }
   const issuer = signingRoot(inter, roots);
   if (!issuer) {
-    issues.push(`${context}: ${name(inter)} is not signed by any trusted root (${roots.map(name).join(", ") || "none"})`);
+    issues.push(
+      `${context}: ${name(inter)} is not signed by any trusted root (${roots.map(name).join(", ") || "none"})`,
+    );
   } else if (Date.parse(inter.validTo) > Date.parse(issuer.validTo)) {
-    issues.push(`${context}: ${name(inter)} expires on ${new Date(inter.validTo).toISOString()}, after its root ${name(issuer)} (${new Date(issuer.validTo).toISOString()}); an intermediate cannot outlive its root`);
+    issues.push(
+      `${context}: ${name(inter)} expires on ${new Date(inter.validTo).toISOString()}, after its root ${name(issuer)} (${new Date(issuer.validTo).toISOString()}); an intermediate cannot outlive its root`,
+    );
   }
   return issues;
 }

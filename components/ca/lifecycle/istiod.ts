@@ -29,19 +29,38 @@ export function istiodAdditionsFor(state: LifecycleState, rootBundle: string): I
  * trusted roots change. Also used by backends whose roots are supplied rather than phased (`provided`).
  */
 export function trustBundleAdditions(rootBundle: string, multiRoot: boolean): IstiodAdditions {
-  return { env: multiRoot ? { ISTIO_MULTIROOT_MESH: "true" } : {}, podAnnotations: { [ROOT_BUNDLE_ANNOTATION]: sha256(rootBundle) } };
+  return {
+    env: multiRoot ? { ISTIO_MULTIROOT_MESH: "true" } : {},
+    podAnnotations: { [ROOT_BUNDLE_ANNOTATION]: sha256(rootBundle) },
+  };
 }
 
 /**
  * A backend's istiod settings plus the lifecycle's additions, through the env and annotation channels;
  * a conflict is reported against `backend` (the component whose settings these are) when given.
  */
-export function withIstiodAdditions(settings: IstiodSettings, additions: pulumi.Output<IstiodAdditions>, backend?: pulumi.Resource): IstiodSettings {
+export function withIstiodAdditions(
+  settings: IstiodSettings,
+  additions: pulumi.Output<IstiodAdditions>,
+  backend?: pulumi.Resource,
+): IstiodSettings {
   return {
     ...settings,
-    env: mergeNamedMaps("istiod env", [{ source: "the CA backend", values: settings.env },
-      { source: "the CA lifecycle", values: additions.apply((a) => a.env) }], backend),
-    podAnnotations: mergeNamedMaps("istiod pod annotation", [{ source: "the CA backend", values: settings.podAnnotations },
-      { source: "the CA lifecycle", values: additions.apply((a) => a.podAnnotations) }], backend),
+    env: mergeNamedMaps(
+      "istiod env",
+      [
+        { source: "the CA backend", values: settings.env },
+        { source: "the CA lifecycle", values: additions.apply((a) => a.env) },
+      ],
+      backend,
+    ),
+    podAnnotations: mergeNamedMaps(
+      "istiod pod annotation",
+      [
+        { source: "the CA backend", values: settings.podAnnotations },
+        { source: "the CA lifecycle", values: additions.apply((a) => a.podAnnotations) },
+      ],
+      backend,
+    ),
   };
 }

@@ -33,10 +33,14 @@ export interface PhasePlan {
 
 export function phasePlan(phase: RootPhase): PhasePlan {
   switch (phase) {
-    case "steady": return { trusted: ["current"], signer: "current", nextRootExists: false, multiRoot: false };
-    case "dual": return { trusted: ["current", "next"], signer: "current", nextRootExists: true, multiRoot: true };
-    case "cutover": return { trusted: ["current", "next"], signer: "next", nextRootExists: true, multiRoot: true };
-    case "finalize": return { trusted: ["next"], signer: "next", nextRootExists: true, multiRoot: false };
+    case "steady":
+      return { trusted: ["current"], signer: "current", nextRootExists: false, multiRoot: false };
+    case "dual":
+      return { trusted: ["current", "next"], signer: "current", nextRootExists: true, multiRoot: true };
+    case "cutover":
+      return { trusted: ["current", "next"], signer: "next", nextRootExists: true, multiRoot: true };
+    case "finalize":
+      return { trusted: ["next"], signer: "next", nextRootExists: true, multiRoot: false };
   }
 }
 
@@ -69,7 +73,8 @@ function checkRootMove(prev: LifecycleState, next: LifecycleState): string | und
   const to = ROOT_PHASES.indexOf(next.rootPhase);
   const completesRotation = prev.rootPhase === "finalize" && next.rootPhase === "steady";
   if (completesRotation) {
-    return next.rootGeneration === g + 1 ? undefined
+    return next.rootGeneration === g + 1
+      ? undefined
       : `after finalize, steady needs rootGeneration ${g + 1} (the new root becomes the current one), got ${next.rootGeneration}; or go back to cutover with rootGeneration ${g}`;
   }
   if (next.rootGeneration !== g) {
@@ -88,7 +93,10 @@ function checkRootMove(prev: LifecycleState, next: LifecycleState): string | und
 function checkRootParams(prev: LifecycleState, next: LifecycleState): string | undefined {
   const known = (a?: string, b?: string) => a !== undefined && b !== undefined;
   if (prev.rootPhase === "finalize" && next.rootPhase === "steady") {
-    if (known(prev.nextRootParamsDigest, next.rootParamsDigest) && prev.nextRootParamsDigest !== next.rootParamsDigest) {
+    if (
+      known(prev.nextRootParamsDigest, next.rootParamsDigest) &&
+      prev.nextRootParamsDigest !== next.rootParamsDigest
+    ) {
       return "after finalize, the root parameters (root) must be exactly those the new root was issued with (rotation.newRoot); copy rotation.newRoot to root and remove rotation.newRoot";
     }
     return undefined;
@@ -97,8 +105,12 @@ function checkRootParams(prev: LifecycleState, next: LifecycleState): string | u
     return `changing the root parameters (root) would replace the root in service and break every workload's trust at once; rotate it instead: keep root as deployed, set rotation.newRoot and apply rootPhase "dual"`;
   }
   const rotating = (s: LifecycleState) => s.rootPhase !== "steady";
-  if (rotating(prev) && rotating(next) && known(prev.nextRootParamsDigest, next.nextRootParamsDigest)
-    && prev.nextRootParamsDigest !== next.nextRootParamsDigest) {
+  if (
+    rotating(prev) &&
+    rotating(next) &&
+    known(prev.nextRootParamsDigest, next.nextRootParamsDigest) &&
+    prev.nextRootParamsDigest !== next.nextRootParamsDigest
+  ) {
     return "rotation.newRoot cannot change during a root rotation (the new root would be replaced); restore it, or go back to steady from dual and start over";
   }
   return undefined;
@@ -109,8 +121,16 @@ export function parseLifecycleState(raw: unknown, where: string): LifecycleState
   const r = raw as Record<string, unknown> | null;
   const gen = (k: string) => (r && Number.isInteger(r[k]) && (r[k] as number) >= 1 ? (r[k] as number) : undefined);
   const phase = r?.rootPhase;
-  if (!r || typeof r !== "object" || !ROOT_PHASES.includes(phase as RootPhase) || !gen("rootGeneration") || !gen("intermediateGeneration")) {
-    throw new Error(`${where} is not a lifecycle state (rootPhase one of ${ROOT_PHASES.join(", ")}, rootGeneration and intermediateGeneration whole numbers >= 1): got ${JSON.stringify(raw)}`);
+  if (
+    !r ||
+    typeof r !== "object" ||
+    !ROOT_PHASES.includes(phase as RootPhase) ||
+    !gen("rootGeneration") ||
+    !gen("intermediateGeneration")
+  ) {
+    throw new Error(
+      `${where} is not a lifecycle state (rootPhase one of ${ROOT_PHASES.join(", ")}, rootGeneration and intermediateGeneration whole numbers >= 1): got ${JSON.stringify(raw)}`,
+    );
   }
   const digest = (k: string) => (typeof r[k] === "string" ? { [k]: r[k] as string } : {});
   return {

@@ -13,8 +13,11 @@ export const CA_MATERIAL_ANNOTATION = "istio-mesh-ca/ca-material";
  * leaves. Changes on an intermediate rotation and on every root phase that changes either.
  */
 export function materialFingerprint(material: CaMaterial): pulumi.Output<string> {
-  return pulumi.all([material.rootCertBundle, material.intermediateCert ?? ""]).apply(([bundle, inter]) =>
-    crypto.createHash("sha256").update(bundle).update("\0").update(inter).digest("hex").slice(0, 32));
+  return pulumi
+    .all([material.rootCertBundle, material.intermediateCert ?? ""])
+    .apply(([bundle, inter]) =>
+      crypto.createHash("sha256").update(bundle).update("\0").update(inter).digest("hex").slice(0, 32),
+    );
 }
 
 export interface WorkloadRestartsArgs {
@@ -37,10 +40,14 @@ export class WorkloadRestarts extends MeshComponent {
     super("ca", "WorkloadRestarts", name, opts);
     const fingerprint = materialFingerprint(args.material);
     for (const d of args.deployments.filter((x) => !x.cluster || x.cluster === args.clusterName)) {
-      new k8s.apps.v1.DeploymentPatch(this.childName(`${d.namespace}-${d.name}`), {
-        metadata: { name: d.name, namespace: d.namespace, annotations: { "pulumi.com/patchForce": "true" } },
-        spec: { template: { metadata: { annotations: { [CA_MATERIAL_ANNOTATION]: fingerprint } } } },
-      }, { parent: this, provider: args.provider, retainOnDelete: true });
+      new k8s.apps.v1.DeploymentPatch(
+        this.childName(`${d.namespace}-${d.name}`),
+        {
+          metadata: { name: d.name, namespace: d.namespace, annotations: { "pulumi.com/patchForce": "true" } },
+          spec: { template: { metadata: { annotations: { [CA_MATERIAL_ANNOTATION]: fingerprint } } } },
+        },
+        { parent: this, provider: args.provider, retainOnDelete: true },
+      );
     }
     this.registerOutputs({});
   }

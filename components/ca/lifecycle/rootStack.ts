@@ -1,6 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CaMaterial, joinPems } from "../contract";
-import { ClusterCa, LIFECYCLE_OUTPUT, LifecycleCommonArgs, lifecycleSettings, previousStateOf, reportFindings } from "./common";
+import {
+  ClusterCa,
+  LIFECYCLE_OUTPUT,
+  LifecycleCommonArgs,
+  lifecycleSettings,
+  previousStateOf,
+  reportFindings,
+} from "./common";
 import { CheckedCert, expiryFindings, materialIssues } from "./guards";
 import { IstiodAdditions, istiodAdditionsFor } from "./istiod";
 import { LifecycleState, checkTransition, parseLifecycleState, phasePlan } from "./phases";
@@ -13,7 +20,10 @@ export interface RootStackLifecycleArgs extends LifecycleCommonArgs {
 }
 
 /** One cluster's published intermediate in a root stack's `intermediates` output. */
-interface PublishedIntermediate { readonly intermediateCert: string; readonly certChain: string }
+interface PublishedIntermediate {
+  readonly intermediateCert: string;
+  readonly certChain: string;
+}
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
@@ -30,7 +40,8 @@ export function publishedIntermediate(raw: unknown, cluster: string): PublishedI
   if (!isRecord(entry)) return undefined;
   const { intermediateCert, certChain } = entry;
   return typeof intermediateCert === "string" && intermediateCert && typeof certChain === "string" && certChain
-    ? { intermediateCert, certChain } : undefined;
+    ? { intermediateCert, certChain }
+    : undefined;
 }
 
 /** Pure: a cluster's key in a root stack's `intermediateKeys` output; undefined when absent. */
@@ -63,7 +74,11 @@ export class RootStackLifecycle {
   private readonly expiry: ExpirySettings;
 
   constructor(name: string, args: RootStackLifecycleArgs, opts: pulumi.CustomResourceOptions = {}) {
-    const settings = lifecycleSettings({ rotation: args.rotation, expiry: args.expiry, intermediateSource: { kind: "rootStack", stack: args.stack } });
+    const settings = lifecycleSettings({
+      rotation: args.rotation,
+      expiry: args.expiry,
+      intermediateSource: { kind: "rootStack", stack: args.stack },
+    });
     const settingsName = args.settingsName ?? name;
     const stack = args.stack;
     this.settingsName = settingsName;
@@ -75,13 +90,25 @@ export class RootStackLifecycle {
     this.ref = new pulumi.StackReference(`${name}-root-stack`, { name: stack }, opts);
     const fromRoot = this.ref.requireOutput(LIFECYCLE_OUTPUT).apply((raw) => {
       // Digests describe the root stack's own config; this stack follows phases and generations only.
-      const { rootPhase, rootGeneration, intermediateGeneration } = parseLifecycleState(raw, `root stack ${stack}: output ${LIFECYCLE_OUTPUT}`);
+      const { rootPhase, rootGeneration, intermediateGeneration } = parseLifecycleState(
+        raw,
+        `root stack ${stack}: output ${LIFECYCLE_OUTPUT}`,
+      );
       return { rootPhase, rootGeneration, intermediateGeneration };
     });
     this.state = pulumi.all([previous, fromRoot]).apply(([prev, next]) => {
-      const why = checkTransition(prev && { rootPhase: prev.rootPhase, rootGeneration: prev.rootGeneration, intermediateGeneration: prev.intermediateGeneration }, next);
+      const why = checkTransition(
+        prev && {
+          rootPhase: prev.rootPhase,
+          rootGeneration: prev.rootGeneration,
+          intermediateGeneration: prev.intermediateGeneration,
+        },
+        next,
+      );
       if (why) {
-        throw new Error(`${settingsName}.intermediateSource: root stack ${stack} is at ${next.rootPhase} (rootGeneration ${next.rootGeneration}) but this stack cannot follow: ${why}. Apply each phase to every cluster stack before moving the root stack on; roll the root stack back to the phase this stack can take next.`);
+        throw new Error(
+          `${settingsName}.intermediateSource: root stack ${stack} is at ${next.rootPhase} (rootGeneration ${next.rootGeneration}) but this stack cannot follow: ${why}. Apply each phase to every cluster stack before moving the root stack on; roll the root stack back to the phase this stack can take next.`,
+        );
       }
       return next;
     });
@@ -89,36 +116,58 @@ export class RootStackLifecycle {
       const pems = parseRootCerts(raw);
       if (!pems) throw new Error(`${settingsName}.intermediateSource: root stack ${stack} exports no rootCerts`);
       const rotating = phasePlan(s.rootPhase).trusted.length > 1;
-      const certs: CheckedCert[] = pems.map((pem, i) => ({ role: i === 0 ? "root" : "new root", pem, retiring: rotating && i === 0 }));
+      const certs: CheckedCert[] = pems.map((pem, i) => ({
+        role: i === 0 ? "root" : "new root",
+        pem,
+        retiring: rotating && i === 0,
+      }));
       reportFindings(expiryFindings(certs, this.expiry, new Date()), `${settingsName}.expiry`);
       return pems;
     });
     this.rootCertBundle = this.rootCerts.apply(joinPems);
-    this.istiodAdditions = pulumi.all([this.state, this.rootCertBundle]).apply(([s, bundle]) => istiodAdditionsFor(s, bundle));
+    this.istiodAdditions = pulumi
+      .all([this.state, this.rootCertBundle])
+      .apply(([s, bundle]) => istiodAdditionsFor(s, bundle));
   }
 
   /** Refused: this mode issues no intermediate; its material comes with `intermediate(...)`. */
   public intermediateResourceName(_base: string): string {
-    throw new Error(`${this.settingsName}: intermediates come from the root stack; use clusterCaMaterial(...).material`);
+    throw new Error(
+      `${this.settingsName}: intermediates come from the root stack; use clusterCaMaterial(...).material`,
+    );
   }
 
   /** A cluster's intermediate as the root stack published it, checked against the trusted roots. */
   public intermediate(_name: string, cluster: ClusterCa, _opts: pulumi.ComponentResourceOptions): Required<CaMaterial> {
     const context = `intermediate of cluster ${cluster.clusterName}`;
-    const missing = () => new Error(`${this.settingsName}.intermediateSource: root stack ${this.stack} has no intermediate for cluster ${JSON.stringify(cluster.clusterName)}; add {name: ${cluster.clusterName}} to istio-mesh-ca:rootCa.clusters in that stack and update it first`);
-    const published = pulumi.all([this.state, this.ref.requireOutput("intermediates"), this.rootCerts]).apply(([, all, roots]) => {
-      const entry = publishedIntermediate(all, cluster.clusterName);
-      if (!entry) throw missing();
-      const problems = materialIssues(entry.intermediateCert, roots, `${this.settingsName}.intermediateSource (${context})`);
-      if (problems.length > 0) throw new Error(problems.join("\n  - "));
-      reportFindings(expiryFindings([{ role: context, pem: entry.intermediateCert }], this.expiry, new Date()), `${this.settingsName}.expiry`);
-      return entry;
-    });
-    const key = pulumi.secret(pulumi.all([this.state, this.ref.requireOutput("intermediateKeys")]).apply(([, keys]) => {
-      const k = publishedKey(keys, cluster.clusterName);
-      if (!k) throw missing();
-      return k;
-    }));
+    const missing = () =>
+      new Error(
+        `${this.settingsName}.intermediateSource: root stack ${this.stack} has no intermediate for cluster ${JSON.stringify(cluster.clusterName)}; add {name: ${cluster.clusterName}} to istio-mesh-ca:rootCa.clusters in that stack and update it first`,
+      );
+    const published = pulumi
+      .all([this.state, this.ref.requireOutput("intermediates"), this.rootCerts])
+      .apply(([, all, roots]) => {
+        const entry = publishedIntermediate(all, cluster.clusterName);
+        if (!entry) throw missing();
+        const problems = materialIssues(
+          entry.intermediateCert,
+          roots,
+          `${this.settingsName}.intermediateSource (${context})`,
+        );
+        if (problems.length > 0) throw new Error(problems.join("\n  - "));
+        reportFindings(
+          expiryFindings([{ role: context, pem: entry.intermediateCert }], this.expiry, new Date()),
+          `${this.settingsName}.expiry`,
+        );
+        return entry;
+      });
+    const key = pulumi.secret(
+      pulumi.all([this.state, this.ref.requireOutput("intermediateKeys")]).apply(([, keys]) => {
+        const k = publishedKey(keys, cluster.clusterName);
+        if (!k) throw missing();
+        return k;
+      }),
+    );
     return {
       rootCerts: this.rootCerts,
       rootCertBundle: this.rootCertBundle,

@@ -11,7 +11,10 @@ import { LifecycleState, RootPhase } from "./phases";
 export type IntermediateSource =
   /** Issued in this stack by the root this stack holds. */
   | { readonly kind: "generate" }
-  /** Issued by a root CA stack (stacks/rootCa.ts) and read through a StackReference (`<organization>/<project>/<stack>`). */
+  /**
+   * Issued by a root CA stack (stacks/rootCa.ts) and read through a StackReference
+   * (`<organization>/<project>/<stack>`).
+   */
   | { readonly kind: "rootStack"; readonly stack: string };
 
 /** A Deployment whose pods get a fresh workload certificate when the CA material changes. */
@@ -62,9 +65,21 @@ export const resolveIntermediate = (p?: IntermediateParams): IntermediateParams 
 
 /** Stable digest of certificate parameters (defaults applied), to notice a root being changed in place. */
 export function paramsDigest(p: RootParams): string {
-  const canonical = (v: unknown): unknown => Array.isArray(v) ? v.map(canonical)
-    : v && typeof v === "object" ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])])) : v;
-  return crypto.createHash("sha256").update(JSON.stringify(canonical(p))).digest("hex").slice(0, 16);
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(canonical)
+      : v && typeof v === "object"
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  return crypto
+    .createHash("sha256")
+    .update(JSON.stringify(canonical(p)))
+    .digest("hex")
+    .slice(0, 16);
 }
 
 /** The state a stack that holds the root asks for, from its settings. */

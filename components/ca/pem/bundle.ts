@@ -21,4 +21,3 @@ export function parseCertBundle(bundle: string): crypto.X509Certificate[] | unde
     return undefined;
   }
 }
-

@@ -1,6 +1,13 @@
 import * as crypto from "crypto";
 import { AsnConvert } from "@peculiar/asn1-schema";
-import { BasicConstraints, Certificate, KeyUsage, KeyUsageFlags, id_ce_basicConstraints, id_ce_keyUsage } from "@peculiar/asn1-x509";
+import {
+  BasicConstraints,
+  Certificate,
+  KeyUsage,
+  KeyUsageFlags,
+  id_ce_basicConstraints,
+  id_ce_keyUsage,
+} from "@peculiar/asn1-x509";
 
 /**
  * One certificate (Node's `crypto.X509Certificate`): how messages name it, who signed it, what its CA
@@ -41,7 +48,10 @@ export function signedBy(cert: crypto.X509Certificate, issuer: crypto.X509Certif
 }
 
 /** The certificate among `roots` that signed `cert`, if any. */
-export function signingRoot(cert: crypto.X509Certificate, roots: readonly crypto.X509Certificate[]): crypto.X509Certificate | undefined {
+export function signingRoot(
+  cert: crypto.X509Certificate,
+  roots: readonly crypto.X509Certificate[],
+): crypto.X509Certificate | undefined {
   return roots.find((r) => signedBy(cert, r));
 }
 
@@ -78,7 +88,6 @@ export function caExtensions(cert: crypto.X509Certificate): CaExtensions {
   }
 }
 
-
 /**
  * Refuses keys istiod cannot or should not sign with: RSA below 2048 bits, EC curves other than
  * P-256/P-384/P-521, anything but RSA or ECDSA (istio's pkg/security/pkg/pki/util loads RSA and EC keys only).
@@ -86,7 +95,8 @@ export function caExtensions(cert: crypto.X509Certificate): CaExtensions {
 export function weakKey(cert: crypto.X509Certificate): string | undefined {
   const k = cert.publicKey;
   const d = k.asymmetricKeyDetails ?? {};
-  if (k.asymmetricKeyType === "rsa" && (d.modulusLength ?? 0) < 2048) return `an RSA key of ${d.modulusLength} bits (at least 2048 required)`;
+  if (k.asymmetricKeyType === "rsa" && (d.modulusLength ?? 0) < 2048)
+    return `an RSA key of ${d.modulusLength} bits (at least 2048 required)`;
   if (k.asymmetricKeyType === "ec" && !["prime256v1", "secp384r1", "secp521r1"].includes(d.namedCurve ?? "")) {
     return `an EC key on curve ${d.namedCurve} (P-256, P-384 or P-521 required)`;
   }
@@ -98,7 +108,11 @@ export function weakKey(cert: crypto.X509Certificate): string | undefined {
 }
 
 /** Why `keyPem` cannot be the key of `cert`, or undefined when it is. Never includes the key. */
-export function keyMismatch(cert: crypto.X509Certificate, keyPem: string, certKey = "the certificate"): string | undefined {
+export function keyMismatch(
+  cert: crypto.X509Certificate,
+  keyPem: string,
+  certKey = "the certificate",
+): string | undefined {
   if (/-{5}BEGIN ENCRYPTED PRIVATE KEY-{5}|Proc-Type: 4,ENCRYPTED/.test(keyPem)) {
     return "is an encrypted private key; istiod needs it unencrypted (it is stored encrypted as a Pulumi secret): openssl pkey -in key.pem -out plain-key.pem";
   }

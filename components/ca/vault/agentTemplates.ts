@@ -18,7 +18,8 @@ export interface AgentTemplate {
 }
 
 /** A field of the KV secret, rendered byte for byte. */
-const kvTemplate = (path: string, keyData: string, field: string): string => `{{- with secret "${path}" -}}\n{{ index ${keyData} "${field}" }}\n{{- end -}}\n`;
+const kvTemplate = (path: string, keyData: string, field: string): string =>
+  `{{- with secret "${path}" -}}\n{{ index ${keyData} "${field}" }}\n{{- end -}}\n`;
 
 /**
  * Pure: one template per file, each the same-named field of the KV secret: `ca-cert.pem` the
@@ -27,7 +28,9 @@ const kvTemplate = (path: string, keyData: string, field: string): string => `{{
  */
 export function agentTemplates(p: VaultReadPaths): Record<CaFile, AgentTemplate> {
   const keyData = p.kvV2 ? ".Data.data" : ".Data";
-  return Object.fromEntries(CA_FILES.map((file) => [file, { secretPath: p.caSecret, template: kvTemplate(p.caSecret, keyData, file) }])) as Record<CaFile, AgentTemplate>;
+  return Object.fromEntries(
+    CA_FILES.map((file) => [file, { secretPath: p.caSecret, template: kvTemplate(p.caSecret, keyData, file) }]),
+  ) as Record<CaFile, AgentTemplate>;
 }
 
 export interface InjectorAnnotationArgs {
@@ -41,7 +44,10 @@ export interface InjectorAnnotationArgs {
   /** The Vault address the agent talks to (also right when the injector was installed by someone else). */
   readonly address: string;
   readonly vaultNamespace?: string;
-  /** How often the agent reads the KV secret again (config `agentRenderInterval`); unset: the injector's or the agent's default. */
+  /**
+   * How often the agent reads the KV secret again (config `agentRenderInterval`); unset: the injector's or the agent's
+   * default.
+   */
   readonly renderInterval?: string;
   /** How the agent verifies Vault's TLS certificate (config `agentTls`). */
   readonly tls?: {

@@ -15,8 +15,20 @@ export type { VaultPkiArgs, VaultPkiTransform, IssuedIntermediate } from "./pki"
 export { vaultProvider } from "./provider";
 export { durationSeconds, resolveVaultSettings, vaultSettingsProblems } from "./settings";
 export type {
-  VaultCaSettings, ResolvedVaultCaSettings, VaultRootInput, VaultRootSettings, VaultInternalRoot, VaultOfflineRoot, VaultIntermediateSettings, VaultAuditSettings,
-  VaultKvSettings, VaultKubernetesAuthSettings, VaultAgentTlsSettings, VaultInjectorSettings, TokenReviewer, VaultRootMode,
+  VaultCaSettings,
+  ResolvedVaultCaSettings,
+  VaultRootInput,
+  VaultRootSettings,
+  VaultInternalRoot,
+  VaultOfflineRoot,
+  VaultIntermediateSettings,
+  VaultAuditSettings,
+  VaultKvSettings,
+  VaultKubernetesAuthSettings,
+  VaultAgentTlsSettings,
+  VaultInjectorSettings,
+  TokenReviewer,
+  VaultRootMode,
 } from "./settings";
 
 /**
@@ -79,39 +91,73 @@ export class VaultCa extends MeshComponent implements CaBackend {
     super("ca", "VaultCa", name, opts);
     const { shared } = args;
     this.clusterWaitsFor = shared.pki.firstWrites;
-    const settings = "resolved" in args.settings ? args.settings : resolvedVaultSettings(this, args.settingsName ?? name, args.settings);
+    const settings =
+      "resolved" in args.settings
+        ? args.settings
+        : resolvedVaultSettings(this, args.settingsName ?? name, args.settings);
     const vopts = { parent: this, provider: shared.provider };
     const auth = settings.kubernetesAuth;
     const t = args.transform ?? {};
 
-    const authBackend = new vault.AuthBackend(this.childName("k8s-auth"), ...transformed(t.authBackend, this.childName("k8s-auth"), {
-      type: "kubernetes",
-      path: auth.path,
-      description: "istiod logs in here to read its CA",
-    }, { ...vopts, dependsOn: shared.pki.firstWrites }));
+    const authBackend = new vault.AuthBackend(
+      this.childName("k8s-auth"),
+      ...transformed(
+        t.authBackend,
+        this.childName("k8s-auth"),
+        {
+          type: "kubernetes",
+          path: auth.path,
+          description: "istiod logs in here to read its CA",
+        },
+        { ...vopts, dependsOn: shared.pki.firstWrites },
+      ),
+    );
     // The reviewer is explicit (kubernetesAuth.tokenReviewer): unless Vault is meant to review with its own
     // pod's token (vaultPod), disable_local_ca_jwt stops a Vault running in a pod from doing so.
-    const authConfig = new vault.kubernetes.AuthBackendConfig(this.childName("k8s-auth-config"), ...transformed(t.authBackendConfig, this.childName("k8s-auth-config"), {
-      backend: authBackend.path,
-      kubernetesHost: auth.host,
-      kubernetesCaCert: auth.caCertPem,
-      disableLocalCaJwt: auth.tokenReviewer !== "vaultPod",
-      ...(auth.tokenReviewer === "reviewerJwt" && auth.tokenReviewerJwt ? { tokenReviewerJwt: pulumi.secret(auth.tokenReviewerJwt) } : {}),
-    }, vopts));
-    const role = new vault.kubernetes.AuthBackendRole(this.childName("k8s-auth-role"), ...transformed(t.authBackendRole, this.childName("k8s-auth-role"), {
-      backend: authBackend.path,
-      roleName: auth.role,
-      boundServiceAccountNames: [auth.serviceAccount ?? istiodName(args.istioRevision)],
-      boundServiceAccountNamespaces: [auth.serviceAccountNamespace ?? args.istioNamespace],
-      tokenPolicies: [shared.pki.policy.name],
-      tokenPeriod: this.refusing(() => durationSeconds(auth.tokenPeriod, "kubernetesAuth.tokenPeriod")),
-    }, { ...vopts, dependsOn: [authConfig] }));
+    const authConfig = new vault.kubernetes.AuthBackendConfig(
+      this.childName("k8s-auth-config"),
+      ...transformed(
+        t.authBackendConfig,
+        this.childName("k8s-auth-config"),
+        {
+          backend: authBackend.path,
+          kubernetesHost: auth.host,
+          kubernetesCaCert: auth.caCertPem,
+          disableLocalCaJwt: auth.tokenReviewer !== "vaultPod",
+          ...(auth.tokenReviewer === "reviewerJwt" && auth.tokenReviewerJwt
+            ? { tokenReviewerJwt: pulumi.secret(auth.tokenReviewerJwt) }
+            : {}),
+        },
+        vopts,
+      ),
+    );
+    const role = new vault.kubernetes.AuthBackendRole(
+      this.childName("k8s-auth-role"),
+      ...transformed(
+        t.authBackendRole,
+        this.childName("k8s-auth-role"),
+        {
+          backend: authBackend.path,
+          roleName: auth.role,
+          boundServiceAccountNames: [auth.serviceAccount ?? istiodName(args.istioRevision)],
+          boundServiceAccountNamespaces: [auth.serviceAccountNamespace ?? args.istioNamespace],
+          tokenPolicies: [shared.pki.policy.name],
+          tokenPeriod: this.refusing(() => durationSeconds(auth.tokenPeriod, "kubernetesAuth.tokenPeriod")),
+        },
+        { ...vopts, dependsOn: [authConfig] },
+      ),
+    );
 
-    const injector = settings.injector.install ? this.injectorChart(settings, args.provider, args.istioNamespace, t) : [];
+    const injector = settings.injector.install
+      ? this.injectorChart(settings, args.provider, args.istioNamespace, t)
+      : [];
     if (!settings.injector.install) {
-      void pulumi.log.warn(`${args.settingsName ?? name}.injector.install is false: if the existing vault-agent injector's webhook has failurePolicy Ignore `
-        + `and misses istiod's pod, ROOT_CA_DIR stays empty and istiod silently starts its own self-signed CA; make its webhook fail closed `
-        + `for istiod (docs/vault.md, "The injector must fail closed")`, this);
+      void pulumi.log.warn(
+        `${args.settingsName ?? name}.injector.install is false: if the existing vault-agent injector's webhook has failurePolicy Ignore ` +
+          `and misses istiod's pod, ROOT_CA_DIR stays empty and istiod silently starts its own self-signed CA; make its webhook fail closed ` +
+          `for istiod (docs/vault.md, "The injector must fail closed")`,
+        this,
+      );
     }
 
     // Made by the PKI: generated in Vault, signed by the offline root of the phase, or a root stack's.
@@ -144,19 +190,38 @@ export class VaultCa extends MeshComponent implements CaBackend {
    * HashiCorp's chart with only the injector, pointed at the external Vault, its webhook failing
    * closed for istiod and only for istiod (injectorWebhookValues).
    */
-  private injectorChart(settings: ResolvedVaultCaSettings, provider: k8s.Provider, istioNamespace: string, t: NonNullable<VaultCaArgs["transform"]>): pulumi.Resource[] {
+  private injectorChart(
+    settings: ResolvedVaultCaSettings,
+    provider: k8s.Provider,
+    istioNamespace: string,
+    t: NonNullable<VaultCaArgs["transform"]>,
+  ): pulumi.Resource[] {
     const k8sOpts = { parent: this, provider };
     const injector = settings.injector;
-    const ns = new k8s.core.v1.Namespace(this.childName("injector-namespace"),
-      ...transformed(t.injectorNamespace, this.childName("injector-namespace"), { metadata: { name: injector.namespace } },
-        { ...k8sOpts, dependsOn: this.clusterWaitsFor }));
-    const chart = new k8s.helm.v4.Chart(this.childName("injector"), ...transformed(t.injector, this.childName("injector"), {
-      chart: "vault",
-      version: injector.chartVersion,
-      repositoryOpts: { repo: injector.chartRepository },
-      namespace: injector.namespace,
-      values: injectorChartValues(settings.address, istioNamespace),
-    }, { ...k8sOpts, dependsOn: [ns] }));
+    const ns = new k8s.core.v1.Namespace(
+      this.childName("injector-namespace"),
+      ...transformed(
+        t.injectorNamespace,
+        this.childName("injector-namespace"),
+        { metadata: { name: injector.namespace } },
+        { ...k8sOpts, dependsOn: this.clusterWaitsFor },
+      ),
+    );
+    const chart = new k8s.helm.v4.Chart(
+      this.childName("injector"),
+      ...transformed(
+        t.injector,
+        this.childName("injector"),
+        {
+          chart: "vault",
+          version: injector.chartVersion,
+          repositoryOpts: { repo: injector.chartRepository },
+          namespace: injector.namespace,
+          values: injectorChartValues(settings.address, istioNamespace),
+        },
+        { ...k8sOpts, dependsOn: [ns] },
+      ),
+    );
     return [chart];
   }
 }

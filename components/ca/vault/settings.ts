@@ -1,4 +1,11 @@
-import { DEFAULT_KEY, DEFAULT_ROOT_PARAMS, KeySpec, RootParams, Subject, intermediateOutlivesRoot } from "../certParams";
+import {
+  DEFAULT_KEY,
+  DEFAULT_ROOT_PARAMS,
+  KeySpec,
+  RootParams,
+  Subject,
+  intermediateOutlivesRoot,
+} from "../certParams";
 import { ExpirySettings, IntermediateSource, RotationSettings } from "../lifecycle/settings";
 import { AGENT_TLS_DIR } from "./agentTemplates";
 
@@ -16,7 +23,10 @@ const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
 
 /** Pure: seconds in a Vault duration (`"600s"` → 600); throws on anything else, naming the setting (`what`). */
 export function durationSeconds(ttl: string, what = "duration"): number {
-  if (!VAULT_DURATION.test(ttl)) throw new Error(`${what}: not a Vault duration (whole numbers with s, m, h or d, e.g. 8760h or 1h30m): got ${JSON.stringify(ttl)}`);
+  if (!VAULT_DURATION.test(ttl))
+    throw new Error(
+      `${what}: not a Vault duration (whole numbers with s, m, h or d, e.g. 8760h or 1h30m): got ${JSON.stringify(ttl)}`,
+    );
   let total = 0;
   for (const [, n, unit] of ttl.matchAll(/(\d+)([smhd])/g)) total += Number(n) * UNIT_SECONDS[unit];
   return total;
@@ -26,7 +36,10 @@ export function durationSeconds(ttl: string, what = "duration"): number {
 export const ROOT_MODES = ["internal", "offline"] as const;
 export type VaultRootMode = (typeof ROOT_MODES)[number];
 
-/** Which JWT Vault sends to the TokenReview API to check istiod's login (see `VaultKubernetesAuthSettings.tokenReviewer`). */
+/**
+ * Which JWT Vault sends to the TokenReview API to check istiod's login (see
+ * `VaultKubernetesAuthSettings.tokenReviewer`).
+ */
 export const TOKEN_REVIEWERS = ["clientJwt", "vaultPod", "reviewerJwt"] as const;
 export type TokenReviewer = (typeof TOKEN_REVIEWERS)[number];
 
@@ -67,7 +80,10 @@ export interface VaultIntermediateSettings {
   readonly mount: string;
   /** The intermediate mount's max lease TTL. @default "43800h" */
   readonly maxLeaseTtl: string;
-  /** The intermediate's lifetime, a Vault duration; at most the root mount's max lease TTL (Vault would cut it silently). @default "8760h" */
+  /**
+   * The intermediate's lifetime, a Vault duration; at most the root mount's max lease TTL (Vault would cut it
+   * silently). @default "8760h"
+   */
   readonly ttl: string;
   /** @default "Istio Intermediate Authority" */
   readonly commonName: string;
@@ -179,7 +195,10 @@ export interface ResolvedVaultCaSettings {
   readonly namespace?: string;
   /** The provider's token (a secret). Unset: the provider reads $VAULT_TOKEN. */
   readonly token?: string;
-  /** The provider normally works with a short-lived child token; skip that only if the token cannot create one. @default false */
+  /**
+   * The provider normally works with a short-lived child token; skip that only if the token cannot create one. @default
+   * false
+   */
   readonly skipChildToken: boolean;
   /** CA bundle file that signs Vault's TLS certificate, if not in the system trust store (Pulumi's provider only). */
   readonly caCertFile?: string;
@@ -194,7 +213,10 @@ export interface ResolvedVaultCaSettings {
   readonly kubernetesAuth: VaultKubernetesAuthSettings;
   /** @default { caCertKey: "ca.crt" } */
   readonly agentTls: VaultAgentTlsSettings;
-  /** @default { install: false, namespace: "vault", chartVersion: "0.30.1", chartRepository: "https://helm.releases.hashicorp.com" } */
+  /**
+   * @default { install: false, namespace: "vault", chartVersion: "0.30.1", chartRepository:
+   * "https://helm.releases.hashicorp.com" }
+   */
   readonly injector: VaultInjectorSettings;
   /**
    * How often istiod's vault-agent reads the KV secret again (the pod annotation
@@ -203,7 +225,10 @@ export interface ResolvedVaultCaSettings {
    * else vault-agent's default, 5 minutes.
    */
   readonly agentRenderInterval?: string;
-  /** Where vault-agent writes the four PEMs; also istiod's ROOT_CA_DIR, so the two cannot disagree. @default "/vault/secrets" */
+  /**
+   * Where vault-agent writes the four PEMs; also istiod's ROOT_CA_DIR, so the two cannot disagree. @default
+   * "/vault/secrets"
+   */
   readonly secretVolumePath: string;
   /**
    * Where the intermediate comes from (offline root only): signed here by the offline root, or
@@ -236,7 +261,8 @@ export interface VaultCaSettings {
   readonly root?: VaultRootInput;
   readonly intermediate?: Partial<VaultIntermediateSettings>;
   readonly kv?: Partial<VaultKvSettings>;
-  readonly kubernetesAuth: Partial<VaultKubernetesAuthSettings> & Pick<VaultKubernetesAuthSettings, "host" | "caCertPem">;
+  readonly kubernetesAuth: Partial<VaultKubernetesAuthSettings> &
+    Pick<VaultKubernetesAuthSettings, "host" | "caCertPem">;
   readonly agentTls?: Partial<VaultAgentTlsSettings>;
   readonly injector?: Partial<VaultInjectorSettings>;
   readonly agentRenderInterval?: string;
@@ -255,15 +281,25 @@ function defined<T extends object>(o: T): T {
 /** The one place the Vault backend's defaults are applied. Call after `vaultSettingsProblems` found nothing. */
 export function resolveVaultSettings(s: VaultCaSettings): ResolvedVaultCaSettings {
   const r = s.root ?? { mode: "offline" };
-  const root: VaultRootSettings = r.mode === "internal"
-    ? defined({
-      mode: r.mode, mount: r.mount ?? "pki", maxLeaseTtl: r.maxLeaseTtl ?? "8760h", commonName: r.commonName ?? "Istio Root CA",
-      organization: r.organization, ttl: r.ttl ?? "8760h", key: r.key ?? DEFAULT_KEY,
-    })
-    : {
-      mode: r.mode, key: r.key ?? DEFAULT_ROOT_PARAMS.key, validityDays: r.validityDays ?? DEFAULT_ROOT_PARAMS.validityDays,
-      subject: r.subject ?? DEFAULT_ROOT_PARAMS.subject, mount: r.mount ?? "pki", maxLeaseTtl: r.maxLeaseTtl ?? "8760h",
-    };
+  const root: VaultRootSettings =
+    r.mode === "internal"
+      ? defined({
+          mode: r.mode,
+          mount: r.mount ?? "pki",
+          maxLeaseTtl: r.maxLeaseTtl ?? "8760h",
+          commonName: r.commonName ?? "Istio Root CA",
+          organization: r.organization,
+          ttl: r.ttl ?? "8760h",
+          key: r.key ?? DEFAULT_KEY,
+        })
+      : {
+          mode: r.mode,
+          key: r.key ?? DEFAULT_ROOT_PARAMS.key,
+          validityDays: r.validityDays ?? DEFAULT_ROOT_PARAMS.validityDays,
+          subject: r.subject ?? DEFAULT_ROOT_PARAMS.subject,
+          mount: r.mount ?? "pki",
+          maxLeaseTtl: r.maxLeaseTtl ?? "8760h",
+        };
   const i = s.intermediate ?? {};
   const kv = s.kv ?? {};
   const auth = s.kubernetesAuth;
@@ -277,22 +313,50 @@ export function resolveVaultSettings(s: VaultCaSettings): ResolvedVaultCaSetting
     token: s.token,
     skipChildToken: s.skipChildToken ?? false,
     caCertFile: s.caCertFile,
-    audit: { enabled: audit.enabled ?? true, path: audit.path ?? "file", filePath: audit.filePath ?? "/vault/vault-audit.log" },
+    audit: {
+      enabled: audit.enabled ?? true,
+      path: audit.path ?? "file",
+      filePath: audit.filePath ?? "/vault/vault-audit.log",
+    },
     root,
     intermediate: defined({
-      mount: i.mount ?? "istioca", maxLeaseTtl: i.maxLeaseTtl ?? "43800h", ttl: i.ttl ?? "8760h", commonName: i.commonName ?? "Istio Intermediate Authority",
-      subject: i.subject ?? {}, key: i.key ?? DEFAULT_KEY, dnsNames: i.dnsNames,
+      mount: i.mount ?? "istioca",
+      maxLeaseTtl: i.maxLeaseTtl ?? "43800h",
+      ttl: i.ttl ?? "8760h",
+      commonName: i.commonName ?? "Istio Intermediate Authority",
+      subject: i.subject ?? {},
+      key: i.key ?? DEFAULT_KEY,
+      dnsNames: i.dnsNames,
     }),
-    kv: { mount: kv.mount ?? "kv", path: kv.path ?? "istioca", version: kv.version ?? 2, createMount: kv.createMount ?? true },
+    kv: {
+      mount: kv.mount ?? "kv",
+      path: kv.path ?? "istioca",
+      version: kv.version ?? 2,
+      createMount: kv.createMount ?? true,
+    },
     kubernetesAuth: defined({
-      path: auth.path ?? "kubernetes", host: auth.host, caCertPem: auth.caCertPem, role: auth.role ?? "istiod",
-      serviceAccount: auth.serviceAccount, serviceAccountNamespace: auth.serviceAccountNamespace, policyName: auth.policyName ?? "istioca",
-      tokenPeriod: auth.tokenPeriod ?? "600s", tokenReviewer: auth.tokenReviewer ?? "clientJwt", tokenReviewerJwt: auth.tokenReviewerJwt,
+      path: auth.path ?? "kubernetes",
+      host: auth.host,
+      caCertPem: auth.caCertPem,
+      role: auth.role ?? "istiod",
+      serviceAccount: auth.serviceAccount,
+      serviceAccountNamespace: auth.serviceAccountNamespace,
+      policyName: auth.policyName ?? "istioca",
+      tokenPeriod: auth.tokenPeriod ?? "600s",
+      tokenReviewer: auth.tokenReviewer ?? "clientJwt",
+      tokenReviewerJwt: auth.tokenReviewerJwt,
     }),
-    agentTls: defined({ caCertSecret: tls.caCertSecret, caCertKey: tls.caCertKey ?? "ca.crt", caCertPath: tls.caCertPath, serverName: tls.serverName }),
+    agentTls: defined({
+      caCertSecret: tls.caCertSecret,
+      caCertKey: tls.caCertKey ?? "ca.crt",
+      caCertPath: tls.caCertPath,
+      serverName: tls.serverName,
+    }),
     injector: {
-      install: injector.install ?? false, namespace: injector.namespace ?? "vault",
-      chartVersion: injector.chartVersion ?? "0.30.1", chartRepository: injector.chartRepository ?? "https://helm.releases.hashicorp.com",
+      install: injector.install ?? false,
+      namespace: injector.namespace ?? "vault",
+      chartVersion: injector.chartVersion ?? "0.30.1",
+      chartRepository: injector.chartRepository ?? "https://helm.releases.hashicorp.com",
     },
     agentRenderInterval: s.agentRenderInterval,
     secretVolumePath: s.secretVolumePath ?? "/vault/secrets",
@@ -314,26 +378,40 @@ export interface SettingsProblem {
  * (`caCertFile`) also tells istiod's vault-agent how to verify it (otherwise vault-agent-init fails
  * TLS and istiod never starts). Never echoes a token.
  */
-export function authAndTlsProblems(cfg: Pick<ResolvedVaultCaSettings, "address" | "caCertFile" | "kubernetesAuth" | "agentTls">): SettingsProblem[] {
+export function authAndTlsProblems(
+  cfg: Pick<ResolvedVaultCaSettings, "address" | "caCertFile" | "kubernetesAuth" | "agentTls">,
+): SettingsProblem[] {
   const out: SettingsProblem[] = [];
   const auth = cfg.kubernetesAuth;
   if (auth.tokenReviewer === "reviewerJwt" && !auth.tokenReviewerJwt) {
-    out.push({ path: ["kubernetesAuth", "tokenReviewerJwt"],
-      message: "required with tokenReviewer reviewerJwt: a service account token allowed to create TokenReviews, set with `pulumi config set --secret --path 'istio-mesh-ca:ca.kubernetesAuth.tokenReviewerJwt'`" });
+    out.push({
+      path: ["kubernetesAuth", "tokenReviewerJwt"],
+      message:
+        "required with tokenReviewer reviewerJwt: a service account token allowed to create TokenReviews, set with `pulumi config set --secret --path 'istio-mesh-ca:ca.kubernetesAuth.tokenReviewerJwt'`",
+    });
   }
   if (auth.tokenReviewerJwt && auth.tokenReviewer !== "reviewerJwt") {
-    out.push({ path: ["kubernetesAuth", "tokenReviewerJwt"],
-      message: `only used with tokenReviewer reviewerJwt (tokenReviewer is ${auth.tokenReviewer}); set tokenReviewer: reviewerJwt or remove it (value not shown)` });
+    out.push({
+      path: ["kubernetesAuth", "tokenReviewerJwt"],
+      message: `only used with tokenReviewer reviewerJwt (tokenReviewer is ${auth.tokenReviewer}); set tokenReviewer: reviewerJwt or remove it (value not shown)`,
+    });
   }
   const tls = cfg.agentTls;
   if (tls.caCertSecret && tls.caCertPath) {
-    out.push({ path: ["agentTls", "caCertPath"], input: tls.caCertPath,
-      message: `set caCertSecret (mounted at ${AGENT_TLS_DIR}, ca-cert = ${AGENT_TLS_DIR}/<caCertKey>) or caCertPath, not both` });
+    out.push({
+      path: ["agentTls", "caCertPath"],
+      input: tls.caCertPath,
+      message: `set caCertSecret (mounted at ${AGENT_TLS_DIR}, ca-cert = ${AGENT_TLS_DIR}/<caCertKey>) or caCertPath, not both`,
+    });
   }
   if (cfg.caCertFile && /^https:/.test(cfg.address) && !tls.caCertSecret && !tls.caCertPath) {
-    out.push({ path: ["caCertFile"], input: cfg.caCertFile,
-      message: "Vault's CA bundle reaches only Pulumi's provider; istiod's vault-agent must verify Vault too, or vault-agent-init fails TLS: "
-        + "set agentTls.caCertSecret (a Secret with that bundle in the Istio namespace, key agentTls.caCertKey, default ca.crt) or agentTls.caCertPath (a file in the istiod pod)" });
+    out.push({
+      path: ["caCertFile"],
+      input: cfg.caCertFile,
+      message:
+        "Vault's CA bundle reaches only Pulumi's provider; istiod's vault-agent must verify Vault too, or vault-agent-init fails TLS: " +
+        "set agentTls.caCertSecret (a Secret with that bundle in the Istio namespace, key agentTls.caCertKey, default ca.crt) or agentTls.caCertPath (a file in the istiod pod)",
+    });
   }
   return out;
 }
@@ -343,28 +421,56 @@ export function ttlProblems(cfg: Pick<ResolvedVaultCaSettings, "root" | "interme
   const out: SettingsProblem[] = [];
   const s = (ttl: string) => durationSeconds(ttl);
   const inter = cfg.intermediate;
-  const ttls = [inter.ttl, inter.maxLeaseTtl, cfg.root.maxLeaseTtl, ...(cfg.root.mode === "internal" ? [cfg.root.ttl] : [])];
+  const ttls = [
+    inter.ttl,
+    inter.maxLeaseTtl,
+    cfg.root.maxLeaseTtl,
+    ...(cfg.root.mode === "internal" ? [cfg.root.ttl] : []),
+  ];
   const malformed = ttls.filter((t) => !VAULT_DURATION.test(t));
   if (malformed.length > 0) {
-    return [{ path: [], input: malformed, message: `not Vault durations (digits followed by s, m, h or d, e.g. "8760h"): ${malformed.join(", ")}` }];
+    return [
+      {
+        path: [],
+        input: malformed,
+        message: `not Vault durations (digits followed by s, m, h or d, e.g. "8760h"): ${malformed.join(", ")}`,
+      },
+    ];
   }
   if (s(inter.ttl) > s(inter.maxLeaseTtl)) {
-    out.push({ path: ["intermediate", "ttl"], input: inter.ttl, message: `intermediate.ttl is longer than intermediate.maxLeaseTtl (${inter.maxLeaseTtl}); shorten it or raise the mount's max lease TTL` });
+    out.push({
+      path: ["intermediate", "ttl"],
+      input: inter.ttl,
+      message: `intermediate.ttl is longer than intermediate.maxLeaseTtl (${inter.maxLeaseTtl}); shorten it or raise the mount's max lease TTL`,
+    });
   }
   if (cfg.root.mode === "internal") {
     const root = cfg.root;
     if (s(root.ttl) > s(root.maxLeaseTtl)) {
-      out.push({ path: ["root", "ttl"], input: root.ttl, message: `root.ttl is longer than root.maxLeaseTtl (${root.maxLeaseTtl}); Vault would cut it short` });
+      out.push({
+        path: ["root", "ttl"],
+        input: root.ttl,
+        message: `root.ttl is longer than root.maxLeaseTtl (${root.maxLeaseTtl}); Vault would cut it short`,
+      });
     }
     // sign-intermediate on the root mount is capped by that mount's max lease TTL and the root's expiry.
     const cap = Math.min(s(root.ttl), s(root.maxLeaseTtl));
     if (s(inter.ttl) > cap) {
-      out.push({ path: ["intermediate", "ttl"], input: inter.ttl, message: `intermediate.ttl is longer than the root allows (${cap / 3600}h: root.ttl and root.maxLeaseTtl); an intermediate cannot outlive its root` });
+      out.push({
+        path: ["intermediate", "ttl"],
+        input: inter.ttl,
+        message: `intermediate.ttl is longer than the root allows (${cap / 3600}h: root.ttl and root.maxLeaseTtl); an intermediate cannot outlive its root`,
+      });
     }
   } else {
     const days = Math.ceil(s(inter.ttl) / 86400);
     const err = intermediateOutlivesRoot(cfg.root, { key: inter.key, validityDays: days, subject: {} });
-    if (err) out.push({ path: ["intermediate", "ttl"], input: inter.ttl, message: `intermediate.ttl (${days} days) is longer than root.validityDays (${cfg.root.validityDays}); an intermediate cannot outlive its root` });
+    if (err)
+      out.push({
+        path: ["intermediate", "ttl"],
+        input: inter.ttl,
+        message: `intermediate.ttl (${days} days) is longer than root.validityDays (${cfg.root.validityDays}); an intermediate cannot outlive its root`,
+      });
   }
   return out;
 }

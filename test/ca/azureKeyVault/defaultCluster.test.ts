@@ -18,9 +18,11 @@ describe("azureKeyVault backend on a stack relying on the default cluster name",
     expect(run.urns).toContain("urn:pulumi:prod::istio-mesh-ca::istio-mesh-ca:ca:AzureKeyVaultCa::cluster1-ca");
     // The SDK sends the alias as a spec: the old name and the old parent's URN (type, stack, project inherited).
     const aliases = (run.aliases.get("mesh-root") ?? []).map((a) => JSON.parse(a) as Record<string, string>);
-    expect(aliases).toEqual([expect.objectContaining({
-      name: "cluster1-ca-root",
-      parenturn: "urn:pulumi:prod::istio-mesh-ca::istio-mesh-ca:ca:AzureKeyVaultCa::cluster1-ca",
-    })]);
+    expect(aliases).toEqual([
+      expect.objectContaining({
+        name: "cluster1-ca-root",
+        parenturn: "urn:pulumi:prod::istio-mesh-ca::istio-mesh-ca:ca:AzureKeyVaultCa::cluster1-ca",
+      }),
+    ]);
   }, 120_000);
 });

@@ -26,20 +26,42 @@ export function azureMocks(answers: AzureAnswers = {}): Pick<RunOptions, "extraS
       if (type === "azure-native:containerservice:ManagedCluster") {
         return {
           name: inputs.resourceName,
-          addonProfiles: Object.fromEntries(Object.entries(inputs.addonProfiles ?? {}).map(([k, v]) => [k, {
-            ...(v as object), identity: { objectId: ADDON_OBJECT_ID, clientId: "c0ffee00-0000-4000-8000-000000000001" },
-          }])),
+          addonProfiles: Object.fromEntries(
+            Object.entries(inputs.addonProfiles ?? {}).map(([k, v]) => [
+              k,
+              {
+                ...(v as object),
+                identity: { objectId: ADDON_OBJECT_ID, clientId: "c0ffee00-0000-4000-8000-000000000001" },
+              },
+            ]),
+          ),
         };
       }
       return undefined;
     },
     call: (token, inputs) => {
       if (token === "azure-native:authorization:getClientConfig") {
-        return { tenantId: TENANT, subscriptionId: SUBSCRIPTION, objectId: "0d3e4f5a-0000-4000-8000-000000000002", clientId: "c0ffee00-0000-4000-8000-000000000003" };
+        return {
+          tenantId: TENANT,
+          subscriptionId: SUBSCRIPTION,
+          objectId: "0d3e4f5a-0000-4000-8000-000000000002",
+          clientId: "c0ffee00-0000-4000-8000-000000000003",
+        };
       }
-      if (token === "azure-native:containerservice:listManagedClusterUserCredentials" || token === "azure-native:containerservice:listManagedClusterAdminCredentials") {
-        if (!inputs.resourceName || !inputs.resourceGroupName) throw new Error(`credentials asked without a cluster: ${JSON.stringify(inputs)}`);
-        return { kubeconfigs: [{ name: token.includes("Admin") ? "clusterAdmin" : "clusterUser", value: Buffer.from(KUBECONFIG).toString("base64") }] };
+      if (
+        token === "azure-native:containerservice:listManagedClusterUserCredentials" ||
+        token === "azure-native:containerservice:listManagedClusterAdminCredentials"
+      ) {
+        if (!inputs.resourceName || !inputs.resourceGroupName)
+          throw new Error(`credentials asked without a cluster: ${JSON.stringify(inputs)}`);
+        return {
+          kubeconfigs: [
+            {
+              name: token.includes("Admin") ? "clusterAdmin" : "clusterUser",
+              value: Buffer.from(KUBECONFIG).toString("base64"),
+            },
+          ],
+        };
       }
       if (token === "azure-native:containerservice:getManagedCluster") return answers.teamCluster ?? {};
       return undefined;
@@ -74,14 +96,72 @@ export function makeTeamCaPems(): TeamCaPems {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "akv-offline-ca-"));
   const ssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
   const read = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");
-  const root = (name: string, cn: string) => ssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-    "-keyout", `${name}.key`, "-out", `${name}.pem`, "-days", "30", "-subj", `/O=Istio/CN=${cn}`,
-    "-addext", "basicConstraints=critical,CA:true", "-addext", "keyUsage=critical,keyCertSign,digitalSignature");
+  const root = (name: string, cn: string) =>
+    ssl(
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      `${name}.key`,
+      "-out",
+      `${name}.pem`,
+      "-days",
+      "30",
+      "-subj",
+      `/O=Istio/CN=${cn}`,
+      "-addext",
+      "basicConstraints=critical,CA:true",
+      "-addext",
+      "keyUsage=critical,keyCertSign,digitalSignature",
+    );
   root("root", "Root A");
   root("other", "Root B");
-  ssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "ca.key", "-out", "ca.csr",
-    "-subj", "/O=Istio/CN=Intermediate CA/L=aks-team-prod");
-  fs.writeFileSync(path.join(dir, "ca.ext"), "basicConstraints=critical,CA:true,pathlen:0\nkeyUsage=critical,keyCertSign,digitalSignature\nsubjectAltName=DNS:istiod.aks-istio-system.svc\n");
-  ssl("x509", "-req", "-in", "ca.csr", "-CA", "root.pem", "-CAkey", "root.key", "-CAcreateserial", "-days", "20", "-sha256", "-extfile", "ca.ext", "-out", "ca.pem");
-  return { rootCertPem: read("root.pem"), caCertPem: read("ca.pem"), caKeyPem: read("ca.key"), otherRootCertPem: read("other.pem"), otherKeyPem: read("other.key") };
+  ssl(
+    "req",
+    "-new",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.csr",
+    "-subj",
+    "/O=Istio/CN=Intermediate CA/L=aks-team-prod",
+  );
+  fs.writeFileSync(
+    path.join(dir, "ca.ext"),
+    "basicConstraints=critical,CA:true,pathlen:0\nkeyUsage=critical,keyCertSign,digitalSignature\nsubjectAltName=DNS:istiod.aks-istio-system.svc\n",
+  );
+  ssl(
+    "x509",
+    "-req",
+    "-in",
+    "ca.csr",
+    "-CA",
+    "root.pem",
+    "-CAkey",
+    "root.key",
+    "-CAcreateserial",
+    "-days",
+    "20",
+    "-sha256",
+    "-extfile",
+    "ca.ext",
+    "-out",
+    "ca.pem",
+  );
+  return {
+    rootCertPem: read("root.pem"),
+    caCertPem: read("ca.pem"),
+    caKeyPem: read("ca.key"),
+    otherRootCertPem: read("other.pem"),
+    otherKeyPem: read("other.key"),
+  };
 }

@@ -7,10 +7,35 @@ import { ProgramRun, Registered, RunOptions, runProgram } from "../../harness/pr
 /** A real self-signed CA certificate and key (what cert-manager would put into a CA Secret). */
 export function opensslCa(commonName: string): { certPem: string; keyPem: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cm-ca-"));
-  execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-    "-keyout", "key.pem", "-out", "cert.pem", "-subj", `/CN=${commonName}`, "-days", "2",
-    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"], { cwd: dir, stdio: "ignore" });
-  const out = { certPem: fs.readFileSync(path.join(dir, "cert.pem"), "utf8"), keyPem: fs.readFileSync(path.join(dir, "key.pem"), "utf8") };
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-keyout",
+      "key.pem",
+      "-out",
+      "cert.pem",
+      "-subj",
+      `/CN=${commonName}`,
+      "-days",
+      "2",
+      "-addext",
+      "basicConstraints=critical,CA:TRUE",
+      "-addext",
+      "keyUsage=critical,keyCertSign,cRLSign",
+    ],
+    { cwd: dir, stdio: "ignore" },
+  );
+  const out = {
+    certPem: fs.readFileSync(path.join(dir, "cert.pem"), "utf8"),
+    keyPem: fs.readFileSync(path.join(dir, "key.pem"), "utf8"),
+  };
   fs.rmSync(dir, { recursive: true, force: true });
   return out;
 }
@@ -28,9 +53,14 @@ export function isSecretRead(r: Registered): boolean {
 
 /**
  * Answers `Secret.get` reads with CA Secrets as cert-manager writes them (ca.crt, tls.crt, tls.key),
- * a fresh CA per read, in read order; `secretData` returns `data` as a secret. After the run, `pemFor(run, resourceName)` tells which CA a read got.
+ * a fresh CA per read, in read order; `secretData` returns `data` as a secret. After the run, `pemFor(run,
+ * resourceName)` tells which CA a read got.
  */
-export function caSecretReads(opts: { secretData?: boolean } = {}): { extraState: NonNullable<RunOptions["extraState"]>; pemFor: (run: ProgramRun, name: string) => string; keys: string[] } {
+export function caSecretReads(opts: { secretData?: boolean } = {}): {
+  extraState: NonNullable<RunOptions["extraState"]>;
+  pemFor: (run: ProgramRun, name: string) => string;
+  keys: string[];
+} {
   const cas = [0, 1, 2, 3].map((i) => opensslCa(`test-ca-${i}`));
   let next = 0;
   return {
@@ -40,7 +70,10 @@ export function caSecretReads(opts: { secretData?: boolean } = {}): { extraState
       const ca = cas[next++ % cas.length];
       const data = { "ca.crt": b64(ca.certPem), "tls.crt": b64(ca.certPem), "tls.key": b64(ca.keyPem) };
       // As a real provider returns it with additionalSecretOutputs (mocks don't apply that option).
-      return { data: opts.secretData ? { [SECRET_SIG_KEY]: SECRET_SIG_VALUE, value: data } : data, type: "kubernetes.io/tls" };
+      return {
+        data: opts.secretData ? { [SECRET_SIG_KEY]: SECRET_SIG_VALUE, value: data } : data,
+        type: "kubernetes.io/tls",
+      };
     },
     pemFor: (run, name) => {
       const reads = run.resources.filter(isSecretRead);
@@ -51,7 +84,10 @@ export function caSecretReads(opts: { secretData?: boolean } = {}): { extraState
   };
 }
 
-/** The layout of Istio's "Custom CA Integration using Kubernetes CSR" task: signers istio-system, foo, bar; foo and bar mapped to their own signer. */
+/**
+ * The layout of Istio's "Custom CA Integration using Kubernetes CSR" task: signers istio-system, foo, bar; foo and bar
+ * mapped to their own signer.
+ */
 export function kubernetesCsrTaskConfig(ca: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     clusters: [{ name: "cluster1" }],

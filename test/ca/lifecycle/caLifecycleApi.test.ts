@@ -9,25 +9,34 @@ describe("CaLifecycle args", () => {
   it("applies the same defaults as the config schema", () => {
     const fromSchema = z.strictObject(lifecycleConfigFields).parse({ root: {}, intermediate: {} });
     expect(lifecycleSettings({ root: {}, intermediate: {} })).toEqual(fromSchema);
-    expect(lifecycleSettings({ root: { validityDays: 1000 } }).root).toEqual({ ...fromSchema.root, validityDays: 1000 });
+    expect(lifecycleSettings({ root: { validityDays: 1000 } }).root).toEqual({
+      ...fromSchema.root,
+      validityDays: 1000,
+    });
   });
 
   it("refuses weak keys, too-short lifetimes and an intermediate outliving its root, naming each", () => {
-    expect(lifecycleSettingsProblems(lifecycleSettings({
-      root: { key: { algorithm: "RSA", rsaBits: 1024 as 2048 }, validityDays: 100 },
-      intermediate: { validityDays: 1 },
-    }))).toEqual([
+    expect(
+      lifecycleSettingsProblems(
+        lifecycleSettings({
+          root: { key: { algorithm: "RSA", rsaBits: 1024 as 2048 }, validityDays: 100 },
+          intermediate: { validityDays: 1 },
+        }),
+      ),
+    ).toEqual([
       "root.key.rsaBits: 1024; RSA keys must be 2048, 3072 or 4096 bits",
       "intermediate.validityDays: 1; must be a whole number of days, at least 2 (longer than the 24h workload certificate TTL)",
     ]);
-    expect(lifecycleSettingsProblems(lifecycleSettings({ root: { validityDays: 100 } })))
-      .toEqual([expect.stringMatching(/^intermediate.validityDays is 730, longer than root.validityDays \(100\)/)]);
+    expect(lifecycleSettingsProblems(lifecycleSettings({ root: { validityDays: 100 } }))).toEqual([
+      expect.stringMatching(/^intermediate.validityDays is 730, longer than root.validityDays \(100\)/),
+    ]);
     expect(lifecycleSettingsProblems(lifecycleSettings({}))).toEqual([]);
   });
 
   it("registers nothing when refused", async () => {
     const run = await runUnderMocks(() => {
-      const { CaLifecycle } = require("../../../components/ca/lifecycle") as typeof import("../../../components/ca/lifecycle");
+      const { CaLifecycle } =
+        require("../../../components/ca/lifecycle") as typeof import("../../../components/ca/lifecycle");
       new CaLifecycle("corp", { root: { validityDays: 1 } });
       return {};
     }, {});
@@ -45,14 +54,29 @@ describe("CaLifecycle modes and the previous deployment's state", () => {
   it("creates one class per mode; the deprecated constructor returns the same", async () => {
     const root = asReference(await runProgram(rootConfig(), { stack: "root" }));
     const kinds: string[] = [];
-    const run = await runUnderMocks(() => {
-      const l = require("../../../components/ca/lifecycle") as LifecycleModule;
-      const generated = l.createCaLifecycle("a", { root: { key: EC }, intermediate: { key: EC }, previous: undefined });
-      const followed = l.createCaLifecycle("b", { intermediateSource: { kind: "rootStack", stack: ROOT_STACK }, previous: undefined });
-      const legacy = new l.CaLifecycle("c", { root: { key: EC }, intermediate: { key: EC }, previous: undefined });
-      kinds.push(`${generated instanceof l.GeneratedLifecycle}`, `${followed instanceof l.RootStackLifecycle}`, `${legacy instanceof l.GeneratedLifecycle}`);
-      return { followed: followed.state };
-    }, {}, { extraState: (type) => (type === "pulumi:pulumi:StackReference" ? root : undefined) });
+    const run = await runUnderMocks(
+      () => {
+        const l = require("../../../components/ca/lifecycle") as LifecycleModule;
+        const generated = l.createCaLifecycle("a", {
+          root: { key: EC },
+          intermediate: { key: EC },
+          previous: undefined,
+        });
+        const followed = l.createCaLifecycle("b", {
+          intermediateSource: { kind: "rootStack", stack: ROOT_STACK },
+          previous: undefined,
+        });
+        const legacy = new l.CaLifecycle("c", { root: { key: EC }, intermediate: { key: EC }, previous: undefined });
+        kinds.push(
+          `${generated instanceof l.GeneratedLifecycle}`,
+          `${followed instanceof l.RootStackLifecycle}`,
+          `${legacy instanceof l.GeneratedLifecycle}`,
+        );
+        return { followed: followed.state };
+      },
+      {},
+      { extraState: (type) => (type === "pulumi:pulumi:StackReference" ? root : undefined) },
+    );
     expect(run.error).toBeUndefined();
     expect(kinds).toEqual(["true", "true", "true"]);
     expect(run.outputs.followed).toMatchObject({ rootPhase: "steady", rootGeneration: 1 });
@@ -63,12 +87,21 @@ describe("CaLifecycle modes and the previous deployment's state", () => {
     let settled = "";
     const error = await refusalOf(() => {
       const l = require("../../../components/ca/lifecycle") as LifecycleModule;
-      const ca = new l.GeneratedLifecycle("corp", { root: { key: EC }, intermediate: { key: EC }, rotation: { rootPhase: "cutover" },
-        previous: { rootPhase: "steady", rootGeneration: 1, intermediateGeneration: 1 }, settingsName: "corp-ca" });
-      ca.rootCertBundle.apply((b) => { settled = b; });
+      const ca = new l.GeneratedLifecycle("corp", {
+        root: { key: EC },
+        intermediate: { key: EC },
+        rotation: { rootPhase: "cutover" },
+        previous: { rootPhase: "steady", rootGeneration: 1, intermediateGeneration: 1 },
+        settingsName: "corp-ca",
+      });
+      ca.rootCertBundle.apply((b) => {
+        settled = b;
+      });
       return {};
     }, {});
-    expect(error?.message).toMatch(/^corp-ca\.rotation: rootPhase cannot go from "steady" to "cutover": apply rootPhase "dual" first/);
+    expect(error?.message).toMatch(
+      /^corp-ca\.rotation: rootPhase cannot go from "steady" to "cutover": apply rootPhase "dual" first/,
+    );
     expect(settled).toBe("");
   });
 
@@ -76,8 +109,12 @@ describe("CaLifecycle modes and the previous deployment's state", () => {
     const run = await runUnderMocks(() => {
       const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
       const l = require("../../../components/ca/lifecycle") as LifecycleModule;
-      const ca = new l.GeneratedLifecycle("corp", { root: { key: EC }, intermediate: { key: EC }, rotation: { rootPhase: "dual" },
-        previous: pulumi.secret({ rootPhase: "steady" as const, rootGeneration: 1, intermediateGeneration: 1 }) });
+      const ca = new l.GeneratedLifecycle("corp", {
+        root: { key: EC },
+        intermediate: { key: EC },
+        rotation: { rootPhase: "dual" },
+        previous: pulumi.secret({ rootPhase: "steady" as const, rootGeneration: 1, intermediateGeneration: 1 }),
+      });
       return { state: ca.state };
     }, {});
     expect(run.error).toBeUndefined();
@@ -87,10 +124,16 @@ describe("CaLifecycle modes and the previous deployment's state", () => {
   it("warns once per lifecycle when `previous` is not given at all (the check is then off)", async () => {
     const run = await runUnderMocks(() => {
       const l = require("../../../components/ca/lifecycle") as LifecycleModule;
-      new l.GeneratedLifecycle("corp", { root: { key: EC }, intermediate: { key: EC }, rotation: { rootPhase: "cutover" } });
+      new l.GeneratedLifecycle("corp", {
+        root: { key: EC },
+        intermediate: { key: EC },
+        rotation: { rootPhase: "cutover" },
+      });
       return {};
     }, {});
     expect(run.error).toBeUndefined();
-    expect(run.warnings.filter((w) => NO_PREVIOUS.test(w))).toEqual([expect.stringMatching(/^corp: no previous deployment state/)]);
+    expect(run.warnings.filter((w) => NO_PREVIOUS.test(w))).toEqual([
+      expect.stringMatching(/^corp: no previous deployment state/),
+    ]);
   });
 });

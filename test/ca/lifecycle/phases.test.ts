@@ -1,10 +1,20 @@
 import * as fc from "fast-check";
 import {
-  LifecycleState, ROOT_PHASES, RootPhase, checkTransition, parseLifecycleState, phasePlan, signerGeneration,
+  LifecycleState,
+  ROOT_PHASES,
+  RootPhase,
+  checkTransition,
+  parseLifecycleState,
+  phasePlan,
+  signerGeneration,
 } from "../../../components/ca/lifecycle/phases";
 
-const state = (rootPhase: RootPhase, rootGeneration = 1, intermediateGeneration = 1, extra: Partial<LifecycleState> = {}): LifecycleState =>
-  ({ rootPhase, rootGeneration, intermediateGeneration, ...extra });
+const state = (
+  rootPhase: RootPhase,
+  rootGeneration = 1,
+  intermediateGeneration = 1,
+  extra: Partial<LifecycleState> = {},
+): LifecycleState => ({ rootPhase, rootGeneration, intermediateGeneration, ...extra });
 
 /** Root generations trusted and signing in a state, in absolute numbers. */
 function trustedGenerations(s: LifecycleState): number[] {
@@ -13,7 +23,14 @@ function trustedGenerations(s: LifecycleState): number[] {
 
 describe("phasePlan", () => {
   it("spells out trust and signer for each phase", () => {
-    expect(ROOT_PHASES.map((p) => [p, trustedGenerations(state(p, 3)), signerGeneration(state(p, 3)), phasePlan(p).multiRoot])).toEqual([
+    expect(
+      ROOT_PHASES.map((p) => [
+        p,
+        trustedGenerations(state(p, 3)),
+        signerGeneration(state(p, 3)),
+        phasePlan(p).multiRoot,
+      ]),
+    ).toEqual([
       ["steady", [3], 3, false],
       ["dual", [3, 4], 3, true],
       ["cutover", [3, 4], 4, true],
@@ -25,10 +42,17 @@ describe("phasePlan", () => {
 describe("checkTransition: every pair of phases, every generation step", () => {
   // Expected outcome for prev (generation 1) → next, keyed "prev>next@generation".
   const allowed = new Set([
-    "steady>steady@1", "steady>dual@1",
-    "dual>dual@1", "dual>cutover@1", "dual>steady@1",
-    "cutover>cutover@1", "cutover>finalize@1", "cutover>dual@1",
-    "finalize>finalize@1", "finalize>cutover@1", "finalize>steady@2",
+    "steady>steady@1",
+    "steady>dual@1",
+    "dual>dual@1",
+    "dual>cutover@1",
+    "dual>steady@1",
+    "cutover>cutover@1",
+    "cutover>finalize@1",
+    "cutover>dual@1",
+    "finalize>finalize@1",
+    "finalize>cutover@1",
+    "finalize>steady@2",
   ]);
   for (const from of ROOT_PHASES) {
     for (const to of ROOT_PHASES) {
@@ -67,20 +91,39 @@ describe("checkTransition: every pair of phases, every generation step", () => {
   it("lets intermediate generations go up, never down", () => {
     expect(checkTransition(state("steady", 1, 1), state("steady", 1, 2))).toBeUndefined();
     expect(checkTransition(state("steady", 1, 2), state("steady", 1, 5))).toBeUndefined();
-    expect(checkTransition(state("steady", 1, 2), state("steady", 1, 1))).toMatch(/intermediateGeneration 1 is lower than the deployed 2/);
+    expect(checkTransition(state("steady", 1, 2), state("steady", 1, 1))).toMatch(
+      /intermediateGeneration 1 is lower than the deployed 2/,
+    );
   });
 
   it("refuses changing the root in place, or the incoming root mid-rotation", () => {
     const a = { rootParamsDigest: "aaaa" };
-    expect(checkTransition(state("steady", 1, 1, a), state("steady", 1, 1, { rootParamsDigest: "bbbb" }))).toMatch(/replace the root in service/);
-    expect(checkTransition(state("dual", 1, 1, { ...a, nextRootParamsDigest: "n1" }), state("cutover", 1, 1, { ...a, nextRootParamsDigest: "n2" })))
-      .toMatch(/rotation.newRoot cannot change/);
+    expect(checkTransition(state("steady", 1, 1, a), state("steady", 1, 1, { rootParamsDigest: "bbbb" }))).toMatch(
+      /replace the root in service/,
+    );
+    expect(
+      checkTransition(
+        state("dual", 1, 1, { ...a, nextRootParamsDigest: "n1" }),
+        state("cutover", 1, 1, { ...a, nextRootParamsDigest: "n2" }),
+      ),
+    ).toMatch(/rotation.newRoot cannot change/);
     // Completing: root must take the incoming root's params.
-    expect(checkTransition(state("finalize", 1, 1, { ...a, nextRootParamsDigest: "n1" }), state("steady", 2, 1, { rootParamsDigest: "n1" }))).toBeUndefined();
-    expect(checkTransition(state("finalize", 1, 1, { ...a, nextRootParamsDigest: "n1" }), state("steady", 2, 1, { rootParamsDigest: "aaaa" })))
-      .toMatch(/copy rotation.newRoot to root/);
+    expect(
+      checkTransition(
+        state("finalize", 1, 1, { ...a, nextRootParamsDigest: "n1" }),
+        state("steady", 2, 1, { rootParamsDigest: "n1" }),
+      ),
+    ).toBeUndefined();
+    expect(
+      checkTransition(
+        state("finalize", 1, 1, { ...a, nextRootParamsDigest: "n1" }),
+        state("steady", 2, 1, { rootParamsDigest: "aaaa" }),
+      ),
+    ).toMatch(/copy rotation.newRoot to root/);
     // Starting a rotation introduces the incoming digest: fine.
-    expect(checkTransition(state("steady", 1, 1, a), state("dual", 1, 1, { ...a, nextRootParamsDigest: "n1" }))).toBeUndefined();
+    expect(
+      checkTransition(state("steady", 1, 1, a), state("dual", 1, 1, { ...a, nextRootParamsDigest: "n1" })),
+    ).toBeUndefined();
   });
 });
 
@@ -92,11 +135,14 @@ describe("checkTransition: properties", () => {
   });
 
   it("an allowed move never breaks trust: each side's signer is trusted by the other side's bundle", () => {
-    fc.assert(fc.property(anyState, anyState, (prev, next) => {
-      if (checkTransition(prev, next) !== undefined) return;
-      expect(trustedGenerations(next)).toContain(signerGeneration(prev));
-      expect(trustedGenerations(prev)).toContain(signerGeneration(next));
-    }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(anyState, anyState, (prev, next) => {
+        if (checkTransition(prev, next) !== undefined) return;
+        expect(trustedGenerations(next)).toContain(signerGeneration(prev));
+        expect(trustedGenerations(prev)).toContain(signerGeneration(next));
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it("re-applying the deployed state is always allowed", () => {
@@ -104,11 +150,18 @@ describe("checkTransition: properties", () => {
   });
 
   it("the only way from generation g to g+1 is finalize → steady", () => {
-    fc.assert(fc.property(anyState, anyState, (prev, next) => {
-      if (checkTransition(prev, next) === undefined && next.rootGeneration !== prev.rootGeneration) {
-        expect([prev.rootPhase, next.rootPhase, next.rootGeneration - prev.rootGeneration]).toEqual(["finalize", "steady", 1]);
-      }
-    }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(anyState, anyState, (prev, next) => {
+        if (checkTransition(prev, next) === undefined && next.rootGeneration !== prev.rootGeneration) {
+          expect([prev.rootPhase, next.rootPhase, next.rootGeneration - prev.rootGeneration]).toEqual([
+            "finalize",
+            "steady",
+            1,
+          ]);
+        }
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it("walking forward one allowed step at a time completes a rotation in exactly four deployments", () => {
@@ -119,12 +172,22 @@ describe("checkTransition: properties", () => {
 
 describe("parseLifecycleState", () => {
   it("reads back what a stack recorded", () => {
-    expect(parseLifecycleState({ rootPhase: "dual", rootGeneration: 2, intermediateGeneration: 3, nextRootParamsDigest: "x" }, "w"))
-      .toEqual({ rootPhase: "dual", rootGeneration: 2, intermediateGeneration: 3, nextRootParamsDigest: "x" });
+    expect(
+      parseLifecycleState(
+        { rootPhase: "dual", rootGeneration: 2, intermediateGeneration: 3, nextRootParamsDigest: "x" },
+        "w",
+      ),
+    ).toEqual({ rootPhase: "dual", rootGeneration: 2, intermediateGeneration: 3, nextRootParamsDigest: "x" });
   });
 
-  it.each([[null], ["steady"], [{ rootPhase: "rotating", rootGeneration: 1, intermediateGeneration: 1 }], [{ rootPhase: "steady", rootGeneration: 0, intermediateGeneration: 1 }]])(
-    "refuses %j naming where it came from", (raw) => {
-      expect(() => parseLifecycleState(raw, "root stack org/p/root")).toThrow(/root stack org\/p\/root is not a lifecycle state/);
-    });
+  it.each([
+    [null],
+    ["steady"],
+    [{ rootPhase: "rotating", rootGeneration: 1, intermediateGeneration: 1 }],
+    [{ rootPhase: "steady", rootGeneration: 0, intermediateGeneration: 1 }],
+  ])("refuses %j naming where it came from", (raw) => {
+    expect(() => parseLifecycleState(raw, "root stack org/p/root")).toThrow(
+      /root stack org\/p\/root is not a lifecycle state/,
+    );
+  });
 });

@@ -13,13 +13,17 @@ describe("root phase transitions, read back from the stack's own outputs", () =>
     const steady = await deploy(meshConfig(), undefined);
     expect(steady.error).toBeUndefined();
     const err = await refusal(meshConfig({ rootPhase: "finalize" }), steady.outputs, {}, preview);
-    expect(err?.message).toMatch(/istio-mesh-ca:ca.rotation: rootPhase cannot go from "steady" to "finalize": apply rootPhase "dual" first/);
+    expect(err?.message).toMatch(
+      /istio-mesh-ca:ca.rotation: rootPhase cannot go from "steady" to "finalize": apply rootPhase "dual" first/,
+    );
   });
 
   it("refuses changing the root in place", async () => {
     const steady = await deploy(meshConfig(), undefined);
     const err = await refusal(meshConfig({}, { root: { key: EC, validityDays: 1000 } }), steady.outputs, {}, preview);
-    expect(err?.message).toMatch(/istio-mesh-ca:ca.rotation: changing the root parameters \(root\) would replace the root in service/);
+    expect(err?.message).toMatch(
+      /istio-mesh-ca:ca.rotation: changing the root parameters \(root\) would replace the root in service/,
+    );
   });
 
   it("refuses lowering the intermediate generation", async () => {
@@ -31,7 +35,9 @@ describe("root phase transitions, read back from the stack's own outputs", () =>
   it("refuses a skip in the root stack too, naming its config key", async () => {
     const root = await deploy(rootConfig(), undefined);
     const err = await refusal(rootConfig({ rootPhase: "cutover" }), root.outputs, {}, preview);
-    expect(err?.message).toMatch(/istio-mesh-ca:rootCa.rotation: rootPhase cannot go from "steady" to "cutover": apply rootPhase "dual" first/);
+    expect(err?.message).toMatch(
+      /istio-mesh-ca:rootCa.rotation: rootPhase cannot go from "steady" to "cutover": apply rootPhase "dual" first/,
+    );
   });
 });
 
@@ -42,45 +48,86 @@ describe("cluster stacks reading a root stack", () => {
     expect(cluster.error).toBeUndefined();
     const dual = await deploy(rootConfig({ rootPhase: "dual" }), root.outputs);
     const cutover = await deploy(rootConfig({ rootPhase: "cutover" }), dual.outputs);
-    const err = await refusal(stackConfig("cluster-a"), cluster.outputs, { [ROOT_STACK]: asReference(cutover) }, preview);
-    expect(err?.message).toMatch(/istio-mesh-ca:ca.intermediateSource: root stack organization\/istio-mesh-ca\/root is at cutover .* apply rootPhase "dual" first/);
+    const err = await refusal(
+      stackConfig("cluster-a"),
+      cluster.outputs,
+      { [ROOT_STACK]: asReference(cutover) },
+      preview,
+    );
+    expect(err?.message).toMatch(
+      /istio-mesh-ca:ca.intermediateSource: root stack organization\/istio-mesh-ca\/root is at cutover .* apply rootPhase "dual" first/,
+    );
   });
 
   it("refuse an intermediate that does not chain to the exported roots", async () => {
     const root = await deploy(rootConfig(), undefined);
-    const other = await deploy({ rootCa: { ...(rootConfig() as any).rootCa, root: { key: EC, subject: { commonName: "Some Other Root" } } } }, undefined);
-    const forged = { ...root.outputs, intermediates: { ...root.outputs.intermediates, "cluster-a": other.outputs.intermediates["cluster-a"] } };
-    const err = await refusal(stackConfig("cluster-a"), undefined,
-      { [ROOT_STACK]: { outputs: forged, secretOutputNames: ["intermediateKeys"] } }, preview);
-    expect(err?.message).toMatch(/istio-mesh-ca:ca.intermediateSource \(intermediate of cluster cluster-a\): "O=Istio, L=cluster-a, CN=Intermediate CA" is not signed by any trusted root \("O=Istio, CN=Root CA"\)/);
+    const other = await deploy(
+      { rootCa: { ...(rootConfig() as any).rootCa, root: { key: EC, subject: { commonName: "Some Other Root" } } } },
+      undefined,
+    );
+    const forged = {
+      ...root.outputs,
+      intermediates: { ...root.outputs.intermediates, "cluster-a": other.outputs.intermediates["cluster-a"] },
+    };
+    const err = await refusal(
+      stackConfig("cluster-a"),
+      undefined,
+      { [ROOT_STACK]: { outputs: forged, secretOutputNames: ["intermediateKeys"] } },
+      preview,
+    );
+    expect(err?.message).toMatch(
+      /istio-mesh-ca:ca.intermediateSource \(intermediate of cluster cluster-a\): "O=Istio, L=cluster-a, CN=Intermediate CA" is not signed by any trusted root \("O=Istio, CN=Root CA"\)/,
+    );
   });
 
   it("refuse a cluster the root stack has no intermediate for, saying where to add it", async () => {
     const root = await deploy(rootConfig(), undefined);
     const cfg = { ...stackConfig("cluster-a"), clusters: [{ name: "cluster-c" }] };
     const err = await refusal(cfg, undefined, { [ROOT_STACK]: asReference(root) }, preview);
-    expect(err?.message).toMatch(/root stack organization\/istio-mesh-ca\/root has no intermediate for cluster "cluster-c"; add \{name: cluster-c\} to istio-mesh-ca:rootCa.clusters/);
+    expect(err?.message).toMatch(
+      /root stack organization\/istio-mesh-ca\/root has no intermediate for cluster "cluster-c"; add \{name: cluster-c\} to istio-mesh-ca:rootCa.clusters/,
+    );
   });
 });
 
 describe("expiry guards during preview", () => {
-  const shortLived = (ack: string[] = []) => meshConfig({}, {
-    root: { key: EC, validityDays: 10 }, intermediate: { key: EC, validityDays: 5 }, expiry: { acknowledge: ack },
-  });
+  const shortLived = (ack: string[] = []) =>
+    meshConfig(
+      {},
+      {
+        root: { key: EC, validityDays: 10 },
+        intermediate: { key: EC, validityDays: 5 },
+        expiry: { acknowledge: ack },
+      },
+    );
 
   it("warns about CA certificates expiring within 90 days, naming subject and date", async () => {
-    const run = await deploy(meshConfig({}, { root: { key: EC, validityDays: 60 }, intermediate: { key: EC, validityDays: 30 } }), undefined);
+    const run = await deploy(
+      meshConfig({}, { root: { key: EC, validityDays: 60 }, intermediate: { key: EC, validityDays: 30 } }),
+      undefined,
+    );
     expect(run.error).toBeUndefined();
-    expect(run.warnings).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^istio-mesh-ca:ca.expiry: root \(generation 1\) "O=Istio, CN=Root CA" \(sha256 [0-9a-f]{64}\) expires on \d{4}-\d\d-\d\dT.*Z \(in 59 days\)/),
-      expect.stringMatching(/^istio-mesh-ca:ca.expiry: intermediate of cluster cluster-a "O=Istio, L=cluster-a, CN=Intermediate CA" .* expires on /),
-    ]));
+    expect(run.warnings).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^istio-mesh-ca:ca.expiry: root \(generation 1\) "O=Istio, CN=Root CA" \(sha256 [0-9a-f]{64}\) expires on \d{4}-\d\d-\d\dT.*Z \(in 59 days\)/,
+        ),
+        expect.stringMatching(
+          /^istio-mesh-ca:ca.expiry: intermediate of cluster cluster-a "O=Istio, L=cluster-a, CN=Intermediate CA" .* expires on /,
+        ),
+      ]),
+    );
   });
 
   it("refuses certificates within 14 days unless acknowledged", async () => {
     const err = await refusal(shortLived(), undefined, {}, preview);
-    expect(err?.message).toMatch(/istio-mesh-ca:ca.expiry:\n {2}- root \(generation 1\) "O=Istio, CN=Root CA" .* within the 14-day limit: rotate it .* expiry.acknowledge/);
-    const acked = await deploy(shortLived(["O=Istio, CN=Root CA", "O=Istio, L=cluster-a, CN=Intermediate CA"]), undefined);
+    expect(err?.message).toMatch(
+      /istio-mesh-ca:ca.expiry:\n {2}- root \(generation 1\) "O=Istio, CN=Root CA" .* within the 14-day limit: rotate it .* expiry.acknowledge/,
+    );
+    const acked = await deploy(
+      shortLived(["O=Istio, CN=Root CA", "O=Istio, L=cluster-a, CN=Intermediate CA"]),
+      undefined,
+    );
     expect(acked.error).toBeUndefined();
     expect(acked.warnings.filter((w) => w.includes("istio-mesh-ca:ca.expiry"))).toHaveLength(2);
   });

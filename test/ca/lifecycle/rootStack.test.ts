@@ -16,7 +16,8 @@ describe("example stack configs", () => {
     for (const c of ["cluster-a", "cluster-b"]) {
       const cluster = parseProgramConfig(stackConfig(c));
       expect(cluster.kind).toBe("mesh");
-      if (cluster.kind !== "mesh" || cluster.config.ca.backend !== "selfSigned") throw new Error("expected a selfSigned mesh stack");
+      if (cluster.kind !== "mesh" || cluster.config.ca.backend !== "selfSigned")
+        throw new Error("expected a selfSigned mesh stack");
       expect(cluster.config.ca.intermediateSource).toEqual({ kind: "rootStack", stack: ROOT_STACK });
       expect(cluster.config.clusters.map((x) => x.name)).toEqual([c]);
     }
@@ -24,41 +25,66 @@ describe("example stack configs", () => {
 });
 
 describe("root stack config errors name the key", () => {
-
   it("refuses mesh keys next to rootCa", () => {
-    expect(configProblems({ ...stackConfig("root"), clusters: [{ name: "x" }] }))
-      .toEqual([expect.stringMatching(/^istio-mesh-ca:clusters: not used in a root CA stack \(istio-mesh-ca:rootCa is set\)/)]);
+    expect(configProblems({ ...stackConfig("root"), clusters: [{ name: "x" }] })).toEqual([
+      expect.stringMatching(/^istio-mesh-ca:clusters: not used in a root CA stack \(istio-mesh-ca:rootCa is set\)/),
+    ]);
   });
 
   it("refuses an unknown phase", () => {
     const base = stackConfig("root") as { rootCa: Record<string, any> };
-    expect(configProblems({ rootCa: { ...base.rootCa, rotation: { rootPhase: "half" } } }))
-      .toEqual([expect.stringMatching(/^istio-mesh-ca:rootCa.rotation.rootPhase: must be one of steady, dual, cutover, finalize \(got "half"\)/)]);
+    expect(configProblems({ rootCa: { ...base.rootCa, rotation: { rootPhase: "half" } } })).toEqual([
+      expect.stringMatching(
+        /^istio-mesh-ca:rootCa.rotation.rootPhase: must be one of steady, dual, cutover, finalize \(got "half"\)/,
+      ),
+    ]);
   });
 
   it("refuses an intermediate outliving the root, duplicate clusters and restarts", () => {
     const base = stackConfig("root") as { rootCa: Record<string, any> };
-    const p = configProblems({ rootCa: { ...base.rootCa, rotation: { restartDeployments: [{ namespace: "a", name: "b" }] },
-      root: { validityDays: 100 }, clusters: [{ name: "cluster-a" }, { name: "cluster-a" }] } });
-    expect(p).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^istio-mesh-ca:rootCa.intermediate.validityDays: intermediate.validityDays is 730, longer than root.validityDays \(100\)/),
-      expect.stringMatching(/^istio-mesh-ca:rootCa.clusters\[1\].name: duplicate cluster "cluster-a"/),
-      expect.stringMatching(/^istio-mesh-ca:rootCa.rotation.restartDeployments: a root CA stack has no workloads/),
-    ]));
+    const p = configProblems({
+      rootCa: {
+        ...base.rootCa,
+        rotation: { restartDeployments: [{ namespace: "a", name: "b" }] },
+        root: { validityDays: 100 },
+        clusters: [{ name: "cluster-a" }, { name: "cluster-a" }],
+      },
+    });
+    expect(p).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^istio-mesh-ca:rootCa.intermediate.validityDays: intermediate.validityDays is 730, longer than root.validityDays \(100\)/,
+        ),
+        expect.stringMatching(/^istio-mesh-ca:rootCa.clusters\[1\].name: duplicate cluster "cluster-a"/),
+        expect.stringMatching(/^istio-mesh-ca:rootCa.rotation.restartDeployments: a root CA stack has no workloads/),
+      ]),
+    );
   });
 
   it("refuses root and rotation settings in a cluster stack that reads from a root stack", () => {
     const cluster = stackConfig("cluster-a") as { ca: Record<string, any> };
-    expect(configProblems({ ...cluster, ca: { ...cluster.ca, root: { validityDays: 3650 }, rotation: { rootPhase: "dual" } } })).toEqual([
-      expect.stringMatching(/^istio-mesh-ca:ca.root: not used with intermediateSource rootStack: the root is decided by the root stack/),
+    expect(
+      configProblems({
+        ...cluster,
+        ca: { ...cluster.ca, root: { validityDays: 3650 }, rotation: { rootPhase: "dual" } },
+      }),
+    ).toEqual([
+      expect.stringMatching(
+        /^istio-mesh-ca:ca.root: not used with intermediateSource rootStack: the root is decided by the root stack/,
+      ),
       expect.stringMatching(/^istio-mesh-ca:ca.rotation.rootPhase: not used with intermediateSource rootStack/),
     ]);
   });
 
   it("refuses a stack name that is not fully qualified", () => {
     const cluster = stackConfig("cluster-a") as { ca: Record<string, any> };
-    expect(configProblems({ ...cluster, ca: { ...cluster.ca, intermediateSource: { kind: "rootStack", stack: "root" } } }))
-      .toEqual([expect.stringMatching(/^istio-mesh-ca:ca.intermediateSource.stack: must be a fully qualified stack name <organization>\/<project>\/<stack> \(got "root"\)/)]);
+    expect(
+      configProblems({ ...cluster, ca: { ...cluster.ca, intermediateSource: { kind: "rootStack", stack: "root" } } }),
+    ).toEqual([
+      expect.stringMatching(
+        /^istio-mesh-ca:ca.intermediateSource.stack: must be a fully qualified stack name <organization>\/<project>\/<stack> \(got "root"\)/,
+      ),
+    ]);
   });
 });
 
@@ -76,10 +102,15 @@ describe("root stack and cluster stacks", () => {
 
   it("the root stack signs one intermediate per cluster (L=<cluster>) and registers nothing in Kubernetes", () => {
     expect(ofType(root, "tls:index/selfSignedCert:SelfSignedCert").map((r) => r.name)).toEqual(["mesh-root-cert"]);
-    expect(ofType(root, "tls:index/locallySignedCert:LocallySignedCert").map((r) => r.name).sort())
-      .toEqual(["cluster-a-intermediate-cert", "cluster-b-intermediate-cert"]);
+    expect(
+      ofType(root, "tls:index/locallySignedCert:LocallySignedCert")
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(["cluster-a-intermediate-cert", "cluster-b-intermediate-cert"]);
     expect(root.resources.filter((r) => r.type.startsWith("kubernetes:"))).toEqual([]);
-    expect(subjects(root.outputs.intermediates["cluster-b"].intermediateCert)).toEqual(["O=Istio, L=cluster-b, CN=Intermediate CA"]);
+    expect(subjects(root.outputs.intermediates["cluster-b"].intermediateCert)).toEqual([
+      "O=Istio, L=cluster-b, CN=Intermediate CA",
+    ]);
   });
 
   it("exports intermediate keys as one secret output, certificates and the root bundle in plain, and never the root key", () => {
@@ -91,12 +122,17 @@ describe("root stack and cluster stacks", () => {
     // Where the root key appears among the root stack's resources: its certificate and the signings, all secret.
     const at = privateKeyOccurrences(root).filter((x) => x.pem.trim() === rootKey.trim());
     expect(at.map((x) => `${x.resource.name} ${x.path} ${x.secret}`).sort()).toEqual([
-      "cluster-a-intermediate-cert caPrivateKeyPem true", "cluster-b-intermediate-cert caPrivateKeyPem true", "mesh-root-cert privateKeyPem true",
+      "cluster-a-intermediate-cert caPrivateKeyPem true",
+      "cluster-b-intermediate-cert caPrivateKeyPem true",
+      "mesh-root-cert privateKeyPem true",
     ]);
   });
 
   it("cluster stacks hold no key material of their own: no tls resources, the root stack's intermediate in cacerts", () => {
-    for (const [run, name] of [[clusterA, "cluster-a"], [clusterB, "cluster-b"]] as const) {
+    for (const [run, name] of [
+      [clusterA, "cluster-a"],
+      [clusterB, "cluster-b"],
+    ] as const) {
       expect(run.resources.filter((r) => r.type.startsWith("tls:"))).toEqual([]);
       const data = cacerts(run, name);
       expect(data["ca-cert.pem"]).toEqual(root.outputs.intermediates[name].intermediateCert);
@@ -106,7 +142,10 @@ describe("root stack and cluster stacks", () => {
       expect(isSecretValue(byName(run, `${name}-istio-cacerts-secret`).rawInputs.stringData)).toBe(true);
       expect(run.secretOutputPaths.some((p) => p.includes("Key"))).toBe(false);
       expect(JSON.stringify(run.outputs)).not.toMatch(/PRIVATE KEY/);
-      expect(byName(run, `${name}-istio-istiod`).inputs.values.global).toMatchObject({ meshID: "mesh1", multiCluster: { clusterName: name } });
+      expect(byName(run, `${name}-istio-istiod`).inputs.values.global).toMatchObject({
+        meshID: "mesh1",
+        multiCluster: { clusterName: name },
+      });
     }
     // Both clusters trust the same root: one mesh.
     expect(cacerts(clusterA, "cluster-a")["root-cert.pem"]).toEqual(cacerts(clusterB, "cluster-b")["root-cert.pem"]);
@@ -140,9 +179,16 @@ describe("root stack and cluster stacks", () => {
       const d = changes(root, rootBump);
       expect(d.removed.filter((n) => n.includes("root"))).toEqual([]);
       expect(d.changed).toEqual([]);
-      expect(d.added.sort()).toEqual(["cluster-a-intermediate-r1i2", "cluster-a-intermediate-r1i2-cert", "cluster-a-intermediate-r1i2-csr",
-        "cluster-a-intermediate-r1i2-key", "cluster-b-intermediate-r1i2", "cluster-b-intermediate-r1i2-cert", "cluster-b-intermediate-r1i2-csr",
-        "cluster-b-intermediate-r1i2-key"]);
+      expect(d.added.sort()).toEqual([
+        "cluster-a-intermediate-r1i2",
+        "cluster-a-intermediate-r1i2-cert",
+        "cluster-a-intermediate-r1i2-csr",
+        "cluster-a-intermediate-r1i2-key",
+        "cluster-b-intermediate-r1i2",
+        "cluster-b-intermediate-r1i2-cert",
+        "cluster-b-intermediate-r1i2-csr",
+        "cluster-b-intermediate-r1i2-key",
+      ]);
       expect(rootBump.outputs.rootCertBundle).toEqual(root.outputs.rootCertBundle);
     });
 
@@ -151,7 +197,11 @@ describe("root stack and cluster stacks", () => {
       const pilot = byName(clusterADual, "cluster-a-istio-istiod").inputs.values.pilot;
       expect(pilot.env).toMatchObject({ ISTIO_MULTIROOT_MESH: "true" });
       expect(pilot.podAnnotations["istio-mesh-ca/root-bundle-sha256"]).toMatch(/^[0-9a-f]{64}$/);
-      expect(clusterADual.outputs.caLifecycle).toEqual({ rootPhase: "dual", rootGeneration: 1, intermediateGeneration: 2 });
+      expect(clusterADual.outputs.caLifecycle).toEqual({
+        rootPhase: "dual",
+        rootGeneration: 1,
+        intermediateGeneration: 2,
+      });
     });
   });
 });

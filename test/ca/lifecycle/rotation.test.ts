@@ -1,7 +1,17 @@
 import * as crypto from "crypto";
 import { ProgramRun, byName, ofType } from "../../harness/program";
 import { OpensslDir } from "../../harness/openssl";
-import { EC, cacerts, changes, deploy, fingerprint, issuedIntermediate, meshConfig, subjects, rotationSteps } from "./support";
+import {
+  EC,
+  cacerts,
+  changes,
+  deploy,
+  fingerprint,
+  issuedIntermediate,
+  meshConfig,
+  subjects,
+  rotationSteps,
+} from "./support";
 
 /**
  * Walks one mesh stack (self-signed backend) through an intermediate rotation and a full root
@@ -39,7 +49,8 @@ beforeAll(async () => {
 }, 300_000);
 
 const istiodPilot = (run: ProgramRun) => byName(run, ISTIOD).inputs.values.pilot;
-const annotationOf = (run: ProgramRun) => byName(run, PATCH).inputs.spec.template.metadata.annotations["istio-mesh-ca/ca-material"];
+const annotationOf = (run: ProgramRun) =>
+  byName(run, PATCH).inputs.spec.template.metadata.annotations["istio-mesh-ca/ca-material"];
 
 /** Issues a workload leaf from an intermediate and verifies it against a root bundle, as a peer would. */
 function leafVerifies(intermediate: { cert: string; key: string }, bundle: string, tag: string): boolean {
@@ -52,10 +63,19 @@ function leafVerifies(intermediate: { cert: string; key: string }, bundle: strin
 
 describe("a stack's lifecycle output", () => {
   it("records each step, read back by the next deployment", () => {
-    expect(runs.map((r) => {
-      const { rootPhase, rootGeneration, intermediateGeneration } = r.outputs.caLifecycle;
-      return [rootPhase, rootGeneration, intermediateGeneration];
-    })).toEqual([["steady", 1, 1], ["steady", 1, 2], ["dual", 1, 2], ["cutover", 1, 2], ["finalize", 1, 2], ["steady", 2, 2]]);
+    expect(
+      runs.map((r) => {
+        const { rootPhase, rootGeneration, intermediateGeneration } = r.outputs.caLifecycle;
+        return [rootPhase, rootGeneration, intermediateGeneration];
+      }),
+    ).toEqual([
+      ["steady", 1, 1],
+      ["steady", 1, 2],
+      ["dual", 1, 2],
+      ["cutover", 1, 2],
+      ["finalize", 1, 2],
+      ["steady", 2, 2],
+    ]);
     expect(runs.every((r) => !r.secretOutputPaths.includes("caLifecycle"))).toBe(true);
   });
 });
@@ -109,7 +129,8 @@ describe("root rotation", () => {
     expect(roots(4)).toEqual(["O=Istio, CN=Root CA 2"]);
     expect(roots(5)).toEqual(["O=Istio, CN=Root CA 2"]);
     // The same old root throughout, the same new root from dual to the end.
-    const fp = (i: number, k: number) => fingerprint(runs[i].outputs.clusters["cluster-a"].rootCertBundle.split(/(?<=-----END CERTIFICATE-----\n)/)[k]);
+    const fp = (i: number, k: number) =>
+      fingerprint(runs[i].outputs.clusters["cluster-a"].rootCertBundle.split(/(?<=-----END CERTIFICATE-----\n)/)[k]);
     expect(fp(2, 0)).toEqual(fp(1, 0));
     expect(fp(5, 0)).toEqual(fp(2, 1));
   });
@@ -122,7 +143,10 @@ describe("root rotation", () => {
     expect(istiodPilot(runs[2]).env).toMatchObject({ ISTIO_MULTIROOT_MESH: "true" });
     expect(istiodPilot(runs[2]).podAnnotations["istio-mesh-ca/root-bundle-sha256"]).toMatch(/^[0-9a-f]{64}$/);
     expect(cacerts(runs[2])["ca-cert.pem"]).toEqual(cacerts(runs[1])["ca-cert.pem"]);
-    expect(subjects(cacerts(runs[2])["cert-chain.pem"])).toEqual(["O=Istio, L=cluster-a, CN=Intermediate CA", "O=Istio, CN=Root CA"]);
+    expect(subjects(cacerts(runs[2])["cert-chain.pem"])).toEqual([
+      "O=Istio, L=cluster-a, CN=Intermediate CA",
+      "O=Istio, CN=Root CA",
+    ]);
   });
 
   it("cutover: re-issues the intermediate under the new root; istiod and the roots are untouched", () => {
@@ -130,8 +154,13 @@ describe("root rotation", () => {
     expect(d.added).toEqual(inter(I22));
     expect(d.removed).toEqual(inter(I12));
     expect(d.changed).toEqual([CACERTS, PATCH]);
-    expect(byName(runs[3], `${I22}-cert`).inputs.caCertPem).toEqual(runs[3].outputs.clusters["cluster-a"].rootCertBundle.split(/(?<=-----END CERTIFICATE-----\n)/)[1]);
-    expect(subjects(cacerts(runs[3])["cert-chain.pem"])).toEqual(["O=Istio, L=cluster-a, CN=Intermediate CA", "O=Istio, CN=Root CA 2"]);
+    expect(byName(runs[3], `${I22}-cert`).inputs.caCertPem).toEqual(
+      runs[3].outputs.clusters["cluster-a"].rootCertBundle.split(/(?<=-----END CERTIFICATE-----\n)/)[1],
+    );
+    expect(subjects(cacerts(runs[3])["cert-chain.pem"])).toEqual([
+      "O=Istio, L=cluster-a, CN=Intermediate CA",
+      "O=Istio, CN=Root CA 2",
+    ]);
   });
 
   it("finalize: drops the old root from the bundle, restarts istiod without ISTIO_MULTIROOT_MESH, keeps the old root resource for rollback", () => {
@@ -140,8 +169,9 @@ describe("root rotation", () => {
     expect(d.removed).toEqual([]);
     expect(d.changed).toEqual([CACERTS, ISTIOD, PATCH]);
     expect(istiodPilot(runs[4]).env ?? {}).not.toHaveProperty("ISTIO_MULTIROOT_MESH");
-    expect(istiodPilot(runs[4]).podAnnotations["istio-mesh-ca/root-bundle-sha256"])
-      .not.toEqual(istiodPilot(runs[3]).podAnnotations["istio-mesh-ca/root-bundle-sha256"]);
+    expect(istiodPilot(runs[4]).podAnnotations["istio-mesh-ca/root-bundle-sha256"]).not.toEqual(
+      istiodPilot(runs[3]).podAnnotations["istio-mesh-ca/root-bundle-sha256"],
+    );
   });
 
   it("steady with rootGeneration 2: deletes the old root and changes nothing the mesh sees", () => {

@@ -1,5 +1,13 @@
 import * as crypto from "crypto";
-import { ProgramRun, byName, isSecretValue, ofType, privateKeyOccurrences, runProgram, stackConfig } from "../../harness/program";
+import {
+  ProgramRun,
+  byName,
+  isSecretValue,
+  ofType,
+  privateKeyOccurrences,
+  runProgram,
+  stackConfig,
+} from "../../harness/program";
 import { OpensslDir } from "../../harness/openssl";
 import { T, fakeVault } from "../../vault/fakeVault";
 import { goBinary, renderTemplates } from "../../vault/renderTemplates";
@@ -49,7 +57,9 @@ function stickyVault() {
   let current = "";
   return {
     state: fv.state,
-    use(csrName: string) { current = csrName; },
+    use(csrName: string) {
+      current = csrName;
+    },
     extraState: (type: string, inputs: Record<string, any>) => {
       if (type !== T.csr) return fv.extraState(type, inputs);
       if (!csrs.has(current)) csrs.set(current, { ...fv.extraState(type, inputs)!, _key: fv.state.intermediateKey });
@@ -63,10 +73,27 @@ function stickyVault() {
 const steps: { label: string; rotation: Record<string, unknown>; csr: string; root?: Record<string, unknown> }[] = [
   { label: "steady", rotation: {}, csr: "mesh-pki-intermediate" },
   { label: "intermediate generation 2", rotation: { intermediateGeneration: 2 }, csr: "mesh-pki-intermediate-r1i2" },
-  { label: "dual", rotation: { intermediateGeneration: 2, rootPhase: "dual", newRoot: NEW_ROOT }, csr: "mesh-pki-intermediate-r1i2" },
-  { label: "cutover", rotation: { intermediateGeneration: 2, rootPhase: "cutover", newRoot: NEW_ROOT }, csr: "mesh-pki-intermediate-r2i2" },
-  { label: "finalize", rotation: { intermediateGeneration: 2, rootPhase: "finalize", newRoot: NEW_ROOT }, csr: "mesh-pki-intermediate-r2i2" },
-  { label: "steady, root generation 2", rotation: { intermediateGeneration: 2, rootGeneration: 2 }, csr: "mesh-pki-intermediate-r2i2", root: { ...NEW_ROOT } },
+  {
+    label: "dual",
+    rotation: { intermediateGeneration: 2, rootPhase: "dual", newRoot: NEW_ROOT },
+    csr: "mesh-pki-intermediate-r1i2",
+  },
+  {
+    label: "cutover",
+    rotation: { intermediateGeneration: 2, rootPhase: "cutover", newRoot: NEW_ROOT },
+    csr: "mesh-pki-intermediate-r2i2",
+  },
+  {
+    label: "finalize",
+    rotation: { intermediateGeneration: 2, rootPhase: "finalize", newRoot: NEW_ROOT },
+    csr: "mesh-pki-intermediate-r2i2",
+  },
+  {
+    label: "steady, root generation 2",
+    rotation: { intermediateGeneration: 2, rootGeneration: 2 },
+    csr: "mesh-pki-intermediate-r2i2",
+    root: { ...NEW_ROOT },
+  },
 ];
 
 const runs: ProgramRun[] = [];
@@ -78,7 +105,10 @@ beforeAll(async () => {
   for (const s of steps) {
     vault.use(s.csr);
     const base = stackConfig("staging").ca as Record<string, any>;
-    const cfg = vaultConfig({ rotation: { ...s.rotation, ...RESTART }, ...(s.root ? { root: { ...base.root, ...s.root } } : {}) });
+    const cfg = vaultConfig({
+      rotation: { ...s.rotation, ...RESTART },
+      ...(s.root ? { root: { ...base.root, ...s.root } } : {}),
+    });
     const run = await runProgram(cfg, { extraState: withStackReferences(vault.extraState, previous) });
     if (run.error) throw new Error(`${s.label}: ${run.error.message}`);
     runs.push(run);
@@ -88,7 +118,8 @@ beforeAll(async () => {
 }, 300_000);
 
 const kvData = (run: ProgramRun): Record<string, string> => JSON.parse(byName(run, KV).inputs.dataJson);
-const out = (run: ProgramRun) => run.outputs.clusters.staging as { rootCertBundle: string; intermediateCert: string; certChain: string };
+const out = (run: ProgramRun) =>
+  run.outputs.clusters.staging as { rootCertBundle: string; intermediateCert: string; certChain: string };
 
 /**
  * istiod's four files as one KV version holds them: the certificate belongs to the key, the chain
@@ -98,7 +129,10 @@ const out = (run: ProgramRun) => run.outputs.clusters.staging as { rootCertBundl
 function expectConsistentCaFiles(files: Record<string, string>, label: string): void {
   expect(Object.keys(files).sort()).toEqual(CA_FILES);
   const cert = new crypto.X509Certificate(files["ca-cert.pem"]);
-  expect({ label, matches: cert.checkPrivateKey(crypto.createPrivateKey(files["ca-key.pem"])) }).toEqual({ label, matches: true });
+  expect({ label, matches: cert.checkPrivateKey(crypto.createPrivateKey(files["ca-key.pem"])) }).toEqual({
+    label,
+    matches: true,
+  });
   const chain = pemsOf(files["cert-chain.pem"]);
   expect(chain[0]).toBe(files["ca-cert.pem"]);
   expect(pemsOf(files["root-cert.pem"])).toContain(chain[chain.length - 1]);
@@ -108,10 +142,14 @@ function expectConsistentCaFiles(files: Record<string, string>, label: string): 
   o.write("cert-chain.pem", files["cert-chain.pem"]);
   o.write("root-cert.pem", files["root-cert.pem"]);
   o.write("chain-root.pem", chain[chain.length - 1]);
-  expect(o.verify("-x509_strict", "-CAfile", "chain-root.pem", "-untrusted", "cert-chain.pem", "ca-cert.pem")).toMatchObject({ ok: true });
+  expect(
+    o.verify("-x509_strict", "-CAfile", "chain-root.pem", "-untrusted", "cert-chain.pem", "ca-cert.pem"),
+  ).toMatchObject({ ok: true });
   expect(o.verify("-x509_strict", "-CAfile", "root-cert.pem", "ca-cert.pem")).toMatchObject({ ok: true });
   const leaf = o.leaf("workload", "ca-cert.pem", "ca-key.pem");
-  expect(o.verify("-x509_strict", "-CAfile", "root-cert.pem", "-untrusted", "cert-chain.pem", leaf)).toMatchObject({ ok: true });
+  expect(o.verify("-x509_strict", "-CAfile", "root-cert.pem", "-untrusted", "cert-chain.pem", leaf)).toMatchObject({
+    ok: true,
+  });
   o.cleanup();
 }
 
@@ -121,22 +159,42 @@ function renderIstiodFiles(go: string, run: ProgramRun, istiod = ISTIOD): Record
   const reads = vaultReads(run);
   expect(Object.keys(reads)).toEqual(["kv/data/istioca"]);
   for (const f of CA_FILES) expect(ann[`${A}/agent-inject-secret-${f}`]).toBe("kv/data/istioca");
-  return renderTemplates(go, Object.fromEntries(CA_FILES.map((f) => [f, ann[`${A}/agent-inject-template-${f}`]])), reads);
+  return renderTemplates(
+    go,
+    Object.fromEntries(CA_FILES.map((f) => [f, ann[`${A}/agent-inject-template-${f}`]])),
+    reads,
+  );
 }
 const pilot = (run: ProgramRun) => byName(run, ISTIOD).inputs.values.pilot;
 
 describe("vault backend, offline root: lifecycle walk", () => {
   it("records each step and names the CSR and its signature by signer and generation", () => {
-    expect(runs.map((r) => [r.outputs.caLifecycle.rootPhase, r.outputs.caLifecycle.rootGeneration, r.outputs.caLifecycle.intermediateGeneration]))
-      .toEqual([["steady", 1, 1], ["steady", 1, 2], ["dual", 1, 2], ["cutover", 1, 2], ["finalize", 1, 2], ["steady", 2, 2]]);
+    expect(
+      runs.map((r) => [
+        r.outputs.caLifecycle.rootPhase,
+        r.outputs.caLifecycle.rootGeneration,
+        r.outputs.caLifecycle.intermediateGeneration,
+      ]),
+    ).toEqual([
+      ["steady", 1, 1],
+      ["steady", 1, 2],
+      ["dual", 1, 2],
+      ["cutover", 1, 2],
+      ["finalize", 1, 2],
+      ["steady", 2, 2],
+    ]);
     steps.forEach((s, i) => {
       expect(ofType(runs[i], T.csr).map((r) => r.name)).toEqual([`${s.csr}-csr`]);
-      expect(ofType(runs[i], "tls:index/locallySignedCert:LocallySignedCert").map((r) => r.name)).toEqual([`${s.csr}-sign`]);
+      expect(ofType(runs[i], "tls:index/locallySignedCert:LocallySignedCert").map((r) => r.name)).toEqual([
+        `${s.csr}-sign`,
+      ]);
     });
   });
 
   it("keeps the historic root name (mesh-pki-root under the PKI component) in the first steady state", () => {
-    expect(ofType(runs[0], "tls:index/selfSignedCert:SelfSignedCert").map((r) => r.name)).toEqual(["mesh-pki-root-cert"]);
+    expect(ofType(runs[0], "tls:index/selfSignedCert:SelfSignedCert").map((r) => r.name)).toEqual([
+      "mesh-pki-root-cert",
+    ]);
     expect(runs[0].parentOf.get("mesh-pki-root")).toBe("mesh-pki");
   });
 
@@ -175,7 +233,10 @@ describe("vault backend, offline root: lifecycle walk", () => {
     expect(d.changed).toEqual([KV, SET_SIGNED, PATCH]);
     const newRoot = pemsOf(out(runs[3]).rootCertBundle)[1];
     expect(byName(runs[3], "mesh-pki-intermediate-r2i2-sign").inputs.caCertPem).toBe(newRoot);
-    expect(subjects(byName(runs[3], SET_SIGNED).inputs.certificate)).toEqual(["O=Example Corp, CN=Example Corp Intermediate Authority", NEW]);
+    expect(subjects(byName(runs[3], SET_SIGNED).inputs.certificate)).toEqual([
+      "O=Example Corp, CN=Example Corp Intermediate Authority",
+      NEW,
+    ]);
   });
 
   it("finalize: drops the old root from the bundle and restarts istiod without ISTIO_MULTIROOT_MESH; steady g2 deletes the old root only", () => {
@@ -224,18 +285,26 @@ describe("vault backend, offline root: lifecycle walk", () => {
     // A new key comes with its new certificate in the same write (generation bump, cutover).
     expect(kvData(runs[1])["ca-cert.pem"]).not.toBe(kvData(runs[0])["ca-cert.pem"]);
     expect(kvData(runs[3])["ca-cert.pem"]).not.toBe(kvData(runs[2])["ca-cert.pem"]);
-    expect(subjects(kvData(runs[3])["cert-chain.pem"])).toEqual(["O=Example Corp, CN=Example Corp Intermediate Authority", NEW]);
+    expect(subjects(kvData(runs[3])["cert-chain.pem"])).toEqual([
+      "O=Example Corp, CN=Example Corp Intermediate Authority",
+      NEW,
+    ]);
   });
 
   it("grants istiod's policy read on the KV secret only, at every step", () => {
-    for (const run of runs) expect(byName(run, "mesh-pki-policy").inputs.policy).toBe('path "kv/data/istioca" {\n  capabilities = ["read"]\n}\n');
+    for (const run of runs)
+      expect(byName(run, "mesh-pki-policy").inputs.policy).toBe(
+        'path "kv/data/istioca" {\n  capabilities = ["read"]\n}\n',
+      );
   });
 
   it("keeps each intermediate key only in the KV secret, and the root keys out of Vault, at every step", () => {
     runs.forEach((run, i) => {
       const occ = privateKeyOccurrences(run);
       expect(occ.every((x) => x.secret)).toBe(true);
-      expect(occ.filter((x) => x.pem.replace(/\\n/g, "\n") === keys[i]).map((x) => `${x.resource.name}:${x.path}`)).toEqual([`${KV}:dataJson`]);
+      expect(
+        occ.filter((x) => x.pem.replace(/\\n/g, "\n") === keys[i]).map((x) => `${x.resource.name}:${x.path}`),
+      ).toEqual([`${KV}:dataJson`]);
       expect(occ.filter((x) => x.resource.type.startsWith("vault:")).map((x) => x.resource.name)).toEqual([KV]);
       expect(JSON.stringify(run.outputs)).not.toMatch(/PRIVATE KEY/);
     });
@@ -243,34 +312,50 @@ describe("vault backend, offline root: lifecycle walk", () => {
 
   it("refuses a skipped phase at preview", async () => {
     const err = await refusal(vaultConfig({ rotation: { rootPhase: "finalize", newRoot: NEW_ROOT } }), runs[0].outputs);
-    expect(err?.message).toMatch(/istio-mesh-ca:ca.rotation: rootPhase cannot go from "steady" to "finalize": apply rootPhase "dual" first/);
+    expect(err?.message).toMatch(
+      /istio-mesh-ca:ca.rotation: rootPhase cannot go from "steady" to "finalize": apply rootPhase "dual" first/,
+    );
   });
 
   it("guards the Vault-signed intermediate's expiry like the lifecycle's own intermediates", async () => {
     const base = stackConfig("staging").ca as Record<string, any>;
     const short = vaultConfig({ intermediate: { ...base.intermediate, key: VAULT_EC, ttl: "240h" } });
     const refused = await refusalWith(short, withStackReferences(fakeVault().extraState, undefined));
-    expect(refused?.message).toMatch(/istio-mesh-ca:ca.expiry:\n {2}- intermediate \(Vault\) "O=Example Corp, CN=Example Corp Intermediate Authority" .* within the 14-day limit/);
-    const acknowledged = await runProgram({ ...short, ca: { ...(short.ca as object), expiry: { acknowledge: ["O=Example Corp, CN=Example Corp Intermediate Authority"] } } },
-      { extraState: withStackReferences(fakeVault().extraState, undefined) });
+    expect(refused?.message).toMatch(
+      /istio-mesh-ca:ca.expiry:\n {2}- intermediate \(Vault\) "O=Example Corp, CN=Example Corp Intermediate Authority" .* within the 14-day limit/,
+    );
+    const acknowledged = await runProgram(
+      {
+        ...short,
+        ca: {
+          ...(short.ca as object),
+          expiry: { acknowledge: ["O=Example Corp, CN=Example Corp Intermediate Authority"] },
+        },
+      },
+      { extraState: withStackReferences(fakeVault().extraState, undefined) },
+    );
     expect(acknowledged.error).toBeUndefined();
     expect(acknowledged.warnings.join("\n")).toMatch(/istio-mesh-ca:ca.expiry: intermediate \(Vault\)/);
   });
 
   const go = goBinary();
-  (go ? it : it.skip)(`renders istiod's four files byte for byte from the KV secret at every step${go ? "" : " (SKIPPED: no Go toolchain found)"}`, () => {
-    runs.forEach((run, i) => {
-      const rendered = renderIstiodFiles(go!, run);
-      expect(rendered).toEqual({
-        "ca-cert.pem": out(run).intermediateCert,
-        "ca-key.pem": `${keys[i]}\n`,
-        "cert-chain.pem": out(run).certChain,
-        "root-cert.pem": out(run).rootCertBundle,
+  (go ? it : it.skip)(
+    `renders istiod's four files byte for byte from the KV secret at every step${go ? "" : " (SKIPPED: no Go toolchain found)"}`,
+    () => {
+      runs.forEach((run, i) => {
+        const rendered = renderIstiodFiles(go!, run);
+        expect(rendered).toEqual({
+          "ca-cert.pem": out(run).intermediateCert,
+          "ca-key.pem": `${keys[i]}\n`,
+          "cert-chain.pem": out(run).certChain,
+          "root-cert.pem": out(run).rootCertBundle,
+        });
+        expectConsistentCaFiles(rendered, steps[i].label);
       });
-      expectConsistentCaFiles(rendered, steps[i].label);
-    });
-    expect(subjects(renderIstiodFiles(go!, runs[2])["root-cert.pem"])).toEqual([OLD, NEW]);
-  }, 240_000);
+      expect(subjects(renderIstiodFiles(go!, runs[2])["root-cert.pem"])).toEqual([OLD, NEW]);
+    },
+    240_000,
+  );
 });
 
 describe("vault backend, intermediate from a root CA stack", () => {
@@ -283,12 +368,16 @@ describe("vault backend, intermediate from a root CA stack", () => {
   beforeAll(async () => {
     root = await runProgram(rootConfig(), { extraState: withStackReferences(undefined, undefined) });
     if (root.error) throw root.error;
-    cluster = await runProgram(vaultConfig(SOURCE, CLUSTERS),
-      { extraState: withStackReferences(fakeVault().extraState, undefined, { [ROOT_STACK]: asReference(root) }) });
+    cluster = await runProgram(vaultConfig(SOURCE, CLUSTERS), {
+      extraState: withStackReferences(fakeVault().extraState, undefined, { [ROOT_STACK]: asReference(root) }),
+    });
     if (cluster.error) throw cluster.error;
-    rootDual = await runProgram(rootConfig({ rootPhase: "dual" }), { extraState: withStackReferences(undefined, root.outputs) });
-    clusterDual = await runProgram(vaultConfig(SOURCE, CLUSTERS),
-      { extraState: withStackReferences(fakeVault().extraState, cluster.outputs, { [ROOT_STACK]: asReference(rootDual) }) });
+    rootDual = await runProgram(rootConfig({ rootPhase: "dual" }), {
+      extraState: withStackReferences(undefined, root.outputs),
+    });
+    clusterDual = await runProgram(vaultConfig(SOURCE, CLUSTERS), {
+      extraState: withStackReferences(fakeVault().extraState, cluster.outputs, { [ROOT_STACK]: asReference(rootDual) }),
+    });
     for (const r of [rootDual, clusterDual]) if (r.error) throw r.error;
   }, 180_000);
 
@@ -311,7 +400,10 @@ describe("vault backend, intermediate from a root CA stack", () => {
     expect(data["ca-key.pem"].trim()).toBe(root.outputs.intermediateKeys["cluster-a"].trim());
     const occ = privateKeyOccurrences(cluster);
     expect(occ.every((x) => x.secret)).toBe(true);
-    expect(occ.map((x) => `${x.resource.name}:${x.path}`).sort()).toEqual(["mesh-pki-intermediate-import:pemBundle", `${KV}:dataJson`]);
+    expect(occ.map((x) => `${x.resource.name}:${x.path}`).sort()).toEqual([
+      "mesh-pki-intermediate-import:pemBundle",
+      `${KV}:dataJson`,
+    ]);
     expect(JSON.stringify(cluster.outputs)).not.toMatch(/PRIVATE KEY/);
     const o = new OpensslDir();
     o.write("bundle.pem", data["root-cert.pem"]);
@@ -320,7 +412,10 @@ describe("vault backend, intermediate from a root CA stack", () => {
   });
 
   it("writes the root stack's intermediate, its key, chain and bundle together into the KV secret, before and after dual", () => {
-    for (const [r, run] of [[root, cluster], [rootDual, clusterDual]] as const) {
+    for (const [r, run] of [
+      [root, cluster],
+      [rootDual, clusterDual],
+    ] as const) {
       const data = JSON.parse(byName(run, KV).inputs.dataJson);
       const published = r.outputs.intermediates["cluster-a"];
       expect(data["ca-cert.pem"]).toBe(published.intermediateCert);
@@ -334,28 +429,41 @@ describe("vault backend, intermediate from a root CA stack", () => {
   });
 
   const go = goBinary();
-  (go ? it : it.skip)(`renders istiod's four files byte for byte from the KV secret${go ? "" : " (SKIPPED: no Go toolchain found)"}`, () => {
-    for (const run of [cluster, clusterDual]) {
-      const data = JSON.parse(byName(run, KV).inputs.dataJson);
-      const rendered = renderIstiodFiles(go!, run, "cluster-a-istio-istiod");
-      expect(rendered).toEqual({
-        "ca-cert.pem": out2(run).intermediateCert,
-        "ca-key.pem": data["ca-key.pem"],
-        "cert-chain.pem": out2(run).certChain,
-        "root-cert.pem": out2(run).rootCertBundle,
-      });
-      expect(rendered["ca-key.pem"]).toMatch(/^-----BEGIN [A-Z ]*PRIVATE KEY-----\n[\s\S]*-----END [A-Z ]*PRIVATE KEY-----\n$/);
-      expectConsistentCaFiles(rendered, run === cluster ? "root stack" : "root stack, dual");
-    }
-  }, 240_000);
+  (go ? it : it.skip)(
+    `renders istiod's four files byte for byte from the KV secret${go ? "" : " (SKIPPED: no Go toolchain found)"}`,
+    () => {
+      for (const run of [cluster, clusterDual]) {
+        const data = JSON.parse(byName(run, KV).inputs.dataJson);
+        const rendered = renderIstiodFiles(go!, run, "cluster-a-istio-istiod");
+        expect(rendered).toEqual({
+          "ca-cert.pem": out2(run).intermediateCert,
+          "ca-key.pem": data["ca-key.pem"],
+          "cert-chain.pem": out2(run).certChain,
+          "root-cert.pem": out2(run).rootCertBundle,
+        });
+        expect(rendered["ca-key.pem"]).toMatch(
+          /^-----BEGIN [A-Z ]*PRIVATE KEY-----\n[\s\S]*-----END [A-Z ]*PRIVATE KEY-----\n$/,
+        );
+        expectConsistentCaFiles(rendered, run === cluster ? "root stack" : "root stack, dual");
+      }
+    },
+    240_000,
+  );
 
   it("follows the root stack into dual: both roots in KV and the root import, istiod restarted with ISTIO_MULTIROOT_MESH", () => {
     const data = JSON.parse(byName(clusterDual, KV).inputs.dataJson);
     expect(subjects(data["root-cert.pem"])).toEqual(["O=Istio, CN=Root CA", "O=Istio, CN=Root CA"]);
     expect(subjects(byName(clusterDual, IMPORT).inputs.pemBundle)).toHaveLength(2);
-    expect(byName(clusterDual, "cluster-a-istio-istiod").inputs.values.pilot.env).toMatchObject({ ISTIO_MULTIROOT_MESH: "true" });
-    expect(clusterDual.outputs.caLifecycle).toEqual({ rootPhase: "dual", rootGeneration: 1, intermediateGeneration: 1 });
+    expect(byName(clusterDual, "cluster-a-istio-istiod").inputs.values.pilot.env).toMatchObject({
+      ISTIO_MULTIROOT_MESH: "true",
+    });
+    expect(clusterDual.outputs.caLifecycle).toEqual({
+      rootPhase: "dual",
+      rootGeneration: 1,
+      intermediateGeneration: 1,
+    });
   });
 });
 
-const out2 = (run: ProgramRun) => run.outputs.clusters["cluster-a"] as { rootCertBundle: string; intermediateCert: string; certChain: string };
+const out2 = (run: ProgramRun) =>
+  run.outputs.clusters["cluster-a"] as { rootCertBundle: string; intermediateCert: string; certChain: string };

@@ -11,8 +11,23 @@ import { OpensslDir } from "../../harness/openssl";
 describe("PEM bundles", () => {
   const o = new OpensslDir();
   const selfSigned = (cn: string) => {
-    o.run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${cn}.key`,
-      "-subj", `/CN=${cn}`, "-days", "2", "-out", `${cn}.pem`);
+    o.run(
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-keyout",
+      `${cn}.key`,
+      "-subj",
+      `/CN=${cn}`,
+      "-days",
+      "2",
+      "-out",
+      `${cn}.pem`,
+    );
     return o.read(`${cn}.pem`);
   };
   const [a, b] = [selfSigned("a"), selfSigned("b")];
@@ -39,19 +54,28 @@ describe("PEM bundles", () => {
     expect(parseCertBundle(a)?.[0]).toBeInstanceOf(crypto.X509Certificate);
   });
 
-  const block = fc.base64String({ minLength: 4, maxLength: 200 }).map((body) => `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----`);
-  const blocks = fc.array(fc.tuple(block, fc.boolean()).map(([p, nl]) => (nl ? `${p}\n` : p)), { maxLength: 5 });
+  const block = fc
+    .base64String({ minLength: 4, maxLength: 200 })
+    .map((body) => `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----`);
+  const blocks = fc.array(
+    fc.tuple(block, fc.boolean()).map(([p, nl]) => (nl ? `${p}\n` : p)),
+    { maxLength: 5 },
+  );
 
   it("property: splitting a joined bundle gives back its PEMs, each with one final newline", () => {
-    fc.assert(fc.property(blocks, (pems) => {
-      expect(splitPemCerts(joinPems(pems))).toEqual(pems.map((p) => (p.endsWith("\n") ? p : `${p}\n`)));
-    }));
+    fc.assert(
+      fc.property(blocks, (pems) => {
+        expect(splitPemCerts(joinPems(pems))).toEqual(pems.map((p) => (p.endsWith("\n") ? p : `${p}\n`)));
+      }),
+    );
   });
 
   it("property: joining is idempotent on a split bundle", () => {
-    fc.assert(fc.property(blocks, (pems) => {
-      const bundle = joinPems(pems);
-      expect(joinPems(splitPemCerts(bundle))).toBe(bundle);
-    }));
+    fc.assert(
+      fc.property(blocks, (pems) => {
+        const bundle = joinPems(pems);
+        expect(joinPems(splitPemCerts(bundle))).toBe(bundle);
+      }),
+    );
   });
 });

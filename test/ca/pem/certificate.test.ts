@@ -10,11 +10,30 @@ import { caExtensions, describeCert, issuerOf, subjectOf } from "../../../compon
  */
 describe("certificates", () => {
   const o = new OpensslDir();
-  const ec = (name: string) => o.run("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", `${name}.key`);
+  const ec = (name: string) =>
+    o.run("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", `${name}.key`);
   ec("root");
   o.write("root.ext", "basicConstraints=critical,CA:true,pathlen:3\nkeyUsage=critical,keyCertSign,cRLSign\n");
-  o.run("req", "-new", "-x509", "-key", "root.key", "-subj", "/O=Example/CN=Root", "-days", "30", "-out", "root.pem", "-extensions", "v3", "-config",
-    o.write("root.cnf", "[req]\ndistinguished_name=dn\n[dn]\n[v3]\nbasicConstraints=critical,CA:true,pathlen:3\nkeyUsage=critical,keyCertSign,cRLSign\n"));
+  o.run(
+    "req",
+    "-new",
+    "-x509",
+    "-key",
+    "root.key",
+    "-subj",
+    "/O=Example/CN=Root",
+    "-days",
+    "30",
+    "-out",
+    "root.pem",
+    "-extensions",
+    "v3",
+    "-config",
+    o.write(
+      "root.cnf",
+      "[req]\ndistinguished_name=dn\n[dn]\n[v3]\nbasicConstraints=critical,CA:true,pathlen:3\nkeyUsage=critical,keyCertSign,cRLSign\n",
+    ),
+  );
   ec("leaf");
   o.run("req", "-new", "-key", "leaf.key", "-subj", "/CN=leaf", "-out", "leaf.csr");
   // No extension file: no basicConstraints, no keyUsage.

@@ -10,19 +10,48 @@ import { OpensslDir } from "../../harness/openssl";
 describe("supplied CA material", () => {
   const o = new OpensslDir();
   const CA = "basicConstraints=critical,CA:true\nkeyUsage=critical,keyCertSign,cRLSign\n";
-  const key = (n: string) => o.run("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", `${n}.key`);
+  const key = (n: string) =>
+    o.run("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", `${n}.key`);
   const root = (n: string, subj: string, ext = CA) => {
     key(n);
-    o.run("req", "-x509", "-new", "-key", `${n}.key`, "-subj", subj, "-days", "365", "-out", `${n}.pem`,
-      "-config", o.write(`${n}.cnf`, `[req]\ndistinguished_name=dn\nx509_extensions=ext\n[dn]\n[ext]\n${ext}`));
+    o.run(
+      "req",
+      "-x509",
+      "-new",
+      "-key",
+      `${n}.key`,
+      "-subj",
+      subj,
+      "-days",
+      "365",
+      "-out",
+      `${n}.pem`,
+      "-config",
+      o.write(`${n}.cnf`, `[req]\ndistinguished_name=dn\nx509_extensions=ext\n[dn]\n[ext]\n${ext}`),
+    );
     return { cert: o.read(`${n}.pem`), key: o.read(`${n}.key`) };
   };
   const issue = (n: string, subj: string, by: string, days: number) => {
     key(n);
     o.run("req", "-new", "-key", `${n}.key`, "-subj", subj, "-out", `${n}.csr`);
     o.write(`${n}.ext`, "basicConstraints=critical,CA:true,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n");
-    o.run("x509", "-req", "-in", `${n}.csr`, "-CA", `${by}.pem`, "-CAkey", `${by}.key`, "-CAcreateserial", "-days", String(days),
-      "-extfile", `${n}.ext`, "-out", `${n}.pem`);
+    o.run(
+      "x509",
+      "-req",
+      "-in",
+      `${n}.csr`,
+      "-CA",
+      `${by}.pem`,
+      "-CAkey",
+      `${by}.key`,
+      "-CAcreateserial",
+      "-days",
+      String(days),
+      "-extfile",
+      `${n}.ext`,
+      "-out",
+      `${n}.pem`,
+    );
     return { cert: o.read(`${n}.pem`), key: o.read(`${n}.key`) };
   };
   const r = root("root", "/O=Example/CN=Root");
@@ -49,23 +78,32 @@ describe("supplied CA material", () => {
   });
 
   it("checks every root of the bundle: a CA, valid now", () => {
-    expect(text({ ...ok, rootCertPem: r.cert + notCa.cert }))
-      .toEqual([expect.stringMatching(/^rootCertPem: "O=Example, CN=Not A CA" \(sha256 [0-9a-f]{16}…\) is not a CA certificate/)]);
+    expect(text({ ...ok, rootCertPem: r.cert + notCa.cert })).toEqual([
+      expect.stringMatching(/^rootCertPem: "O=Example, CN=Not A CA" \(sha256 [0-9a-f]{16}…\) is not a CA certificate/),
+    ]);
     const nextYear = new Date(Date.now() + 400 * 86_400_000);
-    expect(text(ok, nextYear)).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^rootCertPem: root "O=Example, CN=Root" .* expired on .*; remove it from the bundle$/),
-    ]));
+    expect(text(ok, nextYear)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^rootCertPem: root "O=Example, CN=Root" .* expired on .*; remove it from the bundle$/),
+      ]),
+    );
   });
 
   it("refuses a chain that goes on after the root, and a chain that is not PEM", () => {
-    expect(text({ ...ok, certChainPem: inter.cert + r.cert + other.cert }))
-      .toEqual([expect.stringMatching(/^certChainPem: continues after the root "O=Example, CN=Root"/)]);
-    expect(text({ ...ok, certChainPem: "cert-chain.pem" })).toEqual(["certChainPem: must hold PEM certificates: caCertPem first, then the certificates up to the root"]);
+    expect(text({ ...ok, certChainPem: inter.cert + r.cert + other.cert })).toEqual([
+      expect.stringMatching(/^certChainPem: continues after the root "O=Example, CN=Root"/),
+    ]);
+    expect(text({ ...ok, certChainPem: "cert-chain.pem" })).toEqual([
+      "certChainPem: must hold PEM certificates: caCertPem first, then the certificates up to the root",
+    ]);
   });
 
   it("refuses a CA that lives no longer than a workload certificate (24h)", () => {
-    expect(text({ ...ok, caCertPem: daily.cert, caKeyPem: daily.key }))
-      .toEqual([expect.stringMatching(/^caCertPem: "O=Example, CN=Daily" .* is valid for 24 hours, not longer than the 24h workload certificate TTL$/)]);
+    expect(text({ ...ok, caCertPem: daily.cert, caKeyPem: daily.key })).toEqual([
+      expect.stringMatching(
+        /^caCertPem: "O=Example, CN=Daily" .* is valid for 24 hours, not longer than the 24h workload certificate TTL$/,
+      ),
+    ]);
   });
 
   it("never puts key material in a message", () => {

@@ -8,13 +8,17 @@ import { OpensslDir } from "../../harness/openssl";
  * not matter (fast), RSA 2048 for the Makefile-like chain.
  */
 
-const CA_EXT = "basicConstraints=critical,CA:true\nkeyUsage=critical,digitalSignature,nonRepudiation,keyEncipherment,keyCertSign\nsubjectKeyIdentifier=hash\n";
+const CA_EXT =
+  "basicConstraints=critical,CA:true\nkeyUsage=critical,digitalSignature,nonRepudiation,keyEncipherment,keyCertSign\nsubjectKeyIdentifier=hash\n";
 const intermediateExt = (pathlen: number | undefined, cluster = "cluster1") =>
-  `basicConstraints=critical,CA:true${pathlen === undefined ? "" : `,pathlen:${pathlen}`}\n`
-  + "keyUsage=critical,digitalSignature,nonRepudiation,keyEncipherment,keyCertSign\nsubjectKeyIdentifier=hash\n"
-  + `subjectAltName=DNS:istiod.istio-system.svc\n# ${cluster}\n`;
+  `basicConstraints=critical,CA:true${pathlen === undefined ? "" : `,pathlen:${pathlen}`}\n` +
+  "keyUsage=critical,digitalSignature,nonRepudiation,keyEncipherment,keyCertSign\nsubjectKeyIdentifier=hash\n" +
+  `subjectAltName=DNS:istiod.istio-system.svc\n# ${cluster}\n`;
 
-export interface Pair { cert: string; key: string }
+export interface Pair {
+  cert: string;
+  key: string;
+}
 
 export interface ProvidedFixtures {
   /** Makefile-like: RSA 2048 root (3650 days) and cluster1 intermediate (730 days, pathlen:0). */
@@ -51,63 +55,205 @@ export interface ProvidedFixtures {
 /** Builds every fixture in a scratch directory (a few seconds: RSA 2048 twice, the rest EC). */
 export function makeProvidedFixtures(): ProvidedFixtures {
   const d = new OpensslDir();
-  const ec = (name: string) => d.run("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", `${name}.key`);
-  const rsa = (name: string, bits: number) => d.run("genpkey", "-algorithm", "RSA", "-pkeyopt", `rsa_keygen_bits:${bits}`, "-out", `${name}.key`);
+  const ec = (name: string) =>
+    d.run("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", `${name}.key`);
+  const rsa = (name: string, bits: number) =>
+    d.run("genpkey", "-algorithm", "RSA", "-pkeyopt", `rsa_keygen_bits:${bits}`, "-out", `${name}.key`);
   const pair = (name: string): Pair => ({ cert: d.read(`${name}.pem`), key: d.read(`${name}.key`) });
   const root = (name: string, subj: string, days: number, ext = CA_EXT) => {
     d.write(`${name}.ext`, ext);
-    d.run("req", "-x509", "-new", "-key", `${name}.key`, "-sha256", "-days", String(days), "-subj", subj,
-      "-config", d.write(`${name}.cnf`, `[req]\ndistinguished_name=dn\nx509_extensions=ext\n[dn]\n[ext]\n${ext}`), "-out", `${name}.pem`);
+    d.run(
+      "req",
+      "-x509",
+      "-new",
+      "-key",
+      `${name}.key`,
+      "-sha256",
+      "-days",
+      String(days),
+      "-subj",
+      subj,
+      "-config",
+      d.write(`${name}.cnf`, `[req]\ndistinguished_name=dn\nx509_extensions=ext\n[dn]\n[ext]\n${ext}`),
+      "-out",
+      `${name}.pem`,
+    );
     return pair(name);
   };
   const issue = (name: string, subj: string, issuer: string, days: number, ext: string) => {
     d.run("req", "-new", "-key", `${name}.key`, "-subj", subj, "-out", `${name}.csr`);
     d.write(`${name}.ext`, ext);
-    d.run("x509", "-req", "-in", `${name}.csr`, "-CA", `${issuer}.pem`, "-CAkey", `${issuer}.key`, "-CAcreateserial",
-      "-days", String(days), "-sha256", "-extfile", `${name}.ext`, "-out", `${name}.pem`);
+    d.run(
+      "x509",
+      "-req",
+      "-in",
+      `${name}.csr`,
+      "-CA",
+      `${issuer}.pem`,
+      "-CAkey",
+      `${issuer}.key`,
+      "-CAcreateserial",
+      "-days",
+      String(days),
+      "-sha256",
+      "-extfile",
+      `${name}.ext`,
+      "-out",
+      `${name}.pem`,
+    );
     return pair(name);
   };
   try {
-    rsa("rootA", 2048); const rootA = root("rootA", "/O=Istio/CN=Root CA", 3650);
-    rsa("interA", 2048); const interA = issue("interA", "/O=Istio/CN=Intermediate CA/L=cluster1", "rootA", 730, intermediateExt(0));
-    ec("interA2"); const interA2 = issue("interA2", "/O=Istio/CN=Intermediate CA/L=cluster2", "rootA", 730, intermediateExt(0, "cluster2"));
-    ec("rootB"); const rootB = root("rootB", "/O=Istio/CN=Root CA G2", 3650);
-    ec("interB"); const interB = issue("interB", "/O=Istio/CN=Intermediate CA G2/L=cluster1", "rootB", 730, intermediateExt(0));
-    ec("corpRoot"); const corpRoot = root("corpRoot", "/O=Example Corp/CN=Example Corp Root CA", 7300);
-    ec("corpPolicy"); const corpPolicy = issue("corpPolicy", "/O=Example Corp/CN=Example Corp Policy CA", "corpRoot", 3650, intermediateExt(1));
-    ec("corpInter"); const corpInter = issue("corpInter", "/O=Example Corp/OU=Mesh/CN=Istio cluster1 CA", "corpPolicy", 365, intermediateExt(0));
-    ec("tightPolicy"); const tightPolicy = issue("tightPolicy", "/O=Example Corp/CN=Tight Policy CA", "corpRoot", 3650, intermediateExt(0));
-    ec("tightInter"); const tightInter = issue("tightInter", "/O=Example Corp/CN=Tight Issuing CA", "tightPolicy", 365, intermediateExt(0));
-    ec("notCa"); const notCa = issue("notCa", "/O=Istio/CN=Not A CA", "rootA", 365, "basicConstraints=critical,CA:false\nkeyUsage=critical,digitalSignature\n");
-    ec("noCertSign"); const noCertSign = issue("noCertSign", "/O=Istio/CN=No CertSign", "rootA", 365, "basicConstraints=critical,CA:true,pathlen:0\nkeyUsage=critical,digitalSignature\n");
-    ec("soon"); const soon = issue("soon", "/O=Istio/CN=Expiring Soon/L=cluster1", "rootA", 5, intermediateExt(0));
-    rsa("weakRsa", 1024); const weakRsa = issue("weakRsa", "/O=Istio/CN=Weak RSA/L=cluster1", "rootA", 365, intermediateExt(0));
+    rsa("rootA", 2048);
+    const rootA = root("rootA", "/O=Istio/CN=Root CA", 3650);
+    rsa("interA", 2048);
+    const interA = issue("interA", "/O=Istio/CN=Intermediate CA/L=cluster1", "rootA", 730, intermediateExt(0));
+    ec("interA2");
+    const interA2 = issue(
+      "interA2",
+      "/O=Istio/CN=Intermediate CA/L=cluster2",
+      "rootA",
+      730,
+      intermediateExt(0, "cluster2"),
+    );
+    ec("rootB");
+    const rootB = root("rootB", "/O=Istio/CN=Root CA G2", 3650);
+    ec("interB");
+    const interB = issue("interB", "/O=Istio/CN=Intermediate CA G2/L=cluster1", "rootB", 730, intermediateExt(0));
+    ec("corpRoot");
+    const corpRoot = root("corpRoot", "/O=Example Corp/CN=Example Corp Root CA", 7300);
+    ec("corpPolicy");
+    const corpPolicy = issue(
+      "corpPolicy",
+      "/O=Example Corp/CN=Example Corp Policy CA",
+      "corpRoot",
+      3650,
+      intermediateExt(1),
+    );
+    ec("corpInter");
+    const corpInter = issue(
+      "corpInter",
+      "/O=Example Corp/OU=Mesh/CN=Istio cluster1 CA",
+      "corpPolicy",
+      365,
+      intermediateExt(0),
+    );
+    ec("tightPolicy");
+    const tightPolicy = issue(
+      "tightPolicy",
+      "/O=Example Corp/CN=Tight Policy CA",
+      "corpRoot",
+      3650,
+      intermediateExt(0),
+    );
+    ec("tightInter");
+    const tightInter = issue(
+      "tightInter",
+      "/O=Example Corp/CN=Tight Issuing CA",
+      "tightPolicy",
+      365,
+      intermediateExt(0),
+    );
+    ec("notCa");
+    const notCa = issue(
+      "notCa",
+      "/O=Istio/CN=Not A CA",
+      "rootA",
+      365,
+      "basicConstraints=critical,CA:false\nkeyUsage=critical,digitalSignature\n",
+    );
+    ec("noCertSign");
+    const noCertSign = issue(
+      "noCertSign",
+      "/O=Istio/CN=No CertSign",
+      "rootA",
+      365,
+      "basicConstraints=critical,CA:true,pathlen:0\nkeyUsage=critical,digitalSignature\n",
+    );
+    ec("soon");
+    const soon = issue("soon", "/O=Istio/CN=Expiring Soon/L=cluster1", "rootA", 5, intermediateExt(0));
+    rsa("weakRsa", 1024);
+    const weakRsa = issue("weakRsa", "/O=Istio/CN=Weak RSA/L=cluster1", "rootA", 365, intermediateExt(0));
     d.run("genpkey", "-algorithm", "ed25519", "-out", "ed25519.key");
     const ed25519 = issue("ed25519", "/O=Istio/CN=Ed25519 CA/L=cluster1", "rootA", 365, intermediateExt(0));
-    ec("shortRoot"); const shortRoot = root("shortRoot", "/O=Istio/CN=Short Root", 30);
-    ec("outliving"); const outliving = issue("outliving", "/O=Istio/CN=Outliving CA/L=cluster1", "shortRoot", 60, intermediateExt(0));
+    ec("shortRoot");
+    const shortRoot = root("shortRoot", "/O=Istio/CN=Short Root", 30);
+    ec("outliving");
+    const outliving = issue("outliving", "/O=Istio/CN=Outliving CA/L=cluster1", "shortRoot", 60, intermediateExt(0));
     // Expired: `openssl ca` accepts explicit dates (openssl x509 in 3.0 does not).
     ec("expired");
     d.run("req", "-new", "-key", "expired.key", "-subj", "/O=Istio/CN=Expired CA/L=cluster1", "-out", "expired.csr");
     fs.writeFileSync(`${d.dir}/index.txt`, "");
     d.write("serial", "1000\n");
     d.write("expired.ext", intermediateExt(0));
-    d.write("ca.cnf", "[ca]\ndefault_ca=c\n[c]\ndatabase=index.txt\nnew_certs_dir=.\nserial=serial\ndefault_md=sha256\npolicy=any\nunique_subject=no\n[any]\ncommonName=supplied\norganizationName=optional\nlocalityName=optional\n");
-    d.run("ca", "-batch", "-config", "ca.cnf", "-cert", "rootA.pem", "-keyfile", "rootA.key", "-in", "expired.csr", "-out", "expired.pem",
-      "-startdate", "20200101000000Z", "-enddate", "20200301000000Z", "-extfile", "expired.ext", "-notext");
+    d.write(
+      "ca.cnf",
+      "[ca]\ndefault_ca=c\n[c]\ndatabase=index.txt\nnew_certs_dir=.\nserial=serial\ndefault_md=sha256\npolicy=any\nunique_subject=no\n[any]\ncommonName=supplied\norganizationName=optional\nlocalityName=optional\n",
+    );
+    d.run(
+      "ca",
+      "-batch",
+      "-config",
+      "ca.cnf",
+      "-cert",
+      "rootA.pem",
+      "-keyfile",
+      "rootA.key",
+      "-in",
+      "expired.csr",
+      "-out",
+      "expired.pem",
+      "-startdate",
+      "20200101000000Z",
+      "-enddate",
+      "20200301000000Z",
+      "-extfile",
+      "expired.ext",
+      "-notext",
+    );
     const expired = pair("expired");
-    ec("ekuClient"); const ekuClient = issue("ekuClient", "/O=Istio/CN=Client Only CA/L=cluster1", "rootA", 365, `${intermediateExt(0)}extendedKeyUsage=clientAuth\n`);
+    ec("ekuClient");
+    const ekuClient = issue(
+      "ekuClient",
+      "/O=Istio/CN=Client Only CA/L=cluster1",
+      "rootA",
+      365,
+      `${intermediateExt(0)}extendedKeyUsage=clientAuth\n`,
+    );
     d.run("pkey", "-in", "interA.key", "-aes256", "-passout", "pass:secret", "-out", "interA-enc.key");
-    return { rootA, interA, interA2, rootB, interB, corpRoot, corpPolicy, corpInter, tightPolicy, tightInter, notCa, noCertSign,
-      expired, soon, weakRsa, ed25519, shortRoot, outliving, ekuClient, encryptedKeyA: d.read("interA-enc.key") };
+    return {
+      rootA,
+      interA,
+      interA2,
+      rootB,
+      interB,
+      corpRoot,
+      corpPolicy,
+      corpInter,
+      tightPolicy,
+      tightInter,
+      notCa,
+      noCertSign,
+      expired,
+      soon,
+      weakRsa,
+      ed25519,
+      shortRoot,
+      outliving,
+      ekuClient,
+      encryptedKeyA: d.read("interA-enc.key"),
+    };
   } finally {
     d.cleanup();
   }
 }
 
 /** A `provided` stack config (keys without the project prefix) for the given clusters' material. */
-export function providedConfig(rootCertPem: string | undefined, clusters: Record<string, { caCertPem?: string; caKeyPem?: string; certChainPem?: string }>,
-  extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function providedConfig(
+  rootCertPem: string | undefined,
+  clusters: Record<string, { caCertPem?: string; caKeyPem?: string; certChainPem?: string }>,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     clusters: Object.keys(clusters).map((name) => ({ name })),
     ca: { backend: "provided", ...(rootCertPem !== undefined ? { rootCertPem } : {}), clusters, ...extra },

@@ -11,7 +11,9 @@ import { ProvidedFixtures, makeProvidedFixtures, providedConfig } from "./fixtur
  */
 describe("provided backend: rotation", () => {
   let f: ProvidedFixtures;
-  beforeAll(() => { f = makeProvidedFixtures(); });
+  beforeAll(() => {
+    f = makeProvidedFixtures();
+  });
   const cfg = (roots: string, inter: { cert: string; key: string }) =>
     providedConfig(roots, { cluster1: { caCertPem: inter.cert, caKeyPem: inter.key } });
   const step = (roots: string, inter: { cert: string; key: string }, previous?: ProgramRun) =>
@@ -55,15 +57,26 @@ describe("provided backend: rotation", () => {
     // Root replaced in one step, or dual and cutover at once: the new intermediate's root is not trusted yet.
     for (const roots of [f.rootB.cert, f.rootA.cert + f.rootB.cert]) {
       const e = await refuse(roots, f.interB, steady);
-      expect(e?.message).toMatch(/istio-mesh-ca:ca.clusters.cluster1.caCertPem: the intermediate "O=Istio, CN=Intermediate CA G2, L=cluster1" .* chains to root "O=Istio, CN=Root CA G2" .* which the deployed trust bundle .* does not hold yet.*Root rotation step 1 first/);
+      expect(e?.message).toMatch(
+        /istio-mesh-ca:ca.clusters.cluster1.caCertPem: the intermediate "O=Istio, CN=Intermediate CA G2, L=cluster1" .* chains to root "O=Istio, CN=Root CA G2" .* which the deployed trust bundle .* does not hold yet.*Root rotation step 1 first/,
+      );
     }
     // Finalize before cutover: the old root still signs the deployed intermediate.
     const e = await refuse(f.rootB.cert, f.interB, dual);
-    expect(e?.message).toMatch(/istio-mesh-ca:ca.rootCertPem: drops root "O=Istio, CN=Root CA" .* which signed the deployed intermediate "O=Istio, CN=Intermediate CA, L=cluster1" .* of cluster cluster1.*Root rotation step 2 first/);
+    expect(e?.message).toMatch(
+      /istio-mesh-ca:ca.rootCertPem: drops root "O=Istio, CN=Root CA" .* which signed the deployed intermediate "O=Istio, CN=Intermediate CA, L=cluster1" .* of cluster cluster1.*Root rotation step 2 first/,
+    );
   });
 
   it("deploymentOrderProblem is pure and silent on a first deployment", () => {
     expect(deploymentOrderProblem("cluster1", undefined, f.rootB.cert, f.interB.cert)).toBeUndefined();
-    expect(deploymentOrderProblem("cluster1", { rootCertBundle: f.rootA.cert, intermediateCert: f.interA.cert }, f.rootA.cert, f.interA2.cert)).toBeUndefined();
+    expect(
+      deploymentOrderProblem(
+        "cluster1",
+        { rootCertBundle: f.rootA.cert, intermediateCert: f.interA.cert },
+        f.rootA.cert,
+        f.interA2.cert,
+      ),
+    ).toBeUndefined();
   });
 });

@@ -25,7 +25,11 @@ function stagingWith(edit: (ca: Record<string, any>) => void): Record<string, un
 
 async function run(edit: (ca: Record<string, any>) => void, secret = false): Promise<ProgramRun> {
   const fv = fakeVault();
-  return runProgram(stagingWith(edit), { stack: "staging", extraState: fv.extraState, ...(secret ? { secretKeys: ["ca"] } : {}) });
+  return runProgram(stagingWith(edit), {
+    stack: "staging",
+    extraState: fv.extraState,
+    ...(secret ? { secretKeys: ["ca"] } : {}),
+  });
 }
 
 describe("Kubernetes auth: the token reviewer is explicit", () => {
@@ -34,18 +38,25 @@ describe("Kubernetes auth: the token reviewer is explicit", () => {
     expect(r.error).toBeUndefined();
     expect(byName(r, "staging-ca-k8s-auth-config").inputs).toMatchObject({ disableLocalCaJwt: true });
     expect(byName(r, "staging-ca-k8s-auth-config").inputs.tokenReviewerJwt).toBeUndefined();
-    expect(byName(r, "staging-istio-istiod-ca").inputs.rules).toEqual([{ apiGroups: ["authentication.k8s.io"], resources: ["tokenreviews"], verbs: ["create"] }]);
+    expect(byName(r, "staging-istio-istiod-ca").inputs.rules).toEqual([
+      { apiGroups: ["authentication.k8s.io"], resources: ["tokenreviews"], verbs: ["create"] },
+    ]);
   }, 180_000);
 
   it("vaultPod: Vault reviews with its own pod's token; istiod gets no TokenReview permission", async () => {
-    const r = await run((ca) => { ca.kubernetesAuth.tokenReviewer = "vaultPod"; });
+    const r = await run((ca) => {
+      ca.kubernetesAuth.tokenReviewer = "vaultPod";
+    });
     expect(r.error).toBeUndefined();
     expect(byName(r, "staging-ca-k8s-auth-config").inputs).toMatchObject({ disableLocalCaJwt: false });
     expect(ofType(r, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole")).toEqual([]);
   }, 180_000);
 
   it("reviewerJwt: the token from secret config, as a secret input, disable_local_ca_jwt set", async () => {
-    const r = await run((ca) => { ca.kubernetesAuth.tokenReviewer = "reviewerJwt"; ca.kubernetesAuth.tokenReviewerJwt = JWT; }, true);
+    const r = await run((ca) => {
+      ca.kubernetesAuth.tokenReviewer = "reviewerJwt";
+      ca.kubernetesAuth.tokenReviewerJwt = JWT;
+    }, true);
     expect(r.error).toBeUndefined();
     const cfg = byName(r, "staging-ca-k8s-auth-config");
     expect(cfg.inputs.disableLocalCaJwt).toBe(true);
@@ -56,50 +67,93 @@ describe("Kubernetes auth: the token reviewer is explicit", () => {
   }, 180_000);
 
   it("refuses a reviewer token in plain config, without showing it", async () => {
-    const r = await run((ca) => { ca.kubernetesAuth.tokenReviewer = "reviewerJwt"; ca.kubernetesAuth.tokenReviewerJwt = JWT; });
-    expect(r.error?.message).toMatch(/istio-mesh-ca:ca\.kubernetesAuth\.tokenReviewerJwt: a token in plain config \(not shown\)/);
+    const r = await run((ca) => {
+      ca.kubernetesAuth.tokenReviewer = "reviewerJwt";
+      ca.kubernetesAuth.tokenReviewerJwt = JWT;
+    });
+    expect(r.error?.message).toMatch(
+      /istio-mesh-ca:ca\.kubernetesAuth\.tokenReviewerJwt: a token in plain config \(not shown\)/,
+    );
     expect(r.error?.message).not.toContain(JWT);
     expect(r.resources).toHaveLength(0);
   }, 180_000);
 
   it("refuses a reviewer mode without its token, and a token without the mode (value not shown)", () => {
     const base = vaultConfigSchema.parse(stackConfig("staging").ca);
-    const with_ = (k: Record<string, unknown>) => authAndTlsProblems({ ...base, kubernetesAuth: { ...base.kubernetesAuth, ...k } });
-    expect(with_({ tokenReviewer: "reviewerJwt" })).toEqual([expect.objectContaining({ path: ["kubernetesAuth", "tokenReviewerJwt"], message: expect.stringMatching(/^required with tokenReviewer reviewerJwt/) })]);
+    const with_ = (k: Record<string, unknown>) =>
+      authAndTlsProblems({ ...base, kubernetesAuth: { ...base.kubernetesAuth, ...k } });
+    expect(with_({ tokenReviewer: "reviewerJwt" })).toEqual([
+      expect.objectContaining({
+        path: ["kubernetesAuth", "tokenReviewerJwt"],
+        message: expect.stringMatching(/^required with tokenReviewer reviewerJwt/),
+      }),
+    ]);
     const stray = with_({ tokenReviewerJwt: JWT });
-    expect(stray).toEqual([expect.objectContaining({ path: ["kubernetesAuth", "tokenReviewerJwt"], message: expect.stringMatching(/only used with tokenReviewer reviewerJwt \(tokenReviewer is clientJwt\)/) })]);
+    expect(stray).toEqual([
+      expect.objectContaining({
+        path: ["kubernetesAuth", "tokenReviewerJwt"],
+        message: expect.stringMatching(/only used with tokenReviewer reviewerJwt \(tokenReviewer is clientJwt\)/),
+      }),
+    ]);
     expect(JSON.stringify(stray)).not.toContain(JWT);
     expect(plaintextTokenProblems({ token: undefined, kubernetesAuth: { tokenReviewerJwt: JWT } }, true)).toEqual([]);
   });
 
   it("names the allowed reviewers for an unknown one", async () => {
-    const r = await run((ca) => { ca.kubernetesAuth.tokenReviewer = "vault"; });
-    expect(r.error?.message).toMatch(/istio-mesh-ca:ca\.kubernetesAuth\.tokenReviewer: must be one of clientJwt, vaultPod, reviewerJwt \(got "vault"\)/);
+    const r = await run((ca) => {
+      ca.kubernetesAuth.tokenReviewer = "vault";
+    });
+    expect(r.error?.message).toMatch(
+      /istio-mesh-ca:ca\.kubernetesAuth\.tokenReviewer: must be one of clientJwt, vaultPod, reviewerJwt \(got "vault"\)/,
+    );
   }, 180_000);
 });
 
 describe("vault-agent TLS: a Vault on a private CA", () => {
   it("refuses caCertFile (provider only) without telling the agent how to verify Vault", async () => {
-    const r = await run((ca) => { ca.caCertFile = "/etc/ssl/vault-ca.pem"; });
-    expect(r.error?.message).toMatch(/istio-mesh-ca:ca\.caCertFile: Vault's CA bundle reaches only Pulumi's provider; istiod's vault-agent must verify Vault too, or vault-agent-init fails TLS: set agentTls\.caCertSecret .* or agentTls\.caCertPath .*\(got "\/etc\/ssl\/vault-ca\.pem"\)/);
+    const r = await run((ca) => {
+      ca.caCertFile = "/etc/ssl/vault-ca.pem";
+    });
+    expect(r.error?.message).toMatch(
+      /istio-mesh-ca:ca\.caCertFile: Vault's CA bundle reaches only Pulumi's provider; istiod's vault-agent must verify Vault too, or vault-agent-init fails TLS: set agentTls\.caCertSecret .* or agentTls\.caCertPath .*\(got "\/etc\/ssl\/vault-ca\.pem"\)/,
+    );
     expect(r.resources).toHaveLength(0);
   }, 180_000);
 
   it("mounts the CA Secret through the injector and points ca-cert at it", async () => {
-    const r = await run((ca) => { ca.caCertFile = "/etc/ssl/vault-ca.pem"; ca.agentTls = { caCertSecret: "vault-ca", serverName: "vault.example.internal" }; });
+    const r = await run((ca) => {
+      ca.caCertFile = "/etc/ssl/vault-ca.pem";
+      ca.agentTls = { caCertSecret: "vault-ca", serverName: "vault.example.internal" };
+    });
     expect(r.error).toBeUndefined();
     const ann = byName(r, "staging-istio-istiod").inputs.values.pilot.podAnnotations;
-    expect(ann).toMatchObject({ [`${A}/tls-secret`]: "vault-ca", [`${A}/ca-cert`]: "/vault/tls/ca.crt", [`${A}/tls-server-name`]: "vault.example.internal" });
+    expect(ann).toMatchObject({
+      [`${A}/tls-secret`]: "vault-ca",
+      [`${A}/ca-cert`]: "/vault/tls/ca.crt",
+      [`${A}/tls-server-name`]: "vault.example.internal",
+    });
   }, 180_000);
 
   it("annotates a CA path already in the pod; refuses a Secret and a path together", () => {
-    const args = { paths: vaultReadPaths({ kvMount: "kv", kvPath: "istioca", kvVersion: 2 }), role: "istiod", authPath: "kubernetes", secretVolumePath: "/vault/secrets", address: "https://v:8200" };
+    const args = {
+      paths: vaultReadPaths({ kvMount: "kv", kvPath: "istioca", kvVersion: 2 }),
+      role: "istiod",
+      authPath: "kubernetes",
+      secretVolumePath: "/vault/secrets",
+      address: "https://v:8200",
+    };
     const ann = injectorAnnotations({ ...args, tls: { caCertPath: "/etc/pki/vault-ca.pem" } });
     expect(ann[`${A}/ca-cert`]).toBe("/etc/pki/vault-ca.pem");
     expect(ann[`${A}/tls-secret`]).toBeUndefined();
-    expect(injectorAnnotations({ ...args, tls: { caCertSecret: "s", caCertKey: "bundle.pem" } })[`${A}/ca-cert`]).toBe("/vault/tls/bundle.pem");
+    expect(injectorAnnotations({ ...args, tls: { caCertSecret: "s", caCertKey: "bundle.pem" } })[`${A}/ca-cert`]).toBe(
+      "/vault/tls/bundle.pem",
+    );
     const base = vaultConfigSchema.parse(stackConfig("staging").ca);
-    expect(authAndTlsProblems({ ...base, agentTls: { caCertSecret: "s", caCertKey: "ca.crt", caCertPath: "/x" } }).map((p) => p.path)).toEqual([["agentTls", "caCertPath"]]);
+    expect(
+      authAndTlsProblems({ ...base, agentTls: { caCertSecret: "s", caCertKey: "ca.crt", caCertPath: "/x" } }).map(
+        (p) => p.path,
+      ),
+    ).toEqual([["agentTls", "caCertPath"]]);
     // Plain http: nothing to verify.
     expect(authAndTlsProblems({ ...base, address: "http://vault:8200", caCertFile: "/x" })).toEqual([]);
   });
@@ -125,9 +179,13 @@ describe("the injector this stack installs fails closed, for istiod only", () =>
 
 describe("injector that the stack does not install", () => {
   it("warns that the existing webhook must fail closed for istiod", async () => {
-    const r = await run((ca) => { ca.injector.install = false; });
+    const r = await run((ca) => {
+      ca.injector.install = false;
+    });
     expect(r.error).toBeUndefined();
-    expect(r.warnings.join("\n")).toMatch(/injector\.install is false: .*failurePolicy Ignore.*istiod silently starts its own self-signed CA/);
+    expect(r.warnings.join("\n")).toMatch(
+      /injector\.install is false: .*failurePolicy Ignore.*istiod silently starts its own self-signed CA/,
+    );
     expect(r.resources.find((x) => x.name === "staging-ca-injector")).toBeUndefined();
   }, 180_000);
 });

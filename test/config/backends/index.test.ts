@@ -16,11 +16,14 @@ const README = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
 
 /** Each shipped stack file's `istio-mesh-ca:ca.backend`, by stack name. */
 const stackBackends = new Map<string, unknown>(
-  fs.readdirSync(ROOT)
+  fs
+    .readdirSync(ROOT)
     .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
     .filter((s): s is string => s !== undefined)
     .map((stack) => {
-      const doc = parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, { backend?: unknown }> };
+      const doc = parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
+        config?: Record<string, { backend?: unknown }>;
+      };
       return [stack, doc.config?.["istio-mesh-ca:ca"]?.backend];
     }),
 );
@@ -74,8 +77,11 @@ describe("the backend registry (config/backends/index.ts)", () => {
     });
 
     it("has the URNs of one of those stacks recorded and compared", () => {
-      const recorded = stacksOf(name).filter((stack) =>
-        fs.existsSync(path.join(URNS, `${stack}.txt`)) && new RegExp(`^\\s*"?${stack.replace(/[-]/g, "\\-")}"?\\s*:`, "m").test(URN_TEST));
+      const recorded = stacksOf(name).filter(
+        (stack) =>
+          fs.existsSync(path.join(URNS, `${stack}.txt`)) &&
+          new RegExp(`^\\s*"?${stack.replace(/[-]/g, "\\-")}"?\\s*:`, "m").test(URN_TEST),
+      );
       expect(recorded).not.toEqual([]);
     });
 
