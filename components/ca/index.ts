@@ -66,6 +66,8 @@ export type { ProvidedCaArgs, ProvidedRoots, ProvidedClusterMaterial, DeployedMa
 export { checkSuppliedMaterial, providedMaterialProblems, defaultCertChain } from "./pem";
 export type { SuppliedMaterial, SuppliedKey, MaterialCheck, MaterialProblem, PathCert } from "./pem";
 export { VaultCa, VaultPki, vaultProvider, durationSeconds, injectorChartValues } from "./vault";
+// The one source of the Vault defaults and checks, for a composing team that builds settings itself.
+export { resolveVaultSettings, vaultSettingsProblems } from "./vault/settings";
 export type { VaultCaArgs, VaultShared, VaultPkiArgs, VaultPkiTransform, IssuedIntermediate } from "./vault";
 export type {
   VaultCaSettings,
@@ -80,6 +82,9 @@ export type {
   TokenReviewer,
   VaultAgentTlsSettings,
   VaultInjectorSettings,
+  ResolvedVaultCaSettings,
+  VaultRootInput,
+  SettingsProblem as VaultSettingsProblem,
 } from "./vault/settings";
 export { CertManagerCa, CertManagerSigner, resolveCertManagerSettings, signerProblems } from "./certManager";
 export type {
@@ -117,6 +122,12 @@ export type {
   ExistingMesh,
   KeyVaultAuthorization,
 } from "./azureKeyVault/settings";
-export { resolveAzureKeyVaultSettings, resolveKeyVaultSettings } from "./azureKeyVault/settings";
+export {
+  resolveAzureKeyVaultSettings,
+  resolveKeyVaultSettings,
+  azureKeyVaultSettingsProblems,
+  keyVaultProblems,
+  revisionProblems,
+} from "./azureKeyVault/settings";
 export { meshClusterFragments } from "./azureKeyVault/fragments";
 export type { MeshClusterFragments, FragmentArgs } from "./azureKeyVault/fragments";
