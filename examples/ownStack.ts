@@ -1,6 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { CaLifecycle, IstioInstall, MESH_PROVIDER_OPTIONS, MeshMtls, SelfSignedCa } from "istio-mesh-ca";
+import {
+  IstioInstall,
+  MESH_PROVIDER_OPTIONS,
+  MeshMtls,
+  SelfSignedCa,
+  createCaLifecycle,
+  readPreviousLifecycleState,
+} from "istio-mesh-ca";
 
 // Your stack's own settings, all optional: which cluster, and where Istio's charts come from.
 const settings = new pulumi.Config();
@@ -8,13 +15,17 @@ const cluster = settings.get("cluster") ?? "prod-eu";
 const chartPath = settings.get("istioChartPath"); // a directory holding base/ and istiod/ (air-gapped)
 
 // The stack's root (RSA 4096 unless told otherwise) and its rotation state; bad values are refused
-// by the components themselves, before anything is created.
-const caLifecycle = new CaLifecycle("corp", { root: { validityDays: 3650 } });
+// by the components themselves, before anything is created. `previous`: the state this stack's last
+// deployment exported (below), so that a rotation phase applied out of order is refused.
+const lifecycle = createCaLifecycle("corp", {
+  root: { validityDays: 3650 },
+  previous: readPreviousLifecycleState("corp-previous"),
+});
 
 // MESH_PROVIDER_OPTIONS (enableSecretMutable): a CA rotation updates `cacerts` in place instead of
 // deleting and re-creating it. No context set: the kubeconfig's current one.
 const provider = new k8s.Provider(cluster, { context: settings.get("kubeContext"), ...MESH_PROVIDER_OPTIONS });
-const ca = new SelfSignedCa(`${cluster}-ca`, { caLifecycle, clusterName: cluster });
+const ca = new SelfSignedCa(`${cluster}-ca`, { caLifecycle: lifecycle, clusterName: cluster });
 const istio = new IstioInstall(`${cluster}-istio`, {
   provider,
   ca, // any CaBackend: the install never asks which
@@ -24,5 +35,5 @@ const istio = new IstioInstall(`${cluster}-istio`, {
 });
 new MeshMtls(`${cluster}-mtls`, { provider, meshMode: "STRICT", dependsOn: [istio] });
 
-// Rotation safety reads the previous phase back from this output (see "Rotating CA certificates").
-export const caLifecycleState = caLifecycle.state;
+// The next deployment reads its previous phase back from this output (see "Rotating CA certificates").
+export const caLifecycle = lifecycle.state;

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { LIFECYCLE_OUTPUT, LifecycleState, parseLifecycleState, selfStackName } from "../components/ca/lifecycle";
+import { previousLifecycleStateOf, selfStackName } from "../components/ca/lifecycle";
 import { DeployedMaterial } from "../components/ca/provided";
 import { PreviousDeployment } from "../config/backends/adapter";
 
@@ -33,17 +33,8 @@ export function deployedMaterialOf(clusters: unknown): Record<string, DeployedMa
  */
 export function readPreviousDeployment(name: string, opts: pulumi.CustomResourceOptions = {}): PreviousDeployment {
   const ref = new pulumi.StackReference(name, { name: selfStackName() }, opts);
-  // Neither is secret even when other outputs of the stack are: phases, generations and certificates are public.
-  const caLifecycle = pulumi.unsecret(
-    ref.outputs.apply(async (outputs): Promise<LifecycleState | undefined> => {
-      if (!outputs) return undefined;
-      const details = await ref.getOutputDetails(LIFECYCLE_OUTPUT);
-      const raw = details.value ?? details.secretValue;
-      return raw === undefined
-        ? undefined
-        : parseLifecycleState(raw, `the previous deployment's ${LIFECYCLE_OUTPUT} output`);
-    }),
-  );
+  const caLifecycle = previousLifecycleStateOf(ref);
+  // Not secret even when other outputs of the stack are: certificates are public.
   const clusters = pulumi.unsecret(
     ref.outputs.apply((outputs) => deployedMaterialOf(isRecord(outputs) ? outputs.clusters : undefined)),
   );

@@ -32,6 +32,8 @@ export {
   expiryFindings,
   selfStackName,
   parseLifecycleState,
+  readPreviousLifecycleState,
+  previousLifecycleStateOf,
 } from "./lifecycle";
 export type {
   CaLifecycleArgs,

@@ -269,6 +269,8 @@ describe("the package: npm pack, installed offline outside the repository, the R
         "CertManagerCa",
         "AzureKeyVaultCa",
         "CaLifecycle",
+        "createCaLifecycle",
+        "readPreviousLifecycleState",
         "IstioInstall",
         "CacertsSecret",
         "MESH_PROVIDER_OPTIONS",
@@ -309,7 +311,16 @@ describe("the package: npm pack, installed offline outside the repository, the R
     }
     expect(state.resources.every((r) => r.urn.startsWith(`urn:pulumi:dev::${PROJECT}::`))).toBe(true);
     expect(plaintextKeys(state.text)).toEqual([]);
-    expect(stack.outputs().caLifecycleState).toMatchObject({ rootPhase: "steady" });
+    // The program passes its previous caLifecycle output back in (readPreviousLifecycleState): the
+    // rotation-order check is on, so the lifecycle does not warn that it is off.
+    expect(stack.outputs().caLifecycle).toMatchObject({ rootPhase: "steady" });
+    expect(state.resources.map((r) => r.urn)).toContain(
+      `urn:pulumi:dev::${PROJECT}::pulumi:pulumi:StackReference::corp-previous`,
+    );
+    const warnings = firstUp.flatMap((e) =>
+      e.diagnosticEvent?.severity === "warning" ? [e.diagnosticEvent.message] : [],
+    );
+    expect(warnings.filter((w) => /no previous deployment state was given/.test(w))).toEqual([]);
   });
 
   it("on the server: cacerts chains to the root, written before istiod started; mesh-wide STRICT mTLS", () => {

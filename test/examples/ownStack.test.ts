@@ -31,7 +31,9 @@ describe("the README's composition program (examples/ownStack.ts)", () => {
     expect(byName(r, "prod-eu").inputs.context).toBeUndefined();
     expect(byName(r, "prod-eu-istio-istiod").inputs).toMatchObject({ chart: "istiod", version: "1.29.2" });
     expect(byName(r, "prod-eu-istio-istiod").inputs.skipAwait ?? false).toBe(false);
-    expect(r.outputs.caLifecycleState).toMatchObject({ rootPhase: "steady" });
+    expect(r.outputs.caLifecycle).toMatchObject({ rootPhase: "steady" });
+    // It passes its previous caLifecycle output back in: the rotation-order check is on.
+    expect(r.warnings.filter((w) => /no previous deployment state/.test(w))).toEqual([]);
     expect(byName(r, "prod-eu-istio-namespace").inputs.metadata).toEqual({
       name: "istio-system",
       labels: { team: "platform" },

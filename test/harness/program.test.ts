@@ -19,6 +19,21 @@ describe("runProgram", () => {
     expect(second.resources.map((r) => r.name).sort()).toEqual(first.resources.map((r) => r.name).sort());
   });
 
+  it("an export that fails (a refusal inside an apply) is the run's error, and the next run is unaffected", async () => {
+    const failing = await runUnderMocks(() => {
+      const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+      return {
+        refused: pulumi.output(1).apply((): number => {
+          throw new Error("refused in an apply");
+        }),
+      };
+    }, {});
+    expect(failing.error?.message).toBe("refused in an apply");
+    expect(failing.outputs).toEqual({});
+    const next = await runProgram(cfg);
+    expect(next.error).toBeUndefined();
+  });
+
   it("a run with a different config sees that config", async () => {
     const run = await runProgram({ ...cfg, clusters: [{ name: "a" }, { name: "b" }] });
     expect(

@@ -1,5 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
+import * as vm from "vm";
 import { runtime as sdkRuntime } from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { emulateTls } from "./tlsEmulator";
@@ -112,9 +113,14 @@ export async function runUnderMocks(
   const onRejection = (reason: unknown) => {
     asyncErrors.push(reason instanceof Error ? reason : new Error(String(reason)));
   };
-  // Jest's sandboxed `process` does not reach the real one; the capture callback does.
+  // Jest's sandboxed `process` does not reach the real one; the capture callback does, and so does a
+  // listener on the real process (reached through vm): a rejected Output's promise is reported there.
   const realProcess = process as NodeJS.Process;
   realProcess.setUncaughtExceptionCaptureCallback(onRejection);
+  const hostProcess = vm.runInThisContext("process") as NodeJS.Process;
+  const savedRejectionListeners = hostProcess.listeners("unhandledRejection");
+  hostProcess.removeAllListeners("unhandledRejection");
+  hostProcess.on("unhandledRejection", onRejection);
   // Everything happens synchronously inside isolateModules: a `require` made later (after an await)
   // would hit the shared registry and reuse a program module evaluated by an earlier run.
   jest.isolateModules(() => {
@@ -167,15 +173,25 @@ export async function runUnderMocks(
     }
   });
   const p = pulumi!;
-  if (!error) {
-    const resolved = await resolveOutputs(p, outputs, "", secretOutputPaths);
-    outputs = resolved as Record<string, any>;
+  try {
+    if (!error) {
+      // An export whose value fails (a refusal inside an apply) fails the run, as it fails `pulumi up`.
+      try {
+        outputs = (await resolveOutputs(p, outputs, "", secretOutputPaths)) as Record<string, any>;
+      } catch (e) {
+        error = e instanceof Error ? e : new Error(String(e));
+        outputs = {};
+      }
+    }
+    // Let every registration and apply settle: `disconnect` drains the RPC queue (until no new
+    // registration arrives) before it closes the monitor; the next run's setMocks installs a new one.
+    await p.runtime.disconnect();
+    await new Promise((r) => setImmediate(r));
+  } finally {
+    realProcess.setUncaughtExceptionCaptureCallback(null);
+    hostProcess.off("unhandledRejection", onRejection);
+    for (const l of savedRejectionListeners) hostProcess.on("unhandledRejection", l as (...a: unknown[]) => void);
   }
-  // Let every registration and apply settle: `disconnect` drains the RPC queue (until no new
-  // registration arrives) before it closes the monitor; the next run's setMocks installs a new one.
-  await p.runtime.disconnect();
-  await new Promise((r) => setImmediate(r));
-  realProcess.setUncaughtExceptionCaptureCallback(null);
   error ??= asyncErrors[0];
   return { resources, outputs, secretOutputPaths, error, dependsOn, parentOf, warnings, urns, aliases };
 }

@@ -42,7 +42,7 @@ describe("every CA backend, built from the package's entry points only", () => {
 
     // Self-signed: a root per stack, an intermediate per cluster.
     const selfSigned = new api.SelfSignedCa("ss", {
-      caLifecycle: new api.CaLifecycle("ss-root", {}),
+      caLifecycle: api.createCaLifecycle("ss-root", { previous: undefined }),
       clusterName: "cluster1",
     });
 
@@ -71,7 +71,7 @@ describe("every CA backend, built from the package's entry points only", () => {
     const pki = new api.VaultPki("vault-pki", {
       settings: vaultSettings,
       provider: vaultProvider,
-      lifecycle: { root: vaultRoot },
+      lifecycle: { root: vaultRoot, previous: undefined },
       cluster: { clusterName: "cluster1", istioNamespace: "istio-system" },
     });
     const vault = new api.VaultCa("vault", {
@@ -93,7 +93,11 @@ describe("every CA backend, built from the package's entry points only", () => {
     const akvMaterial = akvSettings.material;
     const akvLifecycle =
       akvMaterial.source === "generate"
-        ? new api.CaLifecycle("akv-root", { root: akvMaterial.root, intermediate: akvMaterial.intermediate })
+        ? api.createCaLifecycle("akv-root", {
+            root: akvMaterial.root,
+            intermediate: akvMaterial.intermediate,
+            previous: undefined,
+          })
         : undefined;
     const akv = new api.AzureKeyVaultCa("akv", {
       settings: akvSettings,
@@ -112,6 +116,8 @@ describe("every CA backend, built from the package's entry points only", () => {
   it("registers each backend, each with its delivery and its roots", async () => {
     const r = await runUnderMocks(program, {}, opts);
     expect(r.error).toBeUndefined();
+    // Every lifecycle was given `previous` (a first deployment): none warns that its check is off.
+    expect(r.warnings.filter((w) => /no previous deployment state/.test(w))).toEqual([]);
     expect(r.outputs).toEqual({
       selfSigned: { kind: "cacerts", roots: expect.stringContaining("BEGIN CERTIFICATE") },
       provided: { kind: "cacerts", roots: api().joinPems([pems.rootA.cert]) },

@@ -4,6 +4,7 @@ export * from "./guards";
 export * from "./common";
 export * from "./istiod";
 export * from "./caLifecycle";
+export * from "./previous";
 export * from "./generated";
 export * from "./rootStack";
 export * from "./phases";

@@ -2,7 +2,7 @@ import { lifecycleSettings, lifecycleSettingsProblems } from "../../../component
 import { lifecycleConfigFields } from "../../../config/lifecycle";
 import { z } from "zod";
 import { runProgram, runUnderMocks } from "../../harness/program";
-import { ROOT_STACK, asReference, refusalOf, rootConfig } from "./support";
+import { ROOT_STACK, SELF, asReference, refusalOf, rootConfig } from "./support";
 
 /** CaLifecycle as a library component: defaults inside, refusals in its own terms, without config. */
 describe("CaLifecycle args", () => {
@@ -135,5 +135,55 @@ describe("CaLifecycle modes and the previous deployment's state", () => {
     expect(run.warnings.filter((w) => NO_PREVIOUS.test(w))).toEqual([
       expect.stringMatching(/^corp: no previous deployment state/),
     ]);
+  });
+});
+
+/** What a composing team's stack program calls to pass `previous`: this stack's last `caLifecycle` output. */
+describe("readPreviousLifecycleState", () => {
+  const STEADY = { rootPhase: "steady", rootGeneration: 1, intermediateGeneration: 1 };
+  /** This stack's previous outputs as the engine would answer the StackReference; records what was read. */
+  const selfState = (outputs: Record<string, unknown>, reads: string[]) => ({
+    extraState: (type: string, inputs: Record<string, unknown>) => {
+      if (type !== "pulumi:pulumi:StackReference") return undefined;
+      reads.push(String(inputs.name));
+      return { outputs, secretOutputNames: Object.keys(outputs) };
+    },
+  });
+  const lifecycle = (rootPhase: string) => () => {
+    const l = require("../../../components/ca/lifecycle") as LifecycleModule;
+    const ca = l.createCaLifecycle("corp", {
+      root: { key: EC },
+      intermediate: { key: EC },
+      rotation: { rootPhase: rootPhase as "steady" },
+      previous: l.readPreviousLifecycleState("corp-previous"),
+    });
+    return { caLifecycle: ca.state };
+  };
+
+  it("reads this stack's caLifecycle output (secret or not) and refuses a phase that does not follow", async () => {
+    const reads: string[] = [];
+    const error = await refusalOf(lifecycle("cutover"), {}, selfState({ caLifecycle: STEADY }, reads));
+    expect(error?.message).toMatch(/rootPhase cannot go from "steady" to "cutover": apply rootPhase "dual" first/);
+    expect(reads).toEqual([SELF]);
+  });
+
+  it("accepts the next phase, without the warning that the check is off", async () => {
+    const reads: string[] = [];
+    const run = await runUnderMocks(lifecycle("dual"), {}, selfState({ caLifecycle: STEADY, other: 1 }, reads));
+    expect(run.error).toBeUndefined();
+    expect(run.outputs.caLifecycle).toMatchObject({ rootPhase: "dual", rootGeneration: 1 });
+    expect(run.warnings.filter((w) => NO_PREVIOUS.test(w))).toEqual([]);
+    expect(run.secretOutputPaths).toEqual([]);
+  });
+
+  it("a stack never deployed (no outputs) is a first deployment: any phase", async () => {
+    const run = await runUnderMocks(lifecycle("cutover"), {}, selfState({}, []));
+    expect(run.error).toBeUndefined();
+    expect(run.outputs.caLifecycle).toMatchObject({ rootPhase: "cutover" });
+  });
+
+  it("refuses a malformed caLifecycle output, naming it", async () => {
+    const error = await refusalOf(lifecycle("steady"), {}, selfState({ caLifecycle: { rootPhase: "sideways" } }, []));
+    expect(error?.message).toMatch(/the previous deployment's caLifecycle output/);
   });
 });
