@@ -263,6 +263,7 @@ export const azureKeyVaultAdapter = defineAdapter<"azureKeyVault", AzureKeyVault
       name,
       {
         settings: config,
+        settingsName: CA_CONFIG_KEY,
         clusterName: ctx.clusterName,
         istioNamespace: ctx.istioNamespace,
         caLifecycle: ctx.shared,

@@ -15,7 +15,7 @@ import {
 import { ConfigIssue, dnsLabel } from "../atoms";
 import { keySpecSchema } from "../certParams";
 import { conforms } from "../conforms";
-import { StackView, defineAdapter, noLifecycle, nothingShared } from "./adapter";
+import { CA_CONFIG_KEY, StackView, defineAdapter, noLifecycle, nothingShared } from "./adapter";
 
 /**
  * `backend: certManager` — cert-manager signs: Kubernetes CSR signers (istiod as RA, Istio's "Custom
@@ -194,6 +194,7 @@ export const certManagerAdapter = defineAdapter<"certManager", CertManagerConfig
       name,
       {
         settings: config,
+        settingsName: CA_CONFIG_KEY,
         provider: ctx.provider,
         istioNamespace: ctx.istioNamespace,
         istioRevision: ctx.istioRevision,

@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CaBackend, CaDelivery, IstiodSettings, noIstiodSettings } from "../contract";
 import { CaLifecycle, withIstiodAdditions } from "../lifecycle";
 import { MeshComponent } from "../../shared/meshComponent";
+import { describeProblems } from "../../shared/settingsProblem";
 import { Transform } from "../../shared/transform";
 import { IntermediateCaTransform } from "../tlsCa";
 import { createAksCluster, teamClusterAddonIdentity } from "./cluster";
@@ -32,6 +33,11 @@ export interface AzureKeyVaultCaArgs {
    * (`resolveAzureKeyVaultSettings`, as the config schema produces them).
    */
   readonly settings: AzureKeyVaultCaSettings | ResolvedAzureKeyVaultCaSettings;
+  /**
+   * How refusals name these settings (the stack program passes its config key, `istio-mesh-ca:ca`).
+   * @default the component's name
+   */
+  readonly settingsName?: string;
   /** The cluster's name: the intermediate's `L=`, and the AKS name unless `settings.cluster.name` is set. */
   readonly clusterName: string;
   /**
@@ -76,12 +82,13 @@ export class AzureKeyVaultCa extends MeshComponent implements CaBackend {
 
   constructor(name: string, args: AzureKeyVaultCaArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ca", "AzureKeyVaultCa", name, opts);
-    const settings = "resolved" in args.settings ? args.settings : this.resolve(args.settings);
+    const settingsName = args.settingsName ?? name;
+    const settings = "resolved" in args.settings ? args.settings : this.resolve(settingsName, args.settings);
     const materialSettings = settings.material;
     const t = args.transform ?? {};
     if (materialSettings.source === "generate" && !args.caLifecycle) {
       this.fail(
-        "material source generate needs the stack's CA lifecycle: pass caLifecycle (or supply the PEMs with material source provided)",
+        `${settingsName}.material.source is generate, which needs the stack's CA lifecycle: pass caLifecycle (or supply the PEMs with material source provided)`,
       );
     }
     const objectNames = settings.objectNames;
@@ -157,9 +164,9 @@ export class AzureKeyVaultCa extends MeshComponent implements CaBackend {
   }
 
   /** A library user's settings: refused with every problem, or resolved. */
-  private resolve(given: AzureKeyVaultCaSettings): ResolvedAzureKeyVaultCaSettings {
+  private resolve(settingsName: string, given: AzureKeyVaultCaSettings): ResolvedAzureKeyVaultCaSettings {
     const problems = azureKeyVaultSettingsProblems(given);
-    if (problems.length > 0) this.fail(problems.map((p) => `${p.path.join(".")}: ${p.message}`).join("; "));
+    if (problems.length > 0) this.fail(describeProblems(settingsName, problems));
     return resolveAzureKeyVaultSettings(given);
   }
 }

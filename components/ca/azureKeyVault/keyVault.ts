@@ -3,6 +3,7 @@ import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as pulumi from "@pulumi/pulumi";
 import { CaMaterial } from "../contract";
 import { MeshComponent } from "../../shared/meshComponent";
+import { describeProblems } from "../../shared/settingsProblem";
 import { Transform, transformed } from "../../shared/transform";
 import {
   KeyVaultAuthorization,
@@ -127,15 +128,7 @@ export class PluginCaKeyVault extends MeshComponent {
   /** A library user's Key Vault settings: refused with every problem, or resolved. */
   private resolve(given: KeyVaultSettings): ResolvedKeyVaultSettings {
     const problems = keyVaultProblems(given);
-    if (problems.length > 0)
-      this.fail(
-        problems
-          .map(
-            (p) =>
-              `keyVault.${p.path.join(".")}: ${p.message}${p.input === undefined ? "" : ` (got ${JSON.stringify(p.input)})`}`,
-          )
-          .join("; "),
-      );
+    if (problems.length > 0) this.fail(describeProblems("keyVault", problems, { withInput: true }));
     return resolveKeyVaultSettings(given);
   }
 }

@@ -1,3 +1,4 @@
+import type { SettingsProblem } from "../../shared/settingsProblem";
 import { providedMaterialProblems } from "../pem";
 
 /**
@@ -243,11 +244,7 @@ export function resolveAzureKeyVaultSettings(s: AzureKeyVaultCaSettings): Resolv
 }
 
 /** A problem of the settings; `path` is relative to `AzureKeyVaultCaSettings`. */
-export interface SettingsProblem {
-  path: (string | number)[];
-  message: string;
-  input?: unknown;
-}
+export type { SettingsProblem } from "../../shared/settingsProblem";
 
 const NEW_KEY_VAULT_KEYS = ["name", "resourceGroupName", "location"] as const;
 

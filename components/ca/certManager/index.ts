@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { deepMerge } from "../../istio/values";
 import { MANAGED_BY_LABELS, MeshComponent } from "../../shared/meshComponent";
 import { Transform, transformed } from "../../shared/transform";
+import { describeProblems } from "../../shared/settingsProblem";
 import { CaBackend, CaDelivery, IstiodSettings, joinPems } from "../contract";
 import {
   ISTIO_CSR_ROOT_CA_SECRET,
@@ -63,6 +64,11 @@ export interface CertManagerCaArgs {
    * (`resolveCertManagerSettings`, as the config schema produces them).
    */
   readonly settings: CertManagerCaSettings | ResolvedCertManagerSettings;
+  /**
+   * How refusals name these settings (the stack program passes its config key, `istio-mesh-ca:ca`).
+   * @default the component's name
+   */
+  readonly settingsName?: string;
   /** Provider of the cluster cert-manager runs in; every Kubernetes child uses it. */
   readonly provider: k8s.Provider;
   /**
@@ -114,7 +120,8 @@ export class CertManagerCa extends MeshComponent implements CaBackend {
 
   constructor(name: string, args: CertManagerCaArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ca", "CertManagerCa", name, opts);
-    const settings = "resolved" in args.settings ? args.settings : this.resolve(args.settings);
+    const settingsName = args.settingsName ?? name;
+    const settings = "resolved" in args.settings ? args.settings : this.resolve(settingsName, args.settings);
     const { provider } = args;
     const k8sOpts = { parent: this, provider };
     const t = args.transform ?? {};
@@ -122,7 +129,7 @@ export class CertManagerCa extends MeshComponent implements CaBackend {
     const defaultSigner = settings.defaultSigner;
     if (settings.mode === "istioCsr") {
       const why = istioCsrIssuerProblem(defaultSigner, args.istioNamespace);
-      if (why) this.fail(why);
+      if (why) this.fail(`${settingsName}.defaultSigner: ${why}`);
     }
 
     const install: pulumi.Resource[] = [];
@@ -250,9 +257,9 @@ export class CertManagerCa extends MeshComponent implements CaBackend {
   }
 
   /** A library user's settings: refused with every problem, or resolved. */
-  private resolve(given: CertManagerCaSettings): ResolvedCertManagerSettings {
+  private resolve(settingsName: string, given: CertManagerCaSettings): ResolvedCertManagerSettings {
     const problems = signerProblems(given);
-    if (problems.length > 0) this.fail(problems.map((p) => `${p.path.join(".")}: ${p.message}`).join("; "));
+    if (problems.length > 0) this.fail(describeProblems(settingsName, problems));
     return resolveCertManagerSettings(given);
   }
 }

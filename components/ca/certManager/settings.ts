@@ -1,3 +1,4 @@
+import type { SettingsProblem } from "../../shared/settingsProblem";
 import { DEFAULT_KEY, KeySpec } from "../certParams";
 
 /**
@@ -222,11 +223,7 @@ export function defaultSignerOf<S extends SignerSettings>(s: {
 }
 
 /** A problem of the settings; `path` is relative to `CertManagerCaSettings`. */
-export interface SettingsProblem {
-  path: (string | number)[];
-  message: string;
-  input?: unknown;
-}
+export type { SettingsProblem } from "../../shared/settingsProblem";
 
 /** Pure checks of the settings: duplicates, unknown references, combinations Istio cannot express. */
 export function signerProblems(

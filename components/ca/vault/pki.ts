@@ -11,6 +11,7 @@ import {
   clusterCaMaterial,
   expiryFindings,
 } from "../lifecycle";
+import { describeProblems } from "../../shared/settingsProblem";
 import { SigningRoot } from "../tlsCa";
 import { CA_FILES, CaFile } from "./agentTemplates";
 import { VaultReadPaths, policyPaths, readOnlyPolicy, vaultReadPaths } from "./paths";
@@ -497,10 +498,7 @@ export function resolvedVaultSettings(
 ): ResolvedVaultCaSettings {
   const problems = vaultSettingsProblems(given);
   if (problems.length > 0) {
-    throw new pulumi.ResourceError(
-      problems.map((p) => `${[settingsName, ...p.path].join(".")}: ${p.message}`).join("; "),
-      component,
-    );
+    throw new pulumi.ResourceError(describeProblems(settingsName, problems), component);
   }
   return resolveVaultSettings(given);
 }

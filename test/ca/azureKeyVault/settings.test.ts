@@ -153,11 +153,26 @@ describe("the Azure Key Vault components refuse bad settings before registering 
     );
     expect(run.error?.constructor.name).toBe("ResourceError");
     expect(run.error?.message).toBe(
-      "keyVault.resourceGroupName: required for a new vault (or set existingId to use an existing one); " +
-        "keyVault.location: required for a new vault (or set existingId to use an existing one); " +
-        'mesh.revisions: revision "1.27" is not an add-on revision; allowed: asm-1-<minor> such as asm-1-27',
+      "akv.keyVault.resourceGroupName: required for a new vault (or set existingId to use an existing one); " +
+        "akv.keyVault.location: required for a new vault (or set existingId to use an existing one); " +
+        'akv.mesh.revisions: revision "1.27" is not an add-on revision; allowed: asm-1-<minor> such as asm-1-27',
     );
     expect(run.resources.map((r) => r.type)).toEqual(["istio-mesh-ca:ca:AzureKeyVaultCa"]);
+  });
+
+  it("AzureKeyVaultCa: settingsName names the refusals (as a stack program names its config key)", async () => {
+    const run = await build(
+      ({ AzureKeyVaultCa }) =>
+        new AzureKeyVaultCa("akv", {
+          settings: settings({ mesh: { revisions: ["1.27"] } }),
+          settingsName: "istio-mesh-ca:ca",
+          clusterName: "aks-prod",
+          caLifecycle: {},
+        }),
+    );
+    expect(run.error?.message).toBe(
+      'istio-mesh-ca:ca.mesh.revisions: revision "1.27" is not an add-on revision; allowed: asm-1-<minor> such as asm-1-27',
+    );
   });
 
   it("AzureKeyVaultCa: generated material without the stack's CA lifecycle", async () => {
@@ -166,7 +181,7 @@ describe("the Azure Key Vault components refuse bad settings before registering 
     );
     expect(run.error?.constructor.name).toBe("ResourceError");
     expect(run.error?.message).toBe(
-      "material source generate needs the stack's CA lifecycle: pass caLifecycle (or supply the PEMs with material source provided)",
+      "akv.material.source is generate, which needs the stack's CA lifecycle: pass caLifecycle (or supply the PEMs with material source provided)",
     );
     expect(run.resources.map((r) => r.type)).toEqual(["istio-mesh-ca:ca:AzureKeyVaultCa"]);
   });

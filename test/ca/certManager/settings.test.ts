@@ -153,7 +153,10 @@ describe("signerProblems (pure)", () => {
 
 describe("CertManagerCa checks settings once", () => {
   /** Builds a CertManagerCa with `settings`, counting the calls of `signerProblems`. */
-  const build = (settings: (s: typeof import("../../../components/ca/certManager/settings")) => unknown) => {
+  const build = (
+    settings: (s: typeof import("../../../components/ca/certManager/settings")) => unknown,
+    more: Record<string, unknown> = {},
+  ) => {
     let checks = 0;
     const secrets = caSecretReads();
     return runUnderMocks(
@@ -170,6 +173,7 @@ describe("CertManagerCa checks settings once", () => {
           settings: settings(s),
           provider: new k8s.Provider("c1", {}),
           istioNamespace: "istio-system",
+          ...more,
         });
         return {};
       },
@@ -187,9 +191,18 @@ describe("CertManagerCa checks settings once", () => {
     expect(checks).toBe(1);
     expect(run.error?.constructor.name).toBe("ResourceError");
     expect(run.error?.message).toBe(
-      'defaultSigner: signer "z" is not declared in signers (declared: a); namespaceSigners.foo: signer "y" is not declared in signers (declared: a)',
+      'cm.defaultSigner: signer "z" is not declared in signers (declared: a); cm.namespaceSigners.foo: signer "y" is not declared in signers (declared: a)',
     );
     expect(run.resources.filter((r) => r.type.startsWith("kubernetes:"))).toEqual([]);
+  });
+
+  it("names the refusals by settingsName (as a stack program names its config key)", async () => {
+    const { run } = await build(() => ({ signers: [selfSigned("a")], defaultSigner: "z" }), {
+      settingsName: "istio-mesh-ca:ca",
+    });
+    expect(run.error?.message).toBe(
+      'istio-mesh-ca:ca.defaultSigner: signer "z" is not declared in signers (declared: a)',
+    );
   });
 
   it("does not check again settings that come resolved (from the config schema)", async () => {
