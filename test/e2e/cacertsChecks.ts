@@ -1,8 +1,6 @@
 import { X509Certificate, createPrivateKey } from "crypto";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import { kubectl, mustRun, run } from "./support";
+import { OpensslDir, verifyPems } from "../harness/openssl";
+import { kubectl, mustRun } from "./support";
 
 /** Checks of CA material as it sits on the API server, with openssl and Node's X509Certificate. */
 
@@ -32,9 +30,9 @@ export function secretFiles(namespace: string, name: string, kubeconfig?: string
 
 /** Writes files to a private temp dir for openssl. */
 export function toDir(files: Files): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cacerts-"));
-  for (const [k, v] of Object.entries(files)) fs.writeFileSync(path.join(dir, k), v, { mode: 0o600 });
-  return dir;
+  const ssl = new OpensslDir({ prefix: "cacerts-" });
+  for (const [k, v] of Object.entries(files)) ssl.write(k, v, 0o600);
+  return ssl.dir;
 }
 
 /**
@@ -45,9 +43,9 @@ export function toDir(files: Files): string {
  */
 export function checkCacerts(files: Files, trustDomain = "cluster.local"): { intermediate: string; roots: string[] } {
   expect(Object.keys(files).sort()).toEqual(["ca-cert.pem", "ca-key.pem", "cert-chain.pem", "root-cert.pem"]);
-  const dir = toDir(files);
+  const ssl = new OpensslDir({ dir: toDir(files), exec: mustRun });
   try {
-    const openssl = (...args: string[]) => mustRun("openssl", args, { cwd: dir }).trim();
+    const openssl = (...args: string[]) => ssl.run(...args).trim();
     const ca = new X509Certificate(files["ca-cert.pem"]);
     expect(ca.ca).toBe(true);
     expect(ca.checkPrivateKey(createPrivateKey(files["ca-key.pem"]))).toBe(true);
@@ -55,46 +53,11 @@ export function checkCacerts(files: Files, trustDomain = "cluster.local"): { int
     expect(openssl("verify", "-CAfile", "root-cert.pem", "-untrusted", "cert-chain.pem", "ca-cert.pem")).toBe(
       "ca-cert.pem: OK",
     );
-    openssl(
-      "req",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-subj",
-      "/",
-      "-keyout",
-      "leaf.key",
-      "-out",
-      "leaf.csr",
-    );
-    fs.writeFileSync(
-      path.join(dir, "leaf.ext"),
-      [
-        "basicConstraints = critical, CA:FALSE",
-        "keyUsage = critical, digitalSignature, keyEncipherment",
-        "extendedKeyUsage = serverAuth, clientAuth",
-        `subjectAltName = critical, URI:spiffe://${trustDomain}/ns/test/sa/httpbin`,
-      ].join("\n"),
-    );
-    openssl(
-      "x509",
-      "-req",
-      "-in",
-      "leaf.csr",
-      "-CA",
-      "ca-cert.pem",
-      "-CAkey",
-      "ca-key.pem",
-      "-CAcreateserial",
-      "-days",
-      "1",
-      "-extfile",
-      "leaf.ext",
-      "-out",
-      "leaf.pem",
-    );
+    ssl.leaf("leaf", "ca-cert.pem", "ca-key.pem", {
+      spiffe: `spiffe://${trustDomain}/ns/test/sa/httpbin`,
+      subj: "/",
+      criticalSan: true,
+    });
     expect(openssl("verify", "-CAfile", "root-cert.pem", "-untrusted", "cert-chain.pem", "leaf.pem")).toBe(
       "leaf.pem: OK",
     );
@@ -103,17 +66,15 @@ export function checkCacerts(files: Files, trustDomain = "cluster.local"): { int
     ).map((p) => new X509Certificate(p).fingerprint256);
     return { intermediate: ca.fingerprint256, roots };
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    ssl.cleanup();
   }
 }
 
 /** `openssl verify` of a chain file against a root bundle, as text ("...: OK" or the error). */
 export function verifyChain(rootBundle: string, chain: string): { ok: boolean; out: string } {
-  const dir = toDir({ "root.pem": rootBundle, "chain.pem": chain });
-  try {
-    const r = run("openssl", ["verify", "-CAfile", "root.pem", "-untrusted", "chain.pem", "chain.pem"], { cwd: dir });
-    return { ok: r.code === 0, out: (r.stdout + r.stderr).trim() };
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  const r = verifyPems(
+    { roots: rootBundle, cert: chain, untrusted: chain },
+    { certFile: "chain.pem", untrustedFile: "chain.pem", prefix: "cacerts-" },
+  );
+  return { ok: r.ok, out: r.out.trim() };
 }

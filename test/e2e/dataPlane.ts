@@ -1,6 +1,7 @@
 import { X509Certificate } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import { OpensslDir, verifyPems } from "../harness/openssl";
 import { e2eEnv, mustRun, run } from "./support";
 import { LocalIstiod, fingerprints, pemCerts, uriSans, waitFor } from "./istiod";
 import { LocalWorkload } from "./workload";
@@ -102,93 +103,30 @@ export function probe(
  */
 export function verifyWorkloadChain(roots: string, chain: string): { ok: boolean; out: string } {
   const certs = pemCerts(chain);
-  const dir = fs.mkdtempSync(path.join(e2eEnv().dir, "verify-wl-"));
-  try {
-    const untrusted = certs.slice(1).filter((p) => {
-      const c = new X509Certificate(p);
-      return !(c.subject === c.issuer && c.checkIssued(c));
-    });
-    fs.writeFileSync(path.join(dir, "roots.pem"), roots);
-    fs.writeFileSync(path.join(dir, "leaf.pem"), certs[0]);
-    fs.writeFileSync(path.join(dir, "untrusted.pem"), untrusted.join("\n"));
-    const r = run(
-      "openssl",
-      ["verify", "-CAfile", "roots.pem", ...(untrusted.length ? ["-untrusted", "untrusted.pem"] : []), "leaf.pem"],
-      { cwd: dir },
-    );
-    return { ok: r.code === 0 && r.stdout.trim() === "leaf.pem: OK", out: (r.stdout + r.stderr).trim() };
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  const untrusted = certs.slice(1).filter((p) => {
+    const c = new X509Certificate(p);
+    return !(c.subject === c.issuer && c.checkIssued(c));
+  });
+  const r = verifyPems(
+    { roots, cert: certs[0], untrusted: untrusted.length ? untrusted.join("\n") : undefined },
+    { certFile: "leaf.pem", parent: e2eEnv().dir, prefix: "verify-wl-" },
+  );
+  return { ok: r.ok && r.stdout.trim() === "leaf.pem: OK", out: r.out.trim() };
 }
 
 /** A CA of nobody's mesh and a client leaf from it (the identity of `spiffeId`, to make it tempting). */
 export function foreignCaLeaf(spiffeId: string): { chain: string; key: string } {
-  const dir = fs.mkdtempSync(path.join(e2eEnv().dir, "foreign-"));
+  const ssl = new OpensslDir({ parent: e2eEnv().dir, prefix: "foreign-", exec: mustRun });
   try {
-    const openssl = (...args: string[]) => mustRun("openssl", args, { cwd: dir });
-    openssl(
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-subj",
-      "/O=Elsewhere/CN=Foreign Root",
-      "-days",
-      "1",
-      "-addext",
-      "basicConstraints=critical,CA:TRUE",
-      "-addext",
-      "keyUsage=critical,keyCertSign",
-      "-keyout",
-      "ca.key",
-      "-out",
-      "ca.pem",
-    );
-    openssl(
-      "req",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-subj",
-      "/",
-      "-keyout",
-      "leaf.key",
-      "-out",
-      "leaf.csr",
-    );
-    fs.writeFileSync(
-      path.join(dir, "leaf.ext"),
-      `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=critical,URI:${spiffeId}\n`,
-    );
-    openssl(
-      "x509",
-      "-req",
-      "-in",
-      "leaf.csr",
-      "-CA",
-      "ca.pem",
-      "-CAkey",
-      "ca.key",
-      "-CAcreateserial",
-      "-days",
-      "1",
-      "-extfile",
-      "leaf.ext",
-      "-out",
-      "leaf.pem",
-    );
-    return {
-      chain: fs.readFileSync(path.join(dir, "leaf.pem"), "utf8"),
-      key: fs.readFileSync(path.join(dir, "leaf.key"), "utf8"),
-    };
+    ssl.selfSigned("ca", {
+      subj: "/O=Elsewhere/CN=Foreign Root",
+      days: 1,
+      addext: ["basicConstraints=critical,CA:TRUE", "keyUsage=critical,keyCertSign"],
+    });
+    ssl.leaf("leaf", "ca.pem", "ca.key", { spiffe: spiffeId, subj: "/", criticalSan: true });
+    return { chain: ssl.read("leaf.pem"), key: ssl.read("leaf.key") };
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    ssl.cleanup();
   }
 }
 

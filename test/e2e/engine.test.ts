@@ -1,12 +1,11 @@
-import { execFileSync } from "child_process";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
 import { engineEnv, istioCharts } from "./project";
 import { ROOT, e2eEnv, mustRun, plain, run } from "./support";
 import { configProblems } from "../harness/configProblems";
+import { OpensslDir } from "../harness/openssl";
 
 /**
  * The REAL Pulumi engine (tools/bin/pulumi v3.259.0, built from Go modules) runs our program
@@ -155,33 +154,9 @@ describe("the real Pulumi engine runs our program (pulumi preview, local backend
   describe("a private key in config", () => {
     let pem: { cert: string; key: string };
     beforeAll(() => {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "e2e-pem-"));
-      execFileSync(
-        "openssl",
-        [
-          "req",
-          "-x509",
-          "-newkey",
-          "ec",
-          "-pkeyopt",
-          "ec_paramgen_curve:P-256",
-          "-nodes",
-          "-days",
-          "1",
-          "-subj",
-          "/CN=httpbin.test.svc.cluster.local",
-          "-keyout",
-          path.join(dir, "k.pem"),
-          "-out",
-          path.join(dir, "c.pem"),
-        ],
-        { stdio: "ignore" },
-      );
-      pem = {
-        cert: fs.readFileSync(path.join(dir, "c.pem"), "utf8"),
-        key: fs.readFileSync(path.join(dir, "k.pem"), "utf8"),
-      };
-      fs.rmSync(dir, { recursive: true, force: true });
+      const ssl = new OpensslDir({ prefix: "e2e-pem-" });
+      pem = ssl.selfSigned({ cert: "c.pem", key: "k.pem" }, { subj: "/CN=httpbin.test.svc.cluster.local", days: 1 });
+      ssl.cleanup();
       expect(pem.key).toMatch(/-----BEGIN PRIVATE KEY-----/);
     });
     const provided = (keySecret: boolean) => {

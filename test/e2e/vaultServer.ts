@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { OpensslDir } from "../harness/openssl";
 import { ROOT, Ran, e2eEnv, mustRun, run } from "./support";
 import { freePorts, pause, waitFor } from "./istiod";
 
@@ -83,64 +84,18 @@ export class LocalVault {
     const tls = path.join(this.dir, "tls");
     fs.rmSync(this.dir, { recursive: true, force: true });
     fs.mkdirSync(tls, { recursive: true });
-    const ossl = (args: string[]) => mustRun("openssl", args, { cwd: tls });
-    ossl([
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-days",
-      "2",
-      "-subj",
-      "/O=e2e/CN=e2e Vault CA",
-      "-addext",
-      "basicConstraints=critical,CA:TRUE",
-      "-addext",
-      "keyUsage=critical,keyCertSign,cRLSign",
-      "-keyout",
-      "ca.key",
-      "-out",
-      "ca.crt",
-    ]);
-    ossl([
-      "req",
-      "-new",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-subj",
-      "/CN=vault.e2e.local",
-      "-keyout",
-      "vault.key",
-      "-out",
-      "vault.csr",
-    ]);
-    fs.writeFileSync(
-      path.join(tls, "ext"),
-      "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:vault.e2e.local\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
-    );
-    ossl([
-      "x509",
-      "-req",
-      "-in",
-      "vault.csr",
-      "-CA",
-      "ca.crt",
-      "-CAkey",
-      "ca.key",
-      "-CAcreateserial",
-      "-days",
-      "2",
-      "-extfile",
-      "ext",
-      "-out",
-      "vault.crt",
-    ]);
+    const ssl = new OpensslDir({ dir: tls, exec: mustRun });
+    const ca = { cert: "ca.crt", key: "ca.key" };
+    ssl.selfSigned(ca, {
+      subj: "/O=e2e/CN=e2e Vault CA",
+      days: 2,
+      addext: ["basicConstraints=critical,CA:TRUE", "keyUsage=critical,keyCertSign,cRLSign"],
+    });
+    ssl.issue({ cert: "vault.crt", key: "vault.key" }, "/CN=vault.e2e.local", {
+      ca,
+      days: 2,
+      ext: "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:vault.e2e.local\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
+    });
     fs.rmSync(path.join(tls, "ca.key")); // nothing else is ever signed with it
     fs.writeFileSync(
       path.join(this.dir, "vault.hcl"),

@@ -1,11 +1,10 @@
-import * as fs from "fs";
 import { caInventory, daysLeft, refreshDaysLeft } from "../../components/inventory/caInventory";
 import { splitPemCerts } from "../../components/ca/pem";
-import { opensslChain } from "./opensslChain";
+import { opensslChain } from "../harness/openssl";
 
 describe("caInventory of real certificates", () => {
-  const chain = opensslChain();
-  afterAll(() => fs.rmSync(chain.dir, { recursive: true, force: true }));
+  const chain = opensslChain({ serial: "0x1A2B3C4D5E6F" });
+  afterAll(() => chain.ssl.cleanup());
   const now = new Date();
   const entries = caInventory(
     "cluster1",
@@ -30,8 +29,8 @@ describe("caInventory of real certificates", () => {
   });
 
   it("has the SHA-256 fingerprints and serials openssl reports", () => {
-    const fp = (f: string) => chain.openssl("x509", "-in", f, "-noout", "-fingerprint", "-sha256").trim().split("=")[1];
-    const serial = (f: string) => chain.openssl("x509", "-in", f, "-noout", "-serial").trim().split("=")[1];
+    const fp = (f: string) => chain.ssl.run("x509", "-in", f, "-noout", "-fingerprint", "-sha256").trim().split("=")[1];
+    const serial = (f: string) => chain.ssl.run("x509", "-in", f, "-noout", "-serial").trim().split("=")[1];
     expect(root.fingerprintSha256).toBe(fp("root.pem"));
     expect(inter.fingerprintSha256).toBe(fp("int.pem"));
     expect(root.serial).toBe(serial("root.pem"));

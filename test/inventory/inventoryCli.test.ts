@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { caInventory } from "../../components/inventory/caInventory";
 import { main, parseArgs } from "../../scripts/inventory";
-import { opensslChain } from "./opensslChain";
+import { opensslChain } from "../harness/openssl";
 
 const ROOT = path.resolve(__dirname, "../..");
 
@@ -24,9 +24,8 @@ describe("scripts/inventory.ts", () => {
       west: caInventory("west", { rootCertBundle: chain.rootPem }, "certManager", exportedAt),
     },
   };
-  const file = path.join(chain.dir, "outputs.json");
-  fs.writeFileSync(file, JSON.stringify(outputs));
-  afterAll(() => fs.rmSync(chain.dir, { recursive: true, force: true }));
+  const file = chain.ssl.write("outputs.json", JSON.stringify(outputs));
+  afterAll(() => chain.ssl.cleanup());
 
   it("prints a table sorted by days left, recomputed as of now, flagging entries within --warn-days", () => {
     const lines: string[] = [];

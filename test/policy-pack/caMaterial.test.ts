@@ -1,13 +1,11 @@
-import { execFileSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import { X509Certificate } from "crypto";
 import {
   encodedPathLength,
   intermediatePathLength,
   intermediateWithinRootPolicy,
   tlsKeyStrength,
 } from "../../policy-pack/policies/caMaterial";
+import { opensslChain } from "../harness/openssl";
 import { policyResource, stackViolations, violations } from "./fakeArgs";
 
 const KEY = "tls:index/privateKey:PrivateKey";
@@ -90,63 +88,8 @@ describe("ca-intermediate-path-length", () => {
 
 /** A root valid for `rootDays`, and an intermediate it signs valid for `interDays`, with openssl. */
 function realChain(rootDays: number, interDays: number): { rootPem: string; interPem: string; interEnd: string } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pp-chain-"));
-  const run = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
-  run(
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-keyout",
-    "root.key",
-    "-subj",
-    "/O=Istio/CN=Root CA",
-    "-days",
-    String(rootDays),
-    "-addext",
-    "basicConstraints=critical,CA:true",
-    "-out",
-    "root.pem",
-  );
-  run(
-    "req",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-keyout",
-    "int.key",
-    "-subj",
-    "/O=Istio/CN=Intermediate CA",
-    "-out",
-    "int.csr",
-  );
-  fs.writeFileSync(path.join(dir, "ext.cnf"), "basicConstraints=critical,CA:true,pathlen:0\n");
-  run(
-    "x509",
-    "-req",
-    "-in",
-    "int.csr",
-    "-CA",
-    "root.pem",
-    "-CAkey",
-    "root.key",
-    "-CAcreateserial",
-    "-days",
-    String(interDays),
-    "-extfile",
-    "ext.cnf",
-    "-out",
-    "int.pem",
-  );
-  const rootPem = fs.readFileSync(path.join(dir, "root.pem"), "utf8");
-  const interPem = fs.readFileSync(path.join(dir, "int.pem"), "utf8");
-  fs.rmSync(dir, { recursive: true, force: true });
-  const { X509Certificate } = require("crypto") as typeof import("crypto");
+  const { ssl, rootPem, interPem } = opensslChain({ rootDays, interDays, interSubj: "/O=Istio/CN=Intermediate CA" });
+  ssl.cleanup();
   return { rootPem, interPem, interEnd: new Date(new X509Certificate(interPem).validTo).toISOString() };
 }
 

@@ -6,8 +6,8 @@ import {
   SUBSCRIPTION,
   TENANT,
   azureMocks,
-  opensslVerify,
-} from "../ca/azureKeyVaultFixtures";
+} from "../ca/azureKeyVault/fixtures";
+import { verifyPems } from "../harness/openssl";
 import {
   ProgramRun,
   Registered,
@@ -84,7 +84,7 @@ describe("prod stack (Pulumi.prod.yaml, azureKeyVault backend, cluster.mode crea
     expect(certs).toHaveLength(2);
     expect(new crypto.X509Certificate(certs[0]).fingerprint256).toBe(new crypto.X509Certificate(caCert).fingerprint256);
     expect(new crypto.X509Certificate(certs[1]).fingerprint256).toBe(new crypto.X509Certificate(root).fingerprint256);
-    const verified = opensslVerify(root, certs[0]);
+    const verified = verifyPems({ roots: root, cert: certs[0] });
     expect(verified.out).toContain("OK");
     expect(verified.ok).toBe(true);
     // The key in ca-key belongs to ca-cert: istiod can sign with it.

@@ -1,7 +1,4 @@
-import { execFileSync, spawnSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import { OpensslDir } from "../../harness/openssl";
 import { RunOptions } from "../../harness/program";
 
 /** What Azure would answer for the prod stack: ids, the add-on identity, a kubeconfig. */
@@ -69,20 +66,6 @@ export function azureMocks(answers: AzureAnswers = {}): Pick<RunOptions, "extraS
   };
 }
 
-/** `openssl verify` of `leaf` against trusted `roots` and optional `untrusted` intermediates. */
-export function opensslVerify(roots: string, leaf: string, untrusted?: string): { ok: boolean; out: string } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "akv-verify-"));
-  fs.writeFileSync(path.join(dir, "roots.pem"), roots);
-  fs.writeFileSync(path.join(dir, "leaf.pem"), leaf);
-  const args = ["verify", "-CAfile", "roots.pem"];
-  if (untrusted) {
-    fs.writeFileSync(path.join(dir, "untrusted.pem"), untrusted);
-    args.push("-untrusted", "untrusted.pem");
-  }
-  const r = spawnSync("openssl", [...args, "leaf.pem"], { cwd: dir, encoding: "utf8" });
-  return { ok: r.status === 0, out: `${r.stdout}${r.stderr}` };
-}
-
 /** An offline root and intermediate made with the openssl CLI (EC P-256: fast), as a team would supply them. */
 export interface TeamCaPems {
   rootCertPem: string;
@@ -93,75 +76,29 @@ export interface TeamCaPems {
 }
 
 export function makeTeamCaPems(): TeamCaPems {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "akv-offline-ca-"));
-  const ssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
-  const read = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");
-  const root = (name: string, cn: string) =>
-    ssl(
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-keyout",
-      `${name}.key`,
-      "-out",
-      `${name}.pem`,
-      "-days",
-      "30",
-      "-subj",
-      `/O=Istio/CN=${cn}`,
-      "-addext",
-      "basicConstraints=critical,CA:true",
-      "-addext",
-      "keyUsage=critical,keyCertSign,digitalSignature",
-    );
-  root("root", "Root A");
-  root("other", "Root B");
-  ssl(
-    "req",
-    "-new",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
-    "-nodes",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.csr",
-    "-subj",
-    "/O=Istio/CN=Intermediate CA/L=aks-team-prod",
-  );
-  fs.writeFileSync(
-    path.join(dir, "ca.ext"),
-    "basicConstraints=critical,CA:true,pathlen:0\nkeyUsage=critical,keyCertSign,digitalSignature\nsubjectAltName=DNS:istiod.aks-istio-system.svc\n",
-  );
-  ssl(
-    "x509",
-    "-req",
-    "-in",
-    "ca.csr",
-    "-CA",
-    "root.pem",
-    "-CAkey",
-    "root.key",
-    "-CAcreateserial",
-    "-days",
-    "20",
-    "-sha256",
-    "-extfile",
-    "ca.ext",
-    "-out",
-    "ca.pem",
-  );
-  return {
-    rootCertPem: read("root.pem"),
-    caCertPem: read("ca.pem"),
-    caKeyPem: read("ca.key"),
-    otherRootCertPem: read("other.pem"),
-    otherKeyPem: read("other.key"),
-  };
+  const ssl = new OpensslDir();
+  try {
+    const root = (name: string, cn: string) =>
+      ssl.selfSigned(name, {
+        subj: `/O=Istio/CN=${cn}`,
+        days: 30,
+        addext: ["basicConstraints=critical,CA:true", "keyUsage=critical,keyCertSign,digitalSignature"],
+      });
+    const rootA = root("root", "Root A");
+    const other = root("other", "Root B");
+    const ca = ssl.issue("ca", "/O=Istio/CN=Intermediate CA/L=aks-team-prod", {
+      ca: "root",
+      days: 20,
+      ext: "basicConstraints=critical,CA:true,pathlen:0\nkeyUsage=critical,keyCertSign,digitalSignature\nsubjectAltName=DNS:istiod.aks-istio-system.svc\n",
+    });
+    return {
+      rootCertPem: rootA.cert,
+      caCertPem: ca.cert,
+      caKeyPem: ca.key,
+      otherRootCertPem: other.cert,
+      otherKeyPem: other.key,
+    };
+  } finally {
+    ssl.cleanup();
+  }
 }

@@ -1,43 +1,19 @@
-import { execFileSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import { OpensslDir } from "../../harness/openssl";
 import { ProgramRun, Registered, RunOptions, runProgram } from "../../harness/program";
 
 /** A real self-signed CA certificate and key (what cert-manager would put into a CA Secret). */
 export function opensslCa(commonName: string): { certPem: string; keyPem: string } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cm-ca-"));
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-keyout",
-      "key.pem",
-      "-out",
-      "cert.pem",
-      "-subj",
-      `/CN=${commonName}`,
-      "-days",
-      "2",
-      "-addext",
-      "basicConstraints=critical,CA:TRUE",
-      "-addext",
-      "keyUsage=critical,keyCertSign,cRLSign",
-    ],
-    { cwd: dir, stdio: "ignore" },
-  );
-  const out = {
-    certPem: fs.readFileSync(path.join(dir, "cert.pem"), "utf8"),
-    keyPem: fs.readFileSync(path.join(dir, "key.pem"), "utf8"),
-  };
-  fs.rmSync(dir, { recursive: true, force: true });
-  return out;
+  const ssl = new OpensslDir();
+  try {
+    const ca = ssl.selfSigned("ca", {
+      subj: `/CN=${commonName}`,
+      days: 2,
+      addext: ["basicConstraints=critical,CA:TRUE", "keyUsage=critical,keyCertSign,cRLSign"],
+    });
+    return { certPem: ca.cert, keyPem: ca.key };
+  } finally {
+    ssl.cleanup();
+  }
 }
 
 /** The SDK's wire marker of a secret value. */

@@ -10,26 +10,7 @@ import { OpensslDir } from "../../harness/openssl";
  */
 describe("PEM bundles", () => {
   const o = new OpensslDir();
-  const selfSigned = (cn: string) => {
-    o.run(
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-keyout",
-      `${cn}.key`,
-      "-subj",
-      `/CN=${cn}`,
-      "-days",
-      "2",
-      "-out",
-      `${cn}.pem`,
-    );
-    return o.read(`${cn}.pem`);
-  };
+  const selfSigned = (cn: string) => o.selfSigned(cn, { subj: `/CN=${cn}`, days: 2 }).cert;
   const [a, b] = [selfSigned("a"), selfSigned("b")];
   afterAll(() => o.cleanup());
 

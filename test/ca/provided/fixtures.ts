@@ -1,5 +1,4 @@
-import * as fs from "fs";
-import { OpensslDir } from "../../harness/openssl";
+import { KeyType, OpensslDir } from "../../harness/openssl";
 
 /**
  * Real CA material made with the openssl CLI, the way teams bring it to the `provided` backend:
@@ -55,60 +54,14 @@ export interface ProvidedFixtures {
 /** Builds every fixture in a scratch directory (a few seconds: RSA 2048 twice, the rest EC). */
 export function makeProvidedFixtures(): ProvidedFixtures {
   const d = new OpensslDir();
-  const ec = (name: string) =>
-    d.run("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", `${name}.key`);
-  const rsa = (name: string, bits: number) =>
-    d.run("genpkey", "-algorithm", "RSA", "-pkeyopt", `rsa_keygen_bits:${bits}`, "-out", `${name}.key`);
-  const pair = (name: string): Pair => ({ cert: d.read(`${name}.pem`), key: d.read(`${name}.key`) });
-  const root = (name: string, subj: string, days: number, ext = CA_EXT) => {
-    d.write(`${name}.ext`, ext);
-    d.run(
-      "req",
-      "-x509",
-      "-new",
-      "-key",
-      `${name}.key`,
-      "-sha256",
-      "-days",
-      String(days),
-      "-subj",
-      subj,
-      "-config",
-      d.write(`${name}.cnf`, `[req]\ndistinguished_name=dn\nx509_extensions=ext\n[dn]\n[ext]\n${ext}`),
-      "-out",
-      `${name}.pem`,
-    );
-    return pair(name);
-  };
-  const issue = (name: string, subj: string, issuer: string, days: number, ext: string) => {
-    d.run("req", "-new", "-key", `${name}.key`, "-subj", subj, "-out", `${name}.csr`);
-    d.write(`${name}.ext`, ext);
-    d.run(
-      "x509",
-      "-req",
-      "-in",
-      `${name}.csr`,
-      "-CA",
-      `${issuer}.pem`,
-      "-CAkey",
-      `${issuer}.key`,
-      "-CAcreateserial",
-      "-days",
-      String(days),
-      "-sha256",
-      "-extfile",
-      `${name}.ext`,
-      "-out",
-      `${name}.pem`,
-    );
-    return pair(name);
-  };
+  const root = (name: string, subj: string, days: number, key: KeyType = "ec") =>
+    d.selfSigned(name, { subj, days, key, ext: CA_EXT });
+  const issue = (name: string, subj: string, issuer: string, days: number, ext: string, key: KeyType = "ec") =>
+    d.issue(name, subj, { ca: issuer, days, ext, key });
   try {
-    rsa("rootA", 2048);
-    const rootA = root("rootA", "/O=Istio/CN=Root CA", 3650);
-    rsa("interA", 2048);
-    const interA = issue("interA", "/O=Istio/CN=Intermediate CA/L=cluster1", "rootA", 730, intermediateExt(0));
-    ec("interA2");
+    const rsa2048 = { rsaBits: 2048 };
+    const rootA = root("rootA", "/O=Istio/CN=Root CA", 3650, rsa2048);
+    const interA = issue("interA", "/O=Istio/CN=Intermediate CA/L=cluster1", "rootA", 730, intermediateExt(0), rsa2048);
     const interA2 = issue(
       "interA2",
       "/O=Istio/CN=Intermediate CA/L=cluster2",
@@ -116,13 +69,9 @@ export function makeProvidedFixtures(): ProvidedFixtures {
       730,
       intermediateExt(0, "cluster2"),
     );
-    ec("rootB");
     const rootB = root("rootB", "/O=Istio/CN=Root CA G2", 3650);
-    ec("interB");
     const interB = issue("interB", "/O=Istio/CN=Intermediate CA G2/L=cluster1", "rootB", 730, intermediateExt(0));
-    ec("corpRoot");
     const corpRoot = root("corpRoot", "/O=Example Corp/CN=Example Corp Root CA", 7300);
-    ec("corpPolicy");
     const corpPolicy = issue(
       "corpPolicy",
       "/O=Example Corp/CN=Example Corp Policy CA",
@@ -130,7 +79,6 @@ export function makeProvidedFixtures(): ProvidedFixtures {
       3650,
       intermediateExt(1),
     );
-    ec("corpInter");
     const corpInter = issue(
       "corpInter",
       "/O=Example Corp/OU=Mesh/CN=Istio cluster1 CA",
@@ -138,7 +86,6 @@ export function makeProvidedFixtures(): ProvidedFixtures {
       365,
       intermediateExt(0),
     );
-    ec("tightPolicy");
     const tightPolicy = issue(
       "tightPolicy",
       "/O=Example Corp/CN=Tight Policy CA",
@@ -146,7 +93,6 @@ export function makeProvidedFixtures(): ProvidedFixtures {
       3650,
       intermediateExt(0),
     );
-    ec("tightInter");
     const tightInter = issue(
       "tightInter",
       "/O=Example Corp/CN=Tight Issuing CA",
@@ -154,7 +100,6 @@ export function makeProvidedFixtures(): ProvidedFixtures {
       365,
       intermediateExt(0),
     );
-    ec("notCa");
     const notCa = issue(
       "notCa",
       "/O=Istio/CN=Not A CA",
@@ -162,7 +107,6 @@ export function makeProvidedFixtures(): ProvidedFixtures {
       365,
       "basicConstraints=critical,CA:false\nkeyUsage=critical,digitalSignature\n",
     );
-    ec("noCertSign");
     const noCertSign = issue(
       "noCertSign",
       "/O=Istio/CN=No CertSign",
@@ -170,20 +114,16 @@ export function makeProvidedFixtures(): ProvidedFixtures {
       365,
       "basicConstraints=critical,CA:true,pathlen:0\nkeyUsage=critical,digitalSignature\n",
     );
-    ec("soon");
     const soon = issue("soon", "/O=Istio/CN=Expiring Soon/L=cluster1", "rootA", 5, intermediateExt(0));
-    rsa("weakRsa", 1024);
-    const weakRsa = issue("weakRsa", "/O=Istio/CN=Weak RSA/L=cluster1", "rootA", 365, intermediateExt(0));
-    d.run("genpkey", "-algorithm", "ed25519", "-out", "ed25519.key");
-    const ed25519 = issue("ed25519", "/O=Istio/CN=Ed25519 CA/L=cluster1", "rootA", 365, intermediateExt(0));
-    ec("shortRoot");
+    const weakRsa = issue("weakRsa", "/O=Istio/CN=Weak RSA/L=cluster1", "rootA", 365, intermediateExt(0), {
+      rsaBits: 1024,
+    });
+    const ed25519 = issue("ed25519", "/O=Istio/CN=Ed25519 CA/L=cluster1", "rootA", 365, intermediateExt(0), "ed25519");
     const shortRoot = root("shortRoot", "/O=Istio/CN=Short Root", 30);
-    ec("outliving");
     const outliving = issue("outliving", "/O=Istio/CN=Outliving CA/L=cluster1", "shortRoot", 60, intermediateExt(0));
     // Expired: `openssl ca` accepts explicit dates (openssl x509 in 3.0 does not).
-    ec("expired");
-    d.run("req", "-new", "-key", "expired.key", "-subj", "/O=Istio/CN=Expired CA/L=cluster1", "-out", "expired.csr");
-    fs.writeFileSync(`${d.dir}/index.txt`, "");
+    d.csr("expired", "/O=Istio/CN=Expired CA/L=cluster1");
+    d.write("index.txt", "");
     d.write("serial", "1000\n");
     d.write("expired.ext", intermediateExt(0));
     d.write(
@@ -211,8 +151,7 @@ export function makeProvidedFixtures(): ProvidedFixtures {
       "expired.ext",
       "-notext",
     );
-    const expired = pair("expired");
-    ec("ekuClient");
+    const expired = d.pair("expired");
     const ekuClient = issue(
       "ekuClient",
       "/O=Istio/CN=Client Only CA/L=cluster1",
