@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CompleteCaMaterial } from "../ca/contract";
 import { MANAGED_BY_LABELS, MeshComponent } from "../shared/meshComponent";
+import { Transform, transformed } from "../shared/transform";
 
 /**
  * Options every Kubernetes provider that carries a `cacerts` Secret needs. Without
@@ -20,6 +21,11 @@ export interface CacertsSecretArgs {
   readonly material: CompleteCaMaterial;
   /** The Kubernetes provider of the target cluster, created with `MESH_PROVIDER_OPTIONS` (see there). */
   readonly provider: k8s.Provider;
+  /**
+   * Per-child escape hatch (partial args or a function). The Secret's data stays a Pulumi secret whatever
+   * it does: @pulumi/kubernetes makes a Secret's `data` and `stringData` secret itself.
+   */
+  readonly transform?: { readonly secret?: Transform<k8s.core.v1.SecretArgs> };
 }
 
 /**
@@ -34,21 +40,25 @@ export class CacertsSecret extends MeshComponent {
     const m = args.material;
     this.secret = new k8s.core.v1.Secret(
       this.childName("secret"),
-      {
-        metadata: {
-          name: "cacerts",
-          namespace: args.namespace,
-          labels: { ...MANAGED_BY_LABELS, "istio.io/ca-source": "plugged-in" },
+      ...transformed(
+        args.transform?.secret,
+        this.childName("secret"),
+        {
+          metadata: {
+            name: "cacerts",
+            namespace: args.namespace,
+            labels: { ...MANAGED_BY_LABELS, "istio.io/ca-source": "plugged-in" },
+          },
+          type: "Opaque",
+          stringData: pulumi.secret({
+            "ca-cert.pem": m.intermediateCert,
+            "ca-key.pem": m.intermediateKey,
+            "root-cert.pem": m.rootCertBundle,
+            "cert-chain.pem": m.certChain,
+          }),
         },
-        type: "Opaque",
-        stringData: pulumi.secret({
-          "ca-cert.pem": m.intermediateCert,
-          "ca-key.pem": m.intermediateKey,
-          "root-cert.pem": m.rootCertBundle,
-          "cert-chain.pem": m.certChain,
-        }),
-      },
-      { parent: this, provider: args.provider },
+        { parent: this, provider: args.provider },
+      ),
     );
     this.registerOutputs({});
   }

@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CaMaterial } from "../contract";
 import { MeshComponent } from "../../shared/meshComponent";
+import { Transform, transformed } from "../../shared/transform";
 import { DeploymentRef } from "./settings";
 
 /** Pod-template annotation whose change rolls a Deployment: new pods ask istiod for new leaves at once. */
@@ -28,6 +29,8 @@ export interface WorkloadRestartsArgs {
   readonly deployments: readonly DeploymentRef[];
   /** The cluster's CA material; its fingerprint is the annotation's value. */
   readonly material: CaMaterial;
+  /** Per-child escape hatch (partial args or a function): each Deployment's patch (the function gets its name). */
+  readonly transform?: { readonly deploymentPatch?: Transform<k8s.apps.v1.DeploymentPatchArgs> };
 }
 
 /**
@@ -40,13 +43,18 @@ export class WorkloadRestarts extends MeshComponent {
     super("ca", "WorkloadRestarts", name, opts);
     const fingerprint = materialFingerprint(args.material);
     for (const d of args.deployments.filter((x) => !x.cluster || x.cluster === args.clusterName)) {
+      const name = this.childName(`${d.namespace}-${d.name}`);
       new k8s.apps.v1.DeploymentPatch(
-        this.childName(`${d.namespace}-${d.name}`),
-        {
-          metadata: { name: d.name, namespace: d.namespace, annotations: { "pulumi.com/patchForce": "true" } },
-          spec: { template: { metadata: { annotations: { [CA_MATERIAL_ANNOTATION]: fingerprint } } } },
-        },
-        { parent: this, provider: args.provider, retainOnDelete: true },
+        name,
+        ...transformed(
+          args.transform?.deploymentPatch,
+          name,
+          {
+            metadata: { name: d.name, namespace: d.namespace, annotations: { "pulumi.com/patchForce": "true" } },
+            spec: { template: { metadata: { annotations: { [CA_MATERIAL_ANNOTATION]: fingerprint } } } },
+          },
+          { parent: this, provider: args.provider, retainOnDelete: true },
+        ),
       );
     }
     this.registerOutputs({});
