@@ -127,6 +127,9 @@ export class CertManagerCa extends MeshComponent implements CaBackend {
     const t = args.transform ?? {};
     const cm = settings.certManager;
     const defaultSigner = settings.defaultSigner;
+    // Not a settings check (resolved settings skip those): it pairs the signer with istioNamespace, an
+    // arg of this component. The stack program refuses the same earlier, before registering anything
+    // (config/backends/certManager.ts, with the signer's config path); a library user is refused here.
     if (settings.mode === "istioCsr") {
       const why = istioCsrIssuerProblem(defaultSigner, args.istioNamespace);
       if (why) this.fail(`${settingsName}.defaultSigner: ${why}`);
