@@ -1,6 +1,6 @@
 // helmrender renders a local chart directory the way `helm template` (and Pulumi's helm.v4.Chart)
-// does: helm's action.Install with DryRun and ClientOnly. Used by test/istio/istiodChart.test.ts to
-// render Istio's real istiod chart with the values this program computes.
+// does: helm's action.Install with DryRun and ClientOnly. test/istio/istiodChart.ts runs it for the
+// unit tests that render Istio's real istiod chart with the values this program computes.
 //
 // Usage: helmrender <chartDir> <releaseName> <namespace> [<postRendererCommand> <arg>...] < values.json
 // (manifests on stdout). A post-renderer is run by Helm itself (postrender.NewExec), as
