@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { CHART_WRITTEN_ENV, PostRenderer, deploymentEnvPostRenderer } from "../../components/istio/deploymentEnv";
-import { caSecretReads } from "../ca/certManager.fixtures";
+import { caSecretReads } from "../ca/certManager/fixtures";
 import { ProgramRun, byName, runProgram, stackConfig } from "../harness/program";
 import {
   K8sObject,

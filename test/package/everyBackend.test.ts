@@ -1,9 +1,9 @@
 import type * as Api from "../../components";
 import type * as ConfigApi from "../../config";
 import { RunOptions, byName, runUnderMocks, stackConfig } from "../harness/program";
-import { azureMocks } from "../ca/azureKeyVaultFixtures";
-import { caSecretReads } from "../ca/certManager.fixtures";
-import { makeProvidedFixtures } from "../ca/providedFixtures";
+import { azureMocks } from "../ca/azureKeyVault/fixtures";
+import { caSecretReads } from "../ca/certManager/fixtures";
+import { makeProvidedFixtures } from "../ca/provided/fixtures";
 import { fakeVault } from "../vault/fakeVault";
 
 /**

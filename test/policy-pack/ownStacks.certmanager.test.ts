@@ -1,4 +1,4 @@
-import { caSecretReads } from "../ca/certManager.fixtures";
+import { caSecretReads } from "../ca/certManager/fixtures";
 import { runProgram, stackConfig } from "../harness/program";
 import { allViolations } from "./runPolicies";
 

@@ -1,4 +1,4 @@
-import { azureMocks } from "../ca/azureKeyVaultFixtures";
+import { azureMocks } from "../ca/azureKeyVault/fixtures";
 import { runProgram, stackConfig } from "../harness/program";
 import { allViolations } from "./runPolicies";
 

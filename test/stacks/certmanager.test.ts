@@ -1,7 +1,7 @@
 import { Certificate, ClusterIssuer } from "@kubernetes-models/cert-manager/cert-manager.io/v1";
 import { ProxyConfig } from "@kubernetes-models/istio/networking.istio.io/v1beta1/ProxyConfig";
 import { X509Certificate } from "crypto";
-import { caSecretReads } from "../ca/certManager.fixtures";
+import { caSecretReads } from "../ca/certManager/fixtures";
 import { ProgramRun, byName, ofType, privateKeyOccurrences, runProgram, stackConfig } from "../harness/program";
 
 /**

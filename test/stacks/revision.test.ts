@@ -1,6 +1,6 @@
 import { injectionLabels } from "../../components/istio/values";
 import { serviceAccountProblems } from "../../config/backends/vault";
-import { caSecretReads, kubernetesCsrTaskConfig } from "../ca/certManager.fixtures";
+import { caSecretReads, kubernetesCsrTaskConfig } from "../ca/certManager/fixtures";
 import { configProblems } from "../harness/configProblems";
 import { ProgramRun, byName, ofType, runProgram, stackConfig } from "../harness/program";
 import { fakeVault } from "../vault/fakeVault";

@@ -1,5 +1,5 @@
 import * as path from "path";
-import { azureMocks } from "../ca/azureKeyVaultFixtures";
+import { azureMocks } from "../ca/azureKeyVault/fixtures";
 import { makeProvidedFixtures } from "../ca/provided/fixtures";
 import { ROOT, RunOptions, runProgram, runUnderMocks, stackConfig } from "../harness/program";
 import { ROOT_STACK, asReference, rootConfig } from "../ca/lifecycle/support";

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
-import { azureMocks } from "../ca/azureKeyVaultFixtures";
-import { caSecretReads } from "../ca/certManager.fixtures";
+import { azureMocks } from "../ca/azureKeyVault/fixtures";
+import { caSecretReads } from "../ca/certManager/fixtures";
 import { makeProvidedFixtures } from "../ca/provided/fixtures";
 import { ProgramRun, runProgram, stackConfig } from "../harness/program";
 import { ROOT_STACK, asReference, deploy, rootConfig } from "../ca/lifecycle/support";
