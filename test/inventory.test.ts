@@ -2,11 +2,11 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { caInventory } from "../../components/inventory/caInventory";
-import { main, parseArgs } from "../../scripts/inventory";
-import { opensslChain } from "../harness/openssl";
+import { caInventory } from "../components/inventory/caInventory";
+import { main, parseArgs } from "../scripts/inventory";
+import { opensslChain } from "./harness/openssl";
 
-const ROOT = path.resolve(__dirname, "../..");
+const ROOT = path.resolve(__dirname, "..");
 
 describe("scripts/inventory.ts", () => {
   const chain = opensslChain();
