@@ -1,32 +1,46 @@
 import { z } from "zod";
-import { DEFAULT_KEY, IntermediateParams, KeySpec, RootParams, Subject } from "../components/ca/certParams";
+import {
+  IntermediateParams,
+  KeySpec,
+  RootParams,
+  Subject,
+  resolveIntermediateParams,
+  resolveKeySpec,
+  resolveRootParams,
+} from "../components/ca/certParams";
 import { conforms } from "./conforms";
 
-/** Config schemas of the certificate parameters (components/ca/certParams.ts has the types and defaults). */
+/**
+ * Config schemas of the certificate parameters. Shape only: components/ca/certParams.ts has the types
+ * and the defaults, which these apply through its resolvers (an absent `root` or `intermediate` is `{}`,
+ * which the resolver completes; `.unwrap()` gives the schema of a present one, absent staying absent).
+ */
 
 export const keySpecSchema = conforms<KeySpec>()(
-  z.discriminatedUnion(
-    "algorithm",
-    [
-      z.strictObject({
-        algorithm: z.literal("RSA"),
-        rsaBits: z
-          .union([z.literal(2048), z.literal(3072), z.literal(4096)], {
-            error: "RSA keys must be 2048, 3072 or 4096 bits (weaker keys are refused)",
-          })
-          .default(4096),
-      }),
-      z.strictObject({
-        algorithm: z.literal("ECDSA"),
-        ecdsaCurve: z
-          .enum(["P256", "P384", "P521"], {
-            error: "ECDSA curves must be P256, P384 or P521 (P224 is refused)",
-          })
-          .default("P256"),
-      }),
-    ],
-    { error: (iss) => (iss.code === "invalid_union" ? "algorithm must be RSA or ECDSA" : undefined) },
-  ),
+  z
+    .discriminatedUnion(
+      "algorithm",
+      [
+        z.strictObject({
+          algorithm: z.literal("RSA"),
+          rsaBits: z
+            .union([z.literal(2048), z.literal(3072), z.literal(4096)], {
+              error: "RSA keys must be 2048, 3072 or 4096 bits (weaker keys are refused)",
+            })
+            .optional(),
+        }),
+        z.strictObject({
+          algorithm: z.literal("ECDSA"),
+          ecdsaCurve: z
+            .enum(["P256", "P384", "P521"], {
+              error: "ECDSA curves must be P256, P384 or P521 (P224 is refused)",
+            })
+            .optional(),
+        }),
+      ],
+      { error: (iss) => (iss.code === "invalid_union" ? "algorithm must be RSA or ECDSA" : undefined) },
+    )
+    .transform(resolveKeySpec),
 );
 
 export const subjectSchema = conforms<Subject>()(
@@ -49,22 +63,24 @@ export const validityDaysSchema = z
 export const rootParamsSchema = conforms<RootParams>()(
   z
     .strictObject({
-      key: keySpecSchema.default(DEFAULT_KEY as z.infer<typeof keySpecSchema>),
-      validityDays: validityDaysSchema.default(3650),
-      subject: subjectSchema.prefault({}),
+      key: keySpecSchema.optional(),
+      validityDays: validityDaysSchema.optional(),
+      subject: subjectSchema.optional(),
     })
+    .transform(resolveRootParams)
     .prefault({}),
 );
 
 export const intermediateParamsSchema = conforms<IntermediateParams>()(
   z
     .strictObject({
-      key: keySpecSchema.default(DEFAULT_KEY as z.infer<typeof keySpecSchema>),
-      validityDays: validityDaysSchema.default(730),
+      key: keySpecSchema.optional(),
+      validityDays: validityDaysSchema.optional(),
       /** Locality defaults to the cluster name, as `make <cluster>-cacerts` does. */
-      subject: subjectSchema.prefault({}),
+      subject: subjectSchema.optional(),
       /** Defaults to `istiod.<istio namespace>.svc`. */
       dnsNames: z.array(z.string().min(1)).optional(),
     })
+    .transform(resolveIntermediateParams)
     .prefault({}),
 );

@@ -2,10 +2,17 @@ import { z } from "zod";
 import { IntermediateParams, RootParams, intermediateOutlivesRoot } from "../components/ca/certParams";
 import { ROOT_PHASES } from "../components/ca/lifecycle/phases";
 import {
+  ExpirySettings,
+  IntermediateSource,
   LifecycleSettings,
   RootCaSettings,
+  RotationSettings,
+  expiryProblems,
+  resolveExpiry,
   resolveIntermediate,
+  resolveIntermediateSource,
   resolveRoot,
+  resolveRotation,
 } from "../components/ca/lifecycle/settings";
 import { ConfigIssue, dnsLabel } from "./atoms";
 import { intermediateParamsSchema, rootParamsSchema } from "./certParams";
@@ -14,27 +21,34 @@ import { conforms } from "./conforms";
 /**
  * Config of the CA lifecycle, shared by every backend that holds an offline root (spread
  * `lifecycleConfigFields` into the backend's schema and report `lifecycleConfigIssues` from its superRefine),
- * and by the root CA stack (`istio-mesh-ca:rootCa`). Produces components/ca/lifecycle/settings.ts.
+ * and by the root CA stack (`istio-mesh-ca:rootCa`). Produces components/ca/lifecycle/settings.ts. Shape
+ * only: the defaults are that module's (`resolveIntermediateSource`, `resolveRotation`, `resolveExpiry`),
+ * applied here through its resolvers, and so is the expiry check (`expiryProblems`).
  */
 
 // `.unwrap()` drops the params' prefault: absent means absent here (zod applies an inner default even under optional).
 const generation = z.number().int("must be a whole number").min(1, "generations start at 1");
 
-/** Where a cluster's intermediate comes from. */
-export const intermediateSourceSchema = z.discriminatedUnion(
-  "kind",
-  [
-    /** Issued in this stack by the root this stack holds. */
-    z.strictObject({ kind: z.literal("generate") }),
-    /** Issued by a root CA stack (stacks/rootCa.ts) and read through a StackReference. */
-    z.strictObject({
-      kind: z.literal("rootStack"),
-      stack: z
-        .string()
-        .regex(/^[^/\s]+\/[^/\s]+\/[^/\s]+$/, "must be a fully qualified stack name <organization>/<project>/<stack>"),
-    }),
-  ],
-  { error: (iss) => (iss.code === "invalid_union" ? 'kind must be "generate" or "rootStack"' : undefined) },
+/** Where a cluster's intermediate comes from (`lifecycleConfigFields.intermediateSource`: absent is the default). */
+export const intermediateSourceSchema = conforms<IntermediateSource>()(
+  z.discriminatedUnion(
+    "kind",
+    [
+      /** Issued in this stack by the root this stack holds. */
+      z.strictObject({ kind: z.literal("generate") }),
+      /** Issued by a root CA stack (stacks/rootCa.ts) and read through a StackReference. */
+      z.strictObject({
+        kind: z.literal("rootStack"),
+        stack: z
+          .string()
+          .regex(
+            /^[^/\s]+\/[^/\s]+\/[^/\s]+$/,
+            "must be a fully qualified stack name <organization>/<project>/<stack>",
+          ),
+      }),
+    ],
+    { error: (iss) => (iss.code === "invalid_union" ? 'kind must be "generate" or "rootStack"' : undefined) },
+  ),
 );
 
 /** A Deployment whose pods get a fresh workload certificate when the CA material changes. */
@@ -49,35 +63,48 @@ export const deploymentRefSchema = z.strictObject({
  * `rotation`: phases and generations are optional here so that a stack taking its material from a
  * root stack can be told it must not set them; `resolveRotation` applies the defaults.
  */
-export const rotationSchema = z
-  .strictObject({
-    /** Root rotation phase: steady → dual → cutover → finalize → steady (rootGeneration + 1). */
-    rootPhase: z.enum(ROOT_PHASES, { error: `must be one of ${ROOT_PHASES.join(", ")}` }).optional(),
-    /** Generation of the root in service (default 1); raised by one when a rotation completes. */
-    rootGeneration: generation.optional(),
-    /** Raise by one to issue new intermediates (new keys) signed by the same root (default 1). */
-    intermediateGeneration: generation.optional(),
-    /** Parameters of the incoming root during dual/cutover/finalize (default: those of `root`). */
-    newRoot: rootParamsSchema.unwrap().optional(),
-    /** Deployments restarted (pod-template annotation) whenever their cluster's CA material changes. Off by default. */
-    restartDeployments: z.array(deploymentRefSchema).default([]),
-  })
-  .prefault({});
+export const rotationSchema = conforms<RotationSettings>()(
+  z
+    .strictObject({
+      /** Root rotation phase: steady → dual → cutover → finalize → steady (rootGeneration + 1). */
+      rootPhase: z.enum(ROOT_PHASES, { error: `must be one of ${ROOT_PHASES.join(", ")}` }).optional(),
+      /** Generation of the root in service (default 1); raised by one when a rotation completes. */
+      rootGeneration: generation.optional(),
+      /** Raise by one to issue new intermediates (new keys) signed by the same root (default 1). */
+      intermediateGeneration: generation.optional(),
+      /** Parameters of the incoming root during dual/cutover/finalize (default: those of `root`). */
+      newRoot: rootParamsSchema.unwrap().optional(),
+      /**
+       * Deployments restarted (pod-template annotation) whenever their cluster's CA material changes.
+       * None by default.
+       */
+      restartDeployments: z.array(deploymentRefSchema).optional(),
+    })
+    .transform(resolveRotation)
+    .prefault({}),
+);
 
-export const expirySchema = z
-  .strictObject({
-    /** A CA certificate expiring within this many days produces a warning. */
-    warnDays: z.number().int().min(1).default(90),
-    /** Within this many days it is an error unless acknowledged. */
-    errorDays: z.number().int().min(1).default(14),
-    /**
-     * Certificates accepted despite expiring soon: subjects as the warning prints them (`O=Istio, CN=Intermediate CA,
-     * L=cluster-a`) or SHA-256 fingerprints.
-     */
-    acknowledge: z.array(z.string().min(1)).default([]),
-  })
-  .prefault({})
-  .refine((e) => e.errorDays <= e.warnDays, { message: "errorDays must not exceed warnDays", path: ["errorDays"] });
+/** `expiry`: the guards' defaults (`resolveExpiry`) and their check (`expiryProblems`) are the component's. */
+export const expirySchema = conforms<ExpirySettings>()(
+  z
+    .strictObject({
+      /** A CA certificate expiring within this many days produces a warning. */
+      warnDays: z.number().int().min(1).optional(),
+      /** Within this many days it is an error unless acknowledged. */
+      errorDays: z.number().int().min(1).optional(),
+      /**
+       * Certificates accepted despite expiring soon: subjects as the warning prints them (`O=Istio, CN=Intermediate CA,
+       * L=cluster-a`) or SHA-256 fingerprints.
+       */
+      acknowledge: z.array(z.string().min(1)).optional(),
+    })
+    // Judged on the resolved guards, and also when a day is out of range (as the config always reported it).
+    .superRefine((given, ctx) => {
+      for (const p of expiryProblems(resolveExpiry(given))) ctx.addIssue({ code: "custom", ...p });
+    })
+    .transform(resolveExpiry)
+    .prefault({}),
+);
 
 /** The fields a backend with an offline root spreads into its `ca` schema. */
 export const lifecycleConfigFields = {
@@ -85,7 +112,7 @@ export const lifecycleConfigFields = {
   root: rootParamsSchema.unwrap().optional(),
   /** The per-cluster intermediate (unused with a root stack source). */
   intermediate: intermediateParamsSchema.unwrap().optional(),
-  intermediateSource: intermediateSourceSchema.prefault({ kind: "generate" }),
+  intermediateSource: intermediateSourceSchema.optional().transform(resolveIntermediateSource),
   rotation: rotationSchema,
   expiry: expirySchema,
 };

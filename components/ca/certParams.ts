@@ -1,7 +1,8 @@
 /**
  * Certificate parameters shared by every backend that issues CA certificates with `@pulumi/tls`.
- * Defaults follow Istio's `tools/certs/common.mk`. Plain types: the config schemas that produce them
- * live in config/certParams.ts.
+ * Defaults follow Istio's `tools/certs/common.mk`. Plain types, and the one place of their defaults
+ * (`resolveKeySpec`, `resolveRootParams`, `resolveIntermediateParams`); the config schemas in
+ * config/certParams.ts check the shape and resolve through these.
  */
 
 /** A key we accept; weaker keys are refused outright (RSA < 2048, curves below P-256). */
@@ -44,9 +45,65 @@ export interface IntermediateParams {
   readonly dnsNames?: readonly string[];
 }
 
-export const DEFAULT_KEY: KeySpec = { algorithm: "RSA", rsaBits: 4096 };
+/**
+ * A key as given (by a library user or the config): the algorithm, and its size or curve when not the
+ * default. `resolveKeySpec` completes it.
+ */
+export type KeySpecInput =
+  | { readonly algorithm: "RSA"; /** @default 4096 */ readonly rsaBits?: 2048 | 3072 | 4096 }
+  | { readonly algorithm: "ECDSA"; /** @default "P256" */ readonly ecdsaCurve?: "P256" | "P384" | "P521" };
+
+/** Root parameters as given: any of them (each @default as documented on `RootParams`). */
+export interface RootParamsInput {
+  readonly key?: KeySpecInput;
+  readonly validityDays?: number;
+  readonly subject?: Subject;
+}
+
+/** Intermediate parameters as given: any of them (each @default as documented on `IntermediateParams`). */
+export interface IntermediateParamsInput extends RootParamsInput {
+  readonly dnsNames?: readonly string[];
+}
+
+/**
+ * The defaults of the certificate parameters: the one place they are written. The config schemas
+ * (config/certParams.ts) and every component apply them through the resolvers below.
+ */
+export const DEFAULT_RSA_BITS = 4096;
+export const DEFAULT_ECDSA_CURVE = "P256";
+export const DEFAULT_KEY: KeySpec = { algorithm: "RSA", rsaBits: DEFAULT_RSA_BITS };
 export const DEFAULT_ROOT_PARAMS: RootParams = { key: DEFAULT_KEY, validityDays: 3650, subject: {} };
 export const DEFAULT_INTERMEDIATE_PARAMS: IntermediateParams = { key: DEFAULT_KEY, validityDays: 730, subject: {} };
+
+/** Pure: a key with its size or curve (the algorithm's default when not given); `DEFAULT_KEY` when none is given. */
+export function resolveKeySpec(k?: KeySpecInput): KeySpec {
+  if (!k) return DEFAULT_KEY;
+  return k.algorithm === "RSA"
+    ? { algorithm: "RSA", rsaBits: k.rsaBits ?? DEFAULT_RSA_BITS }
+    : { algorithm: "ECDSA", ecdsaCurve: k.ecdsaCurve ?? DEFAULT_ECDSA_CURVE };
+}
+
+/** Pure: root parameters with every default applied (`DEFAULT_ROOT_PARAMS` when none are given). */
+export function resolveRootParams(p: RootParamsInput = {}): RootParams {
+  return {
+    key: p.key ? resolveKeySpec(p.key) : DEFAULT_ROOT_PARAMS.key,
+    validityDays: p.validityDays ?? DEFAULT_ROOT_PARAMS.validityDays,
+    subject: p.subject ?? DEFAULT_ROOT_PARAMS.subject,
+  };
+}
+
+/**
+ * Pure: intermediate parameters with every default applied (`dnsNames` stays absent: its default
+ * needs the cluster).
+ */
+export function resolveIntermediateParams(p: IntermediateParamsInput = {}): IntermediateParams {
+  return {
+    key: p.key ? resolveKeySpec(p.key) : DEFAULT_INTERMEDIATE_PARAMS.key,
+    validityDays: p.validityDays ?? DEFAULT_INTERMEDIATE_PARAMS.validityDays,
+    subject: p.subject ?? DEFAULT_INTERMEDIATE_PARAMS.subject,
+    ...(p.dnsNames !== undefined ? { dnsNames: p.dnsNames } : {}),
+  };
+}
 
 export const ROOT_SUBJECT_DEFAULTS = { organization: "Istio", commonName: "Root CA" } as const;
 export const INTERMEDIATE_SUBJECT_DEFAULTS = { organization: "Istio", commonName: "Intermediate CA" } as const;

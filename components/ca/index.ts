@@ -34,6 +34,14 @@ export {
   parseLifecycleState,
   readPreviousLifecycleState,
   previousLifecycleStateOf,
+  // The one source of the lifecycle's defaults and checks (the config schemas resolve through these too).
+  DEFAULT_INTERMEDIATE_SOURCE,
+  DEFAULT_EXPIRY,
+  resolveIntermediateSource,
+  resolveRotation,
+  resolveExpiry,
+  expiryProblems,
+  lifecycleSettingsProblems,
 } from "./lifecycle";
 export type {
   CaLifecycleArgs,
@@ -48,6 +56,7 @@ export type {
   DeploymentRef,
   IntermediateSource,
   RotationSettings,
+  RotationInput,
   ExpirySettings,
   RootCaSettings,
   ClusterCa,
@@ -57,8 +66,24 @@ export type {
   CheckedCert,
   Findings,
 } from "./lifecycle";
-export { DEFAULT_ROOT_PARAMS, DEFAULT_INTERMEDIATE_PARAMS } from "./certParams";
-export type { KeySpec, Subject, RootParams, IntermediateParams } from "./certParams";
+// The one source of the certificate parameters' defaults.
+export {
+  DEFAULT_KEY,
+  DEFAULT_ROOT_PARAMS,
+  DEFAULT_INTERMEDIATE_PARAMS,
+  resolveKeySpec,
+  resolveRootParams,
+  resolveIntermediateParams,
+} from "./certParams";
+export type {
+  KeySpec,
+  KeySpecInput,
+  Subject,
+  RootParams,
+  RootParamsInput,
+  IntermediateParams,
+  IntermediateParamsInput,
+} from "./certParams";
 
 export { SelfSignedCa } from "./selfSigned";
 export type { SelfSignedCaArgs } from "./selfSigned";

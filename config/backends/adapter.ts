@@ -18,7 +18,9 @@ import { ConfigIssue } from "../atoms";
  * any resource is registered) and transforms through the resolver. Resolved settings carry
  * `resolved: true`: a component given them neither checks nor resolves them again; given plain
  * settings (a library user composing it directly), it checks them, refusing before registering a
- * child, and resolves them itself. A new default is one edit, in the resolver.
+ * child, and resolves them itself. A new default is one edit, in the resolver. The same holds for what
+ * backends share: the certificate parameters (components/ca/certParams.ts, schemas in ../certParams.ts)
+ * and the CA lifecycle's settings (components/ca/lifecycle/settings.ts, schemas in ../lifecycle.ts).
  */
 
 /** The config key of the CA backend's settings, as messages name it. */

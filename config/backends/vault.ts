@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { LifecycleState } from "../../components/ca/lifecycle";
-import { LifecycleSettings } from "../../components/ca/lifecycle/settings";
+import { LifecycleSettings, resolveExpiry } from "../../components/ca/lifecycle/settings";
 import { VaultCa, VaultShared } from "../../components/ca/vault";
 import { VaultPki } from "../../components/ca/vault/pki";
 import { vaultProvider } from "../../components/ca/vault/provider";
@@ -18,7 +18,7 @@ import {
 import { ConfigIssue } from "../atoms";
 import { keySpecSchema, subjectSchema, validityDaysSchema } from "../certParams";
 import { conforms } from "../conforms";
-import { expirySchema, lifecycleConfigFields, lifecycleConfigIssues } from "../lifecycle";
+import { lifecycleConfigFields, lifecycleConfigIssues } from "../lifecycle";
 import { CA_CONFIG_KEY, defineAdapter } from "./adapter";
 
 /**
@@ -273,7 +273,7 @@ export function lifecycleProblems(cfg: VaultConfig): ConfigIssue[] {
     }
     if (cfg.intermediateSource.kind !== "generate")
       out.push({ path: ["intermediateSource"], input: cfg.intermediateSource, message: INTERNAL_ROOT });
-    if (JSON.stringify(cfg.expiry) !== JSON.stringify(expirySchema.parse(undefined)))
+    if (JSON.stringify(cfg.expiry) !== JSON.stringify(resolveExpiry()))
       out.push({ path: ["expiry"], input: cfg.expiry, message: INTERNAL_ROOT });
     return out;
   }

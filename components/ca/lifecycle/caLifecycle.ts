@@ -6,7 +6,7 @@ import { GeneratedLifecycle } from "./generated";
 import { IstiodAdditions } from "./istiod";
 import { LifecycleState } from "./phases";
 import { RootStackLifecycle } from "./rootStack";
-import { DeploymentRef } from "./settings";
+import { DeploymentRef, resolveIntermediateSource } from "./settings";
 
 /**
  * The CA lifecycle layer every backend with an offline root uses: once per stack a lifecycle in one
@@ -57,7 +57,7 @@ export function createCaLifecycle(
   args: CaLifecycleArgs,
   opts: pulumi.CustomResourceOptions = {},
 ): CaLifecycle {
-  const source = args.intermediateSource ?? { kind: "generate" };
+  const source = resolveIntermediateSource(args.intermediateSource);
   if (source.kind === "generate") return new GeneratedLifecycle(name, args, opts);
   const { rotation, expiry, settingsName } = args;
   return new RootStackLifecycle(

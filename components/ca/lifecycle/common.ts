@@ -1,11 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import {
-  DEFAULT_INTERMEDIATE_PARAMS,
-  DEFAULT_ROOT_PARAMS,
   IntermediateParams,
-  RootParams,
+  IntermediateParamsInput,
+  RootParamsInput,
   certParamsProblems,
   intermediateOutlivesRoot,
+  resolveIntermediateParams,
+  resolveRootParams,
 } from "../certParams";
 import { IntermediateCaTransform } from "../tlsCa";
 import { Findings } from "./guards";
@@ -14,9 +15,13 @@ import {
   ExpirySettings,
   IntermediateSource,
   LifecycleSettings,
-  RotationSettings,
+  RotationInput,
+  expiryProblems,
+  resolveExpiry,
   resolveIntermediate,
+  resolveIntermediateSource,
   resolveRoot,
+  resolveRotation,
 } from "./settings";
 
 /** What both modes of the CA lifecycle (generated.ts, rootStack.ts) share: args, names, reporting. */
@@ -33,9 +38,12 @@ export type PreviousLifecycleState = pulumi.Input<LifecycleState | undefined>;
 
 /** The args both modes take. */
 export interface LifecycleCommonArgs {
-  /** Root rotation phase, generations, deployments to restart. @default steady, generation 1, no restarts */
-  readonly rotation?: Partial<RotationSettings>;
-  /** Expiry guards. @default { warnDays: 90, errorDays: 14, acknowledge: [] } */
+  /**
+   * Root rotation phase, generations, deployments to restart (`newRoot` completed with the root defaults).
+   * @default steady, generation 1, no restarts
+   */
+  readonly rotation?: RotationInput;
+  /** Expiry guards. @default DEFAULT_EXPIRY: { warnDays: 90, errorDays: 14, acknowledge: [] } */
   readonly expiry?: Partial<ExpirySettings>;
   /**
    * How messages name these settings (the stack program passes its config key, e.g. `istio-mesh-ca:ca`).
@@ -54,17 +62,20 @@ export interface LifecycleCommonArgs {
 }
 
 export interface CaLifecycleArgs extends LifecycleCommonArgs {
-  /** The root (unused with a root stack source). @default RSA 4096, 3650 days, O=Istio, CN=Root CA */
-  readonly root?: Partial<RootParams>;
   /**
-   * Every cluster's intermediate (unused with a root stack source). @default RSA 4096, 730 days, O=Istio,
-   * CN=Intermediate CA, L=<cluster>
+   * The root (unused with a root stack source); unset parameters (a key's size or curve too) as
+   * `resolveRootParams` completes them. @default RSA 4096, 3650 days, O=Istio, CN=Root CA
    */
-  readonly intermediate?: Partial<IntermediateParams>;
+  readonly root?: RootParamsInput;
+  /**
+   * Every cluster's intermediate (unused with a root stack source), completed by `resolveIntermediateParams`.
+   * @default RSA 4096, 730 days, O=Istio, CN=Intermediate CA, L=<cluster>
+   */
+  readonly intermediate?: IntermediateParamsInput;
   /**
    * Where intermediates come from: issued here (`GeneratedLifecycle`), or read from a root CA stack
    * (`RootStackLifecycle`).
-   * @default { kind: "generate" }
+   * @default DEFAULT_INTERMEDIATE_SOURCE: { kind: "generate" }
    * @example { kind: "rootStack", stack: "acme/istio-mesh-ca/root" }
    */
   readonly intermediateSource?: IntermediateSource;
@@ -100,10 +111,14 @@ export function intermediateNameFor(base: string, signerGen: number, intermediat
 
 /** Pure: what the plain settings get wrong (the config schema refuses the same before we get here). */
 export function lifecycleSettingsProblems(s: LifecycleSettings): string[] {
-  if (s.intermediateSource.kind === "rootStack") return [];
+  const expiry = expiryProblems(s.expiry).map(
+    (p) => `expiry.${p.path.join(".")}: ${s.expiry.errorDays}; ${p.message} (${s.expiry.warnDays})`,
+  );
+  if (s.intermediateSource.kind === "rootStack") return expiry;
   const root = resolveRoot(s.root);
   const inter = resolveIntermediate(s.intermediate);
   const problems = [
+    ...expiry,
     ...certParamsProblems("root", root),
     ...certParamsProblems("intermediate", inter),
     ...(s.rotation.newRoot ? certParamsProblems("rotation.newRoot", s.rotation.newRoot) : []),
@@ -113,14 +128,18 @@ export function lifecycleSettingsProblems(s: LifecycleSettings): string[] {
   return problems;
 }
 
-/** Pure: the settings with every default applied (what the config schema would produce). */
+/**
+ * Pure: the settings with every default applied, through the resolvers the config schema
+ * (config/lifecycle.ts) applies too: what it would produce. An absent `root` or `intermediate` stays
+ * absent (`resolveRoot` / `resolveIntermediate` give the defaults where they are used).
+ */
 export function lifecycleSettings(args: CaLifecycleArgs): LifecycleSettings {
   return {
-    ...(args.root ? { root: { ...DEFAULT_ROOT_PARAMS, ...args.root } } : {}),
-    ...(args.intermediate ? { intermediate: { ...DEFAULT_INTERMEDIATE_PARAMS, ...args.intermediate } } : {}),
-    intermediateSource: args.intermediateSource ?? { kind: "generate" },
-    rotation: { restartDeployments: [], ...args.rotation },
-    expiry: { warnDays: 90, errorDays: 14, acknowledge: [], ...args.expiry },
+    ...(args.root ? { root: resolveRootParams(args.root) } : {}),
+    ...(args.intermediate ? { intermediate: resolveIntermediateParams(args.intermediate) } : {}),
+    intermediateSource: resolveIntermediateSource(args.intermediateSource),
+    rotation: resolveRotation(args.rotation),
+    expiry: resolveExpiry(args.expiry),
   };
 }
 

@@ -5,6 +5,7 @@ import {
   LIFECYCLE_OUTPUT,
   LifecycleCommonArgs,
   lifecycleSettings,
+  lifecycleSettingsProblems,
   previousStateOf,
   reportFindings,
 } from "./common";
@@ -80,6 +81,9 @@ export class RootStackLifecycle {
       intermediateSource: { kind: "rootStack", stack: args.stack },
     });
     const settingsName = args.settingsName ?? name;
+    const problems = lifecycleSettingsProblems(settings);
+    if (problems.length > 0)
+      throw new Error(`${settingsName}: invalid CA lifecycle settings:\n  - ${problems.join("\n  - ")}`);
     const stack = args.stack;
     this.settingsName = settingsName;
     this.stack = stack;

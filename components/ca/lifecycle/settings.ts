@@ -1,10 +1,20 @@
 import * as crypto from "crypto";
-import { DEFAULT_INTERMEDIATE_PARAMS, DEFAULT_ROOT_PARAMS, IntermediateParams, RootParams } from "../certParams";
+import {
+  DEFAULT_INTERMEDIATE_PARAMS,
+  DEFAULT_ROOT_PARAMS,
+  IntermediateParams,
+  RootParams,
+  RootParamsInput,
+  resolveRootParams,
+} from "../certParams";
 import { LifecycleState, RootPhase } from "./phases";
 
 /**
  * The settings of the CA lifecycle, shared by every backend that holds an offline root and by the
- * root CA stack. Plain types and pure functions; the config schemas are in config/lifecycle.ts.
+ * root CA stack. Plain types and pure functions, and the one place of their defaults
+ * (`resolveIntermediateSource`, `resolveRotation`, `resolveExpiry`; certificate parameters in
+ * ../certParams.ts) and checks (`expiryProblems`); the config schemas in config/lifecycle.ts check the
+ * shape and resolve through these.
  */
 
 /** Where a cluster's intermediate comes from. */
@@ -58,6 +68,54 @@ export interface LifecycleSettings {
   readonly intermediateSource: IntermediateSource;
   readonly rotation: RotationSettings;
   readonly expiry: ExpirySettings;
+}
+
+/** Where intermediates come from when not said: issued in this stack. */
+export const DEFAULT_INTERMEDIATE_SOURCE: IntermediateSource = { kind: "generate" };
+
+/** The expiry guards when not set: warn within 90 days, refuse within 14, nothing acknowledged. */
+export const DEFAULT_EXPIRY: ExpirySettings = { warnDays: 90, errorDays: 14, acknowledge: [] };
+
+/** Rotation as given: every field optional, `newRoot` completed by `resolveRotation`. */
+export interface RotationInput extends Omit<Partial<RotationSettings>, "newRoot"> {
+  readonly newRoot?: RootParamsInput;
+}
+
+/** Pure: the intermediate source, `DEFAULT_INTERMEDIATE_SOURCE` when not given. */
+export const resolveIntermediateSource = (s?: IntermediateSource): IntermediateSource =>
+  s ?? DEFAULT_INTERMEDIATE_SOURCE;
+
+/**
+ * Pure: rotation with its defaults: no deployments to restart, `newRoot` (when given) completed with
+ * the root defaults. Phases and generations stay as given (unset: steady, generation 1, see
+ * `desiredState`), so a stack following a root stack can be told it must not set them.
+ */
+export function resolveRotation(r: RotationInput = {}): RotationSettings {
+  const { newRoot, restartDeployments, ...phases } = r;
+  return {
+    ...phases,
+    ...(newRoot ? { newRoot: resolveRootParams(newRoot) } : {}),
+    restartDeployments: restartDeployments ?? [],
+  };
+}
+
+/** Pure: the expiry guards, each unset one from `DEFAULT_EXPIRY`. */
+export function resolveExpiry(e: Partial<ExpirySettings> = {}): ExpirySettings {
+  return {
+    warnDays: e.warnDays ?? DEFAULT_EXPIRY.warnDays,
+    errorDays: e.errorDays ?? DEFAULT_EXPIRY.errorDays,
+    acknowledge: e.acknowledge ?? DEFAULT_EXPIRY.acknowledge,
+  };
+}
+
+/**
+ * Pure: what is wrong with resolved expiry guards: the error limit beyond the warning's. `path` is
+ * relative to `expiry`; `input` is the guards (the two days are wrong together).
+ */
+export function expiryProblems(e: ExpirySettings): { path: string[]; message: string; input: ExpirySettings }[] {
+  return e.errorDays > e.warnDays
+    ? [{ path: ["errorDays"], message: "errorDays must not exceed warnDays", input: e }]
+    : [];
 }
 
 export const resolveRoot = (p?: RootParams): RootParams => p ?? DEFAULT_ROOT_PARAMS;

@@ -1,12 +1,22 @@
+import type { SettingsProblem } from "../../shared/settingsProblem";
 import {
-  DEFAULT_KEY,
-  DEFAULT_ROOT_PARAMS,
   KeySpec,
+  KeySpecInput,
   RootParams,
   Subject,
   intermediateOutlivesRoot,
+  resolveKeySpec,
+  resolveRootParams,
 } from "../certParams";
-import { ExpirySettings, IntermediateSource, RotationSettings } from "../lifecycle/settings";
+import {
+  ExpirySettings,
+  IntermediateSource,
+  RotationInput,
+  RotationSettings,
+  resolveExpiry,
+  resolveIntermediateSource,
+  resolveRotation,
+} from "../lifecycle/settings";
 import { AGENT_TLS_DIR } from "./agentTemplates";
 
 /**
@@ -232,19 +242,25 @@ export interface ResolvedVaultCaSettings {
   readonly secretVolumePath: string;
   /**
    * Where the intermediate comes from (offline root only): signed here by the offline root, or
-   * issued by a root CA stack. @default { kind: "generate" }
+   * issued by a root CA stack. @default DEFAULT_INTERMEDIATE_SOURCE: { kind: "generate" }
    */
   readonly intermediateSource: IntermediateSource;
   /** Root and intermediate rotation of the offline root (its CA lifecycle). @default { restartDeployments: [] } */
   readonly rotation: RotationSettings;
-  /** Expiry guards on the CA certificates in use. @default { warnDays: 90, errorDays: 14, acknowledge: [] } */
+  /**
+   * Expiry guards on the CA certificates in use. @default DEFAULT_EXPIRY: { warnDays: 90, errorDays: 14,
+   * acknowledge: [] }
+   */
   readonly expiry: ExpirySettings;
 }
 
-/** A root as given: `mode` and any of its settings (each @default as documented on the resolved type). */
+/**
+ * A root as given: `mode` and any of its settings (each @default as documented on the resolved type; a
+ * key's size or curve as `resolveKeySpec` completes it).
+ */
 export type VaultRootInput =
-  | (Partial<Omit<VaultInternalRoot, "mode">> & { readonly mode: "internal" })
-  | (Partial<Omit<VaultOfflineRoot, "mode">> & { readonly mode: "offline" });
+  | (Partial<Omit<VaultInternalRoot, "mode" | "key">> & { readonly mode: "internal"; readonly key?: KeySpecInput })
+  | (Partial<Omit<VaultOfflineRoot, "mode" | "key">> & { readonly mode: "offline"; readonly key?: KeySpecInput });
 
 /**
  * The Vault backend's settings as a library user (or the config) gives them: every setting with a
@@ -259,7 +275,7 @@ export interface VaultCaSettings {
   readonly audit?: Partial<VaultAuditSettings>;
   /** @default { mode: "offline" } */
   readonly root?: VaultRootInput;
-  readonly intermediate?: Partial<VaultIntermediateSettings>;
+  readonly intermediate?: Partial<Omit<VaultIntermediateSettings, "key">> & { readonly key?: KeySpecInput };
   readonly kv?: Partial<VaultKvSettings>;
   readonly kubernetesAuth: Partial<VaultKubernetesAuthSettings> &
     Pick<VaultKubernetesAuthSettings, "host" | "caCertPem">;
@@ -267,10 +283,13 @@ export interface VaultCaSettings {
   readonly injector?: Partial<VaultInjectorSettings>;
   readonly agentRenderInterval?: string;
   readonly secretVolumePath?: string;
-  /** The CA lifecycle's settings (offline root only), as components/ca/lifecycle/settings.ts defines them. */
-  readonly intermediateSource: IntermediateSource;
-  readonly rotation: RotationSettings;
-  readonly expiry: ExpirySettings;
+  /**
+   * The CA lifecycle's settings (offline root only), as components/ca/lifecycle/settings.ts defines and
+   * defaults them (`resolveIntermediateSource`, `resolveRotation`, `resolveExpiry`).
+   */
+  readonly intermediateSource?: IntermediateSource;
+  readonly rotation?: RotationInput;
+  readonly expiry?: Partial<ExpirySettings>;
 }
 
 /** `o` without its undefined entries: optional settings stay absent, as given. */
@@ -290,13 +309,11 @@ export function resolveVaultSettings(s: VaultCaSettings): ResolvedVaultCaSetting
           commonName: r.commonName ?? "Istio Root CA",
           organization: r.organization,
           ttl: r.ttl ?? "8760h",
-          key: r.key ?? DEFAULT_KEY,
+          key: resolveKeySpec(r.key),
         })
       : {
           mode: r.mode,
-          key: r.key ?? DEFAULT_ROOT_PARAMS.key,
-          validityDays: r.validityDays ?? DEFAULT_ROOT_PARAMS.validityDays,
-          subject: r.subject ?? DEFAULT_ROOT_PARAMS.subject,
+          ...resolveRootParams({ key: r.key, validityDays: r.validityDays, subject: r.subject }),
           mount: r.mount ?? "pki",
           maxLeaseTtl: r.maxLeaseTtl ?? "8760h",
         };
@@ -325,7 +342,7 @@ export function resolveVaultSettings(s: VaultCaSettings): ResolvedVaultCaSetting
       ttl: i.ttl ?? "8760h",
       commonName: i.commonName ?? "Istio Intermediate Authority",
       subject: i.subject ?? {},
-      key: i.key ?? DEFAULT_KEY,
+      key: resolveKeySpec(i.key),
       dnsNames: i.dnsNames,
     }),
     kv: {
@@ -360,18 +377,14 @@ export function resolveVaultSettings(s: VaultCaSettings): ResolvedVaultCaSetting
     },
     agentRenderInterval: s.agentRenderInterval,
     secretVolumePath: s.secretVolumePath ?? "/vault/secrets",
-    intermediateSource: s.intermediateSource,
-    rotation: s.rotation,
-    expiry: s.expiry,
+    intermediateSource: resolveIntermediateSource(s.intermediateSource),
+    rotation: resolveRotation(s.rotation),
+    expiry: resolveExpiry(s.expiry),
   });
 }
 
 /** A problem of the settings; `path` is relative to `VaultCaSettings`. */
-export interface SettingsProblem {
-  path: (string | number)[];
-  message: string;
-  input?: unknown;
-}
+export type { SettingsProblem } from "../../shared/settingsProblem";
 
 /**
  * Pure: the token reviewer settings fit together, and an https Vault with its own CA bundle

@@ -1,18 +1,56 @@
-import { lifecycleSettings, lifecycleSettingsProblems } from "../../../components/ca/lifecycle";
-import { lifecycleConfigFields } from "../../../config/lifecycle";
-import { z } from "zod";
+import { resolveIntermediateParams, resolveRootParams } from "../../../components/ca/certParams";
+import {
+  lifecycleSettings,
+  lifecycleSettingsProblems,
+  resolveExpiry,
+  resolveIntermediateSource,
+  resolveRotation,
+} from "../../../components/ca/lifecycle";
 import { runProgram, runUnderMocks } from "../../harness/program";
 import { ROOT_STACK, SELF, asReference, refusalOf, rootConfig } from "./support";
 
-/** CaLifecycle as a library component: defaults inside, refusals in its own terms, without config. */
+/**
+ * CaLifecycle as a library component: defaults inside, refusals in its own terms, without config. The
+ * defaults are the resolvers' (components/ca/certParams.ts, components/ca/lifecycle/settings.ts), which
+ * the config schemas apply too (test/config/certParams.test.ts, test/config/lifecycle.test.ts).
+ */
 describe("CaLifecycle args", () => {
-  it("applies the same defaults as the config schema", () => {
-    const fromSchema = z.strictObject(lifecycleConfigFields).parse({ root: {}, intermediate: {} });
-    expect(lifecycleSettings({ root: {}, intermediate: {} })).toEqual(fromSchema);
-    expect(lifecycleSettings({ root: { validityDays: 1000 } }).root).toEqual({
-      ...fromSchema.root,
-      validityDays: 1000,
+  it("are resolved by the same resolvers as the config: partial params completed, absent ones left absent", () => {
+    const args = {
+      root: { validityDays: 1000 },
+      intermediate: { key: { algorithm: "ECDSA" as const } },
+      rotation: { rootPhase: "dual" as const, newRoot: { validityDays: 5000 } },
+      expiry: { warnDays: 30 },
+    };
+    expect(lifecycleSettings(args)).toStrictEqual({
+      root: resolveRootParams(args.root),
+      intermediate: resolveIntermediateParams(args.intermediate),
+      intermediateSource: resolveIntermediateSource(),
+      rotation: resolveRotation(args.rotation),
+      expiry: resolveExpiry(args.expiry),
     });
+    expect(lifecycleSettings(args).intermediate?.key).toEqual({ algorithm: "ECDSA", ecdsaCurve: "P256" });
+    expect(lifecycleSettings(args).rotation.newRoot?.key).toEqual({ algorithm: "RSA", rsaBits: 4096 });
+    expect(lifecycleSettings({})).toStrictEqual({
+      intermediateSource: resolveIntermediateSource(),
+      rotation: resolveRotation(),
+      expiry: resolveExpiry(),
+    });
+  });
+
+  it("refuse expiry guards whose error limit exceeds the warning's, in both modes", () => {
+    const problem = "expiry.errorDays: 30; errorDays must not exceed warnDays (20)";
+    expect(lifecycleSettingsProblems(lifecycleSettings({ expiry: { warnDays: 20, errorDays: 30 } }))).toEqual([
+      problem,
+    ]);
+    expect(
+      lifecycleSettingsProblems(
+        lifecycleSettings({
+          intermediateSource: { kind: "rootStack", stack: ROOT_STACK },
+          expiry: { warnDays: 20, errorDays: 30 },
+        }),
+      ),
+    ).toEqual([problem]);
   });
 
   it("refuses weak keys, too-short lifetimes and an intermediate outliving its root, naming each", () => {
@@ -41,6 +79,23 @@ describe("CaLifecycle args", () => {
       return {};
     }, {});
     expect(run.error?.message).toMatch(/^corp: invalid CA lifecycle settings:\n {2}- root.validityDays: 1;/);
+    expect(run.resources).toEqual([]);
+  });
+
+  it("registers nothing when a root stack lifecycle's settings are refused", async () => {
+    const run = await runUnderMocks(() => {
+      const { createCaLifecycle } =
+        require("../../../components/ca/lifecycle") as typeof import("../../../components/ca/lifecycle");
+      createCaLifecycle("corp", {
+        intermediateSource: { kind: "rootStack", stack: ROOT_STACK },
+        expiry: { errorDays: 100 },
+        previous: undefined,
+      });
+      return {};
+    }, {});
+    expect(run.error?.message).toMatch(
+      /^corp: invalid CA lifecycle settings:\n {2}- expiry.errorDays: 100; errorDays must not exceed warnDays \(90\)/,
+    );
     expect(run.resources).toEqual([]);
   });
 });

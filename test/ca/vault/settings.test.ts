@@ -1,21 +1,21 @@
-import { resolveVaultSettings, vaultSettingsProblems } from "../../../components/ca/vault/settings";
+import { resolveRootParams } from "../../../components/ca/certParams";
+import { resolveExpiry, resolveIntermediateSource, resolveRotation } from "../../../components/ca/lifecycle/settings";
+import { VaultCaSettings, resolveVaultSettings, vaultSettingsProblems } from "../../../components/ca/vault/settings";
 import { vaultConfigSchema } from "../../../config/backends/vault";
+import { byName, runUnderMocks } from "../../harness/program";
+import { fakeVault } from "../../vault/fakeVault";
 
 /**
  * components/ca/vault/settings.ts owns the Vault backend's defaults and checks: a library user
- * composing VaultPki/VaultCa gets the same defaults as the config, which resolves through them.
+ * composing VaultPki/VaultCa gets the same defaults as the config, which resolves through them. The CA
+ * lifecycle's (source, rotation, expiry) and the offline root's are the shared resolvers'.
  */
 
 const PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
-const lifecycle = {
-  intermediateSource: { kind: "generate" as const },
-  rotation: { restartDeployments: [] },
-  expiry: { warnDays: 90, errorDays: 14, acknowledge: [] },
-};
-const minimal = {
+/** What a library user must give: nothing of the CA lifecycle. */
+const minimal: VaultCaSettings = {
   address: "https://vault.example:8200",
   kubernetesAuth: { host: "https://10.0.0.1:6443", caCertPem: PEM },
-  ...lifecycle,
 };
 
 describe("resolveVaultSettings (pure)", () => {
@@ -23,6 +23,9 @@ describe("resolveVaultSettings (pure)", () => {
     expect(resolveVaultSettings(minimal)).toEqual({
       resolved: true,
       ...minimal,
+      intermediateSource: { kind: "generate" },
+      rotation: { restartDeployments: [] },
+      expiry: { warnDays: 90, errorDays: 14, acknowledge: [] },
       skipChildToken: false,
       audit: { enabled: true, path: "file", filePath: "/vault/vault-audit.log" },
       root: {
@@ -69,6 +72,31 @@ describe("resolveVaultSettings (pure)", () => {
     });
   });
 
+  it("resolves the CA lifecycle's settings and the offline root's parameters through the shared resolvers", () => {
+    const given = {
+      ...minimal,
+      root: { mode: "offline" as const, key: { algorithm: "ECDSA" as const }, validityDays: 4000 },
+      intermediate: { key: { algorithm: "RSA" as const } },
+      rotation: { rootPhase: "dual" as const, newRoot: { validityDays: 5000 } },
+      expiry: { errorDays: 7 },
+    };
+    const resolved = resolveVaultSettings(given);
+    expect(resolved.root).toEqual({
+      mode: "offline",
+      ...resolveRootParams({ key: given.root.key, validityDays: 4000 }),
+      mount: "pki",
+      maxLeaseTtl: "8760h",
+    });
+    expect(resolved.root.key).toEqual({ algorithm: "ECDSA", ecdsaCurve: "P256" });
+    expect(resolved.intermediate.key).toEqual({ algorithm: "RSA", rsaBits: 4096 });
+    expect(resolved.intermediateSource).toEqual(resolveIntermediateSource());
+    expect(resolved.rotation).toEqual(resolveRotation(given.rotation));
+    expect(resolved.expiry).toEqual(resolveExpiry(given.expiry));
+    // Resolving resolved settings changes nothing (the config resolves once more inside VaultPki's checks).
+    const { resolved: _r, ...plain } = resolved;
+    expect(resolveVaultSettings(plain)).toEqual(resolved);
+  });
+
   it("is what the config schema produces", () => {
     const ca = {
       address: minimal.address,
@@ -77,18 +105,43 @@ describe("resolveVaultSettings (pure)", () => {
       root: { mode: "internal", ttl: "87600h", maxLeaseTtl: "87600h" },
     };
     const parsed = vaultConfigSchema.parse({ backend: "vault", ...ca });
-    const { backend, intermediateSource, rotation, expiry } = parsed;
     expect(parsed).toEqual({
-      backend,
+      backend: "vault",
       ...resolveVaultSettings({
         ...ca,
         root: { mode: "internal", ttl: "87600h", maxLeaseTtl: "87600h" },
         kv: { version: 1 },
-        intermediateSource,
-        rotation,
-        expiry,
       }),
     });
+    const offline = { ...minimal, root: { mode: "offline" as const }, expiry: { warnDays: 30 } };
+    expect(vaultConfigSchema.parse({ backend: "vault", ...offline })).toEqual({
+      backend: "vault",
+      ...resolveVaultSettings(offline),
+    });
+  });
+});
+
+describe("VaultPki for a library user", () => {
+  it("runs an offline root with plain settings that leave the CA lifecycle's settings out", async () => {
+    const vault = fakeVault();
+    const run = await runUnderMocks(
+      () => {
+        const api = require("../../../components/ca/vault") as typeof import("../../../components/ca/vault");
+        const provider = api.vaultProvider("vault", minimal);
+        const pki = new api.VaultPki("pki", {
+          settings: minimal,
+          provider,
+          lifecycle: { previous: undefined },
+          cluster: { clusterName: "cluster1", istioNamespace: "istio-system" },
+        });
+        return { state: pki.caLifecycle!.state };
+      },
+      {},
+      { extraState: vault.extraState },
+    );
+    expect(run.error).toBeUndefined();
+    expect(run.outputs.state).toMatchObject({ rootPhase: "steady", rootGeneration: 1, intermediateGeneration: 1 });
+    expect(byName(run, "pki-root-cert").inputs.validityPeriodHours).toBe(resolveRootParams().validityDays * 24);
   });
 });
 
