@@ -6,6 +6,7 @@ import { byName, isSecretValue, runUnderMocks } from "../harness/program";
  */
 describe("transform on CacertsSecret, WorkloadRestarts and NamespaceProxyConfigs", () => {
   const material = {
+    rootCerts: ["ROOT"],
     rootCertBundle: "ROOT",
     intermediateCert: "CA",
     intermediateKey: "KEY",
