@@ -6,7 +6,6 @@ import { byName, isSecretValue, runUnderMocks } from "../harness/program";
  */
 describe("transform on CacertsSecret, WorkloadRestarts and NamespaceProxyConfigs", () => {
   const material = {
-    rootCerts: ["ROOT"],
     rootCertBundle: "ROOT",
     intermediateCert: "CA",
     intermediateKey: "KEY",
@@ -21,7 +20,13 @@ describe("transform on CacertsSecret, WorkloadRestarts and NamespaceProxyConfigs
       const { WorkloadRestarts } = require("../../components/ca") as typeof import("../../components/ca");
       const { NamespaceProxyConfigs } = require("../../components/policy") as typeof import("../../components/policy");
       const provider = new k8s.Provider("p", {});
-      const m = { ...material, intermediateKey: pulumi.secret(material.intermediateKey) };
+      const m = {
+        rootCerts: pulumi.output([material.rootCertBundle]),
+        rootCertBundle: pulumi.output(material.rootCertBundle),
+        intermediateCert: pulumi.output(material.intermediateCert),
+        intermediateKey: pulumi.secret(material.intermediateKey),
+        certChain: pulumi.output(material.certChain),
+      };
       new CacertsSecret("c1", {
         namespace: "istio-system",
         material: m,
