@@ -42,7 +42,9 @@ function actionlint(): string {
 
 const lint = (args: string[], input?: string) =>
   spawnSync(actionlint(), ["-no-color", "-oneline", ...args], { cwd: ROOT, input, encoding: "utf8" });
-const hasShellcheck = spawnSync("shellcheck", ["--version"]).status === 0;
+// .ci/run installs shellcheck and sets ISTIO_MESH_CA_CI: there the test runs (and fails without it); elsewhere
+// it is skipped when shellcheck is missing.
+const hasShellcheck = process.env.ISTIO_MESH_CA_CI === "1" || spawnSync("shellcheck", ["--version"]).status === 0;
 
 /** A step of a workflow job, as the workflow file spells it (the fields checked here). */
 interface WorkflowStep {
