@@ -144,21 +144,33 @@ describe("the package: npm pack, installed offline outside the repository, the R
     fs.mkdirSync(path.join(work, "pack"), { recursive: true });
     fs.mkdirSync(consumer);
 
+    const repoLock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8")) as { packages: object };
     must("npm run build", "npm", ["run", "build"], ROOT);
     packed = JSON.parse(
       must("npm pack", "npm", ["pack", "--json", "--pack-destination", path.join(work, "pack")], ROOT),
     )[0];
     tarball = path.join(work, "pack", packed.filename);
 
+    // Exactly the versions this repository's lock resolved: --offline finds only those in the npm cache
+    // of a fresh machine (`npm ci` fetched their tarballs, no metadata to resolve any other version).
+    const locked = (name: string): string => {
+      const v = (repoLock.packages as Record<string, { version?: string }>)[`node_modules/${name}`]?.version;
+      if (!v) throw new Error(`package-lock.json resolves no ${name}`);
+      return v;
+    };
     const pkg = {
       name: PROJECT,
       private: true,
       dependencies: {
-        "@pulumi/kubernetes": "4.34.2",
-        "@pulumi/pulumi": "3.259.0",
+        "@pulumi/kubernetes": locked("@pulumi/kubernetes"),
+        "@pulumi/pulumi": locked("@pulumi/pulumi"),
         "istio-mesh-ca": `file:../pack/${packed.filename}`,
       },
-      devDependencies: { "@types/node": "20.19.9", "ts-node": "10.9.2", typescript: "5.9.3" },
+      devDependencies: {
+        "@types/node": locked("@types/node"),
+        "ts-node": locked("ts-node"),
+        typescript: locked("typescript"),
+      },
     };
     fs.writeFileSync(path.join(consumer, "package.json"), JSON.stringify(pkg, null, 2));
     fs.writeFileSync(path.join(consumer, "package-lock.json"), JSON.stringify(consumerLock(pkg, tarball), null, 2));
