@@ -7,6 +7,7 @@ import {
   RootParamsInput,
   resolveRootParams,
 } from "../certParams";
+import type { SettingsProblem } from "../../shared/settingsProblem";
 import { LifecycleState, RootPhase } from "./phases";
 
 /**
@@ -112,7 +113,7 @@ export function resolveExpiry(e: Partial<ExpirySettings> = {}): ExpirySettings {
  * Pure: what is wrong with resolved expiry guards: the error limit beyond the warning's. `path` is
  * relative to `expiry`; `input` is the guards (the two days are wrong together).
  */
-export function expiryProblems(e: ExpirySettings): { path: string[]; message: string; input: ExpirySettings }[] {
+export function expiryProblems(e: ExpirySettings): SettingsProblem[] {
   return e.errorDays > e.warnDays
     ? [{ path: ["errorDays"], message: "errorDays must not exceed warnDays", input: e }]
     : [];
