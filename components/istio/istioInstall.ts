@@ -76,7 +76,8 @@ export interface IstioInstallArgs {
   readonly transform?: {
     readonly namespace?: Transform<k8s.core.v1.NamespaceArgs>;
     readonly cacerts?: Transform<CacertsSecretArgs>;
-    readonly base?: Transform<k8s.helm.v4.ChartArgs>;
+    /** The `base` chart's Helm release (a `helm.v3.Release`, not a Chart: see {@link IstioInstall}). */
+    readonly base?: Transform<k8s.helm.v3.ReleaseArgs>;
     readonly istiodClusterRole?: Transform<k8s.rbac.v1.ClusterRoleArgs>;
     readonly istiodClusterRoleBinding?: Transform<k8s.rbac.v1.ClusterRoleBindingArgs>;
     readonly istiod?: Transform<k8s.helm.v4.ChartArgs>;
@@ -85,10 +86,11 @@ export interface IstioInstallArgs {
   };
 }
 
+/** The chart reference, in the shape both `helm.v4.Chart` and `helm.v3.Release` take. */
 function chartRef(
   source: ChartSource,
   chart: string,
-): Pick<k8s.helm.v4.ChartArgs, "chart" | "version" | "repositoryOpts"> {
+): { chart: string; version?: string; repositoryOpts?: { repo: string } } {
   return "path" in source
     ? { chart: path.resolve(source.path, chart) }
     : { chart, version: source.version, repositoryOpts: { repo: source.repository } };
@@ -96,15 +98,22 @@ function chartRef(
 
 /**
  * Istio from its Helm charts (`base`, `istiod`, optional `gateway`), with istiod configured from the
- * CA backend's settings. `helm.v4.Chart` registers every rendered object as its own resource, so
- * `pulumi preview` shows Istio objects individually rather than one release blob.
+ * CA backend's settings. `istiod` and `gateway` are `helm.v4.Chart`s: every rendered object is its
+ * own resource, so `pulumi preview` shows istiod's Deployment, webhooks and RBAC individually (what a
+ * CA change touches). `base` is a Helm release (`helm.v3.Release`), as Istio's Helm guide installs it:
+ * it is Istio's CRDs (≈ 0.9 MB of schemas) plus a service account and the default validating
+ * webhook; as Chart children the engine checked and diffed each CRD on every run, ≈ 8 of a 13 s
+ * no-change preview (docs/e2e.md). Helm upgrades the CRDs from the chart's templates
+ * (`base.enableCRDTemplates`, on by default) when the chart's version or values change, and keeps
+ * them on uninstall (`helm.sh/resource-policy: keep`), as before.
  */
 export class IstioInstall extends MeshComponent {
   /** The Istio namespace, when this component created it. */
   public readonly namespace?: k8s.core.v1.Namespace;
   /** The `cacerts` Secret, for backends that deliver their CA that way. */
   public readonly cacerts?: CacertsSecret;
-  public readonly base: k8s.helm.v4.Chart;
+  /** The `base` chart's Helm release: Istio's CRDs, the reader service account, the default validator. */
+  public readonly base: k8s.helm.v3.Release;
   /** The ClusterRole (and binding) with the rules the backend asks for istiod, if any. */
   public readonly istiodClusterRole?: k8s.rbac.v1.ClusterRole;
   public readonly istiodClusterRoleBinding?: k8s.rbac.v1.ClusterRoleBinding;
@@ -165,9 +174,9 @@ export class IstioInstall extends MeshComponent {
       this.cacerts = new CacertsSecret(this.childName("cacerts"), cArgs, cOpts);
     }
 
-    this.base = this.chart(
-      "base",
+    const [baseArgs, baseOpts] = transformed<k8s.helm.v3.ReleaseArgs>(
       t.base,
+      this.childName("base"),
       {
         ...chartRef(source, "base"),
         name: "istio-base",
@@ -177,6 +186,7 @@ export class IstioInstall extends MeshComponent {
       },
       { ...k8sOpts, dependsOn: nsDeps },
     );
+    this.base = new k8s.helm.v3.Release(this.childName("base"), baseArgs, baseOpts);
 
     // Extra RBAC the backend asks for, bound to istiod's service account (named after the revision by the chart).
     if (settings.clusterRoleRules.length > 0) {

@@ -77,6 +77,7 @@ describe("pulumi up -s local (self-signed CA, TLS test double, real Kubernetes p
       "tls:index/privateKey:PrivateKey",
       "tls:index/selfSignedCert:SelfSignedCert",
       "tls:index/locallySignedCert:LocallySignedCert",
+      "kubernetes:helm.sh/v3:Release",
       "kubernetes:helm.sh/v4:Chart",
       "kubernetes:apps/v1:Deployment",
       "kubernetes:core/v1:Secret",
@@ -85,6 +86,25 @@ describe("pulumi up -s local (self-signed CA, TLS test double, real Kubernetes p
     ]) {
       expect([...types]).toContain(t);
     }
+  });
+
+  it("Istio's base chart is one Helm release that owns the CRDs; istiod's objects are the Chart's own resources", () => {
+    // The engine checks and diffs one Release instead of 15 CRDs (≈ 0.9 MB) on every preview (docs/e2e.md).
+    const resources = stack.exportState().resources;
+    const base = resources.filter((r) => r.urn.endsWith("::cluster1-istio-base"));
+    expect(base.map((r) => r.type)).toEqual(["kubernetes:helm.sh/v3:Release"]);
+    expect(resources.filter((r) => r.type === "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition")).toEqual(
+      [],
+    );
+    const release = getJson("secrets", "-n", "istio-system", "-l", "owner=helm,name=istio-base");
+    expect(release.items.map((s: any) => s.metadata.labels.status)).toEqual(["deployed"]);
+    const crd = getJson("crd", "peerauthentications.security.istio.io");
+    expect(crd.metadata.annotations).toMatchObject({
+      "meta.helm.sh/release-name": "istio-base",
+      "meta.helm.sh/release-namespace": "istio-system",
+      "helm.sh/resource-policy": "keep",
+    });
+    expect(resources.map((r) => r.type)).toContain("kubernetes:apps/v1:Deployment");
   });
 
   it("a second preview plans no change (pulumi preview --expect-no-changes)", () => {

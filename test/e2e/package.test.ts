@@ -315,6 +315,7 @@ describe("the package: npm pack, installed offline outside the repository, the R
       "istio-mesh-ca:istio:IstioInstall",
       "istio-mesh-ca:istio:CacertsSecret",
       "istio-mesh-ca:policy:MeshMtls",
+      "kubernetes:helm.sh/v3:Release",
       "kubernetes:helm.sh/v4:Chart",
       "kubernetes:apps/v1:Deployment",
       "kubernetes:security.istio.io/v1:PeerAuthentication",

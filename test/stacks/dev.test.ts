@@ -72,14 +72,17 @@ describe("dev stack (Pulumi.dev.yaml)", () => {
     expect(isSecretValue(cacerts.rawInputs.stringData)).toBe(true);
   });
 
-  it("installs Istio's base and istiod charts at the pinned version, istiod after base and cacerts", () => {
+  it("installs Istio's base chart as a Helm release and istiod's as a Chart, at the pinned version, istiod after base and cacerts", () => {
     const base = byName(run, "cluster1-istio-base");
     const istiod = byName(run, "cluster1-istio-istiod");
+    // base (Istio's CRDs) is one Helm release; istiod's objects are rendered one by one for the preview.
+    expect(base.type).toBe("kubernetes:helm.sh/v3:Release");
+    expect(base.inputs).toMatchObject({ name: "istio-base", values: { global: { istioNamespace: "istio-system" } } });
+    expect(istiod.type).toBe("kubernetes:helm.sh/v4:Chart");
     for (const [chart, r] of [
       ["base", base],
       ["istiod", istiod],
     ] as const) {
-      expect(r.type).toBe("kubernetes:helm.sh/v4:Chart");
       expect(r.inputs).toMatchObject({
         chart,
         version: "1.29.2",
