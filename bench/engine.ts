@@ -12,7 +12,7 @@ import { parse, stringify } from "yaml";
  * bare program with as many plain ConfigMaps as the local stack has custom Kubernetes + tls resources.
  *
  * 1. `pulumi up` of a `local` stack once (warm-up), count the resources in its state, destroy it.
- * 2. Generate the bare program (own Pulumi.yaml, nodejs + typescript, explicit k8s.Provider, its own
+ * 2. Generate the bare program (own Pulumi.yaml, loaded like ours, explicit k8s.Provider, its own
  *    namespace, N ConfigMaps); one warm-up up/destroy of it too.
  * 3. R reps, interleaved phase by phase (which program goes first alternates per rep): `pulumi preview`
  *    on a fresh stack, `pulumi up --skip-preview`, `pulumi preview` again (expects no changes),
@@ -20,11 +20,11 @@ import { parse, stringify } from "yaml";
  *
  * 4. Where the time goes, phase by phase, from the same runs: bench/probe.js, loaded into the program's
  *    node process (NODE_OPTIONS), records node's start-up, module loading per package (which SDKs a
- *    stack loads), the program's own sources (ts-node), evaluation until exit, and every resource
+ *    stack loads), the program's own sources (incl. transpiling), evaluation until exit, and every resource
  *    registration by type (a Helm chart's is its render in the provider; a key's, in `up`, its
  *    generation); the rest of the wall time is the engine and its plugins outside the program.
- * 5. The TypeScript modes of the same no-change preview: as Pulumi.yaml ships it (transpile-only),
- *    type-checked by ts-node, and precompiled JavaScript (`typescript: false`).
+ * 5. The TypeScript modes of the same no-change preview: as Pulumi.yaml ships it (scripts/program/register.js),
+ *    ts-node transpile-only, ts-node type-checked, and precompiled JavaScript (`typescript: false`).
  *
  * Figures only: nothing is asserted about times. Between destroys and the next phase, the bench waits
  * (untimed) until the API server has finished terminating namespaces and removes the Istio CRDs the
@@ -45,6 +45,7 @@ const PROGRAM_FILES = [
   "components",
   "config",
   "stacks",
+  "scripts/program",
 ];
 const PHASES = ["preview (fresh stack)", "up (create all)", "preview (no changes)", "destroy"] as const;
 type Phase = (typeof PHASES)[number];
@@ -290,61 +291,52 @@ for (let i = 0; i < ${n}; i++) {
 `;
 }
 
-/** Our program copied again, precompiled to JavaScript and run with `typescript: false` (no ts-node at all). */
-function precompiledProgram(base: string, local: Program): Program {
-  const dir = path.join(base, "local-js");
+/** Our program copied again, run another way: `main` and `runtime.options` replace Pulumi.yaml's. */
+function variantProgram(
+  base: string,
+  local: Program,
+  name: string,
+  main: string,
+  options: Record<string, unknown>,
+  precompile = false,
+): Program {
+  const dir = path.join(base, name);
   fs.mkdirSync(dir, { recursive: true });
   for (const f of PROGRAM_FILES) fs.cpSync(path.join(ROOT, f), path.join(dir, f), { recursive: true });
   fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
-  must(
-    path.join(ROOT, "node_modules/.bin/tsc"),
-    ["-p", "tsconfig.pulumi.json", "--noEmit", "false", "--outDir", "bin", "--noCheck"],
-    { cwd: dir },
-  );
+  if (precompile)
+    must(
+      path.join(ROOT, "node_modules/.bin/tsc"),
+      ["-p", "tsconfig.pulumi.json", "--noEmit", "false", "--outDir", "bin", "--noCheck"],
+      { cwd: dir },
+    );
   const project = parse(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8")) as Record<string, any>;
   fs.writeFileSync(
     path.join(dir, "Pulumi.yaml"),
-    stringify({ ...project, main: "bin/index.js", runtime: { name: "nodejs", options: { typescript: false } } }),
+    stringify({ ...project, main, runtime: { name: "nodejs", options } }),
   );
-  return new Program("local (precompiled JS)", dir, local.config);
+  return new Program(`local (${name})`, dir, local.config);
 }
+
+/** Pulumi.yaml's runtime options for a program loaded the way ours ships (scripts/program/register.js). */
+const SHIPPED_LOADER = {
+  typescript: false,
+  nodeargs: `--require ${path.join(ROOT, "scripts/program/register.js")} --enable-source-maps`,
+};
 
 function bareProgram(base: string, n: number): Program {
   const dir = path.join(base, "bare");
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(
     path.join(dir, "Pulumi.yaml"),
-    stringify({ name: "bench-bare", runtime: { name: "nodejs", options: { typescript: true } } }),
+    stringify({ name: "bench-bare", main: "index.ts", runtime: { name: "nodejs", options: SHIPPED_LOADER } }),
   );
   fs.writeFileSync(
     path.join(dir, "package.json"),
     JSON.stringify({ name: "bench-bare", private: true, main: "index.ts" }, null, 2),
   );
-  // The same compiler settings as ours (tsconfig.json), minus jest's types, and transpile-only like
-  // ours (tsconfig.pulumi.json's noCheck): ts-node treats both programs alike.
-  fs.writeFileSync(
-    path.join(dir, "tsconfig.json"),
-    JSON.stringify(
-      {
-        compilerOptions: {
-          strict: true,
-          target: "es2022",
-          module: "commonjs",
-          moduleResolution: "node",
-          lib: ["es2022"],
-          types: ["node"],
-          esModuleInterop: true,
-          skipLibCheck: true,
-          noEmit: true,
-          isolatedModules: true,
-          noCheck: true,
-        },
-        include: ["index.ts"],
-      },
-      null,
-      2,
-    ),
-  );
+  // Loaded the way ours is (scripts/program/register.js: our compiler settings, the same on-disk
+  // transpile cache), so the loader does not separate the two programs.
   fs.writeFileSync(path.join(dir, "index.ts"), bareIndex(n));
   fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
   return new Program("bare", dir, () => undefined);
@@ -427,7 +419,7 @@ function breakdownTable(b: Breakdowns): string {
     ["wall", ...m((x) => x.wall)],
     ["node start-up", ...m((x) => x.nodeStart)],
     ["module loading (packages)", ...m((x) => x.moduleLoading)],
-    ["program sources (load, incl. ts-node)", ...m((x) => x.programSources)],
+    ["program sources (load, incl. transpiling)", ...m((x) => x.programSources)],
     ["evaluation until exit (incl. waiting on the engine)", ...m((x) => x.evaluation)],
     ["engine + plugins outside the program", ...m((x) => x.outsideProgram)],
     ["Helm chart renders (count)", ...cols.map((c) => String(median(c.runs.map((x) => x.charts.count))))],
@@ -556,14 +548,20 @@ function main(argv: string[]): void {
   console.log(modulesReport(breakdowns.local["preview (no changes)"]));
 
   // 5. TypeScript modes of the same no-change preview of a deployed local stack, interleaved.
-  const js = precompiledProgram(base, local);
+  const js = variantProgram(base, local, "precompiled", "bin/index.js", { typescript: false }, true);
+  const tsNode = variantProgram(base, local, "ts-node", "index.ts", {
+    typescript: true,
+    tsconfig: "tsconfig.pulumi.json",
+  });
   const modes: { label: string; program: Program; env: NodeJS.ProcessEnv }[] = [
-    { label: "as shipped: transpile-only (tsconfig.pulumi.json)", program: local, env: {} },
-    { label: "type-checked by ts-node", program: local, env: { PULUMI_NODEJS_TRANSPILE_ONLY: "false" } },
+    { label: "as shipped: transpileModule + cache (register.js)", program: local, env: {} },
+    { label: "ts-node, transpile-only (tsconfig.pulumi.json)", program: tsNode, env: {} },
+    { label: "ts-node, type-checked", program: tsNode, env: { PULUMI_NODEJS_TRANSPILE_ONLY: "false" } },
     { label: "precompiled JavaScript (typescript: false)", program: js, env: {} },
   ];
   local.init("modes");
-  fs.copyFileSync(path.join(local.dir, "Pulumi.modes.yaml"), path.join(js.dir, "Pulumi.modes.yaml"));
+  for (const p of [js, tsNode])
+    fs.copyFileSync(path.join(local.dir, "Pulumi.modes.yaml"), path.join(p.dir, "Pulumi.modes.yaml"));
   local.must("modes", ["up", "--yes", "--skip-preview"]);
   const modeRuns: Record<string, Breakdown[]> = Object.fromEntries(modes.map((m) => [m.label, []]));
   for (let rep = 0; rep < reps; rep++) {

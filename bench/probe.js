@@ -72,7 +72,11 @@ if (dir && isProgram) {
         seen.add(filename);
         m.modules++;
       }
-      if (inProgram && --programDepth === 0 && report.programLoadedAt === undefined) report.programLoadedAt = now();
+      // A program file preloaded with --require (scripts/program/register.js, the TypeScript loader) is
+      // counted in its time but is not the program: loading ends when the entry module has loaded.
+      const preloaded = parent && parent.id === "internal/preload";
+      if (inProgram && --programDepth === 0 && !preloaded && report.programLoadedAt === undefined)
+        report.programLoadedAt = now();
     }
   };
   const wrapped = new WeakSet();

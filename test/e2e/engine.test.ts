@@ -36,8 +36,9 @@ describe("the real Pulumi engine runs our program (pulumi preview, local backend
 
   /**
    * The first test also runs the program type-checked by ts-node (PULUMI_NODEJS_TRANSPILE_ONLY=false,
-   * for a user who wants the check at deploy time too); the rest as Pulumi.yaml runs it, transpile-only
-   * (tsconfig.pulumi.json): `npm test` type-checks the same sources, and each type-checked run costs ~20 s more.
+   * for a user who wants the check at deploy time too: scripts/program/register.js hands the program to
+   * ts-node with type-checking on); the rest as Pulumi.yaml runs it, transpiled (register.js): `npm test`
+   * type-checks the same sources, and each type-checked run costs seconds more.
    */
   let typeCheck = true;
   const pulumi = (args: string[], input?: string) =>

@@ -17,8 +17,8 @@ import { ROOT, Ran, e2eEnv, mustRun, plain, run } from "./support";
  * The environment every engine run of this tier gets: TMPDIR inside $E2E_DIR. The Kubernetes
  * provider writes its kubeconfig (admin credentials) to a temp file on every Configure and never
  * removes it (pulumi-kubernetes pkg/provider/util.go writeKubeconfigToFile): the wrapper deletes
- * $E2E_DIR. The program runs as a user's `pulumi up` runs it: transpile-only, as Pulumi.yaml says
- * (tsconfig.pulumi.json); `npm test` type-checks the same sources.
+ * $E2E_DIR. The program runs as a user's `pulumi up` runs it: transpiled by scripts/program/register.js,
+ * as Pulumi.yaml says; `npm test` type-checks the same sources.
  */
 export function engineEnv(): NodeJS.ProcessEnv {
   const tmp = path.join(e2eEnv().dir, "tmp");
@@ -35,6 +35,7 @@ const PROGRAM_FILES = [
   "components",
   "config",
   "stacks",
+  "scripts/program",
 ];
 
 export class E2eProject {

@@ -1,0 +1,75 @@
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+/**
+ * scripts/program/register.js, the loader Pulumi.yaml gives the engine's node process: the program's
+ * TypeScript transpiled with TypeScript's transpileModule and cached on disk, the compiler loaded only
+ * on a cache miss; PULUMI_NODEJS_TRANSPILE_ONLY=false hands the program to a type-checking ts-node.
+ */
+
+const ROOT = path.resolve(__dirname, "../..");
+const REGISTER = path.join(ROOT, "scripts/program/register.js");
+
+let dir: string;
+let cache: string;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "register-"));
+  cache = path.join(dir, "cache");
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** Runs node with the loader and requires `file`; prints the module's `out` and whether the compiler got loaded. */
+function load(file: string, env: NodeJS.ProcessEnv = {}) {
+  const script =
+    `const m = require(${JSON.stringify(file)});` +
+    `const ts = Object.keys(require.cache).some((k) => /node_modules[\\\\/]typescript[\\\\/]/.test(k));` +
+    `console.log(JSON.stringify({ out: m.out, compilerLoaded: ts }));`;
+  const r = spawnSync(process.execPath, ["--require", REGISTER, "-e", script], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...process.env, ISTIO_MESH_CA_TS_CACHE: cache, ...env },
+  });
+  return { code: r.status, stderr: r.stderr, result: r.status === 0 ? JSON.parse(r.stdout) : undefined };
+}
+
+const cached = () => fs.readdirSync(cache, { recursive: true }).filter((f) => String(f).endsWith(".js"));
+
+it("transpiles a TypeScript module (types erased, enums kept) and caches the output", () => {
+  const file = path.join(dir, "mod.ts");
+  fs.writeFileSync(
+    file,
+    `enum Mode { A = "a", B = "b" }\nconst n: number = 2;\nexport const out = \`\${Mode.B}\${n}\`;\n`,
+  );
+  const first = load(file);
+  expect(first).toMatchObject({ code: 0, result: { out: "b2", compilerLoaded: true } });
+  expect(cached()).toHaveLength(1);
+  // Unchanged source: read from the cache, the compiler never loaded.
+  expect(load(file)).toMatchObject({ code: 0, result: { out: "b2", compilerLoaded: false } });
+  // Changed source: transpiled again, never the stale output.
+  fs.writeFileSync(file, `export const out: string = "changed";\n`);
+  expect(load(file)).toMatchObject({ code: 0, result: { out: "changed", compilerLoaded: true } });
+  expect(cached()).toHaveLength(2);
+});
+
+it("maps errors to the TypeScript source (inline source maps)", () => {
+  const file = path.join(dir, "throws.ts");
+  fs.writeFileSync(file, `type T = { a: number };\n\n\nconst t: T = { a: 1 };\nthrow new Error("boom " + t.a);\n`);
+  const r = spawnSync(process.execPath, ["--require", REGISTER, "--enable-source-maps", file], {
+    encoding: "utf8",
+    env: { ...process.env, ISTIO_MESH_CA_TS_CACHE: cache },
+  });
+  expect(r.status).not.toBe(0);
+  expect(r.stderr).toContain("boom 1");
+  expect(r.stderr).toContain(`${file}:5:`);
+});
+
+it("does not type-check by default, and does with PULUMI_NODEJS_TRANSPILE_ONLY=false (ts-node)", () => {
+  const file = path.join(dir, "typeError.ts");
+  fs.writeFileSync(file, `const n: number = "not a number" as unknown as string;\nexport const out = n;\n`);
+  expect(load(file)).toMatchObject({ code: 0, result: { out: "not a number" } });
+  const checked = load(file, { PULUMI_NODEJS_TRANSPILE_ONLY: "false" });
+  expect(checked.code).not.toBe(0);
+  expect(checked.stderr).toMatch(/TS2322/);
+});
