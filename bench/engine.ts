@@ -27,8 +27,12 @@ import { parse, stringify } from "yaml";
  *    ts-node transpile-only, ts-node type-checked, and precompiled JavaScript (`typescript: false`).
  *
  * Figures only: nothing is asserted about times. Between destroys and the next phase, the bench waits
- * (untimed) until the API server has finished terminating namespaces and removes the Istio CRDs the
- * base chart leaves behind (helm.sh/resource-policy: keep), so every rep starts from the same cluster.
+ * (untimed) until the API server has finished terminating namespaces, so every rep starts from the
+ * same cluster: one where Istio's CRDs exist (the warm-up installed them; the base chart keeps them,
+ * helm.sh/resource-policy: keep; each rep's release adopts them), as on any cluster a mesh ran on.
+ * `--fresh-crds` deletes them between reps instead: each rep then installs them anew, and its destroy
+ * waits for the API server's garbage collector to start watching the new types before it can finish
+ * the foreground deletion of our Istio objects (the Kubernetes provider's default propagation).
  *
  * Self-contained on purpose (no import from test/): the few lines of test/e2e/project.ts it needs
  * (copy the program, `stack init`, write the stack config) are repeated here.
@@ -344,8 +348,7 @@ function bareProgram(base: string, n: number): Program {
 
 /**
  * Untimed, after a destroy: waits until no namespace is Terminating (the namespace controller empties
- * them) and deletes the Istio CRDs the base chart keeps, so the next rep starts from the same cluster.
- * Returns what it did.
+ * them) and, with `--fresh-crds`, deletes the Istio CRDs the base chart keeps. Returns what it did.
  */
 function settleCluster(): string {
   const t0 = performance.now();
@@ -364,6 +367,7 @@ function settleCluster(): string {
   const crds = must("kubectl", ["get", "crd", "-o", "name"])
     .stdout.split("\n")
     .filter((c) => /\.istio\.io$/.test(c));
+  if (!freshCrds) return `namespaces settled in ${fmt(waited)} s, ${crds.length} Istio CRDs kept`;
   if (crds.length > 0) must("kubectl", ["delete", "--wait=true", ...crds]);
   return `namespaces settled in ${fmt(waited)} s, ${crds.length} Istio CRDs deleted`;
 }
@@ -442,7 +446,11 @@ function modulesReport(b: Breakdown[]): string {
 backend SDKs the local stack (selfSigned) does not use: ${unused.join("; ")}`;
 }
 
+/** `--fresh-crds`: Istio's CRDs deleted between reps (see the header). */
+let freshCrds = false;
+
 function main(argv: string[]): void {
+  freshCrds = argv.includes("--fresh-crds");
   const repsArg = argv.indexOf("--reps");
   const reps = repsArg >= 0 ? Number(argv[repsArg + 1]) : 3;
   if (!Number.isInteger(reps) || reps < 1)
@@ -534,7 +542,8 @@ function main(argv: string[]): void {
   row("all four (per-rep sum)", perRep("local", PHASES), perRep("bare", PHASES));
   console.log(
     `\nwall time, median of ${reps} interleaved reps; local = Pulumi.local.yaml (${localCounts.custom} custom + ${localCounts.components} components), ` +
-      `bare = ${n} ConfigMaps + 1 Namespace (${bareCounts.custom} custom + ${bareCounts.components} components)\n`,
+      `bare = ${n} ConfigMaps + 1 Namespace (${bareCounts.custom} custom + ${bareCounts.components} components); ` +
+      `Istio's CRDs ${freshCrds ? "deleted between reps (--fresh-crds)" : "kept between reps"}\n`,
   );
   console.log(table(rows));
   console.log(

@@ -209,7 +209,11 @@ describe("the rotation conductor across root + cluster-a + cluster-b, gated on w
     const charts = istioCharts();
     project = new E2eProject("rotation");
     // The CI summary step runs in the project directory, as the workflow runs it in the repository.
-    for (const d of ["scripts", "policy-pack"]) fs.symlinkSync(path.join(ROOT, d), path.join(project.dir, d));
+    // (The project already has scripts/program, the program's loader: the whole scripts/ replaces it.)
+    for (const d of ["scripts", "policy-pack"]) {
+      fs.rmSync(path.join(project.dir, d), { recursive: true, force: true });
+      fs.symlinkSync(path.join(ROOT, d), path.join(project.dir, d));
+    }
     // RSA 2048 keys (the program's minimum) keep the tier's time down; multiCluster rotates RSA 4096 ones.
     root = project.stack("root", "root", (cfg) => {
       rootCa(cfg).root.key.rsaBits = 2048;
