@@ -5,7 +5,7 @@
  * own `transpileModule` (what ts-node does in transpile-only mode; the sources are isolatedModules-safe,
  * tsconfig.json) and the result kept in `node_modules/.cache/istio-mesh-ca/ts/`, keyed by the source,
  * its path, the compiler version and the tsconfig files. An unchanged program starts without loading
- * the compiler: ≈ 2 s less per preview than ts-node (docs/e2e.md). Nothing is type-checked here;
+ * the compiler: ≈ 0.8 s less per preview than ts-node (4.6 vs 5.4 s, docs/e2e.md). Nothing is type-checked here;
  * `npm test` and CI type-check these sources.
  */
 const crypto = require("crypto");
