@@ -3,6 +3,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { rsaPrivateKey } from "./keyPool";
 
 /**
  * A faithful stand-in for the @pulumi/tls provider under mocks: it takes the exact inputs our
@@ -64,7 +65,7 @@ const EXT_KEY_USAGE: Record<string, string> = {
 };
 const CURVES: Record<string, string> = { P224: "secp224r1", P256: "prime256v1", P384: "secp384r1", P521: "secp521r1" };
 
-/** Keys are costly (RSA 4096): reuse one per resource URN and inputs within a test process. */
+/** One key per resource URN and inputs within a test process (as the state keeps it); RSA keys come from keyPool. */
 const keyCache = new Map<string, { privateKeyPem: string; publicKeyPem: string }>();
 
 function tmp(): string {
@@ -175,6 +176,14 @@ function serialArg(): string {
   return `0x${crypto.randomBytes(16).toString("hex")}`;
 }
 
+function rsaPair(bits: number): { privateKey: string; publicKey: string } {
+  const privateKey = rsaPrivateKey(bits);
+  return {
+    privateKey,
+    publicKey: crypto.createPublicKey(privateKey).export({ type: "spki", format: "pem" }).toString(),
+  };
+}
+
 export function privateKey(urn: string, i: Inputs): Inputs {
   const cacheKey = `${urn}|${JSON.stringify(i)}`;
   let key = keyCache.get(cacheKey);
@@ -186,11 +195,7 @@ export function privateKey(urn: string, i: Inputs): Inputs {
             privateKeyEncoding: { type: "sec1", format: "pem" },
             publicKeyEncoding: { type: "spki", format: "pem" },
           })
-        : crypto.generateKeyPairSync("rsa", {
-            modulusLength: i.rsaBits ?? 2048,
-            privateKeyEncoding: { type: "pkcs1", format: "pem" },
-            publicKeyEncoding: { type: "spki", format: "pem" },
-          });
+        : rsaPair(i.rsaBits ?? 2048);
     key = { privateKeyPem: pair.privateKey, publicKeyPem: pair.publicKey };
     keyCache.set(cacheKey, key);
   }

@@ -3,6 +3,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { rsaPrivateKey } from "../harness/keyPool";
 
 /**
  * Plays Vault's PKI engine under mocks: the computed outputs a real Vault returns for the CSR,
@@ -28,19 +29,12 @@ export const T = {
 } as const;
 
 function keyPair(keyType: string, keyBits: number): string {
-  const { privateKey } =
-    keyType === "ec"
-      ? crypto.generateKeyPairSync("ec", {
-          namedCurve: `P-${keyBits}`,
-          privateKeyEncoding: { type: "sec1", format: "pem" },
-          publicKeyEncoding: { type: "spki", format: "pem" },
-        })
-      : crypto.generateKeyPairSync("rsa", {
-          modulusLength: keyBits,
-          privateKeyEncoding: { type: "pkcs1", format: "pem" },
-          publicKeyEncoding: { type: "spki", format: "pem" },
-        });
-  return privateKey;
+  if (keyType !== "ec") return rsaPrivateKey(keyBits);
+  return crypto.generateKeyPairSync("ec", {
+    namedCurve: `P-${keyBits}`,
+    privateKeyEncoding: { type: "sec1", format: "pem" },
+    publicKeyEncoding: { type: "spki", format: "pem" },
+  }).privateKey;
 }
 
 function openssl(args: string[], dir: string): string {
