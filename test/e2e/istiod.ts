@@ -1,6 +1,7 @@
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import { X509Certificate } from "crypto";
 import * as fs from "fs";
+import * as https from "https";
 import * as path from "path";
 import { parse, stringify } from "yaml";
 import { ROOT, e2eEnv, mustRun, run } from "./support";
@@ -187,6 +188,74 @@ export interface IssuedLeaf {
   intermediates: string[];
 }
 
+/**
+ * What `sync()` reads from the API server: istiod's Deployment and the namespace's Secrets and
+ * ConfigMaps (its volumes can only name objects of its own namespace).
+ */
+export interface PodSources {
+  deployment: any;
+  objects: Map<string, any>;
+}
+
+function podSources(namespace: string, deployment: string, items: any[]): PodSources {
+  const objects = new Map<string, any>();
+  let dep: any;
+  for (const o of items) {
+    if (o.kind === "Deployment") {
+      if (o.metadata.name === deployment) dep = o;
+    } else objects.set(`${o.kind.toLowerCase()}/${o.metadata.name}`, o);
+  }
+  if (!dep) throw new Error(`deployment ${namespace}/${deployment} not found`);
+  return { deployment: dep, objects };
+}
+
+/**
+ * JSON with every object's keys sorted: kubectl prints an object's keys sorted, the API server in
+ * its Go struct's order, and a pod template must compare equal either way.
+ */
+export function canonicalJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x) =>
+    x && typeof x === "object" && !Array.isArray(x)
+      ? Object.fromEntries(
+          Object.keys(x)
+            .sort()
+            .map((k) => [k, x[k]]),
+        )
+      : x,
+  );
+}
+
+/** GET of an API path with the kubeconfig's client certificate, from this process (no kubectl). */
+function apiGet(kubeconfig: string, apiPath: string): Promise<any> {
+  const k = parse(fs.readFileSync(kubeconfig, "utf8"));
+  const ctx = k.contexts.find((c: any) => c.name === k["current-context"]).context;
+  const cluster = k.clusters.find((c: any) => c.name === ctx.cluster).cluster;
+  const user = k.users.find((u: any) => u.name === ctx.user).user;
+  const b64 = (v: string) => Buffer.from(v, "base64");
+  return new Promise((resolve, reject) => {
+    const req = https.get(
+      new URL(apiPath, cluster.server),
+      {
+        ca: b64(cluster["certificate-authority-data"]),
+        cert: b64(user["client-certificate-data"]),
+        key: b64(user["client-key-data"]),
+        timeout: 10000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          const body = Buffer.concat(chunks).toString("utf8");
+          if (res.statusCode !== 200) reject(new Error(`GET ${apiPath}: ${res.statusCode} ${body.slice(0, 500)}`));
+          else resolve(JSON.parse(body));
+        });
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error(`GET ${apiPath}: timed out`)));
+    req.on("error", reject);
+  });
+}
+
 export class LocalIstiod {
   readonly namespace: string;
   readonly deployment: string;
@@ -222,6 +291,32 @@ export class LocalIstiod {
     return this.getJson("deployment", this.deployment, "-n", this.namespace).spec.template;
   }
 
+  /** istiod's Deployment and its namespace's Secrets and ConfigMaps, in one `kubectl get`. */
+  readSources(): PodSources {
+    const list = JSON.parse(this.kc(["get", "deployments,secrets,configmaps", "-n", this.namespace, "-o", "json"]));
+    return podSources(this.namespace, this.deployment, list.items);
+  }
+
+  /**
+   * The same as readSources, over HTTPS from this process: for a loop that syncs every second, where
+   * a kubectl process per object kept a core busy.
+   */
+  async fetchSources(): Promise<PodSources> {
+    const ns = encodeURIComponent(this.namespace);
+    const lists = await Promise.all(
+      [
+        `/apis/apps/v1/namespaces/${ns}/deployments`,
+        `/api/v1/namespaces/${ns}/secrets?fieldSelector=${encodeURIComponent("type!=helm.sh/release.v1")}`,
+        `/api/v1/namespaces/${ns}/configmaps`,
+      ].map((p) => apiGet(this.kubeconfig, p)),
+    );
+    const kinds = ["Deployment", "Secret", "ConfigMap"];
+    // A list's items carry no kind: the list's own kind says it. (Helm's release Secrets, the
+    // largest objects there and never a volume of istiod, stay on the server.)
+    const items = lists.flatMap((l, i) => l.items.map((o: any) => ({ ...o, kind: kinds[i] })));
+    return podSources(this.namespace, this.deployment, items);
+  }
+
   /** A TokenRequest (`kubectl create token`) for a service account. */
   token(namespace: string, serviceAccount: string, audience?: string, seconds = 3600): string {
     return this.kc([
@@ -238,7 +333,7 @@ export class LocalIstiod {
   /** Starts istiod from the Deployment on the server; waits for /ready. */
   start(): this {
     const stored = this.podTemplate();
-    this.template = JSON.stringify(stored);
+    this.template = canonicalJson(stored);
     let template = admitServiceAccount(stored);
     if (this.opts.admission) template = this.opts.admission.admit(template, this.namespace);
     this.admitted = template;
@@ -402,13 +497,33 @@ export class LocalIstiod {
     name: string,
     optional: boolean,
     items?: { key: string; path: string }[],
+    sources?: PodSources,
   ): Record<string, Buffer> | undefined {
-    const r = run("kubectl", ["--kubeconfig", this.kubeconfig, "get", kind, name, "-n", this.namespace, "-o", "json"]);
-    if (r.code !== 0) {
-      if (optional && /NotFound|not found/.test(r.stderr)) return undefined;
-      throw new Error(`volume from ${kind} ${this.namespace}/${name}: ${r.stderr}`);
+    let obj: any;
+    if (sources) {
+      obj = sources.objects.get(`${kind}/${name}`);
+      if (!obj) {
+        if (optional) return undefined;
+        throw new Error(`volume from ${kind} ${this.namespace}/${name}: not found`);
+      }
+    } else {
+      const r = run("kubectl", [
+        "--kubeconfig",
+        this.kubeconfig,
+        "get",
+        kind,
+        name,
+        "-n",
+        this.namespace,
+        "-o",
+        "json",
+      ]);
+      if (r.code !== 0) {
+        if (optional && /NotFound|not found/.test(r.stderr)) return undefined;
+        throw new Error(`volume from ${kind} ${this.namespace}/${name}: ${r.stderr}`);
+      }
+      obj = JSON.parse(r.stdout);
     }
-    const obj = JSON.parse(r.stdout);
     const all: Record<string, Buffer> = {};
     for (const [k, v] of Object.entries<string>(obj.data ?? {}))
       all[k] = kind === "secret" ? Buffer.from(v, "base64") : Buffer.from(v, "utf8");
@@ -422,7 +537,7 @@ export class LocalIstiod {
    * ConfigMap content is rewritten (the kubelet's sync; tokens and emptyDirs are left as they are).
    * Returns the mount paths whose content changed.
    */
-  private mountVolumes(spec: any, container: any, refresh: boolean): string[] {
+  private mountVolumes(spec: any, container: any, refresh: boolean, sources?: PodSources): string[] {
     const changed: string[] = [];
     for (const m of container.volumeMounts ?? []) {
       const vol = (spec.volumes ?? []).find((v: any) => v.name === m.name);
@@ -431,10 +546,18 @@ export class LocalIstiod {
       const target = path.join(this.podRoot, m.mountPath);
       let files: Record<string, Buffer> | undefined;
       if (vol.secret) {
-        files = this.sourceFiles("secret", vol.secret.secretName, vol.secret.optional === true, vol.secret.items) ?? {};
+        files =
+          this.sourceFiles("secret", vol.secret.secretName, vol.secret.optional === true, vol.secret.items, sources) ??
+          {};
       } else if (vol.configMap) {
         files =
-          this.sourceFiles("configmap", vol.configMap.name, vol.configMap.optional === true, vol.configMap.items) ?? {};
+          this.sourceFiles(
+            "configmap",
+            vol.configMap.name,
+            vol.configMap.optional === true,
+            vol.configMap.items,
+            sources,
+          ) ?? {};
       } else if (vol.projected) {
         if (refresh) continue;
         files = {};
@@ -486,9 +609,9 @@ export class LocalIstiod {
    * anew from the new template); otherwise changed Secrets/ConfigMaps are rewritten in the running
    * pod's volumes. Returns what happened.
    */
-  sync(): { rollout: boolean; changedMounts: string[] } {
-    const template = this.podTemplate();
-    if (JSON.stringify(template) !== this.template) {
+  sync(sources: PodSources = this.readSources()): { rollout: boolean; changedMounts: string[] } {
+    const template = sources.deployment.spec.template;
+    if (canonicalJson(template) !== this.template) {
       this.rollouts.push(this.logFile);
       this.stop();
       this.start();
@@ -496,7 +619,7 @@ export class LocalIstiod {
     }
     const spec = this.admitted.spec;
     const changed = [...(spec.initContainers ?? []), ...spec.containers].flatMap((c: any) =>
-      this.mountVolumes(spec, c, true),
+      this.mountVolumes(spec, c, true, sources),
     );
     return { rollout: false, changedMounts: [...new Set(changed)] };
   }
