@@ -14,6 +14,7 @@ PULUMI_DEBUG_COMMANDS=true pulumi preview --stack "$STACK" --json --non-interact
   --policy-pack policy-pack --policy-pack-config policy-pack/policy-config.json \
   --event-log "$SUMMARY_DIR/events.jsonl" > "$SUMMARY_DIR/preview.json" || rc=$?
 echo "pulumi preview --stack $STACK exited $rc" >&2
-npx ts-node --transpile-only scripts/rotate/previewSummary.ts \
+# The program's own loader (transpile once, cached): no TypeScript compiler loaded on a warm cache.
+node --require ./scripts/program/register.js --enable-source-maps scripts/rotate/previewSummary.ts \
   --preview "$STACK=$SUMMARY_DIR/preview.json" --events "$STACK=$SUMMARY_DIR/events.jsonl" > "$SUMMARY_DIR/summary.md"
 if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then cat "$SUMMARY_DIR/summary.md" >> "$GITHUB_STEP_SUMMARY"; fi

@@ -2,9 +2,9 @@ import { X509Certificate } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { E2eProject, E2eStack, SELF_REFERENCE_STEP, istioCharts, plaintextKeys, urnName } from "./project";
+import { E2eProject, E2eStack, SELF_REFERENCE_STEP, istioCharts, mustUpAll, plaintextKeys, urnName } from "./project";
 import { checkCacerts, secretFiles, verifyChain } from "./cacertsChecks";
-import { ROOT, e2eEnv, mergeKubeconfigs, mustRun } from "./support";
+import { ROOT, e2eEnv, mergeKubeconfigs, mustRun, plain } from "./support";
 import {
   EXPLAINED_WARNINGS,
   LocalIstiod,
@@ -61,7 +61,7 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
   const rootConfig = (key: string, value: string, type?: "int") =>
     root.config(`rootCa.${key}`, value, type ? { type } : {});
 
-  beforeAll(() => {
+  beforeAll(async () => {
     const env = e2eEnv({ apiserver: true });
     // A second control plane for cluster-b (ports apart from the wrapper's and npm run local's).
     // Per jest worker (test/e2e/workerEnv.ts): another file may run a second cluster at the same time.
@@ -92,18 +92,19 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
       }),
     };
     root.mustUp();
-    for (const s of Object.values(clusters)) s.mustUp();
+    // The two cluster stacks, each on its own control plane, side by side.
+    await mustUpAll(Object.values(clusters));
   });
 
-  afterAll(() => {
+  afterAll(async () => {
     meshB?.cleanup();
     istiodB?.stop();
     plane?.mesh.cleanup();
     istiod?.stop();
-    for (const s of [...Object.values(clusters ?? {}), root]) {
-      s?.pulumi(["destroy", "--yes", "--skip-preview"]);
-      s?.remove();
-    }
+    // The clusters side by side, then the root stack they reference.
+    await Promise.all(Object.values(clusters ?? {}).map((s) => s.pulumiAsync(["destroy", "--yes", "--skip-preview"])));
+    root?.pulumi(["destroy", "--yes", "--skip-preview"]);
+    for (const s of [...Object.values(clusters ?? {}), root]) s?.remove();
     if (secondState)
       mustRun("bash", [path.join(ROOT, "tools/stop-apiserver.sh")], { env: { KUBE_STATE_DIR: secondState } });
   });
@@ -116,11 +117,18 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
     expect(b.intermediate).not.toBe(a.intermediate);
     return { a, b };
   };
-  const upAll = () => {
+  const upAll = async () => {
     root.mustUp();
-    for (const s of Object.values(clusters)) s.mustUp();
+    await mustUpAll(Object.values(clusters));
   };
-  const noChanges = (s: E2eStack) => expect(s.pulumi(["preview", "--expect-no-changes"]).code).toBe(0);
+  /** A clean `pulumi preview --expect-no-changes` of every stack (the three side by side). */
+  const noChangesAnywhere = async () => {
+    const all = [root, ...Object.values(clusters)];
+    const runs = await Promise.all(all.map((s) => s.pulumiAsync(["preview", "--expect-no-changes"])));
+    expect(
+      runs.map((r, i) => [all[i].name, r.code, r.code === 0 ? "" : plain(r.stdout + r.stderr).slice(-2000)]),
+    ).toEqual(all.map((s) => [s.name, 0, ""]));
+  };
 
   it("the root stack exports certificates and secret keys only; its state and the clusters' hold no plaintext key", () => {
     const out = root.outputs();
@@ -129,9 +137,9 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
     for (const s of [root, ...Object.values(clusters)]) expect(plaintextKeys(s.exportState().text)).toEqual([]);
   });
 
-  it("each cluster's cacerts chains to the one shared root; second previews are clean everywhere", () => {
+  it("each cluster's cacerts chains to the one shared root; second previews are clean everywhere", async () => {
     checkBoth();
-    for (const s of [root, ...Object.values(clusters)]) noChanges(s);
+    await noChangesAnywhere();
   });
 
   /** A workload leaf from cluster-a's istiod (namespace default, service account sleep). */
@@ -202,7 +210,7 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
     expect(refs.map((r) => (r.outputs as any).name)).toContain("organization/istio-mesh-ca/root");
   });
 
-  it("intermediate rotation: new intermediates under the same root; cluster previews change only cacerts", () => {
+  it("intermediate rotation: new intermediates under the same root; cluster previews change only cacerts", async () => {
     const before = checkBoth();
     rootConfig("rotation.intermediateGeneration", "2", "int");
     root.mustUp();
@@ -215,8 +223,8 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
       for (const c of changed)
         expect(c).toMatch(/^(update|read|refresh) .*(cacerts|istio-mesh-ca-cluster-[ab]|root-stack|lifecycle)/);
       expect(changed.join("\n")).toMatch(/update .*cacerts/);
-      s.mustUp();
     }
+    await mustUpAll(Object.values(clusters));
     const after = checkBoth();
     expect(after.a.roots).toEqual(before.a.roots);
     expect(after.a.intermediate).not.toBe(before.a.intermediate);
@@ -243,7 +251,7 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
     expect(p.errors).toContain('rootPhase cannot go from "steady" to "finalize": apply rootPhase "dual" first');
   });
 
-  it("root rotation dual → cutover → finalize → steady, root stack first, every cluster after, chains checked at each step; the data plane at each phase", () => {
+  it("root rotation dual → cutover → finalize → steady, root stack first, every cluster after, chains checked at each step; the data plane at each phase", async () => {
     const [oldRoot] = checkBoth().a.roots;
     const workloads = new RootRotationPlane(plane!);
     root.configObject("rootCa.rotation.newRoot", {
@@ -253,7 +261,7 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
     });
     // dual: both roots trusted, intermediates still from the old root.
     rootConfig("rotation.rootPhase", "dual");
-    upAll();
+    await upAll();
     const dual = checkBoth();
     expect(dual.a.roots).toHaveLength(2);
     expect(dual.a.roots[0]).toBe(oldRoot);
@@ -301,7 +309,7 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
     workloads.afterDual(oldRootPem, newRootPem);
     // cutover: intermediates re-issued under the new root; both roots still trusted.
     rootConfig("rotation.rootPhase", "cutover");
-    upAll();
+    await upAll();
     const cut = checkBoth();
     expect(cut.a.roots).toEqual([oldRoot, newRoot]);
     for (const c of ["cluster-a", "cluster-b"] as const) {
@@ -333,7 +341,7 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
     workloads.afterCutover(oldRootPem, newRootPem);
     // finalize: only the new root.
     rootConfig("rotation.rootPhase", "finalize");
-    upAll();
+    await upAll();
     const fin = checkBoth();
     expect(fin.a.roots).toEqual([newRoot]);
     for (const c of ["cluster-a", "cluster-b"] as const)
@@ -373,11 +381,11 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
       expect.arrayContaining([expect.stringMatching(/^delete mesh-root/)]),
     );
     expect(steady.join("\n")).not.toMatch(/^create /m);
-    upAll();
+    await upAll();
     expect(checkBoth().a.roots).toEqual([newRoot]);
     istiod!.sync();
     expect(fingerprints(rootCertA())).toEqual([newRoot]);
     expect(verifyLeaf(newRootPem, leafFromCurrentIntermediate())).toMatchObject({ ok: true });
-    for (const s of [root, ...Object.values(clusters)]) noChanges(s);
+    await noChangesAnywhere();
   });
 });

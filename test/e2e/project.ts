@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import { ROOT, Ran, e2eEnv, mustRun, plain, run } from "./support";
+import { ROOT, Ran, e2eEnv, mustRun, plain, run, runAsync } from "./support";
 
 /**
  * Our program as a user runs it, through the REAL Pulumi engine (tools/bin/pulumi), the real
@@ -84,20 +84,37 @@ export interface PreviewStep {
   replaceReasons?: string[];
 }
 
+type PulumiOpts = { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number };
+const UP = ["--yes", "--skip-preview", "--json"];
+
+/** `pulumi up` of stacks on different clusters (their own control planes) side by side; all must succeed. */
+export async function mustUpAll(stacks: E2eStack[]): Promise<void> {
+  const results = await Promise.allSettled(stacks.map((s) => s.mustUpAsync()));
+  const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed.length) throw new Error(failed.map((f) => String(f.reason?.message ?? f.reason)).join("\n\n"));
+}
+
 export class E2eStack {
   constructor(
     readonly project: E2eProject,
     readonly name: string,
   ) {}
 
+  private cli(args: string[], opts: PulumiOpts): [string[], Parameters<typeof run>[2]] {
+    return [
+      [...args, "--stack", this.name, "--cwd", this.project.dir, "--non-interactive"],
+      { cwd: this.project.dir, timeoutMs: 900000, ...opts, env: { ...engineEnv(), ...(opts.env ?? {}) } },
+    ];
+  }
+
   /** `pulumi <args> --stack <name> --cwd <project> --non-interactive`; never throws. */
-  pulumi(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Ran {
-    return run("pulumi", [...args, "--stack", this.name, "--cwd", this.project.dir, "--non-interactive"], {
-      cwd: this.project.dir,
-      timeoutMs: 900000,
-      ...opts,
-      env: { ...engineEnv(), ...(opts.env ?? {}) },
-    });
+  pulumi(args: string[], opts: PulumiOpts = {}): Ran {
+    return run("pulumi", ...this.cli(args, opts));
+  }
+
+  /** pulumi(), without blocking: for stacks of different clusters side by side. */
+  pulumiAsync(args: string[], opts: PulumiOpts = {}): Promise<Ran> {
+    return runAsync("pulumi", ...this.cli(args, opts));
   }
 
   /** Like pulumi(), but throws with the engine's output when it fails. */
@@ -135,13 +152,22 @@ export class E2eStack {
 
   /** `pulumi up --json`: the engine's events, one JSON object per line, in order. */
   up(extra: string[] = [], env: NodeJS.ProcessEnv = {}): { run: Ran; events: EngineEvent[] } {
-    const r = this.pulumi(["up", "--yes", "--skip-preview", "--json", ...extra], { env });
+    const r = this.pulumi(["up", ...UP, ...extra], { env });
     return { run: r, events: parseEvents(r.stdout) };
   }
 
   /** `pulumi up` that must succeed. */
   mustUp(extra: string[] = [], env: NodeJS.ProcessEnv = {}): EngineEvent[] {
-    const { run: r, events } = this.up(extra, env);
+    return this.succeeded(this.pulumi(["up", ...UP, ...extra], { env }));
+  }
+
+  /** mustUp(), without blocking: for stacks of different clusters side by side. */
+  async mustUpAsync(extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<EngineEvent[]> {
+    return this.succeeded(await this.pulumiAsync(["up", ...UP, ...extra], { env }));
+  }
+
+  private succeeded(r: Ran): EngineEvent[] {
+    const events = parseEvents(r.stdout);
     if (r.code !== 0) {
       const diagnostics = events
         .filter((e) => e.diagnosticEvent && e.diagnosticEvent.severity === "error")

@@ -8,7 +8,7 @@ import { PreviewDigest } from "../../scripts/rotate/previewModel";
 import { summarize } from "../../scripts/rotate/summary";
 import { secretFiles } from "./cacertsChecks";
 import { LocalIstiod, fingerprints, verifyLeaf, waitFor } from "./istiod";
-import { E2eProject, E2eStack, engineEnv, istioCharts } from "./project";
+import { E2eProject, E2eStack, engineEnv, istioCharts, mustUpAll } from "./project";
 import { ROOT, descendants, e2eEnv, mergeKubeconfigs, mustRun, plain, run } from "./support";
 
 /**
@@ -194,7 +194,7 @@ describe("the rotation conductor across root + cluster-a + cluster-b, gated on w
     }, 1000);
   }
 
-  beforeAll(() => {
+  beforeAll(async () => {
     const env = e2eEnv({ apiserver: true });
     work = path.join(env.dir, "rotation");
     fs.mkdirSync(work, { recursive: true });
@@ -231,7 +231,7 @@ describe("the rotation conductor across root + cluster-a + cluster-b, gated on w
       });
     stacks = { "cluster-a": cluster("cluster-a"), "cluster-b": cluster("cluster-b") };
     root.mustUp();
-    for (const s of Object.values(stacks)) s.mustUp();
+    await mustUpAll(Object.values(stacks));
     // A workload in an injection-enabled namespace of cluster-a (stored, never run: no kubelet). The
     // label keeps the API server from calling istiod's injector webhook, which it cannot reach here.
     kc("cluster-a", "create", "namespace", "shop");
@@ -241,15 +241,16 @@ describe("the rotation conductor across root + cluster-a + cluster-b, gated on w
     startKubelet();
   });
 
-  afterAll(() => {
+  afterAll(async () => {
     if (kubelet) clearInterval(kubelet);
     kubelet = undefined;
     for (const i of istiods.values()) i.stop();
-    for (const s of [...Object.values(stacks ?? {}), root]) {
-      s?.pulumi(["cancel", "--yes"]);
-      s?.pulumi(["destroy", "--yes", "--skip-preview"]);
-      s?.remove();
-    }
+    const all = [...Object.values(stacks ?? {}), root].filter((s) => s);
+    for (const s of all) s.pulumi(["cancel", "--yes"]);
+    // The clusters side by side, then the root stack they reference.
+    await Promise.all(Object.values(stacks ?? {}).map((s) => s.pulumiAsync(["destroy", "--yes", "--skip-preview"])));
+    root?.pulumi(["destroy", "--yes", "--skip-preview"]);
+    for (const s of all) s.remove();
     if (secondState)
       mustRun("bash", [path.join(ROOT, "tools/stop-apiserver.sh")], { env: { KUBE_STATE_DIR: secondState } });
     console.log(`rotationConductor: ${Math.round((Date.now() - started) / 1000)}s`);

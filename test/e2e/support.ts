@@ -1,4 +1,4 @@
-import { SpawnSyncReturns, spawnSync } from "child_process";
+import { SpawnSyncReturns, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
@@ -47,6 +47,38 @@ export function run(
   });
   if (r.error) throw r.error;
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * Like run, without blocking this process: for independent commands side by side (the `pulumi up`s of
+ * two cluster stacks, each on its own control plane).
+ */
+export function runAsync(cmd: string, args: string[], opts: Parameters<typeof run>[2] = {}): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, {
+      cwd: opts.cwd ?? ROOT,
+      env: { ...process.env, ...(opts.env ?? {}) },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const timer = setTimeout(() => p.kill("SIGKILL"), opts.timeoutMs ?? 300000);
+    p.stdout.on("data", (c: Buffer) => out.push(c));
+    p.stderr.on("data", (c: Buffer) => err.push(c));
+    p.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    p.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({
+        code: code ?? -1,
+        stdout: Buffer.concat(out).toString("utf8"),
+        stderr: Buffer.concat(err).toString("utf8"),
+      });
+    });
+    p.stdin.end(opts.input ?? "");
+  });
 }
 
 /** Like run, but throws with the command's output when it fails. */
