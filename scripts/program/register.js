@@ -49,6 +49,65 @@ function transpile(source, filename) {
   return ts.transpileModule(source, { compilerOptions, fileName: filename }).outputText;
 }
 
+// @pulumi/pulumi/cmd/run registers source-map-support, which maps the SDK's own frames through the
+// SDK's source maps ("sources": ["../output.ts"]) to `node_modules/@pulumi/output.ts`, outside the
+// package. Node's util.inspect with colors, which is how the SDK prints an uncaught error, never returns
+// on a stack holding such a path (Node 20 and 22): a preview our CA lifecycle refused spent ≈ 60 s and
+// 3.4 GB of heap there before the engine gave up on it (docs/e2e.md "Timings"). Registered first, this
+// handler gives those maps sources inside their package (`node_modules/@pulumi/pulumi/output.ts`).
+keepScopedSourcesInPackage();
+
+/** The JavaScript each `.ts` file was compiled to, for its source map. */
+const transpiled = new Map();
+
+function keepScopedSourcesInPackage() {
+  let sms;
+  try {
+    const run = path.dirname(require.resolve("@pulumi/pulumi/cmd/run", { paths: [ROOT] }));
+    // The copy @pulumi/pulumi/cmd/run loads: one registry of handlers.
+    sms = require(require.resolve("source-map-support", { paths: [run] }));
+  } catch {
+    return; // not installed: nothing maps these frames
+  }
+  const scoped = /^(.*[\\/]node_modules[\\/]@[^\\/]+[\\/])([^\\/]+[\\/])/;
+  sms.install({
+    environment: "node",
+    handleUncaughtExceptions: false, // left to the SDK's own install, as before
+    retrieveSourceMap(source) {
+      const file = source.startsWith("file://") ? require("url").fileURLToPath(source) : source;
+      // Our own transpiled sources: the inline map of the JavaScript we compiled (the file on disk is
+      // the TypeScript, where source-map-support would find none).
+      const ours = transpiled.get(file);
+      if (ours !== undefined) {
+        const inline = /\/\/# sourceMappingURL=data:application\/json;base64,(\S+)\s*$/.exec(ours);
+        return inline ? { url: file, map: Buffer.from(inline[1], "base64").toString("utf8") } : null;
+      }
+      const m = scoped.exec(file);
+      if (!m) return null; // every other file: source-map-support's own lookup
+      const scopeDir = m[1];
+      const packageDir = m[1] + m[2];
+      let map;
+      try {
+        const comment = /\/\/# sourceMappingURL=(\S+)\s*$/.exec(read(file));
+        if (!comment || comment[1].startsWith("data:")) return null;
+        const mapFile = path.resolve(path.dirname(file), comment[1]);
+        map = JSON.parse(read(mapFile));
+        const base = path.resolve(path.dirname(mapFile), map.sourceRoot || "");
+        map.sources = map.sources.map((src) => {
+          const abs = path.resolve(base, src);
+          return abs.startsWith(scopeDir) && !abs.startsWith(packageDir)
+            ? packageDir + abs.slice(scopeDir.length)
+            : abs;
+        });
+        map.sourceRoot = "";
+      } catch {
+        return null;
+      }
+      return { url: file, map };
+    },
+  });
+}
+
 // Pulumi's own switch for a type-checked run (PULUMI_NODEJS_TRANSPILE_ONLY=false) keeps its meaning:
 // ts-node type-checks the program as it loads it (seconds slower; `npm test` runs the same check).
 if (process.env.PULUMI_NODEJS_TRANSPILE_ONLY === "false") {
@@ -83,5 +142,6 @@ function loadTranspiled(module, filename) {
     fs.writeFileSync(tmp, js);
     fs.renameSync(tmp, cached);
   }
+  transpiled.set(filename, js);
   module._compile(js, filename);
 }

@@ -73,3 +73,31 @@ it("does not type-check by default, and does with PULUMI_NODEJS_TRANSPILE_ONLY=f
   expect(checked.code).not.toBe(0);
   expect(checked.stderr).toMatch(/TS2322/);
 });
+
+it("keeps the SDK's mapped frames inside its package, where Node can print the SDK's uncaught errors in colour", () => {
+  // What @pulumi/pulumi/cmd/run does with an error thrown in an apply: source-map-support registered,
+  // then util.inspect(err, { colors: true }). Without the loader the frame reads
+  // node_modules/@pulumi/output.ts and that inspect never returns (the timeout below ends it).
+  const script = [
+    `require("source-map-support/register");`,
+    `const util = require("util");`,
+    `process.on("unhandledRejection", (e) => {`,
+    `  const frame = e.stack.split("\\n").find((l) => l.includes("applyHelperAsync"));`,
+    `  const t0 = Date.now();`,
+    `  util.inspect(e, { colors: true });`,
+    `  console.log(JSON.stringify({ frame, ms: Date.now() - t0 }));`,
+    `  process.exit(0);`,
+    `});`,
+    `require("@pulumi/pulumi").output(1).apply(() => { throw new Error("refused"); });`,
+  ].join("\n");
+  const run = (args: string[], timeout: number) =>
+    spawnSync(process.execPath, [...args, "-e", script], { cwd: ROOT, encoding: "utf8", timeout });
+  const r = run(["--require", REGISTER], 30000);
+  expect({ code: r.status, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+  const { frame, ms } = JSON.parse(r.stdout);
+  expect(frame).toMatch(/node_modules[\\/]@pulumi[\\/]pulumi[\\/]output\.ts:\d+:\d+/);
+  expect(ms).toBeLessThan(5000);
+  // The Node behaviour this works around, still there: without the loader the same inspect does not return.
+  const without = run([], 8000);
+  expect(without.signal).toBe("SIGTERM");
+}, 60000);
