@@ -53,12 +53,13 @@ function transpile(source, filename) {
 // SDK's source maps ("sources": ["../output.ts"]) to `node_modules/@pulumi/output.ts`, outside the
 // package. Node's util.inspect with colors, which is how the SDK prints an uncaught error, never returns
 // on a stack holding such a path (Node 20 and 22): a preview our CA lifecycle refused spent ≈ 60 s and
-// 3.4 GB of heap there before the engine gave up on it (docs/e2e.md "Timings"). Registered first, this
-// handler gives those maps sources inside their package (`node_modules/@pulumi/pulumi/output.ts`).
-keepScopedSourcesInPackage();
+// 3.4 GB of heap there until the string overflowed and the SDK fell back to a plain inspect (docs/e2e.md
+// "Timings"). Registered first, this handler gives those maps sources inside their package
+// (`node_modules/@pulumi/pulumi/output.ts`), and maps our transpiled files through their inline maps.
 
 /** The JavaScript each `.ts` file was compiled to, for its source map. */
 const transpiled = new Map();
+keepScopedSourcesInPackage();
 
 function keepScopedSourcesInPackage() {
   let sms;
