@@ -47,13 +47,22 @@ export PULUMI_BACKEND_URL="file://$E2E_DIR/state?metadata=skip"
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-e2e}"
 export PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 mkdir -p "$E2E_DIR/state" "$PULUMI_HOME"
+# No automatic log files: every pulumi command (v3.259 here) writes all of the engine's verbose logging,
+# gzipped and encrypted, to $PULUMI_HOME/logs, with no switch to turn it off (pulumi/pulumi#23731);
+# that is ≈ a fifth of the CLI's CPU in an up or preview, and this tier runs ≈ 800 pulumi commands on
+# two cores. A plain file where the directory would be makes the CLI skip it ("automatic logging
+# unavailable", logged at a level nothing prints); the engine itself runs as before. docs/e2e.md.
+echo "not a directory: the e2e tier keeps no automatic pulumi logs (scripts/e2e/with-toolchain.sh)" > "$PULUMI_HOME/logs"
 
 # Provider plugins, from tools/bin, into this run's PULUMI_HOME only (no download):
 #   kubernetes: the real provider built from its Go module, reporting the npm SDK's version;
 #   tls: the TEST DOUBLE (tools/tlsdouble/README.md) — the real one can't be built here.
-bash "$ROOT/scripts/e2e/install-plugins.sh" > /dev/null
+# Installed while the API server starts (the kubernetes plugin's copy takes ≈ 6 s).
+bash "$ROOT/scripts/e2e/install-plugins.sh" > "$E2E_DIR/install-plugins.log" 2>&1 &
+plugins=$!
 
 [ "${E2E_NO_APISERVER:-0}" = 1 ] || bash "$ROOT/tools/start-apiserver.sh" "$KUBECONFIG"
+wait "$plugins" || { cat "$E2E_DIR/install-plugins.log" >&2; echo "installing the provider plugins failed" >&2; exit 1; }
 
 cd "$ROOT"
 "$@"

@@ -1,3 +1,4 @@
+import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -175,24 +176,55 @@ export class Engine {
     return parseConfigValues(await this.workspace.getAllConfig(name));
   }
 
-  /** What the stack has applied: `caLifecycle` and the other plain outputs (`stack.outputs()`: secret ones dropped). */
-  async state(name: string): Promise<StackState> {
-    const outputs = await (await this.stack(name)).outputs();
-    const plain = Object.fromEntries(
-      Object.entries(outputs)
-        .filter(([, v]) => !v.secret)
-        .map(([k, v]) => [k, v.value]),
+  /**
+   * A `pulumi` command in this workspace, run as the Automation API runs its own (same directory,
+   * PULUMI_HOME and environment).
+   */
+  private cli(args: string[]): Promise<string> {
+    const ws = this.workspace;
+    const env = {
+      ...process.env,
+      ...(ws.pulumiHome ? { PULUMI_HOME: ws.pulumiHome } : {}),
+      ...ws.envVars,
+      PULUMI_AUTOMATION_API: "true",
+      // As the Automation API does: an absolute CLI's own directory first, for the plugins bundled with it.
+      ...(path.isAbsolute(ws.pulumiCommand.command)
+        ? { PATH: `${path.dirname(ws.pulumiCommand.command)}${path.delimiter}${ws.envVars.PATH ?? process.env.PATH}` }
+        : {}),
+    };
+    return new Promise((resolve, reject) =>
+      execFile(
+        ws.pulumiCommand.command,
+        [...args, "--non-interactive"],
+        { cwd: ws.workDir, env, maxBuffer: 1 << 30 },
+        (err, stdout, stderr) =>
+          err ? reject(new Error(`pulumi ${args.join(" ")}: ${stderr.trim() || err.message}`)) : resolve(stdout),
+      ),
     );
+  }
+
+  /**
+   * What the stack has applied: `caLifecycle` and the other plain outputs. One `pulumi stack output
+   * --json`, which prints secret outputs as "[secret]" (dropped here) and never decrypts: the Automation
+   * API's `outputs()` runs a second one with --show-secrets, and each decryption derives the passphrase
+   * key again (PBKDF2, ≈ 0.3 s of CPU) — the conductor reads every stack's outputs several times a step.
+   */
+  async state(name: string): Promise<StackState> {
+    const masked = JSON.parse((await this.cli(["stack", "output", "--json", "--stack", name])) || "{}") as Record<
+      string,
+      unknown
+    >;
+    const plain = Object.fromEntries(Object.entries(masked).filter(([, v]) => v !== "[secret]"));
     return stateFromExport(name, { deployment: { resources: [{ type: "pulumi:pulumi:Stack", outputs: plain }] } });
   }
 
   /**
-   * Pending operations and resource URNs (`exportStack()`; only those fields are kept). Heavier than
-   * `state`: a cluster stack's state holds every object of Istio's charts.
+   * Pending operations and resource URNs (`pulumi stack export`, secrets left encrypted: only those
+   * fields are kept). Heavier than `state`: a cluster stack's state holds every object of Istio's charts.
    */
   async resources(name: string): Promise<Pick<StackState, "pending" | "resources">> {
-    // Deployment.deployment is the untyped DeploymentV3 JSON (ExportedDeployment: the fields kept).
-    const d: ExportedDeployment = (await (await this.stack(name)).exportStack()).deployment ?? {};
+    const exported = JSON.parse(await this.cli(["stack", "export", "--stack", name])) as ExportedStack;
+    const d: ExportedDeployment = exported.deployment ?? {};
     const s = stateFromExport(name, {
       deployment: {
         resources: (d.resources ?? []).filter((r) => r.type !== "pulumi:pulumi:Stack"),
@@ -282,9 +314,11 @@ export class Engine {
     return applied;
   }
 
-  /** The backend URL (`pulumi whoami`). */
-  async backendUrl(): Promise<string> {
-    return (await this.workspace.whoAmI()).url ?? "";
+  private url?: Promise<string>;
+  /** The backend URL (`pulumi whoami`, asked once: it does not change during a run). */
+  backendUrl(): Promise<string> {
+    this.url ??= this.workspace.whoAmI().then((w) => w.url ?? "");
+    return this.url;
   }
 
   /**

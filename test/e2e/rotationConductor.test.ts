@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from "child_process";
 import { X509Certificate, createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { parse, stringify } from "yaml";
+import { parse } from "yaml";
 import { readAudit } from "../../scripts/rotate/audit";
 import { PreviewDigest } from "../../scripts/rotate/previewModel";
 import { summarize } from "../../scripts/rotate/summary";
@@ -86,8 +86,7 @@ describe("the rotation conductor across root + cluster-a + cluster-b, gated on w
         path.join(work, "audit.jsonl"),
         "--preview-dir",
         path.join(work, "previews"),
-        "--poll",
-        "1s",
+        ...(args.includes("--poll") ? [] : ["--poll", "1s"]),
       ],
       { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...engineEnv() } },
     );
@@ -150,22 +149,6 @@ describe("the rotation conductor across root + cluster-a + cluster-b, gated on w
     return out;
   }
 
-  /**
-   * The real `pulumi preview --json` of a stack with its config edited in a copy of its stack file (nothing is
-   * written).
-   */
-  function previewWith(s: E2eStack, edit: (config: Record<string, any>) => void): PreviewDigest {
-    const doc = parse(fs.readFileSync(path.join(project.dir, `Pulumi.${s.name}.yaml`), "utf8"));
-    edit(doc.config);
-    const file = path.join(work, `Pulumi.${s.name}.preview.yaml`);
-    fs.writeFileSync(file, stringify(doc));
-    const r = s.pulumi(["preview", "--json", "--config-file", file]);
-    expect({ code: r.code, err: r.code === 0 ? "" : plain(r.stdout + r.stderr).slice(-3000) }).toEqual({
-      code: 0,
-      err: "",
-    });
-    return JSON.parse(r.stdout) as PreviewDigest;
-  }
   const rootCa = (c: Record<string, any>) => c["istio-mesh-ca:rootCa"];
   const conductorPreview = (stack: string, step: string) =>
     JSON.parse(fs.readFileSync(path.join(work, "previews", `${stack}-${step}.json`), "utf8")) as PreviewDigest;
@@ -310,10 +293,10 @@ describe("the rotation conductor across root + cluster-a + cluster-b, gated on w
 
   it("start intermediate: new intermediates in every cluster, the gates hold, istiod signs with the new one; the summary of the real previews says so", async () => {
     const old = Object.fromEntries(CLUSTERS.map((c) => [c, cacerts(c)])) as Record<Cluster, Record<string, string>>;
-    const digest = previewWith(root, (c) => {
-      rootCa(c).rotation.intermediateGeneration = 2;
-    });
-    const md = summarize([{ stack: "root", digest }]);
+    const r = await rotate(["start", "intermediate", "--stack", "root", "--parallel", "2", "--gate-timeout", "180s"]);
+    expect({ code: r.code, out: r.code === 0 ? "" : show(r) }).toEqual({ code: 0, out: "" });
+    // The summary of the real preview the conductor ran of root before applying the step.
+    const md = summarize([{ stack: "root", digest: conductorPreview("root", "intermediate") }]);
     for (const c of CLUSTERS) {
       expect(md).toContain(
         `| ➖ delete | intermediate of ${c} | L=${c}, O=Istio, CN=Intermediate CA | \`${fp(old[c]["ca-cert.pem"])}\` |`,
@@ -328,8 +311,6 @@ describe("the rotation conductor across root + cluster-a + cluster-b, gated on w
       `- Trust bundle (\`root-cert.pem\`): unchanged: O=Istio, CN=Root CA \`${fp(old["cluster-a"]["root-cert.pem"]).slice(0, 23)}…\``,
     );
 
-    const r = await rotate(["start", "intermediate", "--stack", "root", "--parallel", "2", "--gate-timeout", "180s"]);
-    expect({ code: r.code, out: r.code === 0 ? "" : show(r) }).toEqual({ code: 0, out: "" });
     for (const c of CLUSTERS) {
       const now = cacerts(c);
       expect(fp(now["ca-cert.pem"])).not.toBe(fp(old[c]["ca-cert.pem"]));
@@ -373,14 +354,13 @@ describe("the rotation conductor across root + cluster-a + cluster-b, gated on w
   it("start root with cluster-b's istiod stopped: dual is applied everywhere, the gate times out naming cluster-b, cutover is not applied", async () => {
     root.configObject("rootCa.rotation.newRoot", NEW_ROOT);
     const oldRoot = cacerts("cluster-a")["root-cert.pem"];
-    const md = summarize([
-      {
-        stack: "root",
-        digest: previewWith(root, (c) => {
-          rootCa(c).rotation.rootPhase = "dual";
-        }),
-      },
-    ]);
+    istiods.get("cluster-b")!.stop();
+    istiods.delete("cluster-b");
+    // Polled every 3 s: cluster-b's gate cannot hold, and each read of it runs kubectl.
+    const r = await rotate(["start", "root", "--stack", "root", "--gate-timeout", "45s", "--poll", "3s"]);
+    expect({ code: r.code, killed: r.killed }).toEqual({ code: 3, killed: false });
+    // The summary of the real preview the conductor ran of root before applying dual.
+    const md = summarize([{ stack: "root", digest: conductorPreview("root", "dual") }]);
     expect(md).toContain(
       "- CA lifecycle: steady (rootGeneration 1, intermediateGeneration 2) → dual (rootGeneration 1, intermediateGeneration 2)",
     );
@@ -388,11 +368,6 @@ describe("the rotation conductor across root + cluster-a + cluster-b, gated on w
     expect(md).toContain(
       `- Trust bundle (\`root-cert.pem\`): O=Istio, CN=Root CA \`${fp(oldRoot).slice(0, 23)}…\` → O=Istio, CN=Root CA \`${fp(oldRoot).slice(0, 23)}…\` + O=Istio, CN=Root CA 2 (issued at apply)`,
     );
-
-    istiods.get("cluster-b")!.stop();
-    istiods.delete("cluster-b");
-    const r = await rotate(["start", "root", "--stack", "root", "--gate-timeout", "45s"]);
-    expect({ code: r.code, killed: r.killed }).toEqual({ code: 3, killed: false });
     const err = plain(r.stderr);
     expect(err).toContain("the gates after dual did not hold within 45s; nothing further was applied");
     expect(err).toMatch(
@@ -421,20 +396,6 @@ describe("the rotation conductor across root + cluster-a + cluster-b, gated on w
       "cluster-b",
       new LocalIstiod({ label: "rot-cluster-b-2", kubeconfig: kubeconfigs["cluster-b"] }).start(),
     );
-    const cutoverMd = summarize([
-      {
-        stack: "root",
-        digest: previewWith(root, (c) => {
-          rootCa(c).rotation.rootPhase = "cutover";
-        }),
-      },
-    ]);
-    expect(cutoverMd).toMatch(
-      /\| ➕ create \| intermediate of cluster-a \| L=cluster-a, O=Istio, CN=Intermediate CA \| issued at apply/,
-    );
-    expect(cutoverMd).toMatch(
-      /- Trust bundle \(`root-cert.pem`\): unchanged: O=Istio, CN=Root CA `.*` \+ O=Istio, CN=Root CA 2 `/,
-    );
     const lockDir = path.join(stateDir, ".pulumi", "locks", "organization", "istio-mesh-ca", "cluster-b");
     const locked = () => fs.existsSync(lockDir) && fs.readdirSync(lockDir).some((f) => f.endsWith(".json"));
     const killedRun = await rotate(
@@ -445,6 +406,14 @@ describe("the rotation conductor across root + cluster-a + cluster-b, gated on w
       killed: true,
       out: "",
     });
+    // The summary of the real preview the conductor ran of root before applying cutover.
+    const cutoverMd = summarize([{ stack: "root", digest: conductorPreview("root", "cutover") }]);
+    expect(cutoverMd).toMatch(
+      /\| ➕ create \| intermediate of cluster-a \| L=cluster-a, O=Istio, CN=Intermediate CA \| issued at apply/,
+    );
+    expect(cutoverMd).toMatch(
+      /- Trust bundle \(`root-cert.pem`\): unchanged: O=Istio, CN=Root CA `.*` \+ O=Istio, CN=Root CA 2 `/,
+    );
     expect(lifecycle(root)).toMatchObject({ rootPhase: "cutover" });
     expect(lifecycle(stacks["cluster-a"])).toMatchObject({ rootPhase: "cutover" });
     expect(lifecycle(stacks["cluster-b"])).toMatchObject({ rootPhase: "dual" });
@@ -512,23 +481,17 @@ describe("the rotation conductor across root + cluster-a + cluster-b, gated on w
     );
     expect(lifecycle(root)).toMatchObject({ rootPhase: "cutover" });
     const [oldRoot, newRoot] = fingerprints(cacerts("cluster-a")["root-cert.pem"]);
-    const finMd = summarize([
-      {
-        stack: "root",
-        digest: previewWith(root, (c) => {
-          rootCa(c).rotation.rootPhase = "finalize";
-        }),
-      },
-    ]);
-    expect(finMd).toContain(
-      `O=Istio, CN=Root CA \`${oldRoot.slice(0, 23)}…\` + O=Istio, CN=Root CA 2 \`${newRoot.slice(0, 23)}…\` → O=Istio, CN=Root CA 2 \`${newRoot.slice(0, 23)}…\``,
-    );
 
     // The workload restarted (its pod re-created after the cutover: it asks istiod for a new leaf).
     kc("cluster-a", "delete", "pod", "web", "-n", "shop", "--wait=true");
     createWeb();
     const r = await rotate(["complete", "root", "--stack", "root", "--parallel", "2", "--gate-timeout", "180s"]);
     expect({ code: r.code, out: r.code === 0 ? "" : show(r) }).toEqual({ code: 0, out: "" });
+    // The summary of the real preview the conductor ran of root before applying finalize.
+    const finMd = summarize([{ stack: "root", digest: conductorPreview("root", "finalize") }]);
+    expect(finMd).toContain(
+      `O=Istio, CN=Root CA \`${oldRoot.slice(0, 23)}…\` + O=Istio, CN=Root CA 2 \`${newRoot.slice(0, 23)}…\` → O=Istio, CN=Root CA 2 \`${newRoot.slice(0, 23)}…\``,
+    );
     for (const s of [root, ...Object.values(stacks)])
       expect(lifecycle(s)).toMatchObject({ rootPhase: "steady", rootGeneration: 2 });
     const cfg = (parse(fs.readFileSync(path.join(project.dir, "Pulumi.root.yaml"), "utf8")) as any).config[

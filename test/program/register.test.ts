@@ -24,7 +24,8 @@ afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 function load(file: string, env: NodeJS.ProcessEnv = {}) {
   const script =
     `const m = require(${JSON.stringify(file)});` +
-    `const ts = Object.keys(require.cache).some((k) => /node_modules[\\\\/]typescript[\\\\/]/.test(k));` +
+    // A stand-in the loader put in the cache (a Proxy) is not the compiler.
+    `const ts = Object.entries(require.cache).some(([k, m]) => /node_modules[\\\\/]typescript[\\\\/]/.test(k) && !require("util").types.isProxy(m.exports));` +
     `console.log(JSON.stringify({ out: m.out, compilerLoaded: ts }));`;
   const r = spawnSync(process.execPath, ["--require", REGISTER, "-e", script], {
     cwd: ROOT,
@@ -101,3 +102,81 @@ it("keeps the SDK's mapped frames inside its package, where Node can print the S
   const without = run([], 8000);
   expect(without.signal).toBe("SIGTERM");
 }, 60000);
+
+describe("the SDK's function-serialization dependencies (TypeScript, npm's Arborist)", () => {
+  /** Real (not stand-in) modules of those packages in the module cache. */
+  const realLoaded =
+    `const realLoaded = () => Object.entries(require.cache).filter(([k, m]) => ` +
+    `/node_modules[\\\\/](typescript|@npmcli[\\\\/]arborist|normalize-package-data|pacote|sigstore)[\\\\/]/.test(k) && ` +
+    `!require("util").types.isProxy(m.exports)).map(([k]) => k.replace(/.*node_modules[\\\\/]/, "").split(/[\\\\/]/)[0]);`;
+  const node = (script: string) => {
+    const r = spawnSync(process.execPath, ["--require", REGISTER, "-e", `${realLoaded}\n${script}`], {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { ...process.env, ISTIO_MESH_CA_TS_CACHE: cache },
+    });
+    expect({ code: r.status, stderr: r.status === 0 ? "" : r.stderr }).toEqual({ code: 0, stderr: "" });
+    return JSON.parse(r.stdout.trim().split("\n").pop()!);
+  };
+
+  it("are not loaded when the program imports @pulumi/pulumi (and without the loader they are: what it saves)", () => {
+    expect(node(`require("@pulumi/pulumi"); console.log(JSON.stringify([...new Set(realLoaded())]));`)).toEqual([]);
+    const without = spawnSync(
+      process.execPath,
+      [
+        "-e",
+        `${realLoaded}\nrequire("@pulumi/pulumi"); console.log(JSON.stringify([...new Set(realLoaded())].sort()));`,
+      ],
+      { cwd: ROOT, encoding: "utf8" },
+    );
+    expect(JSON.parse(without.stdout)).toEqual(
+      expect.arrayContaining(["@npmcli", "normalize-package-data", "typescript"]),
+    );
+  });
+
+  it("load at first use: serializeFunction and computeCodePaths give what they give without the loader", () => {
+    const script = [
+      `const pulumi = require("@pulumi/pulumi");`,
+      `(async () => {`,
+      `  const f = await pulumi.runtime.serializeFunction((x) => x + 1);`,
+      // computeCodePaths reads the package tree with Arborist and normalize-package-data.
+      `  const paths = await pulumi.runtime.computeCodePaths({ extraIncludePackages: ["yaml"] });`,
+      `  console.log(JSON.stringify({ text: f.text, paths: [...paths.keys()].sort(), loaded: [...new Set(realLoaded())].sort() }));`,
+      `})().catch((e) => { console.error(e); process.exit(1); });`,
+    ].join("\n");
+    const out = node(script);
+    expect(out.text).toContain("return (x) => x + 1;");
+    expect(out.paths).toContain("node_modules/yaml");
+    expect(out.loaded).toEqual(expect.arrayContaining(["@npmcli", "normalize-package-data", "typescript"]));
+    const without = spawnSync(process.execPath, ["-e", `${realLoaded}\n${script}`], { cwd: ROOT, encoding: "utf8" });
+    const plainRun = JSON.parse(without.stdout.trim().split("\n").pop()!);
+    expect({ text: out.text, paths: out.paths }).toEqual({ text: plainRun.text, paths: plainRun.paths });
+  });
+
+  it("TypeScript through the stand-in is TypeScript: the loader's own transpile and a type-checked run use it", () => {
+    const out = node(
+      `const ts = require("typescript"); console.log(JSON.stringify({ version: ts.version, js: ts.transpileModule("const a: number = 1", {}).outputText.trim() }));`,
+    );
+    expect(out).toEqual({ version: require("typescript/package.json").version, js: "var a = 1;" });
+  });
+});
+
+it("keeps Node's compiled-code cache in node_modules/.cache; Node's own switches win", () => {
+  const dirOf = (env: NodeJS.ProcessEnv) => {
+    const r = spawnSync(
+      process.execPath,
+      ["--require", REGISTER, "-e", `console.log(JSON.stringify(require("module").getCompileCacheDir() ?? null))`],
+      { cwd: ROOT, encoding: "utf8", env: { ...process.env, NODE_COMPILE_CACHE: "", ...env } },
+    );
+    expect(r.stderr).toBe("");
+    return JSON.parse(r.stdout);
+  };
+  const ours = path.join(ROOT, "node_modules/.cache/istio-mesh-ca/node-compile-cache");
+  // Node keeps one subdirectory per Node version and V8 flags.
+  const used = dirOf({});
+  expect(path.dirname(used)).toBe(ours);
+  expect(fs.readdirSync(used).length).toBeGreaterThan(0); // written by that run (and earlier ones)
+  const own = path.join(dir, "ncc");
+  expect(path.dirname(dirOf({ NODE_COMPILE_CACHE: own }))).toBe(own);
+  expect(dirOf({ NODE_DISABLE_COMPILE_CACHE: "1" })).toBeNull();
+});
