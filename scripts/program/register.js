@@ -15,8 +15,8 @@ const path = require("path");
 const ROOT = path.resolve(__dirname, "../..");
 const CACHE = process.env.ISTIO_MESH_CA_TS_CACHE || path.join(ROOT, "node_modules/.cache/istio-mesh-ca/ts");
 
-// Node's on-disk cache of compiled JavaScript (Node ≥ 22.1; older versions lack the call). Every run
-// loads the same ≈ 40 MB of the SDKs' JavaScript; with V8's code cache a run spends ≈ 0.4 s less CPU
+// Node's on-disk cache of compiled JavaScript (Node ≥ 22.8; older versions lack the call). Every run
+// loads the same JavaScript of the SDKs; with V8's code cache a run spends ≈ 0.2 s less CPU
 // loading it (docs/e2e.md "Timings"). Entries are checked against each file's content, so an upgraded
 // package is recompiled. NODE_COMPILE_CACHE (a directory of your choice) and
 // NODE_DISABLE_COMPILE_CACHE=1 are Node's own switches and win over this default.
@@ -134,7 +134,6 @@ function deferUntilUsed(request, fromDir, { esModule }) {
   );
   const stand = new Module(file, module);
   stand.filename = file;
-  stand.paths = Module._nodeModulePaths(path.dirname(file));
   stand.exports = proxy;
   stand.loaded = true;
   require.cache[file] = stand;
