@@ -17,6 +17,7 @@
 #   PULUMI_BACKEND_URL       file://$E2E_DIR/state          (local file backend)
 #   PULUMI_CONFIG_PASSPHRASE e2e (unless already set)
 #   PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+#   GOGC                     400 (unless already set): less GC CPU for the Go processes
 set -euo pipefail
 [ $# -gt 0 ] || { echo "usage: with-toolchain.sh <command> [args...]" >&2; exit 2; }
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -25,6 +26,10 @@ bash "$ROOT/tools/build.sh"
 
 export E2E_DIR="$(mktemp -d "${TMPDIR:-/tmp}/istio-mesh-ca-e2e.XXXXXX")"
 export KUBE_STATE_DIR="$E2E_DIR/kube"
+# Every Go process of the tier (control planes, pulumi and its plugins, istiod, Vault, kubectl) collects
+# garbage at 4x its live heap instead of 2x: the tier is CPU-bound on two cores and has memory to spare
+# (a few GB of 24); measured ≈ 6 % less CPU for the localStack file. A GOGC of the caller's own wins.
+export GOGC="${GOGC:-400}"
 cleanup() { # keeps the command's exit status
   local rc=$?
   [ "${E2E_NO_APISERVER:-0}" = 1 ] || KEEP_STATE="${KEEP:-0}" bash "$ROOT/tools/stop-apiserver.sh" > /dev/null || true

@@ -1,6 +1,7 @@
 import { X509Certificate, createPrivateKey } from "crypto";
 import { OpensslDir, verifyPems } from "../harness/openssl";
-import { kubectl, mustRun } from "./support";
+import { getCoreObject, kubeconfigOr } from "./kubeApi";
+import { mustRun } from "./support";
 
 /** Checks of CA material as it sits on the API server, with openssl and Node's X509Certificate. */
 
@@ -8,20 +9,10 @@ export type Files = Record<string, string>;
 
 /** The data of a Secret, decoded. */
 export function secretFiles(namespace: string, name: string, kubeconfig?: string): Files {
-  const secret = JSON.parse(
-    kubectl([
-      ...(kubeconfig ? ["--kubeconfig", kubeconfig] : []),
-      "get",
-      "secret",
-      name,
-      "-n",
-      namespace,
-      "-o",
-      "json",
-    ]),
-  );
+  const secret = getCoreObject(kubeconfigOr(kubeconfig), "secret", name, namespace);
+  if (!secret) throw new Error(`secret ${namespace}/${name} not found`);
   return Object.fromEntries(
-    Object.entries(secret.data as Record<string, string>).map(([k, v]) => [
+    Object.entries((secret.data ?? {}) as Record<string, string>).map(([k, v]) => [
       k,
       Buffer.from(v, "base64").toString("utf8"),
     ]),

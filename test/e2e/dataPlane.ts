@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { OpensslDir, verifyPems } from "../harness/openssl";
 import { e2eEnv, mustRun, run } from "./support";
+import { getCoreObject } from "./kubeApi";
 import { LocalIstiod, fingerprints, pemCerts, uriSans, waitFor } from "./istiod";
 import { LocalWorkload } from "./workload";
 
@@ -152,10 +153,7 @@ export class EchoMesh {
 
   constructor(readonly opts: EchoMeshOptions) {
     this.kubeconfig = opts.istiod.kubeconfig;
-    if (
-      opts.createNamespace &&
-      run("kubectl", ["--kubeconfig", this.kubeconfig, "get", "namespace", opts.namespace]).code !== 0
-    ) {
+    if (opts.createNamespace && !getCoreObject(this.kubeconfig, "namespace", opts.namespace)) {
       this.apply({
         apiVersion: "v1",
         kind: "Namespace",

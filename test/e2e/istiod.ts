@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as https from "https";
 import * as path from "path";
 import { parse, stringify } from "yaml";
+import { createToken, getCoreObject } from "./kubeApi";
 import { ROOT, e2eEnv, mustRun, run } from "./support";
 
 /**
@@ -319,15 +320,7 @@ export class LocalIstiod {
 
   /** A TokenRequest (`kubectl create token`) for a service account. */
   token(namespace: string, serviceAccount: string, audience?: string, seconds = 3600): string {
-    return this.kc([
-      "create",
-      "token",
-      serviceAccount,
-      "-n",
-      namespace,
-      `--duration=${seconds}s`,
-      ...(audience ? ["--audience", audience] : []),
-    ]).trim();
+    return createToken(this.kubeconfig, namespace, serviceAccount, { audience, seconds });
   }
 
   /** Starts istiod from the Deployment on the server; waits for /ready. */
@@ -466,22 +459,13 @@ export class LocalIstiod {
     if (f.resourceFieldRef) return undefined; // GOMAXPROCS/GOMEMLIMIT from limits: Go's defaults here
     if (f.secretKeyRef || f.configMapKeyRef) {
       const ref = f.secretKeyRef ?? f.configMapKeyRef;
-      const r = run("kubectl", [
-        "--kubeconfig",
-        this.kubeconfig,
-        "get",
-        f.secretKeyRef ? "secret" : "configmap",
-        ref.name,
-        "-n",
-        this.namespace,
-        "-o",
-        "json",
-      ]);
-      if (r.code !== 0) {
+      const kind = f.secretKeyRef ? "secret" : "configmap";
+      const obj = getCoreObject(this.kubeconfig, kind, ref.name, this.namespace);
+      if (!obj) {
         if (ref.optional) return undefined;
-        throw new Error(`env ${e.name}: ${r.stderr}`);
+        throw new Error(`env ${e.name}: ${kind} ${this.namespace}/${ref.name} not found`);
       }
-      const data = JSON.parse(r.stdout).data ?? {};
+      const data = obj.data ?? {};
       if (!(ref.key in data)) {
         if (ref.optional) return undefined;
         throw new Error(`env ${e.name}: no key ${ref.key}`);
@@ -507,22 +491,11 @@ export class LocalIstiod {
         throw new Error(`volume from ${kind} ${this.namespace}/${name}: not found`);
       }
     } else {
-      const r = run("kubectl", [
-        "--kubeconfig",
-        this.kubeconfig,
-        "get",
-        kind,
-        name,
-        "-n",
-        this.namespace,
-        "-o",
-        "json",
-      ]);
-      if (r.code !== 0) {
-        if (optional && /NotFound|not found/.test(r.stderr)) return undefined;
-        throw new Error(`volume from ${kind} ${this.namespace}/${name}: ${r.stderr}`);
+      obj = getCoreObject(this.kubeconfig, kind, name, this.namespace);
+      if (!obj) {
+        if (optional) return undefined;
+        throw new Error(`volume from ${kind} ${this.namespace}/${name}: not found`);
       }
-      obj = JSON.parse(r.stdout);
     }
     const all: Record<string, Buffer> = {};
     for (const [k, v] of Object.entries<string>(obj.data ?? {}))
@@ -705,10 +678,7 @@ export class LocalIstiod {
     audience?: string;
     trustDomain?: string;
   }): { ok: boolean; error?: string; leaf?: IssuedLeaf } {
-    if (
-      run("kubectl", ["--kubeconfig", this.kubeconfig, "get", "serviceaccount", o.serviceAccount, "-n", o.namespace])
-        .code !== 0
-    ) {
+    if (!getCoreObject(this.kubeconfig, "serviceaccount", o.serviceAccount, o.namespace)) {
       this.kc(["create", "serviceaccount", o.serviceAccount, "-n", o.namespace]);
     }
     const dir = fs.mkdtempSync(path.join(e2eEnv().dir, "csr-"));
@@ -799,19 +769,15 @@ export function caRootCert(
   return waitFor(
     `istio-ca-root-cert in ${namespace}`,
     () => {
-      const r = run("kubectl", [
-        "--kubeconfig",
-        kubeconfig,
-        "get",
-        "configmap",
-        "istio-ca-root-cert",
-        "-n",
-        namespace,
-        "-o",
-        "json",
-      ]);
-      if (r.code !== 0) return undefined;
-      last = JSON.parse(r.stdout).data?.["root-cert.pem"] ?? "";
+      let cm: any;
+      try {
+        cm = getCoreObject(kubeconfig, "configmap", "istio-ca-root-cert", namespace);
+      } catch (e) {
+        last = `(read failed: ${(e as Error).message})`;
+        return undefined;
+      }
+      if (!cm) return undefined;
+      last = cm.data?.["root-cert.pem"] ?? "";
       return last && (!want || want(last)) ? last : undefined;
     },
     timeoutMs,

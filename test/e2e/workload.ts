@@ -3,6 +3,7 @@ import { randomUUID } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { ROOT, Ran, e2eEnv, mustRun, run } from "./support";
+import { getCoreObject, mutatingWebhookConfigurations } from "./kubeApi";
 import { LocalIstiod, atomicWrite, freePorts, pause, waitFor } from "./istiod";
 
 /**
@@ -274,8 +275,10 @@ export class LocalWorkload {
     draft.metadata.labels[SKIP_WEBHOOK] = "false";
     const pod = JSON.parse(this.kc(["create", "--dry-run=server", "-o", "json", "-f", "-"], JSON.stringify(draft)));
     delete pod.metadata.labels[SKIP_WEBHOOK];
-    const ns = JSON.parse(this.kc(["get", "namespace", this.opts.namespace, "-o", "json"]));
-    const configs = JSON.parse(this.kc(["get", "mutatingwebhookconfigurations", "-o", "json"])).items;
+    const ns = getCoreObject(this.kubeconfig, "namespace", this.opts.namespace);
+    if (!ns)
+      throw new Error(`pod ${this.opts.namespace}/${this.opts.name}: namespace ${this.opts.namespace} not found`);
+    const configs = mutatingWebhookConfigurations(this.kubeconfig).items;
     const hooks = configs
       .flatMap((c: any) => (c.webhooks ?? []).map((w: any) => ({ config: c.metadata.name, ...w })))
       .filter(
@@ -296,8 +299,8 @@ export class LocalWorkload {
     const caBundle = waitFor(
       `caBundle of webhook ${hook.name}`,
       () => {
-        const c = JSON.parse(this.kc(["get", "mutatingwebhookconfigurations", hook.config, "-o", "json"]));
-        const b = c.webhooks.find((w: any) => w.name === hook.name)?.clientConfig?.caBundle;
+        const c = mutatingWebhookConfigurations(this.kubeconfig, hook.config);
+        const b = c?.webhooks?.find((w: any) => w.name === hook.name)?.clientConfig?.caBundle;
         return b ? Buffer.from(b, "base64").toString("utf8") : undefined;
       },
       60000,
@@ -410,19 +413,14 @@ export class LocalWorkload {
     ) => {
       // A missing required source holds the pod in ContainerCreating until it appears (the kubelet
       // retries the mount), e.g. istio-ca-root-cert in a namespace istiod has not seen yet.
-      const r = waitFor(
+      // null: absent and optional.
+      const obj = waitFor(
         `${kind} ${ns}/${name} for a volume of ${this.opts.name}`,
-        () => {
-          const got = run("kubectl", ["--kubeconfig", this.kubeconfig, "get", kind, name, "-n", ns, "-o", "json"]);
-          return got.code === 0 || optional || !/NotFound/.test(got.stderr) ? got : undefined;
-        },
+        () => getCoreObject(this.kubeconfig, kind, name, ns) ?? (optional ? null : undefined),
         60000,
       );
-      if (r.code !== 0) {
-        if (optional && /NotFound/.test(r.stderr)) return {};
-        throw new Error(`volume from ${kind} ${ns}/${name}: ${r.stderr}`);
-      }
-      const data = JSON.parse(r.stdout).data ?? {};
+      if (obj === null) return {};
+      const data = obj.data ?? {};
       const all: Record<string, Buffer> = Object.fromEntries(
         Object.entries<string>(data).map(([k, v]) => [
           k,
@@ -495,17 +493,7 @@ export class LocalWorkload {
    * workloads start in parallel.
    */
   start(waitReady = true): this {
-    if (
-      run("kubectl", [
-        "--kubeconfig",
-        this.kubeconfig,
-        "get",
-        "serviceaccount",
-        this.opts.serviceAccount,
-        "-n",
-        this.opts.namespace,
-      ]).code !== 0
-    ) {
+    if (!getCoreObject(this.kubeconfig, "serviceaccount", this.opts.serviceAccount, this.opts.namespace)) {
       this.kc(["create", "serviceaccount", this.opts.serviceAccount, "-n", this.opts.namespace]);
     }
     this.pod = this.admit();
