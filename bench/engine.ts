@@ -325,7 +325,7 @@ function variantProgram(
 /** Pulumi.yaml's runtime options for a program loaded the way ours ships (scripts/program/register.js). */
 const SHIPPED_LOADER = {
   typescript: false,
-  nodeargs: `--require ${path.join(ROOT, "scripts/program/register.js")} --enable-source-maps`,
+  nodeargs: `--require ${path.join(ROOT, "scripts/program/register.js")}`,
 };
 
 function bareProgram(base: string, n: number): Program {

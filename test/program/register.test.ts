@@ -54,10 +54,10 @@ it("transpiles a TypeScript module (types erased, enums kept) and caches the out
   expect(cached()).toHaveLength(2);
 });
 
-it("maps errors to the TypeScript source (inline source maps)", () => {
+it("maps errors to the TypeScript source (inline source maps; no --enable-source-maps, as Pulumi.yaml runs it)", () => {
   const file = path.join(dir, "throws.ts");
   fs.writeFileSync(file, `type T = { a: number };\n\n\nconst t: T = { a: 1 };\nthrow new Error("boom " + t.a);\n`);
-  const r = spawnSync(process.execPath, ["--require", REGISTER, "--enable-source-maps", file], {
+  const r = spawnSync(process.execPath, ["--require", REGISTER, file], {
     encoding: "utf8",
     env: { ...process.env, ISTIO_MESH_CA_TS_CACHE: cache },
   });
