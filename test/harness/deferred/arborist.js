@@ -1,0 +1,1 @@
+module.exports = require("./load")("@npmcli/arborist", "runtime/closure", { esModule: true });

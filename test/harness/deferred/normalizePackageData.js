@@ -1,0 +1,1 @@
+module.exports = require("./load")("normalize-package-data", "runtime/closure", { esModule: true });
