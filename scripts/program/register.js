@@ -133,26 +133,7 @@ function deferUntilUsed(request, fromDir, { esModule }) {
     }
     return real;
   };
-  // Every trap but `__esModule` loads the real module and answers from it.
-  const proxy = new Proxy(
-    {},
-    {
-      get(_, key) {
-        if (esModule && key === "__esModule") return true;
-        const m = load();
-        if (esModule && key === "default" && !m.__esModule) return m;
-        return Reflect.get(m, key);
-      },
-      has: (_, key) => Reflect.has(load(), key),
-      set: (_, key, value) => Reflect.set(load(), key, value),
-      ownKeys: () => Reflect.ownKeys(load()),
-      getOwnPropertyDescriptor(_, key) {
-        const d = Reflect.getOwnPropertyDescriptor(load(), key);
-        return d && { ...d, configurable: true }; // a Proxy may not report one its target lacks as fixed
-      },
-      getPrototypeOf: () => Reflect.getPrototypeOf(load()),
-    },
-  );
+  const proxy = require("./standIn")(load, { esModule });
   const stand = new Module(file, module);
   stand.filename = file;
   stand.exports = proxy;

@@ -8,6 +8,7 @@
  */
 const fs = require("fs");
 const path = require("path");
+const standIn = require("../../../scripts/program/standIn");
 
 const SDK = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
 
@@ -36,23 +37,5 @@ module.exports = function deferred(request, fromDir, { esModule }) {
   const file = nodeResolve(request, fromDir === "sdk" ? SDK : path.join(SDK, fromDir));
   let real;
   const load = () => (real ??= require(file));
-  return new Proxy(
-    {},
-    {
-      get(_, key) {
-        if (esModule && key === "__esModule") return true;
-        const m = load();
-        if (esModule && key === "default" && !m.__esModule) return m;
-        return Reflect.get(m, key);
-      },
-      has: (_, key) => Reflect.has(load(), key),
-      set: (_, key, value) => Reflect.set(load(), key, value),
-      ownKeys: () => Reflect.ownKeys(load()),
-      getOwnPropertyDescriptor(_, key) {
-        const d = Reflect.getOwnPropertyDescriptor(load(), key);
-        return d && { ...d, configurable: true };
-      },
-      getPrototypeOf: () => Reflect.getPrototypeOf(load()),
-    },
-  );
+  return standIn(load, { esModule });
 };
