@@ -210,27 +210,32 @@ export class Conductor {
         try {
           const exp = expected.get(t.cluster) ?? { roots: [] };
           const out: GateResult[] = [];
-          const secret =
-            gates.includes("cacerts") || gates.includes("workload-leaves")
-              ? await kube.get("secret", "cacerts", t.istioNamespace)
-              : undefined;
-          const nsList =
-            gates.includes("istio-ca-root-cert") || gates.includes("workload-leaves")
-              ? await kube.list("namespaces")
-              : [];
+          const wantSecret = gates.includes("cacerts") || gates.includes("workload-leaves");
+          const wantDeployment = gates.includes("istiod-rollout") && !t.skipAwait;
+          const wantRootCert = gates.includes("istio-ca-root-cert");
+          // What the gates read in istiod's namespace, in one request (each kubectl run is ≈ 0.2 s of CPU),
+          // beside the namespace list.
+          const [found, nsList] = await Promise.all([
+            kube.getMany(t.istioNamespace, [
+              ...(wantSecret ? [{ kind: "secret", name: "cacerts" } as const] : []),
+              ...(wantDeployment ? [{ kind: "deployment", name: istiodName(t.revision) } as const] : []),
+              ...(wantRootCert ? [{ kind: "configmap", name: "istio-ca-root-cert" } as const] : []),
+            ]),
+            wantRootCert || gates.includes("workload-leaves") ? kube.list("namespaces") : Promise.resolve([]),
+          ]);
+          const secret = wantSecret ? found("secret", "cacerts") : undefined;
+          const deployment = wantDeployment ? found("deployment", istiodName(t.revision)) : undefined;
           const injected = injectedNamespaces(t, nsList);
           if (gates.includes("cacerts")) out.push(cacertsGate(t, secret, exp));
-          if (gates.includes("istiod-rollout"))
-            out.push(
-              rolloutGate(
-                t,
-                t.skipAwait ? undefined : await kube.get("deployment", istiodName(t.revision), t.istioNamespace),
-              ),
-            );
-          if (gates.includes("istio-ca-root-cert")) {
+          if (gates.includes("istiod-rollout")) out.push(rolloutGate(t, deployment));
+          if (wantRootCert) {
             const nss = [...new Set([t.istioNamespace, ...injected])];
-            const cms: Record<string, ConfigMap | undefined> = {};
-            for (const ns of nss) cms[ns] = await kube.get("configmap", "istio-ca-root-cert", ns);
+            const cms: Record<string, ConfigMap | undefined> = {
+              [t.istioNamespace]: found("configmap", "istio-ca-root-cert"),
+            };
+            const others = nss.filter((ns) => ns !== t.istioNamespace);
+            const elsewhere = await Promise.all(others.map((ns) => kube.get("configmap", "istio-ca-root-cert", ns)));
+            others.forEach((ns, i) => (cms[ns] = elsewhere[i]));
             out.push(rootCertGate(t, nss, cms, exp.roots));
           }
           if (gates.includes("workload-leaves")) {

@@ -7,6 +7,7 @@ import { parse, stringify } from "yaml";
 import { LifecycleState, parseLifecycleState } from "../../components/ca/lifecycle/phases";
 import { StackConfig, parseConfigValues } from "./layout";
 import { PreviewDigest, PreviewStep } from "./previewModel";
+import { ReadMemo } from "./readMemo";
 
 /**
  * The Pulumi side of the conductor, on the Automation API: one LocalWorkspace over the project
@@ -171,11 +172,6 @@ export class Engine {
     return this.stacks.get(name)!;
   }
 
-  /** The stack's config, values parsed (secrets decrypted in memory only: e.g. a kubeconfig). */
-  async config(name: string): Promise<StackConfig> {
-    return parseConfigValues(await this.workspace.getAllConfig(name));
-  }
-
   /**
    * A `pulumi` command in this workspace, run as the Automation API runs its own (same directory,
    * PULUMI_HOME and environment).
@@ -203,19 +199,60 @@ export class Engine {
     );
   }
 
+  private readonly memo = new ReadMemo();
+
+  /** A file backend's directory (`file://` URL), else undefined. */
+  private async fileBackendDir(): Promise<string | undefined> {
+    const url = await this.backendUrl();
+    if (!url.startsWith("file://")) return undefined;
+    const dir = decodeURIComponent(url.slice("file://".length).split("?")[0]);
+    return dir.startsWith("~") ? path.join(os.homedir(), dir.slice(1)) : dir;
+  }
+
+  /** Where a file backend keeps the stack's checkpoint (pkg/backend/diy: project layout, then the legacy one). */
+  private async checkpointFiles(name: string): Promise<string[] | undefined> {
+    const dir = await this.fileBackendDir();
+    if (!dir) return undefined;
+    const short = name.split("/").pop()!;
+    return [path.join(dir, ".pulumi", "stacks", this.project), path.join(dir, ".pulumi", "stacks")].flatMap((d) => [
+      path.join(d, `${short}.json`),
+      path.join(d, `${short}.json.gz`),
+    ]);
+  }
+
+  /** The files a stack's config comes from; undefined when it also imports an ESC environment. */
+  private configFiles(name: string): string[] | undefined {
+    const short = name.split("/").pop()!;
+    const stackFiles = ["yaml", "yml", "json"].map((e) => path.join(this.projectDir, `Pulumi.${short}.${e}`));
+    for (const f of stackFiles) {
+      if (fs.existsSync(f) && /^environment\s*:/m.test(fs.readFileSync(f, "utf8"))) return undefined;
+    }
+    return [...["yaml", "yml"].map((e) => path.join(this.projectDir, `Pulumi.${e}`)), ...stackFiles];
+  }
+
+  /** The stack's config, values parsed (secrets decrypted in memory only: e.g. a kubeconfig). */
+  async config(name: string): Promise<StackConfig> {
+    return this.memo.get(`config:${name}`, this.configFiles(name), async () =>
+      parseConfigValues(await this.workspace.getAllConfig(name)),
+    );
+  }
+
   /**
    * What the stack has applied: `caLifecycle` and the other plain outputs. One `pulumi stack output
    * --json`, which prints secret outputs as "[secret]" (dropped here) and never decrypts: the Automation
    * API's `outputs()` runs a second one with --show-secrets, and each decryption derives the passphrase
-   * key again (PBKDF2, ≈ 0.3 s of CPU) — the conductor reads every stack's outputs several times a step.
+   * key again (PBKDF2, ≈ 0.3 s of CPU) — the conductor reads every stack's outputs several times a step
+   * (remembered while the checkpoint holds the same bytes: ReadMemo).
    */
   async state(name: string): Promise<StackState> {
-    const masked = JSON.parse((await this.cli(["stack", "output", "--json", "--stack", name])) || "{}") as Record<
-      string,
-      unknown
-    >;
-    const plain = Object.fromEntries(Object.entries(masked).filter(([, v]) => v !== "[secret]"));
-    return stateFromExport(name, { deployment: { resources: [{ type: "pulumi:pulumi:Stack", outputs: plain }] } });
+    return this.memo.get(`state:${name}`, await this.checkpointFiles(name), async () => {
+      const masked = JSON.parse((await this.cli(["stack", "output", "--json", "--stack", name])) || "{}") as Record<
+        string,
+        unknown
+      >;
+      const plain = Object.fromEntries(Object.entries(masked).filter(([, v]) => v !== "[secret]"));
+      return stateFromExport(name, { deployment: { resources: [{ type: "pulumi:pulumi:Stack", outputs: plain }] } });
+    });
   }
 
   /**
@@ -223,15 +260,17 @@ export class Engine {
    * fields are kept). Heavier than `state`: a cluster stack's state holds every object of Istio's charts.
    */
   async resources(name: string): Promise<Pick<StackState, "pending" | "resources">> {
-    const exported = JSON.parse(await this.cli(["stack", "export", "--stack", name])) as ExportedStack;
-    const d: ExportedDeployment = exported.deployment ?? {};
-    const s = stateFromExport(name, {
-      deployment: {
-        resources: (d.resources ?? []).filter((r) => r.type !== "pulumi:pulumi:Stack"),
-        pending_operations: d.pending_operations ?? [],
-      },
+    return this.memo.get(`resources:${name}`, await this.checkpointFiles(name), async () => {
+      const exported = JSON.parse(await this.cli(["stack", "export", "--stack", name])) as ExportedStack;
+      const d: ExportedDeployment = exported.deployment ?? {};
+      const s = stateFromExport(name, {
+        deployment: {
+          resources: (d.resources ?? []).filter((r) => r.type !== "pulumi:pulumi:Stack"),
+          pending_operations: d.pending_operations ?? [],
+        },
+      });
+      return { pending: s.pending, resources: s.resources };
     });
-    return { pending: s.pending, resources: s.resources };
   }
 
   /**
@@ -299,6 +338,8 @@ export class Engine {
           await LocalWorkspace.create({
             workDir: this.projectDir,
             envVars: { ...this.workspace.envVars, ...opts.env },
+            // The CLI this workspace already found and checked (else `pulumi version` runs again).
+            pulumiCommand: this.workspace.pulumiCommand,
           }),
         )
       : await this.stack(name);
@@ -335,10 +376,8 @@ export class Engine {
    * say nothing here; their first `pulumi up` then fails on the lock and the conductor stops there.
    */
   async lock(name: string): Promise<string | undefined> {
-    const url = await this.backendUrl();
-    if (url.startsWith("file://")) {
-      let dir = decodeURIComponent(url.slice("file://".length).split("?")[0]);
-      if (dir.startsWith("~")) dir = path.join(os.homedir(), dir.slice(1));
+    const dir = await this.fileBackendDir();
+    if (dir) {
       const locks = path.join(dir, ".pulumi", "locks");
       if (!fs.existsSync(locks)) return undefined;
       const holders: string[] = [];

@@ -142,12 +142,16 @@ export class E2eStack {
     );
   }
 
-  /** Sets an object leaf by leaf (`pulumi config set --path` takes scalars; numbers as `--type int`). */
+  /**
+   * Sets an object's leaves in one `pulumi config set-all --path --plaintext k=v …` (it types values as
+   * `config set --path` does: `5` a number, `true` a boolean; one CLI run instead of one per leaf).
+   */
   configObject(key: string, value: Record<string, unknown>): void {
-    for (const [k, v] of Object.entries(value)) {
-      if (v && typeof v === "object") this.configObject(`${key}.${k}`, v as Record<string, unknown>);
-      else this.config(`${key}.${k}`, String(v), typeof v === "number" ? { type: "int" } : {});
-    }
+    const leaves = (at: string, v: unknown): string[] =>
+      v && typeof v === "object"
+        ? Object.entries(v).flatMap(([k, x]) => leaves(`${at}.${k}`, x))
+        : [`istio-mesh-ca:${at}=${String(v)}`];
+    this.must(["config", "set-all", "--path", ...leaves(key, value).flatMap((kv) => ["--plaintext", kv])]);
   }
 
   /** `pulumi up --json`: the engine's events, one JSON object per line, in order. */

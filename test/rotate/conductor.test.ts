@@ -6,7 +6,7 @@ import { AuditLog, readAudit } from "../../scripts/rotate/audit";
 import { Conductor, EngineApi, Stop } from "../../scripts/rotate/conductor";
 import { ConfigChange, StackState } from "../../scripts/rotate/engine";
 import { FORCE_RISK } from "../../scripts/rotate/gates";
-import { KubeReader } from "../../scripts/rotate/kube";
+import { KubeFound, KubeReader } from "../../scripts/rotate/kube";
 import { KubeKinds, Pod } from "../../scripts/rotate/kubeTypes";
 import { StackConfig } from "../../scripts/rotate/layout";
 import { Position } from "../../scripts/rotate/model";
@@ -155,6 +155,12 @@ class World {
     });
     return {
       get: async (kind, name, ns) => byName(name, ns)[kind],
+      getMany: async (ns, refs) => {
+        this.calls.push(`kube ${cluster} getMany ${ns} ${refs.map((r) => `${r.kind}/${r.name}`).join(" ")}`);
+        const found = refs.map((r) => ({ ...r, obj: byName(r.name, ns)[r.kind] }));
+        return ((kind: string, name: string) =>
+          found.find((f) => f.kind === kind && f.name === name)?.obj) as KubeFound;
+      },
       list: async (kind, o = {}) => lists(o.namespace)[kind] ?? [],
       close: () => undefined,
     };
@@ -211,6 +217,13 @@ describe("the conductor's order of work, refusals and recovery", () => {
       "after cutover",
     ]);
     expect(gates.flatMap((e) => e.gates!).every((g) => g.holds)).toBe(true);
+    // Each evaluation reads istiod's namespace in one request per cluster: before dual and after it
+    // (dual rolls istiod), then after cutover (no rollout: no Deployment read).
+    expect(w.calls.filter((c) => c.startsWith("kube a"))).toEqual([
+      "kube a getMany istio-system secret/cacerts deployment/istiod configmap/istio-ca-root-cert",
+      "kube a getMany istio-system secret/cacerts deployment/istiod configmap/istio-ca-root-cert",
+      "kube a getMany istio-system secret/cacerts configmap/istio-ca-root-cert",
+    ]);
   });
 
   it("refuses to start on drift in a cluster stack at rest, naming the URN; no config is changed, nothing applied", async () => {
