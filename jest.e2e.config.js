@@ -17,6 +17,13 @@ module.exports = {
   testSequencer: "<rootDir>/test/e2e/sequencer.js",
   // `pulumi preview` runs take 10-30 s each on a loaded 2-core machine; RSA-4096 keys, CRDs.
   testTimeout: 600000,
+  // As in the unit tier (jest.config.js): modules @pulumi/pulumi loads on import and these files never use
+  // (the conductor's test imports the rotation scripts, which import the SDK) load at first use.
+  moduleNameMapper: {
+    "^typescript$": "<rootDir>/test/harness/deferred/typescript.js",
+    "^@npmcli/arborist$": "<rootDir>/test/harness/deferred/arborist.js",
+    "^normalize-package-data$": "<rootDir>/test/harness/deferred/normalizePackageData.js",
+  },
   // Transpile only: CI's `npm test` (before this tier) type-checks these files with tsc; ts-jest checking
   // them again cost each worker a TypeScript program per file, on the two cores the stacks need.
   transform: { "^.+\\.ts$": ["ts-jest", { transpilation: true }] },

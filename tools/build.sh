@@ -31,11 +31,35 @@ export GOFLAGS="${GOFLAGS:-} -mod=readonly" # never edit go.mod/go.sum during a 
 # Version of a required module, read from a go.mod (single source of truth).
 modver() { awk -v m="$2" '$1==m {print $2; exit}' "$1"; }
 
+# overlay_modfile GROUP MODULE_DIR: for each "module dir" line of MODULE_DIR/_overlay/modules.txt, a copy
+# of that module (the version go.mod pins, from the module proxy as go.sum checks it) with the files of
+# _overlay/<dir>/ over its own; prints a go.mod (for -modfile) that is MODULE_DIR's plus a `replace` of
+# each module by its copy. go.mod and go.sum themselves stay as committed (tools/README.md, "Overlays").
+overlay_modfile() {
+  local group="$1" dir="$2" work="$TOOLS/.cache/overlay/$1" mod sub ver src dst
+  rm -rf "$work"; mkdir -p "$work"
+  cp "$dir/go.mod" "$work/go.mod"; cp "$dir/go.sum" "$work/go.sum"
+  while read -r mod sub; do
+    case "$mod" in "" | "#"*) continue ;; esac
+    ver="$(modver "$dir/go.mod" "$mod")"
+    src="$(cd "$dir" && go mod download -json "$mod@$ver" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+    [ -n "$src" ] && [ -d "$src" ] || { echo "$group: could not download $mod@$ver (dir '$src')" >&2; exit 1; }
+    dst="$work/$sub@$ver"
+    cp -r "$src" "$dst"; chmod -R u+w "$dst"
+    cp -r "$dir/_overlay/$sub/." "$dst/"
+    # A module from before go.mod files (the proxy synthesizes one): a replacement directory needs its own.
+    [ -f "$dst/go.mod" ] || echo "module $mod" > "$dst/go.mod"
+    # Relative to the module's directory (as go resolves it), so the binary records no absolute path.
+    echo "replace $mod => $(realpath --relative-to="$dir" "$dst")" >> "$work/go.mod"
+  done < "$dir/_overlay/modules.txt"
+  echo "$work/go.mod"
+}
+
 # build GROUP MODULE_DIR LDFLAGS "OUTPUT..." PACKAGE...
 build() {
   local group="$1" dir="$2" ldflags="$3" outs="$4"; shift 4
   local key missing=0 t0
-  key="$( (go version; echo "$ldflags $*"; cd "$dir" && cat go.mod go.sum && find . -name '*.go' | sort | xargs cat) | sha256sum | cut -c1-16)"
+  key="$( (go version; echo "$ldflags $*"; cd "$dir" && cat go.mod go.sum && find . \( -name '*.go' -o -path './_overlay/*' \) -type f | sort | xargs cat) | sha256sum | cut -c1-16)"
   for o in $outs; do [ -x "$BIN/$o" ] || missing=1; done
   if [ "${FORCE:-0}" != 1 ] && [ "$missing" = 0 ] && [ "$(cat "$STAMPS/$group" 2>/dev/null)" = "$key" ]; then
     echo "== $group: up to date ($outs)"; return
@@ -43,7 +67,9 @@ build() {
   echo "== $group: building $outs"
   t0=$(date +%s)
   local out="$BIN/"; [ "$#" = 1 ] && [ "$(wc -w <<<"$outs")" = 1 ] && out="$BIN/$outs" # one binary: name it
-  (cd "$dir" && go build -trimpath -buildvcs=false -ldflags "-s -w $ldflags" -o "$out" "$@")
+  local modfile=()
+  [ -f "$dir/_overlay/modules.txt" ] && modfile=(-modfile "$(overlay_modfile "$group" "$dir")")
+  (cd "$dir" && go build "${modfile[@]}" -trimpath -buildvcs=false -ldflags "-s -w $ldflags" -o "$out" "$@")
   echo "$key" > "$STAMPS/$group"
   echo "== $group: built in $(( $(date +%s) - t0 ))s"
 }
