@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the local e2e toolchain from pinned Go modules into tools/bin/:
-#   pulumi, pulumi-language-nodejs        (module tools/pulumi, pulumi v3.259.0)
+#   pulumi, pulumi-language-nodejs        (module tools/pulumi, pulumi v3.259.0; _overlay/: two
+#                                          dependencies' word lists load lazily, tools/README.md)
 #   kube-apiserver, kube-controller-manager, kubectl, etcd   (module tools/kube)
 #   pulumi-resource-kubernetes            (module tools/k8sprovider, provider/v4 master commit,
 #                                          reporting the npm SDK's version)
@@ -14,7 +15,7 @@
 # Versions are pinned by tools/*/go.mod + go.sum (nothing is resolved at build
 # time). Uses the default Go caches (GOCACHE, GOMODCACHE), so CI can cache them.
 # A group is skipped when its binaries exist and its inputs (go.mod, go.sum,
-# *.go, ldflags, go version) are unchanged; FORCE=1 rebuilds everything.
+# *.go, _overlay/, ldflags, go version) are unchanged; FORCE=1 rebuilds everything.
 #
 # Usage: bash tools/build.sh [GROUP...]   (default: all; groups in ALL_GROUPS below)
 # Concurrent runs (two e2e wrappers, a developer and a script) wait for each other: one Go build at
