@@ -30,25 +30,46 @@ export const gatewayChartDir = (): string => path.join(istioModuleDir(), "manife
 
 let renderer: string | undefined;
 
-/** Builds test/istio/helmrender once (cached by source hash across runs) and returns the binary. */
+/**
+ * Builds test/istio/helmrender once (cached by source hash across runs) and returns the binary. Its
+ * dependency versions are the Kubernetes provider's (tools/k8sprovider/go.mod, as -modfile): the Helm
+ * that renders helm.v4.Chart in the e2e tier, and packages the toolchain build has already compiled.
+ */
 function helmRenderer(): string {
   if (renderer) return renderer;
   const go = goBinary();
   if (!go) throw new Error("Go is required to render Istio's charts with Helm's library (test/istio/helmrender)");
   const src = path.join(__dirname, "helmrender");
+  const modfile = path.join(ROOT, "tools/k8sprovider/go.mod");
   const hash = createHash("sha256");
-  for (const f of ["main.go", "go.mod", "go.sum"]) hash.update(fs.readFileSync(path.join(src, f)));
+  for (const f of [path.join(src, "main.go"), modfile, modfile.replace(/\.mod$/, ".sum")])
+    hash.update(fs.readFileSync(f));
   const out = path.join(os.tmpdir(), `istio-mesh-ca-helmrender-${hash.digest("hex").slice(0, 16)}`, "helmrender");
   if (!fs.existsSync(out)) {
     fs.mkdirSync(path.dirname(out), { recursive: true });
-    // Built beside, then renamed into place: two jest workers may build it at the same time.
+    // One build at a time: jest workers that need it together (a fresh machine) wait on a lock (flock(1))
+    // and all but the first find the binary; two concurrent builds with an empty Go cache took ≈ 128 s
+    // each on 2 cores. Renamed into place: no reader sees half a file.
     const tmp = `${out}.${process.pid}`;
-    execFileSync(go, ["build", "-trimpath", "-o", tmp, "."], {
-      cwd: src,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, GOFLAGS: "-mod=readonly", GOWORK: "off" },
-    });
-    fs.renameSync(tmp, out);
+    execFileSync(
+      "flock",
+      [
+        `${out}.lock`,
+        "sh",
+        "-c",
+        'test -x "$1" || { "$2" build -modfile "$4" -trimpath -o "$3" . && mv "$3" "$1"; }',
+        "sh",
+        out,
+        go,
+        tmp,
+        modfile,
+      ],
+      {
+        cwd: src,
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, GOFLAGS: "-mod=readonly", GOWORK: "off" },
+      },
+    );
   }
   renderer = out;
   return out;
