@@ -9,7 +9,7 @@ import { summarize } from "../../scripts/rotate/summary";
 import { secretFiles } from "./cacertsChecks";
 import { LocalIstiod, fingerprints, verifyLeaf, waitFor } from "./istiod";
 import { E2eProject, E2eStack, engineEnv, istioCharts, mustUpAll } from "./project";
-import { ROOT, descendants, e2eEnv, mergeKubeconfigs, mustRun, plain, run } from "./support";
+import { ROOT, descendants, e2eEnv, mergeKubeconfigs, mustRun, plain, run, startControlPlane } from "./support";
 
 /**
  * The rotation conductor (`npm run rotate`, scripts/rotate/) driving the root stack and the two
@@ -188,11 +188,9 @@ describe("the rotation conductor across root + cluster-a + cluster-b, gated on w
     process.env.PULUMI_BACKEND_URL = `file://${stateDir}?metadata=skip`;
     secondState = path.join(env.dir, "kube-b-rot");
     const kubeB = path.join(env.dir, "kubeconfig-rot-b");
-    mustRun("bash", [path.join(ROOT, "tools/start-apiserver.sh"), kubeB], {
-      env: { ...SECOND, KUBE_STATE_DIR: secondState },
-    });
+    // Starts while the root stack (no cluster) is deployed.
+    const kubeBReady = startControlPlane(kubeB, { ...SECOND, KUBE_STATE_DIR: secondState });
     kubeconfigs = { "cluster-a": env.kubeconfig, "cluster-b": kubeB };
-    process.env.KUBECONFIG = mergeKubeconfigs(kubeconfigs, path.join(env.dir, "kubeconfig-rot-multi"));
 
     const charts = istioCharts();
     project = new E2eProject("rotation");
@@ -214,6 +212,8 @@ describe("the rotation conductor across root + cluster-a + cluster-b, gated on w
       });
     stacks = { "cluster-a": cluster("cluster-a"), "cluster-b": cluster("cluster-b") };
     root.mustUp();
+    await kubeBReady;
+    process.env.KUBECONFIG = mergeKubeconfigs(kubeconfigs, path.join(env.dir, "kubeconfig-rot-multi"));
     await mustUpAll(Object.values(stacks));
     // A workload in an injection-enabled namespace of cluster-a (stored, never run: no kubelet). The
     // label keeps the API server from calling istiod's injector webhook, which it cannot reach here.
@@ -230,9 +230,9 @@ describe("the rotation conductor across root + cluster-a + cluster-b, gated on w
     for (const i of istiods.values()) i.stop();
     const all = [...Object.values(stacks ?? {}), root].filter((s) => s);
     for (const s of all) s.pulumi(["cancel", "--yes"]);
-    // The clusters side by side, then the root stack they reference.
-    await Promise.all(Object.values(stacks ?? {}).map((s) => s.pulumiAsync(["destroy", "--yes", "--skip-preview"])));
-    root?.pulumi(["destroy", "--yes", "--skip-preview"]);
+    // Only cluster-a is destroyed: it is this worker's control plane, which the worker's next files use.
+    // cluster-b's control plane is stopped below; the root stack's keys live in this file's own backend.
+    stacks?.["cluster-a"]?.pulumi(["destroy", "--yes", "--skip-preview"]);
     for (const s of all) s.remove();
     if (secondState)
       mustRun("bash", [path.join(ROOT, "tools/stop-apiserver.sh")], { env: { KUBE_STATE_DIR: secondState } });

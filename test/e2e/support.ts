@@ -88,6 +88,24 @@ export function mustRun(cmd: string, args: string[], opts: Parameters<typeof run
   return r.stdout;
 }
 
+/**
+ * A second local control plane (tools/start-apiserver.sh, its ports and state directory in `env`), started
+ * without blocking: the caller awaits it before the first use, and does other work (the root stack's up)
+ * meanwhile.
+ */
+export function startControlPlane(kubeconfig: string, env: Record<string, string>): Promise<void> {
+  const started = runAsync("bash", [path.join(ROOT, "tools/start-apiserver.sh"), kubeconfig], {
+    env,
+    timeoutMs: 180000,
+  }).then((r) => {
+    if (r.code !== 0)
+      throw new Error(`tools/start-apiserver.sh ${kubeconfig} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
+  });
+  // Awaited later; a failure before then is reported there, not as an unhandled rejection.
+  started.catch(() => undefined);
+  return started;
+}
+
 export const kubectl = (args: string[], input?: string): string => mustRun("kubectl", args, { input });
 
 /** The pinned Istio source module (Go module cache), from scripts/e2e/istio-module.sh. */
