@@ -1,5 +1,5 @@
 import { createHash } from "crypto";
-import { execFileSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -49,27 +49,17 @@ function helmRenderer(): string {
     fs.mkdirSync(path.dirname(out), { recursive: true });
     // One build at a time: jest workers that need it together (a fresh machine) wait on a lock (flock(1))
     // and all but the first find the binary; two concurrent builds with an empty Go cache took ≈ 128 s
-    // each on 2 cores. Renamed into place: no reader sees half a file.
+    // each on 2 cores. Without flock (macOS) each worker builds. Renamed into place: no reader sees half
+    // a file.
     const tmp = `${out}.${process.pid}`;
-    execFileSync(
-      "flock",
-      [
-        `${out}.lock`,
-        "sh",
-        "-c",
-        'test -x "$1" || { "$2" build -modfile "$4" -trimpath -o "$3" . && mv "$3" "$1"; }',
-        "sh",
-        out,
-        go,
-        tmp,
-        modfile,
-      ],
-      {
-        cwd: src,
-        stdio: ["ignore", "pipe", "pipe"],
-        env: { ...process.env, GOFLAGS: "-mod=readonly", GOWORK: "off" },
-      },
-    );
+    const build = ["sh", "-c", 'test -x "$1" || { "$2" build -modfile "$4" -trimpath -o "$3" . && mv "$3" "$1"; }'];
+    const args = [...build, "sh", out, go, tmp, modfile];
+    const hasFlock = spawnSync("flock", ["--version"], { stdio: "ignore" }).error === undefined;
+    execFileSync(hasFlock ? "flock" : args[0], hasFlock ? [`${out}.lock`, ...args] : args.slice(1), {
+      cwd: src,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, GOFLAGS: "-mod=readonly", GOWORK: "off" },
+    });
   }
   renderer = out;
   return out;
