@@ -606,6 +606,21 @@ export class LocalIstiod {
     return this.logs().split("\n").slice(-lines).join("\n");
   }
 
+  /**
+   * Waits until the log has a line matching `what`: istiod logs some events after the effect a test
+   * observes (e.g. "detected the newly added intermediate CA" follows the regeneration of its own
+   * serving certificate, which follows the bundle its new leaves come from: pilot/pkg/bootstrap/istio_ca.go).
+   */
+  waitForLog(what: string | RegExp, timeoutMs = 30000): void {
+    const has = (log: string) => (typeof what === "string" ? log.includes(what) : what.test(log));
+    waitFor(
+      `istiod log ${what}`,
+      () => (has(this.logs()) ? true : undefined),
+      timeoutMs,
+      () => this.logTail(),
+    );
+  }
+
   private exited(): boolean {
     const pid = this.proc?.pid;
     if (!pid || this.proc?.exitCode !== null) return true;

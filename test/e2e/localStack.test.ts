@@ -338,19 +338,7 @@ describe("pulumi up -s local (self-signed CA, TLS test double, real Kubernetes p
       () => istiod!.logTail(),
     );
     expect(verifyLeaf(root(), issued)).toMatchObject({ ok: true });
-    // Logged after istiod regenerates its own serving certificate, which follows the bundle update its new
-    // leaves come from (pilot/pkg/bootstrap/istio_ca.go): a leaf can come first.
-    waitFor(
-      "istiod to report the new intermediate",
-      () =>
-        istiod!
-          .logs()
-          .includes("Istiod has detected the newly added intermediate CA and updated its key and certs accordingly")
-          ? true
-          : undefined,
-      30000,
-      () => istiod!.logTail(),
-    );
+    istiod!.waitForLog("Istiod has detected the newly added intermediate CA and updated its key and certs accordingly");
     expect(istiod!.rollouts).toEqual([]);
   });
 

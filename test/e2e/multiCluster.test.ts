@@ -234,14 +234,7 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
     expect(verifyLeaf(cacerts("cluster-a")["root-cert.pem"], leafFromCurrentIntermediate())).toMatchObject({
       ok: true,
     });
-    // Logged after istiod regenerates its own serving certificate, which follows the bundle update its new
-    // leaves come from (pilot/pkg/bootstrap/istio_ca.go): a leaf can come first.
-    waitFor(
-      "istiod to report the new intermediate",
-      () => (istiod!.logs().includes("Istiod has detected the newly added intermediate CA") ? true : undefined),
-      30000,
-      () => istiod!.logTail(),
-    );
+    istiod!.waitForLog("Istiod has detected the newly added intermediate CA");
   });
 
   it("the data plane across the intermediate rotation: the workloads of before keep connecting; restarted workloads get leaves from the new intermediate and connect to those of before, both ways", () => {
@@ -305,13 +298,7 @@ describe("root + cluster-a + cluster-b through the real engine, with the root ro
     expect(verifyLeaf(oldRootPem, leafDual)).toMatchObject({ ok: true });
     expect(verifyLeaf(newRootPem, leafDual)).toMatchObject({ ok: false });
     // docs/rotation.md, dual, step 4: what istiod logs.
-    const logShows = (re: RegExp) =>
-      waitFor(
-        `istiod log ${re}`,
-        () => (re.test(istiod!.logs()) ? true : undefined),
-        30000,
-        () => istiod!.logTail(),
-      );
+    const logShows = (re: RegExp) => istiod!.waitForLog(re);
     logShows(/spiffe\tAdded 2 certs to trust domain cluster\.local in peer cert verifier/);
     // Workloads restarted now trust both roots; old-root leaves everywhere still.
     workloads.afterDual(oldRootPem, newRootPem);

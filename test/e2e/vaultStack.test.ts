@@ -312,12 +312,7 @@ describe("pulumi up -s vault-local (offline root, then internal root) against a 
     expect(istiod!.sync()).toMatchObject({ rollout: false });
     agentCaughtUp();
     expect(verifyLeaf(rootBundle(), leafFromCurrentIntermediate())).toMatchObject({ ok: true });
-    waitFor(
-      "istiod to report the new intermediate",
-      () => (istiod!.logs().includes("detected the newly added intermediate CA") ? true : undefined),
-      60000,
-      () => istiod!.logTail(),
-    );
+    istiod!.waitForLog("detected the newly added intermediate CA", 60000);
   });
 
   it("Vault sealed during pulumi up: a clear error naming Vault, the KV secret untouched; unsealed, the same up goes through", () => {
