@@ -24,6 +24,7 @@ function privateKey(
   spec: KeySpec,
   parent: pulumi.Resource,
   transform?: Transform<tls.PrivateKeyArgs>,
+  waitsFor?: pulumi.Input<pulumi.Resource>[],
 ): { keyPem: pulumi.Output<string>; resource: tls.PrivateKey } {
   const [args, opts] = transformed(
     transform,
@@ -31,7 +32,7 @@ function privateKey(
     spec.algorithm === "RSA"
       ? { algorithm: "RSA", rsaBits: spec.rsaBits }
       : { algorithm: "ECDSA", ecdsaCurve: spec.ecdsaCurve },
-    { parent, additionalSecretOutputs: KEY_SECRET_OUTPUTS },
+    { parent, additionalSecretOutputs: KEY_SECRET_OUTPUTS, ...(waitsFor ? { dependsOn: waitsFor } : {}) },
   );
   const resource = new tls.PrivateKey(name, args, {
     ...opts,
@@ -45,6 +46,11 @@ export interface RootCaArgs {
   readonly params: RootParams;
   /** Per-child escape hatch (partial args or a function); the key's outputs stay secret whatever it does. */
   readonly transform?: RootCaTransform;
+  /**
+   * What the key waits for before it is generated (e.g. a backend's first write with the stack's
+   * credentials: refused, the update stops before a key exists). @default nothing
+   */
+  readonly keyWaitsFor?: pulumi.Input<pulumi.Resource>[];
 }
 
 /** Per-child transforms of a root: its key and self-signed certificate. */
@@ -76,7 +82,7 @@ export class RootCa extends MeshComponent {
     super("ca", "RootCa", name, opts);
     const { params } = args;
     const t = args.transform ?? {};
-    const key = privateKey(this.childName("key"), params.key, this, t.key);
+    const key = privateKey(this.childName("key"), params.key, this, t.key, args.keyWaitsFor);
     this.keyPem = key.keyPem;
     this.cert = new tls.SelfSignedCert(
       this.childName("cert"),

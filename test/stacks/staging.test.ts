@@ -125,6 +125,25 @@ describe("staging stack (Pulumi.staging.yaml, vault backend, offline root)", () 
     expect(cluster.filter((n) => !reaches(n))).toEqual([]);
   });
 
+  it("creates nothing before Vault accepted the first write: every resource the update creates waits for the audit device", () => {
+    // With a token Vault refuses, the audit device's create fails and the engine starts nothing after it,
+    // but a resource that does not wait for it may already be on its way: the offline root's key was
+    // created beside Vault's refusal and stayed in the state (test/e2e/vaultStack: the wrong-token case,
+    // seen in CI). Providers are configured, not created; a StackReference only reads.
+    const reaches = (name: string, seen = new Set<string>()): boolean => {
+      if (seen.has(name)) return false;
+      seen.add(name);
+      const deps = run.dependsOn.get(name) ?? [];
+      return deps.includes("mesh-pki-audit") || deps.some((d) => reaches(d, seen));
+    };
+    const created = run.resources
+      .filter((r) => r.custom && !r.type.startsWith("pulumi:providers:") && r.type !== "pulumi:pulumi:StackReference")
+      .map((r) => r.name)
+      .filter((n) => n !== "mesh-pki-audit");
+    expect(created).toEqual(expect.arrayContaining(["mesh-pki-root-key", "mesh-pki-root-cert"]));
+    expect(created.filter((n) => !reaches(n))).toEqual([]);
+  });
+
   it("keeps the root offline: Vault gets its certificate only, the CSR is signed locally", () => {
     expect(ofType(run, T.rootCert)).toHaveLength(0);
     expect(ofType(run, T.sign)).toHaveLength(0);

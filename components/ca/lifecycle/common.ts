@@ -79,6 +79,12 @@ export interface CaLifecycleArgs extends LifecycleCommonArgs {
    * @example { kind: "rootStack", stack: "acme/istio-mesh-ca/root" }
    */
   readonly intermediateSource?: IntermediateSource;
+  /**
+   * What the roots' keys wait for before they are generated (unused with a root stack source): a
+   * backend's first write with the stack's credentials (Vault's audit device), so that credentials
+   * the backend refuses stop the update before any key exists. @default nothing
+   */
+  readonly rootKeysWaitFor?: pulumi.Input<pulumi.Resource>[];
 }
 
 /** The cluster an intermediate is for. */

@@ -64,10 +64,13 @@ export class GeneratedLifecycle {
     });
     const plan = phasePlan(desired.rootPhase);
     const g = desired.rootGeneration;
-    const roots: Record<number, RootCa> = { [g]: new RootCa(rootResourceName(name, g), { params: root }, opts) };
+    const keyWaitsFor = args.rootKeysWaitFor;
+    const roots: Record<number, RootCa> = {
+      [g]: new RootCa(rootResourceName(name, g), { params: root, keyWaitsFor }, opts),
+    };
     if (plan.nextRootExists) {
       const next: RootParams = settings.rotation.newRoot ?? root;
-      roots[g + 1] = new RootCa(rootResourceName(name, g + 1), { params: next }, opts);
+      roots[g + 1] = new RootCa(rootResourceName(name, g + 1), { params: next, keyWaitsFor }, opts);
     }
     this.roots = roots;
     const signer = roots[signerGeneration(desired)];

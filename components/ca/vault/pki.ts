@@ -233,9 +233,14 @@ export class VaultPki extends MeshComponent {
       this.issued = this.internalRoot(settings.root);
     } else {
       // Named and parented as this component: the root is `<name>-root` under it, as it always was.
+      // The root's key waits for Vault's first write: a token Vault refuses stops the update before it.
       const caLifecycle = new CaLifecycle(
         name,
-        { ...args.lifecycle, settingsName: args.lifecycle!.settingsName ?? this.settingsName },
+        {
+          ...args.lifecycle,
+          settingsName: args.lifecycle!.settingsName ?? this.settingsName,
+          rootKeysWaitFor: [...(args.lifecycle!.rootKeysWaitFor ?? []), ...this.firstWrites],
+        },
         { parent: this },
       );
       // The roots of the phase, and from a root stack the cluster's intermediate (both register nothing here).

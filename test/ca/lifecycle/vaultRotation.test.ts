@@ -191,6 +191,25 @@ describe("vault backend, offline root: lifecycle walk", () => {
     });
   });
 
+  it("generates every root key of every step (both generations while two are trusted) only after Vault's audit device", () => {
+    // A token Vault refuses fails the audit device first; a key that did not wait could be created beside it.
+    const keysWaiting = runs.map((r) =>
+      ofType(r, "tls:index/privateKey:PrivateKey").map((k) => [
+        k.name,
+        r.dependsOn.get(k.name)?.includes("mesh-pki-audit"),
+      ]),
+    );
+    expect(keysWaiting.map((ks) => ks.map(([n]) => n))).toEqual([
+      ["mesh-pki-root-key"],
+      ["mesh-pki-root-key"],
+      ["mesh-pki-root-key", ROOT2[2]],
+      ["mesh-pki-root-key", ROOT2[2]],
+      ["mesh-pki-root-key", ROOT2[2]],
+      [ROOT2[2]],
+    ]);
+    expect(keysWaiting.flat().filter(([, waits]) => !waits)).toEqual([]);
+  });
+
   it("keeps the historic root name (mesh-pki-root under the PKI component) in the first steady state", () => {
     expect(ofType(runs[0], "tls:index/selfSignedCert:SelfSignedCert").map((r) => r.name)).toEqual([
       "mesh-pki-root-cert",
