@@ -36,6 +36,13 @@ describe("staging stack (Pulumi.staging.yaml, vault backend, offline root)", () 
   let out: { rootCertBundle: string; intermediateCert: string; certChain: string; backend: string };
   let istiodValues: Record<string, any>;
   const vaultResources = () => run.resources.filter((r) => r.type.startsWith("vault:"));
+  /** Whether a resource depends on Vault's audit device, directly or through others. */
+  const waitsForAudit = (name: string, seen = new Set<string>()): boolean => {
+    if (seen.has(name)) return false;
+    seen.add(name);
+    const deps = run.dependsOn.get(name) ?? [];
+    return deps.includes("mesh-pki-audit") || deps.some((d) => waitsForAudit(d, seen));
+  };
 
   beforeAll(async () => {
     const fv = fakeVault();
@@ -91,29 +98,17 @@ describe("staging stack (Pulumi.staging.yaml, vault backend, offline root)", () 
     // Vault fails a request whose response it cannot audit, even after the request took effect: an
     // auth method enabled while the device was being set up came back as a 500, and the provider's
     // retry then met "path is already in use" (seen against a real Vault, test/e2e/vaultStack).
-    const reaches = (name: string, seen = new Set<string>()): boolean => {
-      if (seen.has(name)) return false;
-      seen.add(name);
-      const deps = run.dependsOn.get(name) ?? [];
-      return deps.includes("mesh-pki-audit") || deps.some((d) => reaches(d, seen));
-    };
     const others = vaultResources()
       .map((r) => r.name)
       .filter((n) => n !== "mesh-pki-audit");
     expect(others.length).toBeGreaterThan(5);
-    expect(others.filter((n) => !reaches(n))).toEqual([]);
+    expect(others.filter((n) => !waitsForAudit(n))).toEqual([]);
   });
 
   it("touches the cluster only after Vault accepted the first write: every Kubernetes object waits for the audit device", () => {
     // With a token Vault refuses, the audit device fails and the update stops with nothing created in
     // the cluster (test/e2e/vaultStack: the wrong-token case); without the wait, namespaces and
     // istiod's ClusterRole were created while Vault's refusal was on its way.
-    const reaches = (name: string, seen = new Set<string>()): boolean => {
-      if (seen.has(name)) return false;
-      seen.add(name);
-      const deps = run.dependsOn.get(name) ?? [];
-      return deps.includes("mesh-pki-audit") || deps.some((d) => reaches(d, seen));
-    };
     // Custom resources and the Helm charts (components whose objects the provider renders).
     const cluster = run.resources
       .filter((r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("kubernetes:index:"))
@@ -122,7 +117,7 @@ describe("staging stack (Pulumi.staging.yaml, vault backend, offline root)", () 
       expect.arrayContaining(["staging-istio-namespace", "staging-istio-istiod-ca", "staging-ns-apps"]),
     );
     expect(cluster.length).toBeGreaterThan(5);
-    expect(cluster.filter((n) => !reaches(n))).toEqual([]);
+    expect(cluster.filter((n) => !waitsForAudit(n))).toEqual([]);
   });
 
   it("creates nothing before Vault accepted the first write: every resource the update creates waits for the audit device", () => {
@@ -130,18 +125,12 @@ describe("staging stack (Pulumi.staging.yaml, vault backend, offline root)", () 
     // but a resource that does not wait for it may already be on its way: the offline root's key was
     // created beside Vault's refusal and stayed in the state (test/e2e/vaultStack: the wrong-token case,
     // seen in CI). Providers are configured, not created; a StackReference only reads.
-    const reaches = (name: string, seen = new Set<string>()): boolean => {
-      if (seen.has(name)) return false;
-      seen.add(name);
-      const deps = run.dependsOn.get(name) ?? [];
-      return deps.includes("mesh-pki-audit") || deps.some((d) => reaches(d, seen));
-    };
     const created = run.resources
       .filter((r) => r.custom && !r.type.startsWith("pulumi:providers:") && r.type !== "pulumi:pulumi:StackReference")
       .map((r) => r.name)
       .filter((n) => n !== "mesh-pki-audit");
     expect(created).toEqual(expect.arrayContaining(["mesh-pki-root-key", "mesh-pki-root-cert"]));
-    expect(created.filter((n) => !reaches(n))).toEqual([]);
+    expect(created.filter((n) => !waitsForAudit(n))).toEqual([]);
   });
 
   it("keeps the root offline: Vault gets its certificate only, the CSR is signed locally", () => {
